@@ -1,0 +1,788 @@
+//! Commands: what people ask of an incident, validated against the incident's state and
+//! turned into timeline events. [`decide`] never changes anything; the caller stores the
+//! events and the projection they produce together.
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::event::{EventKind, TimelineEvent, TriageAnswer};
+use super::{Incident, Role, Source, Status};
+use crate::policy::Policy;
+use crate::template::{self, Rendered};
+use crate::time::human_duration;
+use crate::{DomainError, Handle, IncidentNumber, Severity};
+
+/// The most a free-text field may hold, in characters.
+pub const MAX_TEXT: usize = 10_000;
+/// The most a title may hold, in characters.
+pub const MAX_TITLE: usize = 200;
+/// The most an attached piece of evidence may hold, in bytes.
+pub const MAX_EVIDENCE_BYTES: usize = 64 * 1024;
+/// How far in the future a stated time may lie, to forgive clock skew.
+const SKEW: SignedDuration = SignedDuration::from_secs(60);
+
+/// The runbook's initial assessment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assessment {
+    /// What is broken: service, feature, user flow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub what_is_broken: Option<String>,
+    /// How many users are affected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affected: Option<Affected>,
+    /// An estimate or the segment, e.g. "~50% of API requests" or "EU customers".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affected_estimate: Option<String>,
+    /// Whether this is new or has happened before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurrence: Option<Recurrence>,
+    /// When the impact started, as far as anyone knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub started_at: Option<Timestamp>,
+    /// What changed recently: deployments, config changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recent_changes: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Affected {
+    All,
+    Some,
+    Segment,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Recurrence {
+    New,
+    Recurring,
+}
+
+/// A request to declare an incident. Give `severity`, or `triage` answers to the
+/// policy's decision tree, not both.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclareInput {
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// Yes/no answers to the triage questions, in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triage: Option<Vec<bool>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub assessment: Assessment,
+    /// Customers notice this incident: customer updates are due on the policy's cadence.
+    #[serde(default)]
+    pub customer_facing: bool,
+    /// A practice run: kept out of metrics.
+    #[serde(default)]
+    pub drill: bool,
+    /// Visible only to participants and admins.
+    #[serde(default)]
+    pub restricted: bool,
+    /// Who leads the response, if already known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commander: Option<Handle>,
+    /// When the incident was detected, if earlier than now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UpdateKind {
+    Detected,
+    Update,
+    Mitigated,
+    Resolved,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UpdateAudience {
+    #[default]
+    Internal,
+    Customer,
+}
+
+/// A status update, filled into the policy's template for its kind and audience.
+/// Fields left out are taken from the incident where it knows them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusUpdateInput {
+    pub kind: UpdateKind,
+    #[serde(default)]
+    pub audience: UpdateAudience,
+    pub status: Option<String>,
+    pub progress: Option<String>,
+    pub impact: Option<String>,
+    pub next_steps: Option<String>,
+    pub eta: Option<String>,
+    pub action: Option<String>,
+    pub root_cause: Option<String>,
+    pub fix: Option<String>,
+    pub customer_impact: Option<String>,
+    pub follow_up: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum MitigationStrategy {
+    QuickFix,
+    Rollback,
+    ScaleUp,
+    DisableFeature,
+    Failover,
+    Other,
+}
+
+/// Something attached to the incident as evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Evidence {
+    Text {
+        text: String,
+    },
+    File {
+        name: String,
+        content: String,
+    },
+    /// A command run on a responder's machine, with what it printed.
+    Command {
+        command: String,
+        output: String,
+        exit_code: Option<i32>,
+        /// Whether the output was cut to fit the size limit.
+        #[serde(default)]
+        truncated: bool,
+    },
+}
+
+/// What someone asks of an existing incident. `at` is the time a person states the
+/// thing happened, if not now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Acknowledge {
+        at: Option<Timestamp>,
+    },
+    Assign {
+        role: Role,
+        user: Handle,
+    },
+    Relieve {
+        role: Role,
+        user: Handle,
+    },
+    ChangeSeverity {
+        severity: Severity,
+        reason: String,
+    },
+    PostUpdate(StatusUpdateInput),
+    Mitigate {
+        strategy: MitigationStrategy,
+        action: String,
+        at: Option<Timestamp>,
+    },
+    Resolve {
+        root_cause: Option<String>,
+        fix: Option<String>,
+        at: Option<Timestamp>,
+    },
+    Close,
+    Reopen {
+        reason: Option<String>,
+    },
+    Decline {
+        reason: Option<String>,
+    },
+    Note {
+        text: String,
+        at: Option<Timestamp>,
+    },
+    AttachEvidence(Evidence),
+}
+
+/// Who is acting, from where, and when.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    pub actor: Handle,
+    pub source: Source,
+    pub now: Timestamp,
+    pub policy: &'a Policy,
+    /// A link to the incident for messages, if the server knows its public URL.
+    pub link_base: Option<String>,
+}
+
+/// Validates a declaration and returns its first events (the declaration, and the
+/// commander's assignment if one was named), numbered from 1.
+pub fn declare(input: &DeclareInput, ctx: &Context) -> Result<Vec<TimelineEvent>, DomainError> {
+    let title = required_text("title", &input.title, MAX_TITLE)?;
+    let (severity, triage) = match (&input.severity, &input.triage) {
+        (Some(s), None) => (*s, Vec::new()),
+        (None, Some(answers)) => {
+            let severity = ctx.policy.triage(answers)?;
+            let asked = ctx.policy.triage.questions.iter().zip(answers);
+            let record = asked
+                .map(|(q, a)| TriageAnswer {
+                    question: q.ask.clone(),
+                    answer: *a,
+                })
+                .take_while_inclusive(|a| !a.answer);
+            (severity, record)
+        }
+        (Some(_), Some(_)) => {
+            return Err(DomainError::invalid(
+                "severity",
+                "give a severity or triage answers, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(DomainError::invalid(
+                "severity",
+                "a severity (1-4) is required, or triage answers to the decision tree",
+            ))
+        }
+    };
+    let a = &input.assessment;
+    let assessment = Assessment {
+        what_is_broken: optional_text("assessment.what_is_broken", &a.what_is_broken, MAX_TEXT)?,
+        affected: a.affected,
+        affected_estimate: optional_text(
+            "assessment.affected_estimate",
+            &a.affected_estimate,
+            MAX_TEXT,
+        )?,
+        recurrence: a.recurrence,
+        started_at: a.started_at,
+        recent_changes: optional_text("assessment.recent_changes", &a.recent_changes, MAX_TEXT)?,
+    };
+    if let Some(started) = assessment.started_at {
+        not_in_future("assessment.started_at", started, ctx.now)?;
+    }
+    if let Some(at) = input.at {
+        not_in_future("at", at, ctx.now)?;
+    }
+    let mut kinds = vec![EventKind::Declared {
+        title,
+        severity,
+        service: optional_text("service", &input.service, MAX_TITLE)?,
+        summary: optional_text("summary", &input.summary, MAX_TEXT)?,
+        assessment,
+        customer_facing: input.customer_facing,
+        drill: input.drill,
+        restricted: input.restricted,
+        triage,
+    }];
+    if let Some(commander) = &input.commander {
+        kinds.push(EventKind::RoleAssigned {
+            role: Role::Commander,
+            user: commander.clone(),
+        });
+    }
+    Ok(stamp(0, kinds, input.at, ctx))
+}
+
+/// Decides what `command` does to `incident`: the events to append, or the rule it
+/// breaks.
+pub fn decide(
+    incident: &Incident,
+    command: &Command,
+    ctx: &Context,
+) -> Result<Vec<TimelineEvent>, DomainError> {
+    let n = incident.number;
+    if let Some(into) = incident.merged_into {
+        return Err(DomainError::conflict(format!(
+            "incident {n} was merged into {into}; work on {into} instead"
+        )));
+    }
+    let (kinds, at) = match command {
+        Command::Acknowledge { at } => {
+            match incident.status {
+                Status::Triggered => {}
+                Status::Acknowledged => return Err(conflict_already(n, "acknowledged")),
+                _ => return Err(not_now(incident, "acknowledging", "reopen it first")),
+            }
+            milestone_time(incident, *at, ctx.now)?;
+            (vec![EventKind::Acknowledged], *at)
+        }
+        Command::Assign { role, user } => {
+            workable(incident, "assigning roles")?;
+            (assign(incident, *role, user)?, None)
+        }
+        Command::Relieve { role, user } => {
+            workable(incident, "relieving roles")?;
+            if !incident.roles.holds(*role, user) {
+                return Err(DomainError::conflict(format!(
+                    "{user} is not the {role} of {n}"
+                )));
+            }
+            (
+                vec![EventKind::RoleRelieved {
+                    role: *role,
+                    user: user.clone(),
+                }],
+                None,
+            )
+        }
+        Command::ChangeSeverity { severity, reason } => {
+            if !incident.status.is_open() {
+                return Err(not_now(incident, "changing severity", "reopen it first"));
+            }
+            let reason = required_text("reason", reason, MAX_TEXT)?;
+            if *severity == incident.severity {
+                return Err(DomainError::conflict(format!(
+                    "incident {n} is already {severity}"
+                )));
+            }
+            (
+                vec![EventKind::SeverityChanged {
+                    from: incident.severity,
+                    to: *severity,
+                    reason,
+                }],
+                None,
+            )
+        }
+        Command::PostUpdate(input) => (vec![post_update(incident, input, ctx)?], None),
+        Command::Mitigate {
+            strategy,
+            action,
+            at,
+        } => {
+            let action = required_text("action", action, MAX_TEXT)?;
+            let mut kinds = Vec::new();
+            match incident.status {
+                Status::Triggered => kinds.push(EventKind::Acknowledged),
+                Status::Acknowledged => {}
+                Status::Mitigated => return Err(conflict_already(n, "mitigated")),
+                _ => return Err(not_now(incident, "mitigating", "reopen it first")),
+            }
+            milestone_time(incident, *at, ctx.now)?;
+            kinds.push(EventKind::Mitigated {
+                strategy: *strategy,
+                action,
+            });
+            (kinds, *at)
+        }
+        Command::Resolve {
+            root_cause,
+            fix,
+            at,
+        } => {
+            if !incident.status.is_open() {
+                return Err(match incident.status {
+                    Status::Resolved | Status::Closed => {
+                        conflict_already(n, incident.status.as_str())
+                    }
+                    _ => not_now(incident, "resolving", "it is final"),
+                });
+            }
+            milestone_time(incident, *at, ctx.now)?;
+            let root_cause = optional_text("root_cause", root_cause, MAX_TEXT)?;
+            let fix = optional_text("fix", fix, MAX_TEXT)?;
+            (vec![EventKind::Resolved { root_cause, fix }], *at)
+        }
+        Command::Close => match incident.status {
+            Status::Resolved => (vec![EventKind::Closed], None),
+            Status::Closed => return Err(conflict_already(n, "closed")),
+            _ => return Err(not_now(incident, "closing", "resolve it first")),
+        },
+        Command::Reopen { reason } => match incident.status {
+            Status::Resolved | Status::Closed => {
+                let reason = optional_text("reason", reason, MAX_TEXT)?;
+                (vec![EventKind::Reopened { reason }], None)
+            }
+            _ => {
+                return Err(not_now(
+                    incident,
+                    "reopening",
+                    "only resolved or closed incidents reopen",
+                ))
+            }
+        },
+        Command::Decline { reason } => {
+            if !incident.status.is_open() {
+                return Err(not_now(
+                    incident,
+                    "declining",
+                    "only open incidents can be declined",
+                ));
+            }
+            let reason = optional_text("reason", reason, MAX_TEXT)?;
+            (vec![EventKind::Declined { reason }], None)
+        }
+        Command::Note { text, at } => {
+            let text = required_text("text", text, MAX_TEXT)?;
+            if let Some(at) = at {
+                not_in_future("at", *at, ctx.now)?;
+            }
+            (vec![EventKind::Noted { text }], *at)
+        }
+        Command::AttachEvidence(evidence) => (
+            vec![EventKind::EvidenceAttached {
+                evidence: check_evidence(evidence)?,
+            }],
+            None,
+        ),
+    };
+    Ok(stamp(incident.version, kinds, at, ctx))
+}
+
+/// Merges `source` into `target`: the events for each, in that order. Both must be
+/// open; a restricted incident may only join another restricted one.
+pub fn merge(
+    source: &Incident,
+    target: &Incident,
+    ctx: &Context,
+) -> Result<(Vec<TimelineEvent>, Vec<TimelineEvent>), DomainError> {
+    if source.number == target.number {
+        return Err(DomainError::invalid(
+            "into",
+            "an incident cannot be merged into itself",
+        ));
+    }
+    if !source.status.is_open() {
+        return Err(not_now(
+            source,
+            "merging",
+            "only open incidents can be merged",
+        ));
+    }
+    if !target.status.is_open() {
+        return Err(DomainError::conflict(format!(
+            "incident {} is {}; merge into an open incident",
+            target.number, target.status
+        )));
+    }
+    if source.restricted && !target.restricted {
+        return Err(DomainError::conflict(format!(
+            "incident {} is restricted and {} is not; merging would expose it",
+            source.number, target.number
+        )));
+    }
+    let out = stamp(
+        source.version,
+        vec![EventKind::MergedInto {
+            into: target.number,
+        }],
+        None,
+        ctx,
+    );
+    let into = stamp(
+        target.version,
+        vec![EventKind::MergedFrom {
+            from: source.number,
+            title: source.title.clone(),
+        }],
+        None,
+        ctx,
+    );
+    Ok((out, into))
+}
+
+fn assign(incident: &Incident, role: Role, user: &Handle) -> Result<Vec<EventKind>, DomainError> {
+    let n = incident.number;
+    if incident.roles.holds(role, user) {
+        return Err(DomainError::conflict(format!(
+            "{user} is already the {role} of {n}"
+        )));
+    }
+    let mut kinds = Vec::new();
+    if !role.is_shared() {
+        if let Some(previous) = incident.roles.holder(role) {
+            kinds.push(EventKind::RoleRelieved {
+                role,
+                user: previous.clone(),
+            });
+        }
+    }
+    kinds.push(EventKind::RoleAssigned {
+        role,
+        user: user.clone(),
+    });
+    Ok(kinds)
+}
+
+fn post_update(
+    incident: &Incident,
+    input: &StatusUpdateInput,
+    ctx: &Context,
+) -> Result<EventKind, DomainError> {
+    let n = incident.number;
+    if !(incident.status.is_open() || incident.status == Status::Resolved) {
+        return Err(not_now(incident, "posting updates", "reopen it first"));
+    }
+    match (input.kind, incident.status) {
+        (UpdateKind::Resolved, s) if s != Status::Resolved => {
+            return Err(DomainError::conflict(format!(
+                "incident {n} is {s}; resolve it before posting the resolved update"
+            )))
+        }
+        (UpdateKind::Mitigated, Status::Triggered | Status::Acknowledged) => {
+            return Err(DomainError::conflict(format!(
+                "incident {n} is {}; mitigate it before posting the mitigated update",
+                incident.status
+            )))
+        }
+        (UpdateKind::Update, _) if input.status.as_deref().is_none_or(|s| s.trim().is_empty()) => {
+            return Err(DomainError::invalid(
+                "status",
+                "a status update needs the current status",
+            ))
+        }
+        _ => {}
+    }
+    let fields = update_fields(incident, input, ctx)?;
+    let set = match input.audience {
+        UpdateAudience::Internal => &ctx.policy.templates.internal,
+        UpdateAudience::Customer => &ctx.policy.templates.customer,
+    };
+    let template = match input.kind {
+        UpdateKind::Detected => &set.detected,
+        UpdateKind::Update => &set.update,
+        UpdateKind::Mitigated => &set.mitigated,
+        UpdateKind::Resolved => &set.resolved,
+    };
+    let message: Rendered = template::render(template, &fields);
+    Ok(EventKind::StatusUpdated {
+        kind: input.kind,
+        audience: input.audience,
+        message,
+    })
+}
+
+/// The values a template can use, from the update first and the incident second.
+fn update_fields<'a>(
+    incident: &Incident,
+    input: &StatusUpdateInput,
+    ctx: &Context,
+) -> Result<BTreeMap<&'a str, String>, DomainError> {
+    let tz = ctx.policy.time_zone.zone();
+    let clock = |t: Timestamp| t.to_zoned(tz.clone()).strftime("%H:%M %Z").to_string();
+    let given = |field: &'static str, v: &Option<String>| optional_text(field, v, 2_000);
+    let default_status = match input.kind {
+        UpdateKind::Detected => "Investigating",
+        UpdateKind::Update => "",
+        UpdateKind::Mitigated => "Service restored",
+        UpdateKind::Resolved => "Fully resolved",
+    };
+    let a = &incident.assessment;
+    let start = incident.impact_started_at();
+    let end = incident.resolved_at.unwrap_or(ctx.now);
+    let mut f = BTreeMap::new();
+    f.insert("number", incident.number.to_string());
+    f.insert("title", incident.title.clone());
+    f.insert("issue", incident.title.clone());
+    f.insert("slug", incident.slug.clone());
+    f.insert("severity", incident.severity.level().to_string());
+    f.insert("started", clock(start));
+    f.insert("time", clock(ctx.now));
+    f.insert(
+        "status",
+        given("status", &input.status)?.unwrap_or_else(|| default_status.to_owned()),
+    );
+    let impact = given("impact", &input.impact)?.or_else(|| a.affected_estimate.clone());
+    f.insert("impact", impact.clone().unwrap_or_default());
+    let commander = incident.roles.commander.as_ref().map(|c| format!("@{c}"));
+    f.insert("commander", commander.unwrap_or_default());
+    let link = ctx.link_base.as_ref().map(|base| {
+        format!(
+            "{}/incidents/{}",
+            base.trim_end_matches('/'),
+            incident.number.0
+        )
+    });
+    f.insert("link", link.unwrap_or_default());
+    f.insert(
+        "progress",
+        given("progress", &input.progress)?.unwrap_or_default(),
+    );
+    f.insert(
+        "next_steps",
+        given("next_steps", &input.next_steps)?.unwrap_or_default(),
+    );
+    f.insert("eta", given("eta", &input.eta)?.unwrap_or_default());
+    let action = given("action", &input.action)?
+        .or_else(|| incident.mitigation.as_ref().map(|m| m.action.clone()));
+    f.insert("action", action.unwrap_or_default());
+    let ttm = incident
+        .mitigated_at
+        .map(|m| human_duration(m.duration_since(incident.declared_at).as_secs()));
+    f.insert("time_to_mitigate", ttm.unwrap_or_default());
+    let resolution = incident.resolution.as_ref();
+    let root_cause = given("root_cause", &input.root_cause)?
+        .or_else(|| resolution.and_then(|r| r.root_cause.clone()));
+    f.insert("root_cause", root_cause.unwrap_or_default());
+    let fix = given("fix", &input.fix)?.or_else(|| resolution.and_then(|r| r.fix.clone()));
+    f.insert("fix", fix.unwrap_or_default());
+    f.insert(
+        "duration",
+        human_duration(end.duration_since(start).as_secs()),
+    );
+    let customer_impact = given("customer_impact", &input.customer_impact)?.or(impact);
+    f.insert("customer_impact", customer_impact.unwrap_or_default());
+    f.insert(
+        "follow_up",
+        given("follow_up", &input.follow_up)?.unwrap_or_default(),
+    );
+    Ok(f)
+}
+
+fn check_evidence(evidence: &Evidence) -> Result<Evidence, DomainError> {
+    let size = match evidence {
+        Evidence::Text { text } => {
+            required_text("text", text, usize::MAX)?;
+            text.len()
+        }
+        Evidence::File { name, content } => {
+            required_text("name", name, 255)?;
+            content.len()
+        }
+        Evidence::Command {
+            command, output, ..
+        } => {
+            required_text("command", command, MAX_TEXT)?;
+            output.len()
+        }
+    };
+    if size > MAX_EVIDENCE_BYTES {
+        return Err(DomainError::TooLarge(format!(
+            "evidence is {size} bytes; the limit is {MAX_EVIDENCE_BYTES} bytes (cut it, or attach the part that matters)"
+        )));
+    }
+    Ok(evidence.clone())
+}
+
+/// Numbers events after `version` and stamps them with the context.
+fn stamp(
+    version: i64,
+    kinds: Vec<EventKind>,
+    at: Option<Timestamp>,
+    ctx: &Context,
+) -> Vec<TimelineEvent> {
+    kinds
+        .into_iter()
+        .enumerate()
+        .map(|(i, kind)| TimelineEvent {
+            seq: version + 1 + i as i64,
+            kind,
+            actor: ctx.actor.to_string(),
+            source: ctx.source,
+            recorded_at: ctx.now,
+            // A stated time within the clock-skew allowance is taken as now.
+            occurred_at: at.map(|t| crate::time::to_millis_precision(t.min(ctx.now))),
+        })
+        .collect()
+}
+
+/// Incidents take role changes and updates while open or resolved, not once closed.
+fn workable(incident: &Incident, doing: &str) -> Result<(), DomainError> {
+    if incident.status.is_open() || incident.status == Status::Resolved {
+        Ok(())
+    } else {
+        Err(not_now(incident, doing, "reopen it first"))
+    }
+}
+
+/// A stated time for a milestone must be in the past and after the milestones before it,
+/// so that durations are never negative.
+fn milestone_time(
+    incident: &Incident,
+    at: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    let Some(at) = at else { return Ok(()) };
+    not_in_future("at", at, now)?;
+    let latest = [
+        Some(("declared", incident.declared_at)),
+        incident.acknowledged_at.map(|t| ("acknowledged", t)),
+        incident.mitigated_at.map(|t| ("mitigated", t)),
+    ]
+    .into_iter()
+    .flatten()
+    .max_by_key(|(_, t)| *t);
+    if let Some((what, t)) = latest {
+        if at < t {
+            return Err(DomainError::invalid(
+                "at",
+                format!("{at} is before the incident was {what} at {t}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn not_in_future(field: &'static str, at: Timestamp, now: Timestamp) -> Result<(), DomainError> {
+    if at > now.saturating_add(SKEW).unwrap_or(now) {
+        return Err(DomainError::invalid(
+            field,
+            format!("{at} is in the future (it is now {now})"),
+        ));
+    }
+    Ok(())
+}
+
+fn conflict_already(n: IncidentNumber, what: &str) -> DomainError {
+    DomainError::conflict(format!("incident {n} is already {what}"))
+}
+
+fn not_now(incident: &Incident, doing: &str, fix: &str) -> DomainError {
+    let n = incident.number;
+    let status = incident.status;
+    DomainError::conflict(format!(
+        "incident {n} is {status}; {doing} is not possible: {fix}"
+    ))
+}
+
+fn required_text(field: &'static str, value: &str, max: usize) -> Result<String, DomainError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(DomainError::invalid(field, "must not be empty"));
+    }
+    if v.chars().count() > max {
+        return Err(DomainError::invalid(
+            field,
+            format!("is longer than {max} characters"),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+fn optional_text(
+    field: &'static str,
+    value: &Option<String>,
+    max: usize,
+) -> Result<Option<String>, DomainError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => required_text(field, v, max).map(Some),
+    }
+}
+
+/// `take_while`, keeping the first item that fails the test: the answers up to and
+/// including the first "yes".
+trait TakeWhileInclusive: Iterator + Sized {
+    fn take_while_inclusive(self, keep_going: impl Fn(&Self::Item) -> bool) -> Vec<Self::Item> {
+        let mut out = Vec::new();
+        for item in self {
+            let go_on = keep_going(&item);
+            out.push(item);
+            if !go_on {
+                break;
+            }
+        }
+        out
+    }
+}
+
+impl<I: Iterator> TakeWhileInclusive for I {}

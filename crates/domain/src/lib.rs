@@ -1,0 +1,18 @@
+//! Klaxon's rules, and nothing else: the severity policy, the incident state machine,
+//! timeline events and their projection, status-update templates and the maths over
+//! incident times. This crate does no I/O, is not async and knows neither SQL nor HTTP;
+//! callers pass in the current time.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod error;
+pub mod ids;
+pub mod incident;
+pub mod policy;
+pub mod severity;
+pub mod template;
+pub mod time;
+
+pub use error::DomainError;
+pub use ids::{Handle, IncidentNumber};
+pub use severity::Severity;

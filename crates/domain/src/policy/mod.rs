@@ -1,0 +1,320 @@
+//! Policy as code: the runbook's rules as data. One TOML file (`klaxon.toml`) holds the
+//! severities, the triage tree, the runbook table, message templates and phase
+//! checklists; [`Policy::builtin`] mirrors the reference runbook.
+
+mod hours;
+mod parse;
+mod values;
+
+use serde::{Deserialize, Serialize};
+
+pub use parse::PolicyError;
+pub use values::{Cadence, Day, ResponseTarget, TimeOfDay, TimeZoneName};
+
+use crate::incident::Role;
+use crate::{DomainError, Severity};
+
+/// The built-in policy, as TOML. `klaxon policy default` prints it.
+pub const DEFAULT_POLICY_TOML: &str = include_str!("default.toml");
+
+/// The policy in force. Built only by [`Policy::from_toml`] (or deserialised from the
+/// server's JSON), so every severity 1–4 is present exactly once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub time_zone: TimeZoneName,
+    pub incident_channel: String,
+    pub business_hours: BusinessHours,
+    pub severities: Vec<SeverityPolicy>,
+    pub triage: Triage,
+    #[serde(default)]
+    pub runbooks: Vec<RunbookEntry>,
+    pub templates: Templates,
+    #[serde(default)]
+    pub phases: Vec<Phase>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessHours {
+    pub days: Vec<Day>,
+    pub start: TimeOfDay,
+    pub end: TimeOfDay,
+}
+
+/// Everything the runbook says about one severity level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityPolicy {
+    pub level: Severity,
+    pub name: String,
+    pub definition: String,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    /// How soon the incident must be acknowledged.
+    pub response_target: ResponseTarget,
+    /// How often the responders post an internal status update, if at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_update_every: Option<Cadence>,
+    /// How often customers hear from us on a customer-facing incident, if at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_update_every: Option<Cadence>,
+    #[serde(default)]
+    pub required_roles: Vec<Role>,
+    /// A dedicated channel per incident, or a thread in the incident channel.
+    pub channel: ChannelMode,
+    /// How hard to wake people: `high` may call by phone, `low` only chat and e-mail.
+    pub paging: Urgency,
+    /// Whether a ticket is opened in the tracker for the incident.
+    #[serde(default)]
+    pub create_ticket: bool,
+    /// Teams to notify when an incident of this severity is declared.
+    #[serde(default)]
+    pub notify: Vec<Stakeholder>,
+    pub review: Review,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelMode {
+    Dedicated,
+    Thread,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Urgency {
+    High,
+    Low,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stakeholder {
+    pub team: String,
+    #[serde(default)]
+    pub when: NotifyWhen,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotifyWhen {
+    #[default]
+    Always,
+    CustomerFacing,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    pub required: bool,
+    /// How long after resolution the review is due; required when `required` is true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<Cadence>,
+}
+
+/// The severity decision tree, as an ordered list: the first "yes" decides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Triage {
+    pub questions: Vec<TriageQuestion>,
+    /// The severity when every answer is "no".
+    pub otherwise: Severity,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageQuestion {
+    pub ask: String,
+    pub severity: Severity,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunbookEntry {
+    pub symptom: String,
+    pub runbook: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Templates {
+    pub internal: TemplateSet,
+    pub customer: TemplateSet,
+}
+
+/// One template per kind of status update.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSet {
+    pub detected: String,
+    pub update: String,
+    pub mitigated: String,
+    pub resolved: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    pub name: String,
+    #[serde(default)]
+    pub window: String,
+    #[serde(default)]
+    pub goal: String,
+    #[serde(default)]
+    pub checklist: Vec<String>,
+}
+
+impl Policy {
+    /// The built-in policy that mirrors the reference runbook.
+    pub fn builtin() -> Policy {
+        Policy::from_toml(DEFAULT_POLICY_TOML).expect("the built-in policy is valid")
+    }
+
+    /// Parses and validates a policy file. Errors carry the line and column.
+    pub fn from_toml(source: &str) -> Result<Policy, Vec<PolicyError>> {
+        parse::parse(source)
+    }
+
+    /// The rules for one severity. Every level has one: validation guarantees it.
+    pub fn severity(&self, level: Severity) -> &SeverityPolicy {
+        self.severities
+            .iter()
+            .find(|s| s.level == level)
+            .expect("validated policies define every severity")
+    }
+
+    /// Walks the decision tree with the given answers, in question order. Answers past
+    /// the first "yes" are ignored; too few answers is an error.
+    pub fn triage(&self, answers: &[bool]) -> Result<Severity, DomainError> {
+        for (i, question) in self.triage.questions.iter().enumerate() {
+            match answers.get(i) {
+                Some(true) => return Ok(question.severity),
+                Some(false) => continue,
+                None => return Err(DomainError::invalid(
+                    "triage",
+                    format!(
+                        "{} answers given but the decision tree needs an answer to question {}: {}",
+                        answers.len(),
+                        i + 1,
+                        question.ask
+                    ),
+                )),
+            }
+        }
+        if answers.len() > self.triage.questions.len() {
+            return Err(DomainError::invalid(
+                "triage",
+                format!(
+                    "{} answers given but the decision tree has {} questions",
+                    answers.len(),
+                    self.triage.questions.len()
+                ),
+            ));
+        }
+        Ok(self.triage.otherwise)
+    }
+
+    /// The TOML text of this policy.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a policy always serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_policy_mirrors_the_runbook() {
+        let p = Policy::builtin();
+        let sev = |n: i64| p.severity(Severity::new(n).unwrap());
+        assert_eq!(sev(1).response_target.to_string(), "5m");
+        assert_eq!(sev(2).response_target.to_string(), "15m");
+        assert_eq!(sev(3).response_target.to_string(), "1h");
+        assert_eq!(sev(4).response_target, ResponseTarget::NextBusinessDay);
+        assert_eq!(sev(1).internal_update_every.unwrap().to_string(), "15m");
+        assert_eq!(sev(2).customer_update_every.unwrap().to_string(), "1h");
+        assert_eq!(sev(1).required_roles.len(), 4);
+        assert_eq!(sev(2).channel, ChannelMode::Dedicated);
+        assert_eq!(sev(3).channel, ChannelMode::Thread);
+        assert!(sev(1).notify.iter().any(|s| s.team == "management"));
+        assert!(!sev(2).notify.iter().any(|s| s.team == "management"));
+        assert_eq!(sev(2).review.due.unwrap().to_string(), "48h");
+        assert_eq!(p.runbooks.len(), 5);
+        assert_eq!(p.phases.len(), 4);
+    }
+
+    #[test]
+    fn a_policy_survives_toml_and_json_round_trips() {
+        let p = Policy::builtin();
+        assert_eq!(Policy::from_toml(&p.to_toml()).unwrap(), p);
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<Policy>(&json).unwrap(), p);
+    }
+
+    #[test]
+    fn value_errors_point_at_the_value() {
+        let bad = DEFAULT_POLICY_TOML.replacen(
+            "response_target = \"15m\"",
+            "response_target = \"soon\"",
+            1,
+        );
+        let errors = Policy::from_toml(&bad).unwrap_err();
+        let line = DEFAULT_POLICY_TOML
+            .lines()
+            .position(|l| l == "response_target = \"15m\"")
+            .unwrap()
+            + 1;
+        assert_eq!(errors[0].line, line, "{:?}", errors);
+        assert!(
+            errors[0]
+                .message
+                .contains("'soon' is not a response target"),
+            "{:?}",
+            errors
+        );
+    }
+
+    #[test]
+    fn rule_errors_point_at_the_rule() {
+        let bad = DEFAULT_POLICY_TOML.replacen("level = 3", "level = 2", 1);
+        let errors = Policy::from_toml(&bad).unwrap_err();
+        let messages: Vec<_> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert!(
+            messages.contains(&"severity 3 is not defined; define levels 1, 2, 3 and 4 once each"),
+            "{messages:?}"
+        );
+        let twice = errors
+            .iter()
+            .find(|e| e.message == "severity 2 is defined twice")
+            .unwrap();
+        let line = bad
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| *l == "level = 2")
+            .nth(1)
+            .unwrap()
+            .0
+            + 1;
+        assert_eq!((twice.line, twice.column), (line, 9));
+
+        let bad = DEFAULT_POLICY_TOML.replacen("Impact: {impact}", "Impact: {impakt}", 1);
+        let errors = Policy::from_toml(&bad).unwrap_err();
+        assert!(
+            errors[0]
+                .message
+                .starts_with("unknown placeholder {impakt}"),
+            "{errors:?}"
+        );
+
+        let unknown = format!("{DEFAULT_POLICY_TOML}\nsurprise = 1\n");
+        let errors = Policy::from_toml(&unknown).unwrap_err();
+        assert!(
+            errors[0].message.contains("unknown field `surprise`"),
+            "{errors:?}"
+        );
+    }
+}
