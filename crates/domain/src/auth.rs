@@ -76,3 +76,28 @@ mod tests {
         assert!(!Scope::Responder.allows(Scope::Admin));
     }
 }
+
+/// A person who can hold roles and own tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct User {
+    pub id: i64,
+    pub handle: crate::Handle,
+    pub name: String,
+    pub email: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+}
+
+/// An API token as listed: never the secret itself, which is shown once at creation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub scope: Scope,
+    /// The handle of the user the token acts as.
+    pub user: crate::Handle,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<jiff::Timestamp>,
+}

@@ -1,0 +1,199 @@
+//! The request and response bodies of the REST API, shared by the server and the typed
+//! client so the two cannot drift. Routes (all under `/api/v1`, all needing a bearer token):
+//!
+//! | method and path | body | answer | scope |
+//! |---|---|---|---|
+//! | `GET /policy` | | [`crate::policy::Policy`] | viewer |
+//! | `GET /incidents?status=&severity=&service=&open=&since=&limit=&before=` | | [`IncidentPage`] | viewer |
+//! | `POST /incidents` | [`crate::incident::DeclareInput`] | 201 `IncidentView` | responder |
+//! | `GET /incidents/{n}` | | `IncidentView` with `timeline` | viewer |
+//! | `POST /incidents/{n}/ack` | [`AckRequest`] (may be empty) | `IncidentView` | responder |
+//! | `POST /incidents/{n}/assign` | [`RoleRequest`] | `IncidentView` | responder |
+//! | `POST /incidents/{n}/relieve` | [`RoleRequest`] | `IncidentView` | responder |
+//! | `POST /incidents/{n}/severity` | [`SeverityRequest`] | `IncidentView` | responder |
+//! | `POST /incidents/{n}/updates` | [`crate::incident::StatusUpdateInput`] | `IncidentView` | responder |
+//! | `POST /incidents/{n}/mitigate` | [`MitigateRequest`] | `IncidentView` | responder |
+//! | `POST /incidents/{n}/resolve` | [`ResolveRequest`] | `IncidentView` | responder |
+//! | `POST /incidents/{n}/close` | (empty) | `IncidentView` | responder |
+//! | `POST /incidents/{n}/reopen` | [`ReasonRequest`] | `IncidentView` | responder |
+//! | `POST /incidents/{n}/decline` | [`ReasonRequest`] | `IncidentView` | responder |
+//! | `POST /incidents/{n}/merge` | [`MergeRequest`] | `IncidentView` of the target | responder |
+//! | `POST /incidents/{n}/notes` | [`NoteRequest`] | `IncidentView` | responder |
+//! | `POST /incidents/{n}/evidence` | [`crate::incident::Evidence`] | `IncidentView` | responder |
+//! | `GET /users` | | `[User]` | viewer |
+//! | `POST /users` | [`NewUser`] | 201 `User` | admin |
+//! | `GET /tokens` | | `[TokenInfo]` | admin |
+//! | `POST /tokens` | [`NewToken`] | 201 [`CreatedToken`] | admin |
+//! | `POST /tokens/{id}/revoke` | (empty) | `TokenInfo` | admin |
+//! | `GET /me` | | [`Me`] | viewer |
+//!
+//! Errors are `application/problem+json` bodies: [`Problem`].
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Scope, TokenInfo, User};
+use crate::incident::{IncidentView, MitigationStrategy, Role};
+use crate::{Handle, IncidentNumber, Severity};
+
+/// The header a client sets to say where a change comes from (`cli`, `web`, `chat`).
+pub const SOURCE_HEADER: &str = "x-klaxon-source";
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AckRequest {
+    /// When it was acknowledged, if not now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRequest {
+    pub role: Role,
+    pub user: Handle,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityRequest {
+    pub severity: Severity,
+    /// Why the severity changed; required.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MitigateRequest {
+    pub strategy: MitigationStrategy,
+    /// What was done, e.g. "rolled back to v2.1.2".
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cause: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// The incident that absorbs this one.
+    pub into: IncidentNumber,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteRequest {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<Timestamp>,
+}
+
+/// One page of incidents, newest first. Pass `next_before` as `before` for the next page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IncidentPage {
+    pub incidents: Vec<IncidentView>,
+    pub next_before: Option<IncidentNumber>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub handle: Handle,
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// What the token is for, e.g. "ci" or "alice-laptop".
+    pub name: String,
+    pub scope: Scope,
+    /// The user the token acts as; the caller if left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<Handle>,
+}
+
+/// A new token. `token` is shown only this once; Klaxon keeps only its hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CreatedToken {
+    pub token: String,
+    #[serde(flatten)]
+    pub info: TokenInfo,
+}
+
+/// Who the caller is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Me {
+    pub user: User,
+    pub token: TokenInfo,
+}
+
+/// An RFC 9457 problem: what went wrong, for a person to read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// A problem with one field of the request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Filters for `GET /incidents`. All optional; `limit` defaults to 50 (at most 200).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentQuery {
+    /// Only incidents with this status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<String>)]
+    pub status: Option<crate::incident::Status>,
+    /// Only incidents of this severity (1-4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<u8>)]
+    pub severity: Option<Severity>,
+    /// Only incidents of this service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// `true`: only open incidents (triggered, acknowledged, mitigated); `false`: only the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open: Option<bool>,
+    /// Only incidents declared at or after this instant (RFC 3339) or this long ago (`24h`, `7 days`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// Only incidents numbered below this: the cursor from the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<i64>)]
+    pub before: Option<IncidentNumber>,
+}
