@@ -4,7 +4,7 @@
 //! | method and path | body | answer | scope |
 //! |---|---|---|---|
 //! | `GET /policy` | | [`crate::policy::Policy`] | viewer |
-//! | `GET /incidents?status=&severity=&service=&open=&since=&limit=&before=` | | [`IncidentPage`] | viewer |
+//! | `GET /incidents` with [`IncidentQuery`] | | [`IncidentPage`] | viewer |
 //! | `POST /incidents` | [`crate::incident::DeclareInput`] | 201 `IncidentView` | responder |
 //! | `GET /incidents/{n}` | | `IncidentView` with `timeline` | viewer |
 //! | `POST /incidents/{n}/ack` | [`AckRequest`] (may be empty) | `IncidentView` | responder |
