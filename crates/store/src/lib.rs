@@ -1,1 +1,195 @@
+//! Klaxon's storage: the [`Store`] trait and its two implementations, SQLite (embedded,
+//! the default) and PostgreSQL (several replicas), each with its own migrations. The
+//! rest of Klaxon never knows which one it talks to. This crate holds no business rules:
+//! it keeps what the domain decided, and keeps an incident's events and projection
+//! together in one transaction.
 #![forbid(unsafe_code)]
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use klaxon_domain::api::NewUser;
+use klaxon_domain::auth::{Scope, TokenInfo, User};
+use klaxon_domain::incident::{Incident, Status, TimelineEvent};
+use klaxon_domain::{Handle, IncidentNumber, Severity};
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// What can go wrong in the store, in the three shapes callers act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The thing asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The write clashes with what is stored: a duplicate, or a concurrent change.
+    #[error("{0}")]
+    Conflict(String),
+    /// Anything else: the database is unreachable, a row is corrupt.
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => StoreError::NotFound("not found".into()),
+            other => StoreError::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Other(format!("migration failed: {e}"))
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// New events and the projection they lead to, for one incident. The store writes them
+/// only if the incident is still at `expected_version`.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub incident: Incident,
+    pub expected_version: i64,
+    pub events: Vec<TimelineEvent>,
+}
+
+/// Which incidents to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    pub status: Option<Status>,
+    pub severity: Option<Severity>,
+    pub service: Option<String>,
+    pub open: Option<bool>,
+    pub since: Option<Timestamp>,
+    pub before: Option<IncidentNumber>,
+    pub limit: u32,
+    /// Restricted incidents are listed only if this handle participates; `None` lists
+    /// them all (for admins).
+    pub viewer: Option<Handle>,
+}
+
+/// A token that matched, with the user it acts as.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub user: User,
+    pub token: TokenInfo,
+}
+
+/// Everything Klaxon keeps. Implementations must make each method atomic.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Checks the database answers.
+    async fn ping(&self) -> Result<()>;
+
+    async fn create_user(&self, user: &NewUser, at: Timestamp) -> Result<User>;
+    async fn users(&self) -> Result<Vec<User>>;
+    async fn user(&self, handle: &Handle) -> Result<User>;
+
+    /// Creates the first admin and its token, only if there are no users yet. Returns
+    /// `None` (and changes nothing) when users exist.
+    async fn bootstrap(
+        &self,
+        admin: &NewUser,
+        token_name: &str,
+        token_hash: &str,
+        at: Timestamp,
+    ) -> Result<Option<User>>;
+    async fn create_token(
+        &self,
+        name: &str,
+        scope: Scope,
+        user: &Handle,
+        token_hash: &str,
+        at: Timestamp,
+    ) -> Result<TokenInfo>;
+    async fn tokens(&self) -> Result<Vec<TokenInfo>>;
+    async fn revoke_token(&self, id: i64, at: Timestamp) -> Result<TokenInfo>;
+    /// The live (not revoked) token with this hash.
+    async fn authenticate(&self, token_hash: &str) -> Result<Option<Authenticated>>;
+
+    /// Stores a new incident from its first events: allocates the number, makes the
+    /// slug unique (`slug_base`, or `slug_base-NUMBER` if taken) and writes the
+    /// projection with the events.
+    async fn declare(&self, slug_base: &str, events: &[TimelineEvent]) -> Result<Incident>;
+    async fn incident(&self, number: IncidentNumber) -> Result<Incident>;
+    async fn timeline(&self, number: IncidentNumber) -> Result<Vec<TimelineEvent>>;
+    /// Appends events and replaces projections, all or nothing. `Conflict` if any
+    /// incident moved past its `expected_version` meanwhile.
+    async fn commit(&self, changes: &[Change]) -> Result<()>;
+    async fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>>;
+    /// Counts of non-drill incidents by status and severity, for metrics.
+    async fn incident_counts(&self) -> Result<Vec<(Status, Severity, i64)>>;
+}
+
+/// Opens the database at `url` (`sqlite://PATH` or `postgres://…`), creating a SQLite
+/// file if missing, and brings its schema up to date.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    match backend(url)? {
+        Backend::Sqlite => Ok(Arc::new(SqliteStore::open(url).await?)),
+        Backend::Postgres => Ok(Arc::new(PostgresStore::open(url).await?)),
+    }
+}
+
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+fn backend(url: &str) -> Result<Backend> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(StoreError::Other(format!(
+            "unsupported database URL '{}'; use sqlite://PATH or postgres://USER@HOST/DB",
+            redact(url)
+        )))
+    }
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:[redacted]{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn ms(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+fn instant(ms: i64) -> Timestamp {
+    klaxon_domain::time::from_unix_ms(ms)
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Other(format!("stored {what} cannot be read: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:[redacted]@h/db"
+        );
+        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

@@ -193,15 +193,17 @@ impl Policy {
             match answers.get(i) {
                 Some(true) => return Ok(question.severity),
                 Some(false) => continue,
-                None => return Err(DomainError::invalid(
-                    "triage",
-                    format!(
+                None => {
+                    return Err(DomainError::invalid(
+                        "triage",
+                        format!(
                         "{} answers given but the decision tree needs an answer to question {}: {}",
                         answers.len(),
                         i + 1,
                         question.ask
                     ),
-                )),
+                    ))
+                }
             }
         }
         if answers.len() > self.triage.questions.len() {

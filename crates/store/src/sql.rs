@@ -1,0 +1,429 @@
+//! The SQL both backends share, written once. SQLite and PostgreSQL agree on everything
+//! here (`$N` parameters, `RETURNING`, `ON CONFLICT`), so one macro expands the same
+//! code against each backend's concrete types; the backend modules supply only
+//! connecting, migrating and how a write transaction begins.
+
+/// Implements [`crate::Store`] for `$store`, whose database is `$db`. `$store` must have
+/// `fn reader(&self) -> &sqlx::Pool<$db>` and
+/// `async fn write(&self) -> Result<sqlx::Transaction<'static, $db>>`.
+macro_rules! impl_store {
+    ($store:ty, $db:ty) => {
+        use async_trait::async_trait;
+        use jiff::Timestamp;
+        use klaxon_domain::api::NewUser;
+        use klaxon_domain::auth::{Scope, TokenInfo, User};
+        use klaxon_domain::incident::{EventKind, Incident, Source, Status, TimelineEvent};
+        use klaxon_domain::{Handle, IncidentNumber, Severity};
+        use sqlx::{QueryBuilder, Row};
+
+        use crate::{corrupt, instant, ms, Authenticated, Change, IncidentFilter, Result, StoreError};
+
+        type DbRow = <$db as sqlx::Database>::Row;
+        type Tx = sqlx::Transaction<'static, $db>;
+
+        const TOKEN_COLUMNS: &str = "t.id, t.name, t.scope, u.handle, t.created_at, t.revoked_at";
+        const USER_COLUMNS: &str = "u.id, u.handle, u.name, u.email, u.created_at";
+
+        #[async_trait]
+        impl crate::Store for $store {
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(self.reader()).await?;
+                Ok(())
+            }
+
+            async fn create_user(&self, user: &NewUser, at: Timestamp) -> Result<User> {
+                let mut tx = self.write().await?;
+                let created = insert_user(&mut tx, user, at).await?;
+                tx.commit().await?;
+                Ok(created)
+            }
+
+            async fn users(&self) -> Result<Vec<User>> {
+                let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.handle");
+                let rows = sqlx::query(&sql).fetch_all(self.reader()).await?;
+                rows.iter().map(user_from_row).collect()
+            }
+
+            async fn user(&self, handle: &Handle) -> Result<User> {
+                let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.handle = $1");
+                let row = sqlx::query(&sql).bind(handle.as_str()).fetch_optional(self.reader()).await?;
+                match row {
+                    Some(row) => user_from_row(&row),
+                    None => Err(StoreError::NotFound(format!("there is no user '{handle}'; see `klaxon user list`"))),
+                }
+            }
+
+            async fn bootstrap(
+                &self,
+                admin: &NewUser,
+                token_name: &str,
+                token_hash: &str,
+                at: Timestamp,
+            ) -> Result<Option<User>> {
+                let mut tx = self.write().await?;
+                let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut *tx).await?;
+                if users > 0 {
+                    return Ok(None);
+                }
+                let user = insert_user(&mut tx, admin, at).await?;
+                insert_token(&mut tx, token_name, Scope::Admin, user.id, token_hash, at).await?;
+                tx.commit().await?;
+                Ok(Some(user))
+            }
+
+            async fn create_token(
+                &self,
+                name: &str,
+                scope: Scope,
+                user: &Handle,
+                token_hash: &str,
+                at: Timestamp,
+            ) -> Result<TokenInfo> {
+                let mut tx = self.write().await?;
+                let user_id: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE handle = $1")
+                    .bind(user.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let user_id = user_id
+                    .ok_or_else(|| StoreError::NotFound(format!("there is no user '{user}'; create it with `klaxon user create`")))?;
+                let id = insert_token(&mut tx, name, scope, user_id, token_hash, at).await?;
+                tx.commit().await?;
+                Ok(TokenInfo { id, name: name.to_owned(), scope, user: user.clone(), created_at: at, revoked_at: None })
+            }
+
+            async fn tokens(&self) -> Result<Vec<TokenInfo>> {
+                let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id");
+                let rows = sqlx::query(&sql).fetch_all(self.reader()).await?;
+                rows.iter().map(token_from_row).collect()
+            }
+
+            async fn revoke_token(&self, id: i64, at: Timestamp) -> Result<TokenInfo> {
+                let mut tx = self.write().await?;
+                let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1");
+                let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await?;
+                let mut token = match row {
+                    Some(row) => token_from_row(&row)?,
+                    None => return Err(StoreError::NotFound(format!("there is no token {id}; see `klaxon token list`"))),
+                };
+                if let Some(revoked) = token.revoked_at {
+                    return Err(StoreError::Conflict(format!("token {id} ('{}') was already revoked at {revoked}", token.name)));
+                }
+                sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
+                    .bind(ms(at))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                token.revoked_at = Some(at);
+                Ok(token)
+            }
+
+            async fn authenticate(&self, token_hash: &str) -> Result<Option<Authenticated>> {
+                let sql = format!(
+                    "SELECT {TOKEN_COLUMNS}, {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                     WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+                );
+                let row = sqlx::query(&sql).bind(token_hash).fetch_optional(self.reader()).await?;
+                let Some(row) = row else { return Ok(None) };
+                let token = token_from_row(&row)?;
+                // The user's columns follow the token's six.
+                let user = User {
+                    id: row.try_get(6)?,
+                    handle: token.user.clone(),
+                    name: row.try_get(8)?,
+                    email: row.try_get(9)?,
+                    created_at: instant(row.try_get(10)?),
+                };
+                Ok(Some(Authenticated { user, token }))
+            }
+
+            async fn declare(&self, slug_base: &str, events: &[TimelineEvent]) -> Result<Incident> {
+                let mut tx = self.write().await?;
+                // The counter row also serialises concurrent declarations on PostgreSQL,
+                // which keeps the slug check below free of races.
+                let number: i64 = sqlx::query_scalar(
+                    "UPDATE counters SET value = value + 1 WHERE name = 'incident_number' RETURNING value",
+                )
+                .fetch_one(&mut *tx)
+                .await?;
+                let taken: Option<i64> = sqlx::query_scalar("SELECT number FROM incidents WHERE slug = $1")
+                    .bind(slug_base)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let slug = match taken {
+                    Some(_) => format!("{slug_base}-{number}"),
+                    None => slug_base.to_owned(),
+                };
+                let incident = Incident::replay(IncidentNumber(number), &slug, events)
+                    .ok_or_else(|| StoreError::Other("an incident's timeline must start with its declaration".into()))?;
+                sqlx::query(
+                    "INSERT INTO incidents (number, slug, status, severity, service, restricted, drill, declared_at, version, updated_at, data) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(number)
+                .bind(&slug)
+                .bind(incident.status.as_str())
+                .bind(i64::from(incident.severity.level()))
+                .bind(incident.service.as_deref())
+                .bind(incident.restricted)
+                .bind(incident.drill)
+                .bind(ms(incident.declared_at))
+                .bind(incident.version)
+                .bind(ms(incident.updated_at))
+                .bind(projection_json(&incident))
+                .execute(&mut *tx)
+                .await?;
+                insert_events(&mut tx, incident.number, events).await?;
+                write_participants(&mut tx, &incident).await?;
+                tx.commit().await?;
+                Ok(incident)
+            }
+
+            async fn incident(&self, number: IncidentNumber) -> Result<Incident> {
+                let data: Option<String> = sqlx::query_scalar("SELECT data FROM incidents WHERE number = $1")
+                    .bind(number.0)
+                    .fetch_optional(self.reader())
+                    .await?;
+                match data {
+                    Some(data) => incident_from_json(&data),
+                    None => Err(StoreError::NotFound(format!("there is no incident {number}"))),
+                }
+            }
+
+            async fn timeline(&self, number: IncidentNumber) -> Result<Vec<TimelineEvent>> {
+                let rows = sqlx::query(
+                    "SELECT seq, actor, source, recorded_at, occurred_at, data FROM incident_events \
+                     WHERE incident_number = $1 ORDER BY seq",
+                )
+                .bind(number.0)
+                .fetch_all(self.reader())
+                .await?;
+                rows.iter().map(event_from_row).collect()
+            }
+
+            async fn commit(&self, changes: &[Change]) -> Result<()> {
+                let mut tx = self.write().await?;
+                for change in changes {
+                    let i = &change.incident;
+                    let updated = sqlx::query(
+                        "UPDATE incidents SET status = $1, severity = $2, service = $3, restricted = $4, drill = $5, \
+                         version = $6, updated_at = $7, data = $8 WHERE number = $9 AND version = $10",
+                    )
+                    .bind(i.status.as_str())
+                    .bind(i64::from(i.severity.level()))
+                    .bind(i.service.as_deref())
+                    .bind(i.restricted)
+                    .bind(i.drill)
+                    .bind(i.version)
+                    .bind(ms(i.updated_at))
+                    .bind(projection_json(i))
+                    .bind(i.number.0)
+                    .bind(change.expected_version)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if updated == 0 {
+                        return Err(StoreError::Conflict(format!(
+                            "incident {} changed while this request was handled; try again",
+                            i.number
+                        )));
+                    }
+                    insert_events(&mut tx, i.number, &change.events).await?;
+                    write_participants(&mut tx, i).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>> {
+                let mut q = QueryBuilder::<$db>::new("SELECT data FROM incidents WHERE 1 = 1");
+                if let Some(status) = filter.status {
+                    q.push(" AND status = ").push_bind(status.as_str());
+                }
+                if let Some(severity) = filter.severity {
+                    q.push(" AND severity = ").push_bind(i64::from(severity.level()));
+                }
+                if let Some(service) = &filter.service {
+                    q.push(" AND service = ").push_bind(service.clone());
+                }
+                if let Some(open) = filter.open {
+                    q.push(if open { " AND status IN (" } else { " AND status NOT IN (" });
+                    let mut list = q.separated(", ");
+                    for status in Status::ALL.into_iter().filter(|s| s.is_open()) {
+                        list.push_bind(status.as_str());
+                    }
+                    q.push(")");
+                }
+                if let Some(since) = filter.since {
+                    q.push(" AND declared_at >= ").push_bind(ms(since));
+                }
+                if let Some(before) = filter.before {
+                    q.push(" AND number < ").push_bind(before.0);
+                }
+                if let Some(viewer) = &filter.viewer {
+                    q.push(" AND (restricted = ")
+                        .push_bind(false)
+                        .push(" OR number IN (SELECT incident_number FROM incident_participants WHERE handle = ")
+                        .push_bind(viewer.as_str().to_owned())
+                        .push("))");
+                }
+                q.push(" ORDER BY number DESC LIMIT ").push_bind(i64::from(filter.limit));
+                let rows: Vec<String> = q.build_query_scalar().fetch_all(self.reader()).await?;
+                rows.iter().map(|data| incident_from_json(data)).collect()
+            }
+
+            async fn incident_counts(&self) -> Result<Vec<(Status, Severity, i64)>> {
+                let rows = sqlx::query(
+                    "SELECT status, severity, COUNT(*) FROM incidents WHERE drill = $1 GROUP BY status, severity",
+                )
+                .bind(false)
+                .fetch_all(self.reader())
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let status: String = row.try_get(0)?;
+                        let severity: i64 = row.try_get(1)?;
+                        let status = Status::parse(&status).map_err(|e| corrupt("incident status", e))?;
+                        let severity = Severity::new(severity).map_err(|e| corrupt("incident severity", e))?;
+                        Ok((status, severity, row.try_get(2)?))
+                    })
+                    .collect()
+            }
+        }
+
+        async fn insert_user(tx: &mut Tx, user: &NewUser, at: Timestamp) -> Result<User> {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO users (handle, name, email, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(user.handle.as_str())
+            .bind(&user.name)
+            .bind(&user.email)
+            .bind(ms(at))
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(|e| unique_violation(e, || format!("a user with handle '{}' already exists", user.handle)))?;
+            Ok(User {
+                id,
+                handle: user.handle.clone(),
+                name: user.name.clone(),
+                email: user.email.clone(),
+                created_at: at,
+            })
+        }
+
+        async fn insert_token(
+            tx: &mut Tx,
+            name: &str,
+            scope: Scope,
+            user_id: i64,
+            token_hash: &str,
+            at: Timestamp,
+        ) -> Result<i64> {
+            let id = sqlx::query_scalar(
+                "INSERT INTO api_tokens (name, scope, user_id, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(name)
+            .bind(scope.as_str())
+            .bind(user_id)
+            .bind(token_hash)
+            .bind(ms(at))
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(|e| unique_violation(e, || "that token already exists; choose another".to_owned()))?;
+            Ok(id)
+        }
+
+        async fn insert_events(tx: &mut Tx, number: IncidentNumber, events: &[TimelineEvent]) -> Result<()> {
+            for e in events {
+                let data = serde_json::to_string(&e.kind).map_err(|e| StoreError::Other(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO incident_events (incident_number, seq, type, actor, source, recorded_at, occurred_at, data) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(number.0)
+                .bind(e.seq)
+                .bind(e.kind.name())
+                .bind(&e.actor)
+                .bind(e.source.as_str())
+                .bind(ms(e.recorded_at))
+                .bind(e.occurred_at.map(ms))
+                .bind(data)
+                .execute(&mut **tx)
+                .await
+                .map_err(|err| {
+                    unique_violation(err, || format!("incident {number} changed while this request was handled; try again"))
+                })?;
+            }
+            Ok(())
+        }
+
+        async fn write_participants(tx: &mut Tx, incident: &Incident) -> Result<()> {
+            for handle in &incident.participants {
+                sqlx::query(
+                    "INSERT INTO incident_participants (incident_number, handle) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                )
+                .bind(incident.number.0)
+                .bind(handle)
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+
+        fn user_from_row(row: &DbRow) -> Result<User> {
+            let handle: String = row.try_get(1)?;
+            Ok(User {
+                id: row.try_get(0)?,
+                handle: Handle::parse(&handle).map_err(|e| corrupt("user handle", e))?,
+                name: row.try_get(2)?,
+                email: row.try_get(3)?,
+                created_at: instant(row.try_get(4)?),
+            })
+        }
+
+        fn token_from_row(row: &DbRow) -> Result<TokenInfo> {
+            let scope: String = row.try_get(2)?;
+            let user: String = row.try_get(3)?;
+            let revoked: Option<i64> = row.try_get(5)?;
+            Ok(TokenInfo {
+                id: row.try_get(0)?,
+                name: row.try_get(1)?,
+                scope: Scope::parse(&scope).map_err(|e| corrupt("token scope", e))?,
+                user: Handle::parse(&user).map_err(|e| corrupt("user handle", e))?,
+                created_at: instant(row.try_get(4)?),
+                revoked_at: revoked.map(instant),
+            })
+        }
+
+        fn event_from_row(row: &DbRow) -> Result<TimelineEvent> {
+            let source: String = row.try_get(2)?;
+            let occurred: Option<i64> = row.try_get(4)?;
+            let data: String = row.try_get(5)?;
+            Ok(TimelineEvent {
+                seq: row.try_get(0)?,
+                kind: serde_json::from_str::<EventKind>(&data).map_err(|e| corrupt("event", e))?,
+                actor: row.try_get(1)?,
+                source: Source::parse(&source).ok_or_else(|| corrupt("event source", &source))?,
+                recorded_at: instant(row.try_get(3)?),
+                occurred_at: occurred.map(instant),
+            })
+        }
+
+        fn projection_json(incident: &Incident) -> String {
+            serde_json::to_string(incident).expect("an incident always serialises")
+        }
+
+        fn incident_from_json(data: &str) -> Result<Incident> {
+            serde_json::from_str(data).map_err(|e| corrupt("incident", e))
+        }
+
+        fn unique_violation(e: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
+            match &e {
+                sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(message()),
+                _ => StoreError::from(e),
+            }
+        }
+    };
+}
+
+pub(crate) use impl_store;

@@ -1,0 +1,429 @@
+//! The store contract: the same tests against SQLite and PostgreSQL. PostgreSQL tests
+//! need `KLAXON_TEST_POSTGRES_URL` (each test gets a fresh database); without it they
+//! are skipped locally and fail under CI.
+
+mod support;
+
+use jiff::{SignedDuration, Timestamp};
+use klaxon_domain::api::NewUser;
+use klaxon_domain::auth::Scope;
+use klaxon_domain::incident::{
+    self, Command, Context, DeclareInput, Incident, Role, Source, Status,
+};
+use klaxon_domain::policy::Policy;
+use klaxon_domain::{Handle, IncidentNumber, Severity};
+use klaxon_store::{Change, IncidentFilter, Store, StoreError};
+use std::sync::Arc;
+
+fn now() -> Timestamp {
+    klaxon_domain::time::to_millis_precision(Timestamp::now())
+}
+
+fn handle(s: &str) -> Handle {
+    Handle::parse(s).unwrap()
+}
+
+fn new_user(h: &str) -> NewUser {
+    NewUser {
+        handle: handle(h),
+        name: h.to_uppercase(),
+        email: format!("{h}@example.com"),
+    }
+}
+
+fn ctx<'a>(policy: &'a Policy, actor: &str, at: Timestamp) -> Context<'a> {
+    Context {
+        actor: handle(actor),
+        source: Source::Api,
+        now: at,
+        policy,
+        link_base: None,
+    }
+}
+
+async fn declare(
+    store: &Arc<dyn Store>,
+    title: &str,
+    severity: i64,
+    restricted: bool,
+    drill: bool,
+) -> Incident {
+    let policy = Policy::builtin();
+    let input = DeclareInput {
+        title: title.into(),
+        severity: Some(Severity::new(severity).unwrap()),
+        service: Some("api".into()),
+        restricted,
+        drill,
+        ..Default::default()
+    };
+    let at = now();
+    let events = incident::declare(&input, &ctx(&policy, "alice", at)).unwrap();
+    let slug = incident::slug_base(title, at, policy.time_zone.zone());
+    store.declare(&slug, &events).await.unwrap()
+}
+
+async fn run(
+    store: &Arc<dyn Store>,
+    number: IncidentNumber,
+    command: Command,
+    actor: &str,
+) -> Incident {
+    let policy = Policy::builtin();
+    let mut incident = store.incident(number).await.unwrap();
+    let expected_version = incident.version;
+    let events = incident::decide(&incident, &command, &ctx(&policy, actor, now())).unwrap();
+    for e in &events {
+        incident.apply(e);
+    }
+    store
+        .commit(&[Change {
+            incident: incident.clone(),
+            expected_version,
+            events,
+        }])
+        .await
+        .unwrap();
+    incident
+}
+
+async fn users_are_unique_by_handle(store: Arc<dyn Store>) {
+    let alice = store.create_user(&new_user("alice"), now()).await.unwrap();
+    assert_eq!(store.user(&handle("alice")).await.unwrap(), alice);
+    let err = store
+        .create_user(&new_user("alice"), now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict(ref m) if m.contains("'alice' already exists")),
+        "{err}"
+    );
+    store.create_user(&new_user("bob"), now()).await.unwrap();
+    let handles: Vec<_> = store
+        .users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.handle.to_string())
+        .collect();
+    assert_eq!(handles, ["alice", "bob"]);
+    assert!(matches!(
+        store.user(&handle("carol")).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn bootstrap_happens_once(store: Arc<dyn Store>) {
+    let admin = store
+        .bootstrap(&new_user("admin"), "bootstrap", "hash-1", now())
+        .await
+        .unwrap();
+    assert!(admin.is_some());
+    let again = store
+        .bootstrap(&new_user("root"), "bootstrap", "hash-2", now())
+        .await
+        .unwrap();
+    assert!(again.is_none());
+    assert_eq!(store.users().await.unwrap().len(), 1);
+    let auth = store.authenticate("hash-1").await.unwrap().unwrap();
+    assert_eq!(
+        (auth.user.handle.as_str(), auth.token.scope),
+        ("admin", Scope::Admin)
+    );
+    assert!(store.authenticate("hash-2").await.unwrap().is_none());
+}
+
+async fn revoked_tokens_stop_working(store: Arc<dyn Store>) {
+    store.create_user(&new_user("alice"), now()).await.unwrap();
+    let token = store
+        .create_token("laptop", Scope::Responder, &handle("alice"), "h", now())
+        .await
+        .unwrap();
+    assert_eq!(store.authenticate("h").await.unwrap().unwrap().token, token);
+    let revoked = store.revoke_token(token.id, now()).await.unwrap();
+    assert!(revoked.revoked_at.is_some());
+    assert!(store.authenticate("h").await.unwrap().is_none());
+    assert!(matches!(
+        store.revoke_token(token.id, now()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.revoke_token(999, now()).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let missing = store
+        .create_token("x", Scope::Viewer, &handle("nobody"), "h2", now())
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound(_))));
+    assert_eq!(store.tokens().await.unwrap().len(), 1);
+}
+
+async fn declarations_get_numbers_and_unique_slugs(store: Arc<dyn Store>) {
+    let first = declare(&store, "API down", 1, false, false).await;
+    let second = declare(&store, "API down", 2, false, false).await;
+    assert_eq!((first.number.0, second.number.0), (1, 2));
+    assert!(first.slug.ends_with("-api-down"), "{}", first.slug);
+    assert_eq!(second.slug, format!("{}-2", first.slug));
+    assert_eq!(store.incident(first.number).await.unwrap(), first);
+    assert!(matches!(
+        store.incident(IncidentNumber(99)).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn the_projection_matches_the_stored_timeline(store: Arc<dyn Store>) {
+    let i = declare(&store, "Login failures", 2, false, false).await;
+    run(&store, i.number, Command::Acknowledge { at: None }, "alice").await;
+    run(
+        &store,
+        i.number,
+        Command::Assign {
+            role: Role::Commander,
+            user: handle("bob"),
+        },
+        "alice",
+    )
+    .await;
+    run(
+        &store,
+        i.number,
+        Command::Assign {
+            role: Role::Commander,
+            user: handle("carol"),
+        },
+        "bob",
+    )
+    .await;
+    let resolve = Command::Resolve {
+        root_cause: Some("bad deploy".into()),
+        fix: None,
+        at: None,
+    };
+    run(&store, i.number, resolve, "carol").await;
+    let stored = store.incident(i.number).await.unwrap();
+    let timeline = store.timeline(i.number).await.unwrap();
+    assert_eq!(timeline.len(), 6);
+    assert_eq!(
+        Incident::replay(i.number, &stored.slug, &timeline).unwrap(),
+        stored
+    );
+    assert_eq!(stored.status, Status::Resolved);
+    assert_eq!(stored.participants, ["alice", "bob", "carol"]);
+}
+
+async fn a_stale_version_changes_nothing(store: Arc<dyn Store>) {
+    let i = declare(&store, "Queue backlog", 3, false, false).await;
+    let policy = Policy::builtin();
+    let stale = store.incident(i.number).await.unwrap();
+    run(&store, i.number, Command::Acknowledge { at: None }, "alice").await;
+    let events = incident::decide(
+        &stale,
+        &Command::Note {
+            text: "late".into(),
+            at: None,
+        },
+        &ctx(&policy, "bob", now()),
+    )
+    .unwrap();
+    let mut projected = stale.clone();
+    events.iter().for_each(|e| projected.apply(e));
+    let change = Change {
+        incident: projected,
+        expected_version: stale.version,
+        events,
+    };
+    let err = store.commit(&[change]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert_eq!(store.timeline(i.number).await.unwrap().len(), 2);
+    assert_eq!(
+        store.incident(i.number).await.unwrap().status,
+        Status::Acknowledged
+    );
+}
+
+async fn a_failed_change_rolls_back_the_whole_commit(store: Arc<dyn Store>) {
+    let a = declare(&store, "first", 3, false, false).await;
+    let b = declare(&store, "second", 3, false, false).await;
+    let policy = Policy::builtin();
+    let (out, into) = incident::merge(&a, &b, &ctx(&policy, "alice", now())).unwrap();
+    let mut a2 = a.clone();
+    out.iter().for_each(|e| a2.apply(e));
+    let mut b2 = b.clone();
+    into.iter().for_each(|e| b2.apply(e));
+    // The second change expects a version b is not at: nothing of the first may stay.
+    let changes = [
+        Change {
+            incident: a2,
+            expected_version: a.version,
+            events: out,
+        },
+        Change {
+            incident: b2,
+            expected_version: b.version + 5,
+            events: into,
+        },
+    ];
+    assert!(matches!(
+        store.commit(&changes).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.incident(a.number).await.unwrap(), a);
+    assert_eq!(store.timeline(a.number).await.unwrap().len(), 1);
+}
+
+async fn listing_filters_and_pages(store: Arc<dyn Store>) {
+    for (title, sev) in [
+        ("one", 1),
+        ("two", 2),
+        ("three", 3),
+        ("four", 4),
+        ("five", 2),
+    ] {
+        declare(&store, title, sev, false, false).await;
+    }
+    let hidden = declare(&store, "breach", 1, true, false).await;
+    run(
+        &store,
+        IncidentNumber(1),
+        Command::Resolve {
+            root_cause: None,
+            fix: None,
+            at: None,
+        },
+        "alice",
+    )
+    .await;
+    let list = |f: IncidentFilter| {
+        let store = store.clone();
+        async move {
+            store
+                .incidents(&IncidentFilter { limit: 50, ..f })
+                .await
+                .unwrap()
+                .iter()
+                .map(|i| i.number.0)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(list(IncidentFilter::default()).await, [6, 5, 4, 3, 2, 1]);
+    assert_eq!(
+        list(IncidentFilter {
+            severity: Some(Severity::new(2).unwrap()),
+            ..Default::default()
+        })
+        .await,
+        [5, 2]
+    );
+    assert_eq!(
+        list(IncidentFilter {
+            open: Some(false),
+            ..Default::default()
+        })
+        .await,
+        [1]
+    );
+    assert_eq!(
+        list(IncidentFilter {
+            open: Some(true),
+            ..Default::default()
+        })
+        .await,
+        [6, 5, 4, 3, 2]
+    );
+    assert_eq!(
+        list(IncidentFilter {
+            status: Some(Status::Resolved),
+            ..Default::default()
+        })
+        .await,
+        [1]
+    );
+    assert_eq!(
+        list(IncidentFilter {
+            service: Some("web".into()),
+            ..Default::default()
+        })
+        .await,
+        Vec::<i64>::new()
+    );
+    let viewer = Some(handle("bob"));
+    assert_eq!(
+        list(IncidentFilter {
+            viewer: viewer.clone(),
+            ..Default::default()
+        })
+        .await,
+        [5, 4, 3, 2, 1]
+    );
+    run(
+        &store,
+        hidden.number,
+        Command::Assign {
+            role: Role::Investigator,
+            user: handle("bob"),
+        },
+        "alice",
+    )
+    .await;
+    assert_eq!(
+        list(IncidentFilter {
+            viewer,
+            ..Default::default()
+        })
+        .await,
+        [6, 5, 4, 3, 2, 1]
+    );
+    let page = store
+        .incidents(&IncidentFilter {
+            limit: 2,
+            before: Some(IncidentNumber(5)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.iter().map(|i| i.number.0).collect::<Vec<_>>(), [4, 3]);
+    let future = now() + SignedDuration::from_hours(1);
+    assert_eq!(
+        list(IncidentFilter {
+            since: Some(future),
+            ..Default::default()
+        })
+        .await,
+        Vec::<i64>::new()
+    );
+}
+
+async fn counts_leave_out_drills(store: Arc<dyn Store>) {
+    declare(&store, "real", 2, false, false).await;
+    declare(&store, "real too", 2, false, false).await;
+    declare(&store, "practice", 2, false, true).await;
+    let counts = store.incident_counts().await.unwrap();
+    assert_eq!(counts, [(Status::Triggered, Severity::new(2).unwrap(), 2)]);
+}
+
+contract!(
+    users_are_unique_by_handle,
+    bootstrap_happens_once,
+    revoked_tokens_stop_working,
+    declarations_get_numbers_and_unique_slugs,
+    the_projection_matches_the_stored_timeline,
+    a_stale_version_changes_nothing,
+    a_failed_change_rolls_back_the_whole_commit,
+    listing_filters_and_pages,
+    counts_leave_out_drills
+);
+
+#[tokio::test]
+async fn sqlite_keeps_everything_across_a_reopen() {
+    let db = support::TempSqlite::new();
+    let store = klaxon_store::open(&db.url).await.unwrap();
+    let i = declare(&store, "persisted", 2, false, false).await;
+    run(&store, i.number, Command::Acknowledge { at: None }, "alice").await;
+    drop(store);
+    let reopened = klaxon_store::open(&db.url).await.unwrap();
+    assert_eq!(
+        reopened.incident(i.number).await.unwrap().status,
+        Status::Acknowledged
+    );
+    assert_eq!(reopened.timeline(i.number).await.unwrap().len(), 2);
+}
