@@ -1,1 +1,135 @@
+//! Klaxon's server: the REST API under `/api/v1`, authentication, health and metrics.
+//! Handlers parse requests and call the application layer ([`service`]); rules live in
+//! `klaxon-domain` and SQL in `klaxon-store`, never here.
 #![forbid(unsafe_code)]
+
+mod api;
+mod auth;
+mod clock;
+mod error;
+mod extract;
+mod metrics;
+mod openapi;
+mod service;
+mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use klaxon_domain::policy::Policy;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use state::AppState;
+
+/// What `klaxon serve` needs to start.
+#[derive(Clone)]
+pub struct ServeConfig {
+    /// `sqlite://PATH` or `postgres://…`.
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub policy: Policy,
+    /// The first admin's token, instead of a generated one (for automation).
+    pub bootstrap_token: Option<String>,
+    /// The URL people use to reach Klaxon, for links in messages.
+    pub public_url: Option<String>,
+}
+
+impl std::fmt::Debug for ServeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeConfig")
+            .field("database_url", &klaxon_store::redact(&self.database_url))
+            .field("listen", &self.listen)
+            .field(
+                "bootstrap_token",
+                &self.bootstrap_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the server could not start or keep running.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot open the database: {0}")]
+    Database(#[from] klaxon_store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Config(String),
+    #[error("server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs migrations on the database at `database_url` and returns.
+pub async fn migrate(database_url: &str) -> Result<(), ServerError> {
+    klaxon_store::open(database_url).await?;
+    Ok(())
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight and returns.
+pub async fn serve(
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let server = start(config, Arc::new(SystemClock)).await?;
+    tracing::info!(addr = %server.addr, "klaxon listening on http://{}", server.addr);
+    shutdown.await;
+    tracing::info!("shutting down");
+    server.stop().await
+}
+
+/// A server running in the background, for `serve` and for tests.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting connections, waits for requests in flight, and returns.
+    pub async fn stop(self) -> Result<(), ServerError> {
+        let _ = self.stop.send(());
+        match self.task.await {
+            Ok(result) => Ok(result?),
+            Err(e) => Err(ServerError::Config(format!("server task failed: {e}"))),
+        }
+    }
+}
+
+/// Opens the database, bootstraps the first admin if needed, binds and starts serving.
+pub async fn start(
+    config: ServeConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<RunningServer, ServerError> {
+    let store = klaxon_store::open(&config.database_url).await?;
+    let state = AppState::new(store, config.policy, clock, config.public_url);
+    auth::bootstrap(&state, config.bootstrap_token).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr()?;
+    let app = api::router(state.clone());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(RunningServer {
+        addr,
+        state,
+        stop,
+        task,
+    })
+}

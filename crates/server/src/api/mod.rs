@@ -1,0 +1,65 @@
+//! Routes. Each handler parses its input, calls the application layer and answers; the
+//! OpenAPI document is generated from the handlers' annotations.
+
+pub(crate) mod incidents;
+pub(crate) mod system;
+pub(crate) mod users;
+
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The largest request body the API reads.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/policy", get(system::policy))
+        .route("/me", get(users::me))
+        .route("/incidents", get(incidents::list).post(incidents::declare))
+        .route("/incidents/{number}", get(incidents::show))
+        .route("/incidents/{number}/ack", post(incidents::ack))
+        .route("/incidents/{number}/assign", post(incidents::assign))
+        .route("/incidents/{number}/relieve", post(incidents::relieve))
+        .route("/incidents/{number}/severity", post(incidents::severity))
+        .route("/incidents/{number}/updates", post(incidents::update))
+        .route("/incidents/{number}/mitigate", post(incidents::mitigate))
+        .route("/incidents/{number}/resolve", post(incidents::resolve))
+        .route("/incidents/{number}/close", post(incidents::close))
+        .route("/incidents/{number}/reopen", post(incidents::reopen))
+        .route("/incidents/{number}/decline", post(incidents::decline))
+        .route("/incidents/{number}/merge", post(incidents::merge))
+        .route("/incidents/{number}/notes", post(incidents::note))
+        .route("/incidents/{number}/evidence", post(incidents::evidence))
+        .route("/users", get(users::list).post(users::create))
+        .route("/tokens", get(users::tokens).post(users::create_token))
+        .route("/tokens/{id}/revoke", post(users::revoke_token))
+        .route("/openapi.json", get(system::openapi));
+    Router::new()
+        .route("/healthz", get(system::healthz))
+        .route("/readyz", get(system::readyz))
+        .route("/metrics", get(system::metrics))
+        .nest("/api/v1", api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!("no such route: {}", uri.path()))
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}

@@ -1,0 +1,55 @@
+//! Health, readiness, metrics, the policy in force and the OpenAPI document.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use klaxon_domain::auth::Scope;
+use klaxon_domain::policy::Policy;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Alive: the process answers.
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// Ready: the database answers too.
+pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    state.store.ping().await.map_err(|e| {
+        tracing::warn!(error = %e, "database not reachable");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database is not reachable",
+        )
+    })?;
+    Ok("ready\n")
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let text = crate::metrics::render(&state).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    ))
+}
+
+/// The policy in force.
+#[utoipa::path(get, path = "/policy", tag = "policy", responses((status = 200, description = "The policy in force", body = Object)))]
+pub async fn policy(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Policy>, ApiError> {
+    caller.require(Scope::Viewer)?;
+    Ok(Json(state.policy.as_ref().clone()))
+}
+
+pub async fn openapi(caller: Caller) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Scope::Viewer)?;
+    Ok(Json(crate::openapi::document()))
+}

@@ -1,0 +1,129 @@
+//! Bearer tokens: generated with 160 random bits, stored as SHA-256 hashes (a token is
+//! random, so a fast hash is enough: nothing to brute-force), checked on every
+//! `/api/v1` request.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use klaxon_domain::api::{NewUser, SOURCE_HEADER};
+use klaxon_domain::auth::{Scope, TokenInfo, User};
+use klaxon_domain::incident::Source;
+use klaxon_domain::Handle;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::ServerError;
+
+const TOKEN_PREFIX: &str = "klx_";
+
+/// A new random API token.
+pub fn generate_token() -> String {
+    let mut bytes = [0u8; 20];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
+}
+
+/// What the store keeps of a token.
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    pub token: TokenInfo,
+    /// Where the caller says the change comes from (`x-klaxon-source`), `api` by default.
+    pub source: Source,
+}
+
+impl Caller {
+    /// Refuses the request unless the token's scope includes `needed`.
+    pub fn require(&self, needed: Scope) -> Result<(), ApiError> {
+        if self.token.scope.allows(needed) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "token '{}' has scope {}; this needs {needed}",
+                self.token.name, self.token.scope
+            )))
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.token.scope == Scope::Admin
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let Some(token) = header
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+        else {
+            return Err(ApiError::unauthorized(
+                "missing API token: send `Authorization: Bearer <token>` (the CLI reads KLAXON_TOKEN)",
+            ));
+        };
+        let found = state.store.authenticate(&hash_token(token)).await?;
+        let Some(found) = found else {
+            return Err(ApiError::unauthorized(
+                "API token not recognised: it is mistyped or was revoked",
+            ));
+        };
+        let source = parts
+            .headers
+            .get(SOURCE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(Source::parse)
+            .filter(|s| matches!(s, Source::Api | Source::Cli | Source::Web | Source::Chat))
+            .unwrap_or(Source::Api);
+        Ok(Caller {
+            user: found.user,
+            token: found.token,
+            source,
+        })
+    }
+}
+
+/// On an empty database, creates the `admin` user and its admin token: the given one,
+/// or a new one printed once on stderr.
+pub async fn bootstrap(state: &AppState, token: Option<String>) -> Result<(), ServerError> {
+    if let Some(t) = &token {
+        if t.len() < 16 {
+            return Err(ServerError::Config(
+                "KLAXON_BOOTSTRAP_TOKEN is shorter than 16 characters; use a long random value"
+                    .into(),
+            ));
+        }
+    }
+    let admin = NewUser {
+        handle: Handle::parse("admin").expect("a valid handle"),
+        name: "Administrator".into(),
+        email: "admin@localhost".into(),
+    };
+    let generated = token.is_none();
+    let token = token.unwrap_or_else(generate_token);
+    let created = state
+        .store
+        .bootstrap(&admin, "bootstrap", &hash_token(&token), state.clock.now())
+        .await?;
+    if created.is_some() {
+        if generated {
+            eprintln!(
+                "\n  Klaxon created the first user, `admin`, with this admin API token.\n  \
+                 It is shown only now; keep it somewhere safe:\n\n    export KLAXON_TOKEN={token}\n"
+            );
+        }
+        tracing::info!("created the first admin user and its token");
+    }
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! Prometheus metrics: requests and their latency per route, and incidents by status and
+//! severity (read from the store at scrape time, drills left out).
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+use crate::state::AppState;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct IncidentLabels {
+    status: String,
+    severity: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+    incidents: Family<IncidentLabels, Gauge>,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("klaxon");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new([
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ])
+        });
+        let incidents = Family::<IncidentLabels, Gauge>::default();
+        registry.register("http_requests", "HTTP requests answered", requests.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            latency.clone(),
+        );
+        registry.register(
+            "incidents",
+            "Incidents by status and severity, drills excluded",
+            incidents.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            incidents,
+        }
+    }
+
+    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let (method, route) = (method.to_owned(), route.to_owned());
+        self.requests
+            .get_or_create(&RequestLabels {
+                method: method.clone(),
+                route: route.clone(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels { method, route })
+            .observe(seconds);
+    }
+}
+
+/// Renders every metric, refreshing incident counts from the store first.
+pub async fn render(state: &AppState) -> Result<String, klaxon_store::StoreError> {
+    let counts = state.store.incident_counts().await?;
+    let m = &state.metrics;
+    m.incidents.clear();
+    for (status, severity, n) in counts {
+        let labels = IncidentLabels {
+            status: status.as_str().to_owned(),
+            severity: severity.level().to_string(),
+        };
+        m.incidents.get_or_create(&labels).set(n);
+    }
+    let mut out = String::new();
+    prometheus_client::encoding::text::encode(&mut out, &m.registry)
+        .map_err(|e| klaxon_store::StoreError::Other(e.to_string()))?;
+    Ok(out)
+}
+
+/// Middleware: counts and times every request by its route pattern.
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    state
+        .metrics
+        .observe(&method, &route, status, started.elapsed().as_secs_f64());
+    if response.status().is_server_error() {
+        tracing::warn!(%method, %route, status, "request failed");
+    } else {
+        tracing::debug!(%method, %route, status, "request");
+    }
+    response
+}

@@ -1,0 +1,212 @@
+//! The application layer: load an incident the caller may see, let the domain decide,
+//! store the events with their projection in one transaction. A concurrent change makes
+//! the store refuse the write; the command is then decided again on fresh state.
+
+use axum::http::StatusCode;
+use klaxon_domain::api::{IncidentPage, IncidentQuery};
+use klaxon_domain::auth::Scope;
+use klaxon_domain::incident::{
+    self, Command, Context, DeclareInput, Incident, IncidentView, TimelineEvent,
+};
+use klaxon_domain::time::parse_instant_or_ago;
+use klaxon_domain::{Handle, IncidentNumber};
+use klaxon_store::{Change, IncidentFilter, StoreError};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// How often a command is decided again after losing a race with another writer.
+const ATTEMPTS: usize = 5;
+const DEFAULT_PAGE: u32 = 50;
+const MAX_PAGE: u32 = 200;
+
+impl AppState {
+    fn context(&self, caller: &Caller) -> Context<'_> {
+        Context {
+            actor: caller.user.handle.clone(),
+            source: caller.source,
+            now: self.clock.now(),
+            policy: &self.policy,
+            link_base: self.public_url.clone(),
+        }
+    }
+
+    fn view(&self, incident: Incident) -> IncidentView {
+        IncidentView::new(incident, &self.policy, self.clock.now())
+    }
+
+    /// The incident, if the caller may see it. A restricted incident the caller may not
+    /// see answers exactly like one that does not exist.
+    pub async fn visible_incident(
+        &self,
+        caller: &Caller,
+        number: IncidentNumber,
+    ) -> Result<Incident, ApiError> {
+        let missing = || ApiError::not_found(format!("there is no incident {number}"));
+        let incident = match self.store.incident(number).await {
+            Ok(i) => i,
+            Err(StoreError::NotFound(_)) => return Err(missing()),
+            Err(e) => return Err(e.into()),
+        };
+        if caller.is_admin() || incident.visible_to(caller.user.handle.as_str()) {
+            Ok(incident)
+        } else {
+            Err(missing())
+        }
+    }
+
+    /// Refuses handles that name nobody, as a field error.
+    async fn existing_user(&self, field: &str, handle: &Handle) -> Result<(), ApiError> {
+        match self.store.user(handle).await {
+            Ok(_) => Ok(()),
+            Err(StoreError::NotFound(_)) => Err(ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                field,
+                format!("there is no user '{handle}'; see `klaxon user list`"),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(actor = %caller.user.handle))]
+    pub async fn declare(
+        &self,
+        caller: &Caller,
+        input: DeclareInput,
+    ) -> Result<IncidentView, ApiError> {
+        caller.require(Scope::Responder)?;
+        if let Some(commander) = &input.commander {
+            self.existing_user("commander", commander).await?;
+        }
+        let ctx = self.context(caller);
+        let events = incident::declare(&input, &ctx)?;
+        let declared_at = events.first().map_or(ctx.now, |e| e.effective_at());
+        let slug = incident::slug_base(&input.title, declared_at, self.policy.time_zone.zone());
+        let incident = self.store.declare(&slug, &events).await?;
+        tracing::info!(
+            number = incident.number.0,
+            severity = incident.severity.level(),
+            "incident declared"
+        );
+        Ok(self.view(incident))
+    }
+
+    /// Runs one command against one incident.
+    #[tracing::instrument(skip_all, fields(number = number.0, actor = %caller.user.handle))]
+    pub async fn act(
+        &self,
+        caller: &Caller,
+        number: IncidentNumber,
+        command: Command,
+    ) -> Result<IncidentView, ApiError> {
+        caller.require(Scope::Responder)?;
+        if let Command::Assign { user, .. } = &command {
+            self.existing_user("user", user).await?;
+        }
+        for attempt in 1..=ATTEMPTS {
+            let incident = self.visible_incident(caller, number).await?;
+            let events = incident::decide(&incident, &command, &self.context(caller))?;
+            let (projected, change) = project(incident, events);
+            match self.store.commit(&[change]).await {
+                Ok(()) => return Ok(self.view(projected)),
+                Err(StoreError::Conflict(_)) if attempt < ATTEMPTS => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    /// Merges `number` into `into`; answers with the target.
+    #[tracing::instrument(skip_all, fields(number = number.0, into = into.0))]
+    pub async fn merge(
+        &self,
+        caller: &Caller,
+        number: IncidentNumber,
+        into: IncidentNumber,
+    ) -> Result<IncidentView, ApiError> {
+        caller.require(Scope::Responder)?;
+        for attempt in 1..=ATTEMPTS {
+            let source = self.visible_incident(caller, number).await?;
+            let target = self.visible_incident(caller, into).await.map_err(|_| {
+                ApiError::field(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "into",
+                    format!("there is no incident {into}"),
+                )
+            })?;
+            let (out, absorbed) = incident::merge(&source, &target, &self.context(caller))?;
+            let (_, source_change) = project(source, out);
+            let (target, target_change) = project(target, absorbed);
+            match self.store.commit(&[source_change, target_change]).await {
+                Ok(()) => return Ok(self.view(target)),
+                Err(StoreError::Conflict(_)) if attempt < ATTEMPTS => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    pub async fn show(
+        &self,
+        caller: &Caller,
+        number: IncidentNumber,
+    ) -> Result<IncidentView, ApiError> {
+        let incident = self.visible_incident(caller, number).await?;
+        let timeline = self.store.timeline(number).await?;
+        Ok(self.view(incident).with_timeline(timeline))
+    }
+
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        query: IncidentQuery,
+    ) -> Result<IncidentPage, ApiError> {
+        let limit = query.limit.unwrap_or(DEFAULT_PAGE);
+        if limit == 0 || limit > MAX_PAGE {
+            return Err(ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "limit",
+                format!("{limit} is out of range; use 1 to {MAX_PAGE}"),
+            ));
+        }
+        let since = match &query.since {
+            Some(text) => Some(parse_instant_or_ago("since", text, self.clock.now())?),
+            None => None,
+        };
+        let filter = IncidentFilter {
+            status: query.status,
+            severity: query.severity,
+            service: query.service,
+            open: query.open,
+            since,
+            before: query.before,
+            limit,
+            viewer: (!caller.is_admin()).then(|| caller.user.handle.clone()),
+        };
+        let incidents = self.store.incidents(&filter).await?;
+        let next_before = (incidents.len() == limit as usize)
+            .then(|| incidents.last().map(|i| i.number))
+            .flatten();
+        let incidents = incidents.into_iter().map(|i| self.view(i)).collect();
+        Ok(IncidentPage {
+            incidents,
+            next_before,
+        })
+    }
+}
+
+/// Applies new events to an incident: the new projection and the change to store.
+fn project(incident: Incident, events: Vec<TimelineEvent>) -> (Incident, Change) {
+    let expected_version = incident.version;
+    let mut projected = incident;
+    for event in &events {
+        projected.apply(event);
+    }
+    let change = Change {
+        incident: projected.clone(),
+        expected_version,
+        events,
+    };
+    (projected, change)
+}

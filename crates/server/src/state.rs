@@ -1,0 +1,36 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use klaxon_domain::policy::Policy;
+use klaxon_store::Store;
+
+use crate::clock::Clock;
+use crate::metrics::Metrics;
+
+/// The server's shared state: cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub policy: Arc<Policy>,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Arc<Metrics>,
+    pub public_url: Option<String>,
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        policy: Policy,
+        clock: Arc<dyn Clock>,
+        public_url: Option<String>,
+    ) -> Self {
+        Self {
+            store,
+            policy: Arc::new(policy),
+            clock,
+            metrics: Arc::new(Metrics::new()),
+            public_url,
+        }
+    }
+}
