@@ -1,0 +1,172 @@
+//! `spawn_app`: the real server on port 0 with a fresh database, a manual clock and a
+//! client holding the bootstrap admin token.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use klaxon_client::{Client, ClientError};
+use klaxon_domain::api::{NewToken, NewUser, Problem};
+use klaxon_domain::auth::Scope;
+use klaxon_domain::policy::Policy;
+use klaxon_domain::Handle;
+use klaxon_server::{ManualClock, RunningServer, ServeConfig};
+use sqlx::Connection;
+
+pub const ADMIN_TOKEN: &str = "klx_test_bootstrap_token_0123456789";
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub struct TestApp {
+    pub server: Option<RunningServer>,
+    pub url: String,
+    pub admin: Client,
+    pub clock: Arc<ManualClock>,
+    pub database_url: String,
+    dir: PathBuf,
+    postgres: Option<(String, String)>,
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn start_time() -> Timestamp {
+    "2026-11-26T10:00:00Z".parse().unwrap()
+}
+
+/// A server on a fresh SQLite file.
+pub async fn spawn_app() -> TestApp {
+    let dir = std::env::temp_dir().join(unique("klaxon_server"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database_url = format!("sqlite://{}", dir.join("klaxon.db").display());
+    spawn_on(database_url, dir, None).await
+}
+
+/// A server on a fresh PostgreSQL database, or `None` where none is configured.
+pub async fn spawn_app_postgres() -> Option<TestApp> {
+    let Ok(admin_url) = std::env::var("KLAXON_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set KLAXON_TEST_POSTGRES_URL"
+        );
+        eprintln!("skipping: KLAXON_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    let name = unique("klaxon_test");
+    let mut conn = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.ok();
+    let base = admin_url.split('?').next().unwrap();
+    let database_url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
+    let dir = std::env::temp_dir().join(&name);
+    Some(spawn_on(database_url, dir, Some((admin_url, name))).await)
+}
+
+async fn spawn_on(
+    database_url: String,
+    dir: PathBuf,
+    postgres: Option<(String, String)>,
+) -> TestApp {
+    let clock = Arc::new(ManualClock::new(start_time()));
+    let server = start(&database_url, clock.clone()).await;
+    let url = format!("http://{}", server.addr);
+    let admin = Client::new(url.clone(), ADMIN_TOKEN).with_source("cli");
+    TestApp {
+        server: Some(server),
+        url,
+        admin,
+        clock,
+        database_url,
+        dir,
+        postgres,
+    }
+}
+
+async fn start(database_url: &str, clock: Arc<ManualClock>) -> RunningServer {
+    let config = ServeConfig {
+        database_url: database_url.to_owned(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        policy: Policy::builtin(),
+        bootstrap_token: Some(ADMIN_TOKEN.to_owned()),
+        public_url: Some("https://klaxon.example.com".into()),
+    };
+    klaxon_server::start(config, clock)
+        .await
+        .expect("server starts")
+}
+
+impl TestApp {
+    /// Stops the server and starts a new one on the same database: a restart.
+    pub async fn restart(&mut self) {
+        self.server.take().unwrap().stop().await.unwrap();
+        let server = start(&self.database_url, self.clock.clone()).await;
+        self.url = format!("http://{}", server.addr);
+        self.admin = Client::new(self.url.clone(), ADMIN_TOKEN).with_source("cli");
+        self.server = Some(server);
+    }
+
+    /// A client acting as a new user with the given scope.
+    pub async fn user(&self, handle: &str, scope: Scope) -> Client {
+        let h = Handle::parse(handle).unwrap();
+        let new = NewUser {
+            handle: h.clone(),
+            name: handle.to_uppercase(),
+            email: format!("{handle}@example.com"),
+        };
+        self.admin.create_user(&new).await.unwrap();
+        let token = self
+            .admin
+            .create_token(&NewToken {
+                name: format!("{handle}-token"),
+                scope,
+                user: Some(h),
+            })
+            .await
+            .unwrap();
+        Client::new(self.url.clone(), token.token)
+    }
+
+    pub fn http(&self) -> reqwest::Client {
+        reqwest::Client::new()
+    }
+
+    pub fn api(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.url)
+    }
+
+    pub async fn cleanup(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.unwrap();
+        }
+        if let Some((admin_url, name)) = self.postgres.take() {
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The problem inside a client error, or a panic naming what came instead.
+pub fn problem(result: Result<impl std::fmt::Debug, ClientError>) -> Problem {
+    match result {
+        Err(ClientError::Api(p)) => p,
+        other => panic!("expected a problem answer, got {other:?}"),
+    }
+}

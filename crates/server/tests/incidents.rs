@@ -1,0 +1,639 @@
+//! The incident API over HTTP: the life cycle, computed figures, and every kind of bad
+//! input leaving the stored state untouched.
+
+mod common;
+
+use common::{problem, spawn_app, spawn_app_postgres, TestApp};
+use jiff::SignedDuration;
+use klaxon_client::Client;
+use klaxon_domain::api::*;
+use klaxon_domain::auth::Scope;
+use klaxon_domain::incident::*;
+use klaxon_domain::{Handle, IncidentNumber, Severity};
+use serde_json::{json, Value};
+
+fn declare_input(title: &str, severity: i64) -> DeclareInput {
+    DeclareInput {
+        title: title.into(),
+        severity: Some(Severity::new(severity).unwrap()),
+        ..Default::default()
+    }
+}
+
+fn h(s: &str) -> Handle {
+    Handle::parse(s).unwrap()
+}
+
+fn update(kind: UpdateKind, status: Option<&str>) -> StatusUpdateInput {
+    StatusUpdateInput {
+        kind,
+        audience: UpdateAudience::Internal,
+        status: status.map(Into::into),
+        progress: Some("rolled back the deploy".into()),
+        impact: None,
+        next_steps: Some("watch error rates".into()),
+        eta: Some("10 minutes".into()),
+        action: None,
+        root_cause: None,
+        fix: None,
+        customer_impact: None,
+        follow_up: None,
+    }
+}
+
+/// The README's tour, step by step, with the clock moved between steps.
+async fn tour(app: &TestApp) {
+    let c = &app.admin;
+    let minutes = |m| app.clock.advance(SignedDuration::from_mins(m));
+    let mut input = declare_input("API returning 502 errors", 2);
+    input.assessment.affected_estimate = Some("~50% of API requests".into());
+    let declared = c.declare(&input).await.unwrap();
+    let n = declared.incident.number;
+    assert_eq!(
+        declared.incident.slug,
+        "incident-20261126-api-returning-502-errors"
+    );
+    assert_eq!(declared.incident.status, Status::Triggered);
+    minutes(3);
+    c.ack(n, &AckRequest::default()).await.unwrap();
+    c.assign(
+        n,
+        &RoleRequest {
+            role: Role::Commander,
+            user: h("admin"),
+        },
+    )
+    .await
+    .unwrap();
+    minutes(5);
+    let posted = c
+        .post_update(n, &update(UpdateKind::Update, Some("Investigating")))
+        .await
+        .unwrap();
+    assert_eq!(
+        posted.next_update_due_at,
+        Some(app.clock_now() + SignedDuration::from_mins(30))
+    );
+    minutes(10);
+    let strategy = MitigationStrategy::Rollback;
+    c.mitigate(
+        n,
+        &MitigateRequest {
+            strategy,
+            action: "rolled back to v2.1.2".into(),
+            at: None,
+        },
+    )
+    .await
+    .unwrap();
+    minutes(27);
+    let resolve = ResolveRequest {
+        root_cause: Some("memory leak".into()),
+        fix: Some("v2.1.3".into()),
+        at: None,
+    };
+    c.resolve(n, &resolve).await.unwrap();
+    let shown = c.incident(n).await.unwrap();
+    let i = &shown.incident;
+    assert_eq!(i.status, Status::Resolved);
+    assert_eq!(shown.durations.to_acknowledge, Some(180));
+    assert_eq!(shown.durations.to_mitigate, Some(18 * 60));
+    assert_eq!(shown.durations.to_resolve, Some(45 * 60));
+    let timeline = shown.timeline.unwrap();
+    let kinds: Vec<_> = timeline.iter().map(|e| e.kind.name()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "declared",
+            "acknowledged",
+            "role_assigned",
+            "status_updated",
+            "mitigated",
+            "resolved"
+        ]
+    );
+    assert!(timeline
+        .iter()
+        .all(|e| e.actor == "admin" && e.source == Source::Cli));
+    let ack = timeline
+        .iter()
+        .find(|e| e.kind.name() == "acknowledged")
+        .unwrap();
+    assert_eq!(i.acknowledged_at, Some(ack.recorded_at));
+    assert_eq!(ack.recorded_at.duration_since(i.declared_at).as_secs(), 180);
+}
+
+impl TestApp {
+    fn clock_now(&self) -> jiff::Timestamp {
+        use klaxon_server::Clock;
+        self.clock.now()
+    }
+}
+
+#[tokio::test]
+async fn the_tour_works_on_sqlite() {
+    let app = spawn_app().await;
+    tour(&app).await;
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_tour_works_on_postgres() {
+    let Some(app) = spawn_app_postgres().await else {
+        return;
+    };
+    tour(&app).await;
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_restart_loses_nothing() {
+    let mut app = spawn_app().await;
+    let n = app
+        .admin
+        .declare(&declare_input("Database unavailable", 1))
+        .await
+        .unwrap()
+        .incident
+        .number;
+    app.admin.ack(n, &AckRequest::default()).await.unwrap();
+    let before = app.admin.incident(n).await.unwrap();
+    app.restart().await;
+    let after = app.admin.incident(n).await.unwrap();
+    assert_eq!(after, before);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn illegal_transitions_answer_409_and_change_nothing() {
+    let app = spawn_app().await;
+    let c = &app.admin;
+    let n = c
+        .declare(&declare_input("Login failures", 2))
+        .await
+        .unwrap()
+        .incident
+        .number;
+    let before = c.incident(n).await.unwrap();
+    let p = problem(c.close(n).await);
+    assert_eq!(p.status, 409);
+    assert_eq!(
+        p.detail,
+        format!("incident {n} is triggered; closing is not possible: resolve it first")
+    );
+    let p = problem(c.post_update(n, &update(UpdateKind::Resolved, None)).await);
+    assert_eq!(p.status, 409);
+    let p = problem(c.reopen(n, &ReasonRequest::default()).await);
+    assert_eq!(p.status, 409);
+    c.ack(n, &AckRequest::default()).await.unwrap();
+    let p = problem(c.ack(n, &AckRequest::default()).await);
+    assert_eq!(
+        (p.status, p.detail.as_str()),
+        (409, &*format!("incident {n} is already acknowledged"))
+    );
+    let after = c.incident(n).await.unwrap();
+    assert_eq!(
+        after.timeline.as_ref().unwrap().len(),
+        before.timeline.as_ref().unwrap().len() + 1
+    );
+    app.cleanup().await;
+}
+
+/// Every mutation route, with a body that is valid for it.
+fn mutations(n: i64) -> Vec<(String, Value)> {
+    let p = |a: &str| format!("/incidents/{n}/{a}");
+    vec![
+        (p("ack"), json!({})),
+        (p("assign"), json!({"role": "commander", "user": "admin"})),
+        (p("relieve"), json!({"role": "commander", "user": "admin"})),
+        (p("severity"), json!({"severity": 1, "reason": "worse"})),
+        (
+            p("updates"),
+            json!({"kind": "update", "status": "investigating"}),
+        ),
+        (
+            p("mitigate"),
+            json!({"strategy": "rollback", "action": "rolled back"}),
+        ),
+        (p("resolve"), json!({})),
+        (p("close"), json!({})),
+        (p("reopen"), json!({})),
+        (p("decline"), json!({})),
+        (p("merge"), json!({"into": 1})),
+        (p("notes"), json!({"text": "hi"})),
+        (p("evidence"), json!({"kind": "text", "text": "hi"})),
+        ("/incidents".into(), json!({"title": "x", "severity": 3})),
+    ]
+}
+
+async fn snapshot(c: &Client) -> Vec<IncidentView> {
+    let page = c.list_incidents(&IncidentQuery::default()).await.unwrap();
+    let mut out = Vec::new();
+    for i in page.incidents {
+        out.push(c.incident(i.incident.number).await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn bad_input_to_every_mutation_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.admin
+        .declare(&declare_input("target", 2))
+        .await
+        .unwrap();
+    let n = app
+        .admin
+        .declare(&declare_input("subject", 2))
+        .await
+        .unwrap()
+        .incident
+        .number
+        .0;
+    let before = snapshot(&app.admin).await;
+    let http = app.http();
+    for (path, body) in mutations(n) {
+        let url = app.api(&path);
+        let send = |req: reqwest::RequestBuilder| async move {
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            let ct = r
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let problem: Problem = r.json().await.unwrap();
+            assert_eq!(ct.as_deref(), Some("application/problem+json"));
+            (status, problem)
+        };
+        let (status, p) = send(http.post(&url).json(&body)).await;
+        assert_eq!(status, 401, "{path} without a token");
+        assert!(p.detail.contains("missing API token"), "{}", p.detail);
+        let (status, _) = send(http.post(&url).bearer_auth("klx_wrong").json(&body)).await;
+        assert_eq!(status, 401, "{path} with a wrong token");
+        let auth = http.post(&url).bearer_auth(common::ADMIN_TOKEN);
+        let mut unknown = body.clone();
+        unknown["surprise"] = json!(true);
+        let (status, p) = send(auth.try_clone().unwrap().json(&unknown)).await;
+        assert_eq!(status, 422, "{path} with an unknown field");
+        assert_eq!(p.errors[0].field, "surprise", "{path}: {}", p.detail);
+        let (status, _) = send(
+            auth.try_clone()
+                .unwrap()
+                .header("content-type", "application/json")
+                .body("{not json"),
+        )
+        .await;
+        assert_eq!(status, 400, "{path} with malformed JSON");
+        let (status, _) = send(
+            auth.try_clone()
+                .unwrap()
+                .header("content-type", "text/plain")
+                .body(body.to_string()),
+        )
+        .await;
+        assert_eq!(status, 415, "{path} with a non-JSON content type");
+        let huge = json!({"text": "x".repeat(300 * 1024)});
+        let (status, p) = send(auth.try_clone().unwrap().json(&huge)).await;
+        assert_eq!(status, 413, "{path} with an oversized body: {}", p.detail);
+    }
+    let viewer = app.user("vera", Scope::Viewer).await;
+    let p = problem(viewer.ack(IncidentNumber(n), &AckRequest::default()).await);
+    assert_eq!(p.status, 403);
+    assert_eq!(
+        snapshot(&app.admin).await,
+        before,
+        "bad input must change nothing"
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn values_that_break_rules_name_the_field() {
+    let app = spawn_app().await;
+    let http = app.http();
+    let post = |path: &str, body: Value| {
+        http.post(app.api(path))
+            .bearer_auth(common::ADMIN_TOKEN)
+            .json(&body)
+            .send()
+    };
+    let r = post("/incidents", json!({"title": "x", "severity": 5}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let p: Problem = r.json().await.unwrap();
+    assert!(p.detail.contains("5 is not a severity"), "{}", p.detail);
+    let r = post("/incidents", json!({"title": "  ", "severity": 2}))
+        .await
+        .unwrap();
+    let p: Problem = r.json().await.unwrap();
+    assert_eq!((p.status, p.errors[0].field.as_str()), (422, "title"));
+    let r = post("/incidents", json!({"title": "x"})).await.unwrap();
+    let p: Problem = r.json().await.unwrap();
+    assert_eq!((p.status, p.errors[0].field.as_str()), (422, "severity"));
+    let r = post(
+        "/incidents",
+        json!({"title": "x", "severity": 2, "commander": "nobody"}),
+    )
+    .await
+    .unwrap();
+    let p: Problem = r.json().await.unwrap();
+    assert_eq!((p.status, p.errors[0].field.as_str()), (422, "commander"));
+    let n = app
+        .admin
+        .declare(&declare_input("real", 3))
+        .await
+        .unwrap()
+        .incident
+        .number
+        .0;
+    let r = post(
+        &format!("/incidents/{n}/severity"),
+        json!({"severity": 2, "reason": ""}),
+    )
+    .await
+    .unwrap();
+    let p: Problem = r.json().await.unwrap();
+    assert_eq!((p.status, p.errors[0].field.as_str()), (422, "reason"));
+    let r = post(
+        &format!("/incidents/{n}/assign"),
+        json!({"role": "pilot", "user": "admin"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = post(
+        &format!("/incidents/{n}/evidence"),
+        json!({"kind": "text", "text": "x".repeat(70 * 1024)}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 413);
+    let r = post("/incidents/abc/ack", json!({})).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let r = post("/incidents/999/ack", json!({})).await.unwrap();
+    let p: Problem = r.json().await.unwrap();
+    assert_eq!(
+        (p.status, p.detail.as_str()),
+        (404, "there is no incident #999")
+    );
+    let r = http
+        .get(app.api("/incidents?colour=red"))
+        .bearer_auth(common::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = http
+        .get(app.api("/incidents?limit=1000"))
+        .bearer_auth(common::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = http
+        .get(app.api("/incidents?since=yesterday-ish"))
+        .bearer_auth(common::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(
+        app.admin
+            .list_incidents(&IncidentQuery::default())
+            .await
+            .unwrap()
+            .incidents
+            .len(),
+        1
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn restricted_incidents_are_invisible_to_outsiders() {
+    let app = spawn_app().await;
+    let alice = app.user("alice", Scope::Responder).await;
+    let bob = app.user("bob", Scope::Responder).await;
+    let mut input = declare_input("Suspicious access in logs", 1);
+    input.restricted = true;
+    let n = alice.declare(&input).await.unwrap().incident.number;
+    let public = alice
+        .declare(&declare_input("Slow dashboard", 3))
+        .await
+        .unwrap()
+        .incident
+        .number;
+    let p = problem(bob.incident(n).await);
+    assert_eq!(
+        (p.status, p.detail),
+        (404, format!("there is no incident {n}"))
+    );
+    assert_eq!(
+        problem(bob.ack(n, &AckRequest::default()).await).status,
+        404
+    );
+    let listed: Vec<_> = bob
+        .list_incidents(&IncidentQuery::default())
+        .await
+        .unwrap()
+        .incidents
+        .iter()
+        .map(|v| v.incident.number)
+        .collect();
+    assert_eq!(listed, [public]);
+    assert!(app.admin.incident(n).await.is_ok());
+    alice
+        .assign(
+            n,
+            &RoleRequest {
+                role: Role::Investigator,
+                user: h("bob"),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(bob.incident(n).await.is_ok());
+    let p = problem(alice.merge(n, &MergeRequest { into: public }).await);
+    assert_eq!(p.status, 409);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn merging_moves_work_to_the_target() {
+    let app = spawn_app().await;
+    let c = &app.admin;
+    let target = c
+        .declare(&declare_input("API down", 1))
+        .await
+        .unwrap()
+        .incident
+        .number;
+    let dup = c
+        .declare(&declare_input("API 502s", 1))
+        .await
+        .unwrap()
+        .incident
+        .number;
+    let merged = c.merge(dup, &MergeRequest { into: target }).await.unwrap();
+    assert_eq!(merged.incident.merged_from, [dup]);
+    let source = c.incident(dup).await.unwrap();
+    assert_eq!(
+        (source.incident.status, source.incident.merged_into),
+        (Status::Merged, Some(target))
+    );
+    let p = problem(
+        c.note(
+            dup,
+            &NoteRequest {
+                text: "late".into(),
+                at: None,
+            },
+        )
+        .await,
+    );
+    assert_eq!(p.status, 409);
+    assert!(p.detail.contains("work on"), "{}", p.detail);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn listing_filters_and_pages() {
+    let app = spawn_app().await;
+    let c = &app.admin;
+    for (title, sev) in [("a", 1), ("b", 2), ("c", 2), ("d", 3)] {
+        c.declare(&declare_input(title, sev)).await.unwrap();
+    }
+    let q = IncidentQuery {
+        severity: Some(Severity::new(2).unwrap()),
+        ..Default::default()
+    };
+    assert_eq!(c.list_incidents(&q).await.unwrap().incidents.len(), 2);
+    let first = c
+        .list_incidents(&IncidentQuery {
+            limit: Some(3),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.incidents.len(), 3);
+    let next = IncidentQuery {
+        limit: Some(3),
+        before: first.next_before,
+        ..Default::default()
+    };
+    let second = c.list_incidents(&next).await.unwrap();
+    assert_eq!(
+        second
+            .incidents
+            .iter()
+            .map(|v| v.incident.number.0)
+            .collect::<Vec<_>>(),
+        [1]
+    );
+    assert_eq!(second.next_before, None);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn users_and_tokens_are_managed_by_admins() {
+    let app = spawn_app().await;
+    let alice = app.user("alice", Scope::Responder).await;
+    assert_eq!(alice.me().await.unwrap().user.handle, h("alice"));
+    let p = problem(alice.tokens().await);
+    assert_eq!(p.status, 403);
+    let dup = NewUser {
+        handle: h("alice"),
+        name: "Alice".into(),
+        email: "a@example.com".into(),
+    };
+    assert_eq!(problem(app.admin.create_user(&dup).await).status, 409);
+    let bad = NewUser {
+        handle: h("zed"),
+        name: "Zed".into(),
+        email: "not-an-email".into(),
+    };
+    assert_eq!(
+        problem(app.admin.create_user(&bad).await).errors[0].field,
+        "email"
+    );
+    let token = app
+        .admin
+        .tokens()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.user == h("alice"))
+        .unwrap();
+    app.admin.revoke_token(token.id).await.unwrap();
+    assert_eq!(problem(alice.me().await).status, 401);
+    assert_eq!(problem(app.admin.revoke_token(token.id).await).status, 409);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn health_metrics_and_openapi() {
+    let app = spawn_app().await;
+    app.admin
+        .declare(&declare_input("counted", 2))
+        .await
+        .unwrap();
+    let mut drill = declare_input("practice", 2);
+    drill.drill = true;
+    app.admin.declare(&drill).await.unwrap();
+    let http = app.http();
+    assert_eq!(
+        http.get(format!("{}/healthz", app.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        http.get(format!("{}/readyz", app.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let metrics = http
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("klaxon_incidents{status=\"triggered\",severity=\"2\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("klaxon_http_requests_total{method=\"POST\",route=\"/api/v1/incidents\",status=\"201\"} 2"), "{metrics}");
+    assert!(
+        metrics.contains("klaxon_http_request_duration_seconds_bucket"),
+        "{metrics}"
+    );
+    let doc: Value = http
+        .get(app.api("/openapi.json"))
+        .bearer_auth(common::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        doc["paths"]["/incidents/{number}/ack"]["post"].is_object(),
+        "{doc}"
+    );
+    let r = http
+        .get(app.api("/nope"))
+        .bearer_auth(common::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    app.cleanup().await;
+}
