@@ -1,0 +1,166 @@
+//! The command line: `klaxon <noun> <verb>`. Every command but `serve`, `migrate` and
+//! the local policy commands is a client of the REST API.
+
+mod declare;
+mod incident;
+mod policy;
+mod token;
+mod update;
+mod user;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+use klaxon_client::Client;
+use klaxon_domain::DomainError;
+use serde::de::DeserializeOwned;
+
+use crate::serve;
+
+pub use policy::load as load_policy;
+
+/// Klaxon: incident response in one binary.
+///
+/// Run `klaxon serve` to start the server; every other command talks to it at KLAXON_URL
+/// with the token in KLAXON_TOKEN.
+#[derive(Debug, Parser)]
+#[command(
+    name = "klaxon",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the Klaxon server: the REST API, health and metrics.
+    Serve(serve::ServeArgs),
+    /// Bring the database schema up to date, then exit.
+    Migrate(serve::DatabaseArgs),
+    /// Check, show or print the severity policy.
+    Policy(policy::PolicyArgs),
+    /// Declare and work incidents.
+    Incident(incident::IncidentArgs),
+    /// Manage the people who respond to incidents.
+    User(user::UserArgs),
+    /// Manage API tokens.
+    Token(token::TokenArgs),
+}
+
+/// Where the server is and who we are to it.
+#[derive(Debug, Clone, Args)]
+pub struct Connection {
+    /// The Klaxon server's URL.
+    #[arg(
+        long,
+        env = "KLAXON_URL",
+        default_value = "http://127.0.0.1:8080",
+        hide_env_values = true,
+        global = true,
+        help_heading = "Connection"
+    )]
+    url: String,
+    /// An API token. Prefer setting KLAXON_TOKEN: arguments are visible to other users
+    /// of this machine.
+    #[arg(
+        long,
+        env = "KLAXON_TOKEN",
+        hide_env_values = true,
+        global = true,
+        help_heading = "Connection"
+    )]
+    token: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true, help_heading = "Output")]
+    json: bool,
+}
+
+impl Connection {
+    /// A client of the server, acting as the CLI. Fails without a token.
+    fn client(&self) -> anyhow::Result<Client> {
+        match self.token.as_deref().map(str::trim) {
+            Some(token) if !token.is_empty() => {
+                Ok(Client::new(&self.url, token).with_source("cli"))
+            }
+            _ => Err(Usage(
+                "no API token: set KLAXON_TOKEN (or pass --token).\n\
+                 An admin creates one with `klaxon token create NAME --scope responder`; \
+                 on a new server, use the KLAXON_BOOTSTRAP_TOKEN it was started with."
+                    .to_owned(),
+            )
+            .into()),
+        }
+    }
+}
+
+/// A mistake in how the command was called: exits with status 2, like clap's own.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
+/// A failure whose explanation has already been printed: exits with status 1.
+#[derive(Debug, thiserror::Error)]
+#[error("failed")]
+pub struct Reported;
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::serve(args).await,
+        Command::Migrate(args) => serve::migrate(args).await,
+        Command::Policy(args) => policy::run(args).await,
+        Command::Incident(args) => incident::run(args).await,
+        Command::User(args) => user::run(args).await,
+        Command::Token(args) => token::run(args).await,
+    }
+}
+
+/// Whether the command runs the server (and so wants a bigger runtime).
+pub fn is_server(cli: &Cli) -> bool {
+    matches!(cli.command, Command::Serve(_) | Command::Migrate(_))
+}
+
+/// A domain parse error as clap shows it: the message, without the field name.
+fn message(e: DomainError) -> String {
+    match e {
+        DomainError::Invalid { message, .. } => message,
+        other => other.to_string(),
+    }
+}
+
+fn incident_number(text: &str) -> Result<klaxon_domain::IncidentNumber, String> {
+    klaxon_domain::IncidentNumber::parse(text).map_err(message)
+}
+
+fn handle(text: &str) -> Result<klaxon_domain::Handle, String> {
+    klaxon_domain::Handle::parse(text).map_err(message)
+}
+
+fn severity(text: &str) -> Result<klaxon_domain::Severity, String> {
+    klaxon_domain::Severity::parse(text).map_err(message)
+}
+
+/// A parser for one of the domain's enums, by its JSON name: the choices show in
+/// `--help` and a typo gets a suggestion.
+fn named<T>(names: &'static [&'static str]) -> impl TypedValueParser<Value = T>
+where
+    T: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(names).map(|name| {
+        serde_json::from_value(serde_json::Value::String(name))
+            .expect("every listed name is a variant")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,77 @@
+//! `klaxon user ...`: the people who hold roles and own tokens.
+
+use clap::{Args, Subcommand};
+use klaxon_domain::api::NewUser;
+use klaxon_domain::Handle;
+
+use super::{handle, Connection};
+use crate::output;
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(flatten)]
+    connection: Connection,
+    #[command(subcommand)]
+    command: UserCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a person (admin).
+    Create {
+        /// A short name for mentions and roles: lower-case letters, digits, '.', '-', '_'.
+        #[arg(value_parser = handle)]
+        handle: Handle,
+        /// Their full name.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// List everyone.
+    List,
+}
+
+pub async fn run(args: UserArgs) -> anyhow::Result<()> {
+    let client = args.connection.client()?;
+    let json = args.connection.json;
+    match args.command {
+        UserCommand::Create {
+            handle,
+            name,
+            email,
+        } => {
+            let user = client
+                .create_user(&NewUser {
+                    handle,
+                    name,
+                    email,
+                })
+                .await?;
+            if json {
+                return output::json(&user);
+            }
+            println!(
+                "created user @{} ({} <{}>)",
+                user.handle, user.name, user.email
+            );
+        }
+        UserCommand::List => {
+            let users = client.users().await?;
+            if json {
+                return output::json(&users);
+            }
+            let mut t = output::table(["HANDLE", "NAME", "EMAIL", "CREATED"]);
+            for u in &users {
+                t.add_row([
+                    format!("@{}", u.handle),
+                    u.name.clone(),
+                    u.email.clone(),
+                    output::when(u.created_at),
+                ]);
+            }
+            output::print_table(&t);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! `klaxon serve` and `klaxon migrate`: the only commands that touch the database, and
+//! only through the server library.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use klaxon_domain::policy::Policy;
+use klaxon_server::ServeConfig;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// Where the embedded SQLite database lives; created if missing.
+    #[arg(long, value_name = "DIR", default_value = "./klaxon-data")]
+    data_dir: PathBuf,
+    /// A sqlite://... or postgres://... URL; overrides --data-dir.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "KLAXON_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// The address to listen on.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "KLAXON_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
+    listen: SocketAddr,
+    /// A policy file (TOML); the built-in policy if left out.
+    #[arg(long, value_name = "FILE", env = "KLAXON_POLICY")]
+    policy: Option<PathBuf>,
+    /// The URL people reach this server at, for links in messages.
+    #[arg(long, value_name = "URL", env = "KLAXON_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// How to write logs to stderr. The filter comes from KLAXON_LOG (default: info).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+impl DatabaseArgs {
+    /// The database URL: the one given, or SQLite in the data directory (created here).
+    fn url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        let dir = &self.data_dir;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+        let file = dir.join("klaxon.db");
+        // An empty file is an empty SQLite database: creating it here spares the store
+        // from having to be told to create missing files.
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&file)
+            .with_context(|| format!("cannot create the database file {}", file.display()))?;
+        Ok(format!("sqlite://{}", file.display()))
+    }
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_logging(args.log_format);
+    let policy = match &args.policy {
+        Some(file) => crate::cli::load_policy(file)?,
+        None => Policy::builtin(),
+    };
+    let bootstrap_token = std::env::var("KLAXON_BOOTSTRAP_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    let config = ServeConfig {
+        database_url: args.database.url()?,
+        listen: args.listen,
+        policy,
+        bootstrap_token,
+        public_url: args.public_url,
+    };
+    klaxon_server::serve(config, shutdown_signal())
+        .await
+        .context("the server stopped")
+}
+
+pub async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
+    init_logging(LogFormat::Text);
+    klaxon_server::migrate(&args.url()?)
+        .await
+        .context("migration failed")?;
+    eprintln!("The database is up to date.");
+    Ok(())
+}
+
+/// Logs to stderr, filtered by KLAXON_LOG (`RUST_LOG` syntax, default `info`).
+fn init_logging(format: LogFormat) {
+    let spec = std::env::var("KLAXON_LOG").unwrap_or_else(|_| "info".to_owned());
+    let filter = EnvFilter::try_new(&spec).unwrap_or_else(|e| {
+        eprintln!("warning: KLAXON_LOG={spec:?} is not a log filter ({e}); using info");
+        EnvFilter::new("info")
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM, so the server can drain and stop.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}; stopping on Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
