@@ -1,0 +1,618 @@
+//! The `klaxon` binary end to end: each test starts `klaxon serve` on a free port with a
+//! fresh data directory, drives it through the CLI as a person would, and checks what
+//! the CLI prints and how it exits.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_klaxon");
+const TOKEN: &str = "klx_cli_test_bootstrap_token_0123456789";
+
+/// A fresh directory under the system's temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("klaxon-cli-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `klaxon serve` in the background, killed when dropped.
+struct Server {
+    child: Child,
+    url: String,
+    dir: TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = TempDir::new();
+        let addr = format!("127.0.0.1:{}", free_port());
+        let log = std::fs::File::create(dir.0.join("serve.log")).unwrap();
+        let child = klaxon_command()
+            .args(["serve", "--data-dir"])
+            .arg(dir.0.join("data"))
+            .args(["--listen", &addr])
+            .env("KLAXON_BOOTSTRAP_TOKEN", TOKEN)
+            .env("KLAXON_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("klaxon serve starts");
+        let mut server = Server {
+            child,
+            url: format!("http://{addr}"),
+            dir,
+        };
+        server.wait_until_healthy(&addr);
+        server
+    }
+
+    fn wait_until_healthy(&mut self, addr: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("klaxon serve exited with {status}:\n{}", self.log());
+            }
+            if healthz(addr) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "klaxon serve did not answer /healthz within 10 s:\n{}",
+            self.log()
+        );
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.0.join("serve.log")).unwrap_or_default()
+    }
+
+    /// Runs `klaxon ARGS` against this server with the bootstrap admin token.
+    fn klaxon(&self, args: &[&str]) -> Output {
+        klaxon_command()
+            .args(args)
+            .env("KLAXON_URL", &self.url)
+            .env("KLAXON_TOKEN", TOKEN)
+            .output()
+            .unwrap()
+    }
+
+    /// Runs `klaxon ARGS` and insists that it succeeds; returns its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.klaxon(args);
+        assert!(
+            out.status.success(),
+            "klaxon {args:?} failed with {}:\nstdout: {}\nstderr: {}\nserver log:\n{}",
+            out.status,
+            stdout(&out),
+            stderr(&out),
+            self.log()
+        );
+        stdout(&out)
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let text = self.ok(args);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The binary with no Klaxon settings inherited from the environment running the tests.
+fn klaxon_command() -> Command {
+    let mut c = Command::new(BIN);
+    for var in [
+        "KLAXON_URL",
+        "KLAXON_TOKEN",
+        "KLAXON_DATABASE_URL",
+        "KLAXON_LISTEN",
+        "KLAXON_POLICY",
+        "KLAXON_PUBLIC_URL",
+        "KLAXON_BOOTSTRAP_TOKEN",
+    ] {
+        c.env_remove(var);
+    }
+    c.stdin(Stdio::null());
+    c
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Whether `GET /healthz` answers 200; plain HTTP/1.1 over a socket, to need no client.
+fn healthz(addr: &str) -> bool {
+    let Ok(mut stream) = TcpStream::connect(addr) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.starts_with("HTTP/1.1 200")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn at(v: &Value) -> Timestamp {
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a timestamp: {v}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn the_readme_tour_through_the_cli() {
+    let server = Server::start();
+    let declared = server.ok(&[
+        "incident",
+        "declare",
+        "API returning 502 errors",
+        "--severity",
+        "2",
+        "--service",
+        "api",
+        "--broken",
+        "public API",
+        "--affected",
+        "some",
+        "--estimate",
+        "~50% of API requests",
+        "--changes",
+        "deploy v2.1.2 at 10:05",
+    ]);
+    assert!(
+        declared.starts_with("#1 declared (SEV2, incident-"),
+        "{declared}"
+    );
+    // Let a second pass, so that the time to acknowledge is not zero.
+    std::thread::sleep(Duration::from_millis(1100));
+    let acked = server.ok(&["incident", "ack", "#1"]);
+    assert!(acked.starts_with("#1 acknowledged (SEV2, "), "{acked}");
+    server.ok(&["incident", "assign", "1", "commander", "admin"]);
+    let detected = server.ok(&["incident", "update", "1", "--kind", "detected"]);
+    assert!(
+        detected.contains("Issue: API returning 502 errors"),
+        "{detected}"
+    );
+    assert!(!detected.contains('{'), "{detected}");
+    let update = server.ok(&[
+        "incident",
+        "update",
+        "1",
+        "--kind",
+        "update",
+        "--status",
+        "Still investigating",
+        "--progress",
+        "High memory usage in API pods",
+        "--next-steps",
+        "Roll back v2.1.2",
+        "--eta",
+        "10 minutes",
+    ]);
+    assert!(update.contains("Still investigating"), "{update}");
+    assert!(update.contains("Roll back v2.1.2"), "{update}");
+    server.ok(&[
+        "incident",
+        "mitigate",
+        "1",
+        "--strategy",
+        "rollback",
+        "--action",
+        "Rolled back to v2.1.1",
+    ]);
+    let resolved = server.ok(&[
+        "incident",
+        "resolve",
+        "1",
+        "--root-cause",
+        "Memory leak in document processing",
+        "--fix",
+        "Patch v2.1.3",
+    ]);
+    assert!(resolved.starts_with("#1 resolved (SEV2, "), "{resolved}");
+
+    let view = server.json(&["incident", "show", "1", "--json"]);
+    assert_eq!(view["number"], 1);
+    let slug = view["slug"].as_str().unwrap();
+    assert!(
+        slug.starts_with("incident-") && slug.ends_with("-api-returning-502-errors"),
+        "{slug}"
+    );
+    assert_eq!(view["status"], "resolved");
+    assert_eq!(view["severity"], 2);
+    assert_eq!(view["roles"]["commander"], "admin");
+    assert_eq!(view["assessment"]["affected"], "some");
+    let declared_at = at(&view["declared_at"]);
+    let acknowledged_at = at(&view["acknowledged_at"]);
+    let to_ack = view["durations"]["to_acknowledge"].as_i64().unwrap();
+    assert_eq!(
+        to_ack,
+        acknowledged_at.duration_since(declared_at).as_secs()
+    );
+    assert!(to_ack >= 1, "{to_ack}");
+    let timeline = view["timeline"].as_array().unwrap();
+    let types: Vec<&str> = timeline
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "declared",
+            "acknowledged",
+            "role_assigned",
+            "status_updated",
+            "status_updated",
+            "mitigated",
+            "resolved"
+        ]
+    );
+    assert!(
+        timeline.iter().all(|e| e["source"] == "cli"),
+        "{timeline:?}"
+    );
+    assert!(
+        timeline.iter().all(|e| e["actor"] == "admin"),
+        "{timeline:?}"
+    );
+
+    let page = server.ok(&["incident", "show", "1"]);
+    for expected in [
+        "#1 API returning 502 errors",
+        "resolved",
+        "Timeline",
+        "Rolled back to v2.1.1",
+    ] {
+        assert!(
+            page.contains(expected),
+            "{expected:?} missing from:\n{page}"
+        );
+    }
+    let list = server.ok(&["incident", "list"]);
+    assert!(list.contains("API returning 502 errors"), "{list}");
+    let open = server.json(&["incident", "list", "--open", "--json"]);
+    assert_eq!(open["incidents"].as_array().unwrap().len(), 0, "{open}");
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    for args in [
+        &["incident", "ack"][..],
+        &["incident", "declare", "no severity given"],
+        &["incident", "declare", "both", "--severity", "2", "--triage"],
+        &["incident", "ack", "forty-two"],
+        &["incident", "ack", "1", "--at", "25:00"],
+        &[
+            "incident",
+            "mitigate",
+            "1",
+            "--strategy",
+            "pray",
+            "--action",
+            "x",
+        ],
+        &["frobnicate"],
+    ] {
+        let out = klaxon_command().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("error:"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn a_missing_token_says_how_to_set_one() {
+    let out = klaxon_command()
+        .args(["incident", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("KLAXON_TOKEN"), "{err}");
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn an_unreachable_server_is_named() {
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let out = klaxon_command()
+        .args(["incident", "list", "--url", &url, "--token", "whatever"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("cannot reach Klaxon at {url}")),
+        "{err}"
+    );
+    assert!(err.contains("klaxon serve"), "{err}");
+}
+
+#[test]
+fn server_errors_read_as_sentences() {
+    let server = Server::start();
+    let out = server.klaxon(&["incident", "show", "42"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains("#42"), "{err}");
+    assert!(!err.contains('{'), "{err}");
+
+    server.ok(&["incident", "declare", "Disk filling up", "--severity", "3"]);
+    let out = server.klaxon(&["incident", "close", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("triggered"), "{err}");
+    assert!(!err.contains('{'), "{err}");
+
+    let out = server.klaxon(&["incident", "assign", "1", "commander", "nobody"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nobody"), "{}", stderr(&out));
+
+    let out = klaxon_command()
+        .args(["incident", "list"])
+        .env("KLAXON_URL", &server.url)
+        .env("KLAXON_TOKEN", "klx_not_a_real_token")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("KLAXON_TOKEN"), "{}", stderr(&out));
+}
+
+#[test]
+fn policy_check_points_at_line_and_column() {
+    let dir = TempDir::new();
+    let default = klaxon_command()
+        .args(["policy", "default"])
+        .output()
+        .unwrap();
+    assert!(default.status.success());
+    let text = stdout(&default);
+    let good = dir.0.join("good.toml");
+    std::fs::write(&good, &text).unwrap();
+    let out = klaxon_command()
+        .arg("policy")
+        .arg("check")
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{}: ok\n", good.display()));
+
+    let bad_line = "response_target = \"15m\"";
+    let line = text.lines().position(|l| l == bad_line).unwrap() + 1;
+    let bad = dir.0.join("bad.toml");
+    std::fs::write(
+        &bad,
+        text.replacen(bad_line, "response_target = \"soon\"", 1),
+    )
+    .unwrap();
+    let out = klaxon_command()
+        .arg("policy")
+        .arg("check")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let expected = format!(
+        "{}:{line}:19: 'soon' is not a response target",
+        bad.display()
+    );
+    assert!(err.starts_with(&expected), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    // The server refuses to start on the same file, with the same message.
+    let out = klaxon_command()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.0.join("data"))
+        .arg("--policy")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains(&expected), "{}", stderr(&out));
+}
+
+#[test]
+fn evidence_from_a_command_carries_its_output_and_exit_code() {
+    let server = Server::start();
+    server.ok(&["incident", "declare", "Pods crashing", "--severity", "3"]);
+    let attached = server.ok(&["incident", "evidence", "1", "--", "echo", "hello"]);
+    assert!(
+        attached.starts_with("#1 evidence attached, exit 0"),
+        "{attached}"
+    );
+    let failing = server.ok(&[
+        "incident",
+        "evidence",
+        "1",
+        "--",
+        "sh",
+        "-c",
+        "echo broken >&2; exit 3",
+    ]);
+    assert!(failing.contains("exit 3"), "{failing}");
+
+    let view = server.json(&["incident", "show", "1", "--json"]);
+    let timeline = view["timeline"].as_array().unwrap();
+    let evidence: Vec<&Value> = timeline
+        .iter()
+        .filter(|e| e["type"] == "evidence_attached")
+        .map(|e| &e["evidence"])
+        .collect();
+    assert_eq!(evidence.len(), 2, "{timeline:?}");
+    assert_eq!(evidence[0]["kind"], "command");
+    assert_eq!(evidence[0]["command"], "echo hello");
+    assert_eq!(evidence[0]["output"], "hello\n");
+    assert_eq!(evidence[0]["exit_code"], 0);
+    assert_eq!(evidence[0]["truncated"], false);
+    assert_eq!(evidence[1]["output"], "broken\n");
+    assert_eq!(evidence[1]["exit_code"], 3);
+
+    let text = server.ok(&["incident", "evidence", "1", "--text", "p99 latency 4 s"]);
+    assert!(text.starts_with("#1 evidence attached"), "{text}");
+    let out = server.klaxon(&[
+        "incident",
+        "evidence",
+        "1",
+        "--file",
+        "/nonexistent/file.log",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("/nonexistent/file.log"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn triage_asks_until_the_first_yes() {
+    let server = Server::start();
+    let mut child = klaxon_command()
+        .args([
+            "incident",
+            "declare",
+            "Checkout broken",
+            "--triage",
+            "--json",
+        ])
+        .env("KLAXON_URL", &server.url)
+        .env("KLAXON_TOKEN", TOKEN)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"n\ny\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let view: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(view["severity"], 2, "{view}");
+    assert!(
+        stderr(&out).contains("Is a critical user flow broken?"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn users_and_tokens() {
+    let server = Server::start();
+    server.ok(&[
+        "user",
+        "create",
+        "alice",
+        "--name",
+        "Alice Liddell",
+        "--email",
+        "alice@example.com",
+    ]);
+    let users = server.json(&["user", "list", "--json"]);
+    let handles: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["handle"].as_str().unwrap())
+        .collect();
+    assert!(handles.contains(&"alice"), "{users}");
+
+    let out = server.klaxon(&[
+        "token",
+        "create",
+        "alice-laptop",
+        "--scope",
+        "responder",
+        "--user",
+        "alice",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let secret = stdout(&out).trim().to_owned();
+    assert!(
+        stderr(&out).contains("won't be shown again"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!secret.is_empty() && !secret.contains(' '), "{secret}");
+
+    // Alice's token works, as alice, and cannot manage tokens.
+    let as_alice = |args: &[&str]| {
+        klaxon_command()
+            .args(args)
+            .env("KLAXON_URL", &server.url)
+            .env("KLAXON_TOKEN", &secret)
+            .output()
+            .unwrap()
+    };
+    let out = as_alice(&[
+        "incident",
+        "declare",
+        "Queue backlog",
+        "--severity",
+        "4",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let view: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(view["declared_by"], "alice");
+    let out = as_alice(&["token", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stderr(&out).contains('{'), "{}", stderr(&out));
+
+    let tokens = server.json(&["token", "list", "--json"]);
+    let id = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "alice-laptop")
+        .map(|t| t["id"].as_i64().unwrap())
+        .unwrap();
+    server.ok(&["token", "revoke", &id.to_string()]);
+    let out = as_alice(&["incident", "list"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+}
