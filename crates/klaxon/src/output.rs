@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::sync::OnceLock;
 
-use comfy_table::{presets, ContentArrangement, Table};
+use comfy_table::{presets, ColumnConstraint, ContentArrangement, Table};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use klaxon_domain::incident::Status;
@@ -77,8 +77,8 @@ pub fn status_paint(s: Status) -> Paint {
     }
 }
 
-/// A borderless table with upper-case headers, wrapped to the terminal's width when
-/// printing to one (`COLUMNS`, else 120 columns).
+/// A borderless table with upper-case headers. On a terminal whose width is known
+/// (`COLUMNS`), long cells wrap to fit it; otherwise lines are as long as they need.
 pub fn table<I, S>(headers: I) -> Table
 where
     I: IntoIterator<Item = S>,
@@ -86,22 +86,82 @@ where
 {
     let mut t = Table::new();
     t.load_preset(presets::NOTHING).set_header(headers);
-    if std::io::stdout().is_terminal() {
-        let width = std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.parse::<u16>().ok())
-            .unwrap_or(120);
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<u16>().ok());
+    if let Some(width) = width.filter(|_| std::io::stdout().is_terminal()) {
         t.set_width(width)
             .set_content_arrangement(ContentArrangement::Dynamic);
     }
     t
 }
 
+/// Keeps these columns from wrapping: short values, and painted ones, whose escape
+/// codes must not be cut.
+pub fn unwrapped(t: &mut Table, columns: &[usize]) {
+    for &i in columns {
+        if let Some(c) = t.column_mut(i) {
+            c.set_constraint(ColumnConstraint::ContentWidth);
+        }
+    }
+}
+
 /// Prints a table, trimming the padding the table leaves at the end of each line.
 pub fn print_table(t: &Table) {
-    for line in t.to_string().lines() {
-        println!("{}", line.trim_end());
+    print_painted(t, &[]);
+}
+
+/// Chooses the paint for a word in a table column, if it gets one.
+pub type Pick = fn(&str) -> Option<Paint>;
+
+/// Prints a table, painting the values of some columns: for each header named, the word
+/// that starts under it on each line gets the paint `pick` chooses for it, if any.
+/// Painting after layout keeps escape codes out of the table's width sums; the columns
+/// must be kept from wrapping ([`unwrapped`]) and have only ASCII to their left.
+pub fn print_painted(t: &Table, columns: &[(&str, Pick)]) {
+    let text = t.to_string();
+    let mut lines = text.lines();
+    let Some(header) = lines.next() else { return };
+    println!("{}", header.trim_end());
+    let offsets: Vec<(usize, Pick)> = columns
+        .iter()
+        .filter(|_| colour())
+        .filter_map(|(name, pick)| Some((column_offset(header, name)?, *pick)))
+        .collect();
+    for line in lines {
+        println!("{}", paint_line(line.trim_end(), &offsets));
     }
+}
+
+/// Where the header `name` starts, as a whole word.
+fn column_offset(header: &str, name: &str) -> Option<usize> {
+    header.match_indices(name).map(|(i, _)| i).find(|&i| {
+        let before = header[..i].chars().next_back().is_none_or(|c| c == ' ');
+        let after = header[i + name.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| c == ' ');
+        before && after
+    })
+}
+
+fn paint_line(line: &str, offsets: &[(usize, Pick)]) -> String {
+    let mut out = line.to_owned();
+    // Right to left, so that earlier offsets stay valid as codes are inserted.
+    let mut sorted = offsets.to_vec();
+    sorted.sort_by_key(|(o, _)| std::cmp::Reverse(*o));
+    for (offset, pick) in sorted {
+        if !out.is_char_boundary(offset) || offset >= out.len() {
+            continue;
+        }
+        let word_len = out[offset..].find(' ').unwrap_or(out.len() - offset);
+        let word = &out[offset..offset + word_len];
+        if let Some(paint) = pick(word) {
+            let painted = paint.paint(word);
+            out.replace_range(offset..offset + word_len, &painted);
+        }
+    }
+    out
 }
 
 /// An instant for people: `2026-11-26 10:15:02 UTC`.
@@ -155,6 +215,20 @@ mod tests {
         assert!(all
             .iter()
             .all(|p| p.code().len() == Paint::Bold.code().len()));
+    }
+
+    #[test]
+    fn painting_finds_columns_by_their_header() {
+        let header = " #  SEV   STATUS     TITLE";
+        assert_eq!(column_offset(header, "SEV"), Some(4));
+        assert_eq!(column_offset(header, "STATUS"), Some(10));
+        assert_eq!(column_offset(header, "TIT"), None);
+        let red = |w: &str| (w == "SEV1").then_some(Paint::Red);
+        let offsets: Vec<(usize, Pick)> = vec![(4, red)];
+        let painted = paint_line(" 1  SEV1  triggered  API down", &offsets);
+        assert!(painted.starts_with(" 1  "), "{painted}");
+        assert!(painted.ends_with("  triggered  API down"), "{painted}");
+        assert_eq!(paint_line(" 2  SEV2  open", &offsets), " 2  SEV2  open");
     }
 
     #[test]

@@ -4,8 +4,9 @@
 use jiff::Timestamp;
 use klaxon_domain::api::IncidentPage;
 use klaxon_domain::incident::{
-    Affected, EventKind, Evidence, IncidentView, Recurrence, TimelineEvent,
+    Affected, EventKind, Evidence, IncidentView, Recurrence, Status, TimelineEvent,
 };
+use klaxon_domain::Severity;
 
 use crate::output::{self, one_line, severity_paint, status_paint, when, Paint};
 
@@ -21,20 +22,21 @@ pub fn list(page: &IncidentPage) {
         return;
     }
     let mut t = output::table([
-        "#".to_owned(),
-        Paint::Bold.paint("SEV"),
-        Paint::Bold.paint("STATUS"),
-        "TITLE".to_owned(),
-        "SERVICE".to_owned(),
-        "DECLARED".to_owned(),
-        "COMMANDER".to_owned(),
+        "#",
+        "SEV",
+        "STATUS",
+        "TITLE",
+        "SERVICE",
+        "DECLARED",
+        "COMMANDER",
     ]);
+    output::unwrapped(&mut t, &[0, 1, 2, 5]);
     for view in &page.incidents {
         let i = &view.incident;
         t.add_row([
             i.number.0.to_string(),
-            severity_paint(i.severity).paint(i.severity),
-            status_paint(i.status).paint(i.status),
+            i.severity.to_string(),
+            i.status.to_string(),
             one_line(&i.title, 60),
             i.service.clone().unwrap_or_default(),
             when(i.declared_at),
@@ -45,7 +47,13 @@ pub fn list(page: &IncidentPage) {
                 .unwrap_or_default(),
         ]);
     }
-    output::print_table(&t);
+    output::print_painted(
+        &t,
+        &[
+            ("SEV", |w| Severity::parse(w).ok().map(severity_paint)),
+            ("STATUS", |w| Status::parse(w).ok().map(status_paint)),
+        ],
+    );
     if let Some(before) = page.next_before {
         println!("\nMore: klaxon incident list --before {}", before.0);
     }
@@ -209,6 +217,7 @@ fn due(t: Timestamp, now: Timestamp) -> String {
 
 pub fn timeline(events: &[TimelineEvent]) {
     let mut t = output::table(["TIME", "ACTOR", "SOURCE", "EVENT"]);
+    output::unwrapped(&mut t, &[0, 1, 2]);
     for e in events {
         let mut text = describe(&e.kind);
         if e.occurred_at.is_some_and(|o| o != e.recorded_at) {
