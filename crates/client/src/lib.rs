@@ -102,7 +102,7 @@ impl Client {
             .send()
             .await
             .map_err(|e| self.transport(e))?;
-        check(response).await.map(drop)
+        self.check(response).await.map(drop)
     }
 
     pub async fn policy(&self) -> Result<Policy, ClientError> {
@@ -287,11 +287,21 @@ impl Client {
         path: &str,
     ) -> Result<T, ClientError> {
         let response = request.send().await.map_err(|e| self.transport(e))?;
-        let body = check(response).await?;
+        let body = self.check(response).await?;
         serde_json::from_slice(&body).map_err(|e| ClientError::Decode {
             url: self.api_url(path),
             message: e.to_string(),
         })
+    }
+
+    /// The body of a 2xx answer, or the problem the server reported.
+    async fn check(&self, response: Response) -> Result<Vec<u8>, ClientError> {
+        let status = response.status();
+        let body = response.bytes().await.map_err(|e| self.transport(e))?;
+        if status.is_success() {
+            return Ok(body.to_vec());
+        }
+        Err(ClientError::Api(problem_from(status, &body)))
     }
 
     fn transport(&self, error: reqwest::Error) -> ClientError {
@@ -305,19 +315,6 @@ impl Client {
 
 fn action(n: IncidentNumber, verb: &str) -> String {
     format!("/incidents/{}/{verb}", n.0)
-}
-
-/// The body of a 2xx answer, or the problem the server reported.
-async fn check(response: Response) -> Result<Vec<u8>, ClientError> {
-    let status = response.status();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| ClientError::Transport(format!("the answer broke off: {}", root_cause(&e))))?;
-    if status.is_success() {
-        return Ok(body.to_vec());
-    }
-    Err(ClientError::Api(problem_from(status, &body)))
 }
 
 /// The server's problem body, or one made up from the status and whatever it sent.

@@ -70,9 +70,10 @@ pub struct Connection {
         env = "KLAXON_TOKEN",
         hide_env_values = true,
         global = true,
-        help_heading = "Connection"
+        help_heading = "Connection",
+        value_parser = secret
     )]
-    token: Option<String>,
+    token: Option<Secret>,
     /// Print JSON instead of text.
     #[arg(long, global = true, help_heading = "Output")]
     json: bool,
@@ -81,7 +82,7 @@ pub struct Connection {
 impl Connection {
     /// A client of the server, acting as the CLI. Fails without a token.
     fn client(&self) -> anyhow::Result<Client> {
-        match self.token.as_deref().map(str::trim) {
+        match self.token.as_ref().map(|t| t.0.trim()) {
             Some(token) if !token.is_empty() => {
                 Ok(Client::new(&self.url, token).with_source("cli"))
             }
@@ -94,6 +95,20 @@ impl Connection {
             .into()),
         }
     }
+}
+
+/// A secret that `Debug` does not show.
+#[derive(Clone)]
+struct Secret(String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+fn secret(text: &str) -> Result<Secret, String> {
+    Ok(Secret(text.to_owned()))
 }
 
 /// A mistake in how the command was called: exits with status 2, like clap's own.
@@ -162,5 +177,11 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn tokens_stay_out_of_debug_output() {
+        let cli = Cli::try_parse_from(["klaxon", "incident", "list", "--token", "s3cret"]).unwrap();
+        assert!(!format!("{cli:?}").contains("s3cret"));
     }
 }
