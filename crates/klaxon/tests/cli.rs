@@ -512,7 +512,7 @@ fn evidence_from_a_command_carries_its_output_and_exit_code() {
 }
 
 #[test]
-fn triage_asks_until_the_first_yes() {
+fn triage_asks_until_the_first_yes_and_policy_show_reads_well() {
     let server = Server::start();
     let mut child = klaxon_command()
         .args([
@@ -534,6 +534,24 @@ fn triage_asks_until_the_first_yes() {
     assert!(out.status.success(), "{}", stderr(&out));
     let view: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(view["severity"], 2, "{view}");
+    let shown = server.ok(&["policy", "show"]);
+    for expected in [
+        "SEV1",
+        "Critical",
+        "every 15m",
+        "Is production completely down?",
+    ] {
+        assert!(
+            shown.contains(expected),
+            "{expected:?} missing from:\n{shown}"
+        );
+    }
+    let policy = server.json(&["policy", "show", "--json"]);
+    assert_eq!(
+        policy["severities"].as_array().unwrap().len(),
+        4,
+        "{policy}"
+    );
     assert!(
         stderr(&out).contains("Is a critical user flow broken?"),
         "{}",
