@@ -28,15 +28,29 @@ struct Options {
 }
 
 fn options() -> Result<Options, String> {
-    let mut o = Options { postgres: None, mutations: 20_000, connections: 16 };
+    let mut o = Options {
+        postgres: None,
+        mutations: 20_000,
+        connections: 16,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
             "--postgres" => o.postgres = Some(value()?),
-            "--mutations" => o.mutations = value()?.parse().map_err(|e| format!("--mutations: {e}"))?,
-            "--connections" => o.connections = value()?.parse().map_err(|e| format!("--connections: {e}"))?,
-            other => return Err(format!("unknown option {other}; use --postgres URL, --mutations N, --connections C")),
+            "--mutations" => {
+                o.mutations = value()?.parse().map_err(|e| format!("--mutations: {e}"))?
+            }
+            "--connections" => {
+                o.connections = value()?
+                    .parse()
+                    .map_err(|e| format!("--connections: {e}"))?
+            }
+            other => {
+                return Err(format!(
+                    "unknown option {other}; use --postgres URL, --mutations N, --connections C"
+                ))
+            }
         }
     }
     Ok(o)
@@ -75,7 +89,16 @@ async fn worker(client: Client, mutations: usize) -> Vec<Duration> {
             Some(n) => {
                 client.post_update(n, &body).await.expect("update");
             }
-            None => current = Some(client.declare(&input).await.expect("declare").incident.number),
+            None => {
+                current = Some(
+                    client
+                        .declare(&input)
+                        .await
+                        .expect("declare")
+                        .incident
+                        .number,
+                )
+            }
         }
         latencies.push(started.elapsed());
     }
@@ -100,7 +123,10 @@ async fn main() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let (database_url, backend) = match &o.postgres {
         Some(url) => (url.clone(), "postgres"),
-        None => (format!("sqlite://{}", dir.join("bench.db").display()), "sqlite"),
+        None => (
+            format!("sqlite://{}", dir.join("bench.db").display()),
+            "sqlite",
+        ),
     };
     let config = ServeConfig {
         database_url,
@@ -109,7 +135,9 @@ async fn main() {
         bootstrap_token: Some(TOKEN.into()),
         public_url: None,
     };
-    let server = klaxon_server::start(config, Arc::new(SystemClock)).await.expect("server starts");
+    let server = klaxon_server::start(config, Arc::new(SystemClock))
+        .await
+        .expect("server starts");
     let url = format!("http://{}", server.addr);
     let per_worker = o.mutations / o.connections;
     let started = Instant::now();

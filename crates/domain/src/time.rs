@@ -58,6 +58,25 @@ pub fn compact_duration(d: SignedDuration) -> String {
     }
 }
 
+/// Parses an instant given as RFC 3339 (`2026-11-26T10:15:00Z`) or as an amount of time
+/// before `now` (`24h`, `7 days`).
+pub fn parse_instant_or_ago(
+    field: &'static str,
+    text: &str,
+    now: Timestamp,
+) -> Result<Timestamp, DomainError> {
+    if let Ok(t) = text.trim().parse::<Timestamp>() {
+        return Ok(to_millis_precision(t));
+    }
+    match parse_duration(field, text) {
+        Ok(ago) => Ok(to_millis_precision(now.saturating_sub(ago).unwrap_or(now))),
+        Err(_) => Err(DomainError::invalid(
+            field,
+            format!("'{text}' is neither an instant (2026-11-26T10:15:00Z) nor a time ago (24h, 7 days)"),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,20 +96,5 @@ mod tests {
         assert_eq!(human_duration(45 * 60 + 10), "45 minutes");
         assert_eq!(human_duration(3 * 3600 + 5 * 60), "3 h 5 min");
         assert_eq!(compact_duration(SignedDuration::from_mins(90)), "90m");
-    }
-}
-
-/// Parses an instant given as RFC 3339 (`2026-11-26T10:15:00Z`) or as an amount of time
-/// before `now` (`24h`, `7 days`).
-pub fn parse_instant_or_ago(field: &'static str, text: &str, now: Timestamp) -> Result<Timestamp, DomainError> {
-    if let Ok(t) = text.trim().parse::<Timestamp>() {
-        return Ok(to_millis_precision(t));
-    }
-    match parse_duration(field, text) {
-        Ok(ago) => Ok(to_millis_precision(now.saturating_sub(ago).unwrap_or(now))),
-        Err(_) => Err(DomainError::invalid(
-            field,
-            format!("'{text}' is neither an instant (2026-11-26T10:15:00Z) nor a time ago (24h, 7 days)"),
-        )),
     }
 }
