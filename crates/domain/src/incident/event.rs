@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::command::{Assessment, Evidence, MitigationStrategy, UpdateAudience, UpdateKind};
+use super::input::{Assessment, Evidence, MitigationStrategy, UpdateAudience, UpdateKind};
 use super::Role;
 use crate::template::Rendered;
 use crate::{Handle, IncidentNumber, Severity};

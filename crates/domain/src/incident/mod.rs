@@ -3,6 +3,7 @@
 
 mod command;
 mod event;
+mod input;
 mod projection;
 mod slug;
 mod view;
@@ -14,12 +15,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use command::{
-    decide, declare, merge, Affected, Assessment, Command, Context, DeclareInput, Evidence,
-    MitigationStrategy, Recurrence, StatusUpdateInput, UpdateAudience, UpdateKind,
-    MAX_EVIDENCE_BYTES,
-};
+pub use command::{decide, declare, merge, Command, Context, MAX_EVIDENCE_BYTES};
 pub use event::{EventKind, NewEvent, Source, TimelineEvent, TriageAnswer};
+pub use input::{
+    Affected, Assessment, DeclareInput, Evidence, MitigationStrategy, Recurrence,
+    StatusUpdateInput, UpdateAudience, UpdateKind,
+};
 pub use projection::{Incident, Mitigation, Resolution, Roles};
 pub use slug::slug_base;
 pub use view::{Durations, IncidentView, ResponseTarget as ResponseStatus};

@@ -5,8 +5,8 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::command::{Assessment, MitigationStrategy, UpdateAudience};
 use super::event::{EventKind, TimelineEvent};
+use super::input::{Assessment, MitigationStrategy, UpdateAudience};
 use super::{Role, Status};
 use crate::{Handle, IncidentNumber, Severity};
 
