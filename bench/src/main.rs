@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use klaxon_client::Client;
-use klaxon_domain::incident::{DeclareInput, StatusUpdateInput, UpdateAudience, UpdateKind};
+use klaxon_domain::incident::{DeclareInput, StatusUpdateInput, UpdateKind};
 use klaxon_domain::policy::Policy;
 use klaxon_domain::Severity;
 use klaxon_server::{ServeConfig, SystemClock};
@@ -58,18 +58,11 @@ fn options() -> Result<Options, String> {
 
 fn update() -> StatusUpdateInput {
     StatusUpdateInput {
-        kind: UpdateKind::Update,
-        audience: UpdateAudience::Internal,
         status: Some("Investigating".into()),
         progress: Some("Identified high memory usage in API pods".into()),
-        impact: None,
         next_steps: Some("Raise the memory limit".into()),
         eta: Some("10 minutes".into()),
-        action: None,
-        root_cause: None,
-        fix: None,
-        customer_impact: None,
-        follow_up: None,
+        ..StatusUpdateInput::new(UpdateKind::Update)
     }
 }
 

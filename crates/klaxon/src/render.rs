@@ -316,18 +316,20 @@ fn describe_evidence(evidence: &Evidence) -> String {
             exit_code,
             truncated,
         } => {
-            let code = exit_code.map_or("killed by a signal".to_owned(), |c| format!("exit {c}"));
-            let cut = if *truncated {
-                ", output cut to fit"
-            } else {
-                ""
-            };
-            format!("evidence: $ {command} ({code}{cut})\n{}", excerpt(output))
+            let outcome = command_outcome(*exit_code, *truncated);
+            format!("evidence: $ {command} ({outcome})\n{}", excerpt(output))
         }
     }
 }
 
 /// The first lines of a long text, with a note of how many more there are.
+/// How a command attached as evidence ended: `exit 0`, `exit 3, output cut to fit`.
+pub fn command_outcome(exit_code: Option<i32>, truncated: bool) -> String {
+    let code = exit_code.map_or("killed by a signal".to_owned(), |c| format!("exit {c}"));
+    let cut = if truncated { ", output cut to fit" } else { "" };
+    format!("{code}{cut}")
+}
+
 fn excerpt(text: &str) -> String {
     const LINES: usize = 12;
     let lines: Vec<&str> = text.trim_end().lines().collect();

@@ -8,6 +8,7 @@ mod auth;
 mod clock;
 mod error;
 mod extract;
+mod locks;
 mod metrics;
 mod openapi;
 mod service;

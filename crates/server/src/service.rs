@@ -16,7 +16,8 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// How often a command is decided again after losing a race with another writer.
+/// How often a command is decided again after losing a race with a writer in another
+/// replica (writers in this process queue on [`crate::locks::IncidentLocks`]).
 const ATTEMPTS: usize = 5;
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 200;
@@ -104,17 +105,28 @@ impl AppState {
         if let Command::Assign { user, .. } = &command {
             self.existing_user("user", user).await?;
         }
-        for attempt in 1..=ATTEMPTS {
-            let incident = self.visible_incident(caller, number).await?;
-            let events = incident::decide(&incident, &command, &self.context(caller))?;
-            let (projected, change) = project(incident, events);
-            match self.store.commit(&[change]).await {
-                Ok(()) => return Ok(self.view(projected)),
-                Err(StoreError::Conflict(_)) if attempt < ATTEMPTS => continue,
-                Err(e) => return Err(e.into()),
+        let _held = self.locks.lock(&[number]).await;
+        let mut tries = 1;
+        loop {
+            match self.try_act(caller, number, &command).await {
+                Err(Attempt::Raced) if tries < ATTEMPTS => tries += 1,
+                result => return result.map_err(Attempt::into_error),
             }
         }
-        unreachable!("the last attempt returns")
+    }
+
+    /// One attempt at [`AppState::act`]: read, decide, write.
+    async fn try_act(
+        &self,
+        caller: &Caller,
+        number: IncidentNumber,
+        command: &Command,
+    ) -> Result<IncidentView, Attempt> {
+        let incident = self.visible_incident(caller, number).await?;
+        let events = incident::decide(&incident, command, &self.context(caller))?;
+        let (projected, change) = project(incident, events);
+        self.store.commit(&[change]).await?;
+        Ok(self.view(projected))
     }
 
     /// Merges `number` into `into`; answers with the target.
@@ -126,25 +138,36 @@ impl AppState {
         into: IncidentNumber,
     ) -> Result<IncidentView, ApiError> {
         caller.require(Scope::Responder)?;
-        for attempt in 1..=ATTEMPTS {
-            let source = self.visible_incident(caller, number).await?;
-            let target = self.visible_incident(caller, into).await.map_err(|_| {
-                ApiError::field(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "into",
-                    format!("there is no incident {into}"),
-                )
-            })?;
-            let (out, absorbed) = incident::merge(&source, &target, &self.context(caller))?;
-            let (_, source_change) = project(source, out);
-            let (target, target_change) = project(target, absorbed);
-            match self.store.commit(&[source_change, target_change]).await {
-                Ok(()) => return Ok(self.view(target)),
-                Err(StoreError::Conflict(_)) if attempt < ATTEMPTS => continue,
-                Err(e) => return Err(e.into()),
+        let _held = self.locks.lock(&[number, into]).await;
+        let mut tries = 1;
+        loop {
+            match self.try_merge(caller, number, into).await {
+                Err(Attempt::Raced) if tries < ATTEMPTS => tries += 1,
+                result => return result.map_err(Attempt::into_error),
             }
         }
-        unreachable!("the last attempt returns")
+    }
+
+    /// One attempt at [`AppState::merge`]: read both, decide, write both.
+    async fn try_merge(
+        &self,
+        caller: &Caller,
+        number: IncidentNumber,
+        into: IncidentNumber,
+    ) -> Result<IncidentView, Attempt> {
+        let source = self.visible_incident(caller, number).await?;
+        let target = self.visible_incident(caller, into).await.map_err(|_| {
+            ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "into",
+                format!("there is no incident {into}"),
+            )
+        })?;
+        let (out, absorbed) = incident::merge(&source, &target, &self.context(caller))?;
+        let (_, source_change) = project(source, out);
+        let (target, target_change) = project(target, absorbed);
+        self.store.commit(&[source_change, target_change]).await?;
+        Ok(self.view(target))
     }
 
     pub async fn show(
@@ -193,6 +216,47 @@ impl AppState {
             incidents,
             next_before,
         })
+    }
+}
+
+/// Why one attempt at a command failed: it lost a race with another writer (decide
+/// again on fresh state), or anything else (answer with it).
+enum Attempt {
+    Raced,
+    Failed(ApiError),
+}
+
+impl From<ApiError> for Attempt {
+    fn from(e: ApiError) -> Self {
+        Attempt::Failed(e)
+    }
+}
+
+impl From<klaxon_domain::DomainError> for Attempt {
+    fn from(e: klaxon_domain::DomainError) -> Self {
+        Attempt::Failed(e.into())
+    }
+}
+
+/// The store refuses a write that lost a race with `Conflict`.
+impl From<StoreError> for Attempt {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(_) => Attempt::Raced,
+            other => Attempt::Failed(other.into()),
+        }
+    }
+}
+
+impl Attempt {
+    fn into_error(self) -> ApiError {
+        match self {
+            Attempt::Failed(e) => e,
+            Attempt::Raced => ApiError::new(
+                StatusCode::CONFLICT,
+                "the incident kept changing while this request was handled; try again",
+            ),
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use klaxon_domain::policy::Policy;
 use klaxon_store::Store;
 
 use crate::clock::Clock;
+use crate::locks::IncidentLocks;
 use crate::metrics::Metrics;
 
 /// The server's shared state: cheap to clone.
@@ -16,6 +17,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
     pub public_url: Option<String>,
+    /// Serialises commands on one incident within this process.
+    pub locks: Arc<IncidentLocks>,
 }
 
 impl AppState {
@@ -31,6 +34,7 @@ impl AppState {
             clock,
             metrics: Arc::new(Metrics::new()),
             public_url,
+            locks: Arc::new(IncidentLocks::default()),
         }
     }
 }

@@ -26,18 +26,11 @@ fn h(s: &str) -> Handle {
 
 fn update(kind: UpdateKind, status: Option<&str>) -> StatusUpdateInput {
     StatusUpdateInput {
-        kind,
-        audience: UpdateAudience::Internal,
         status: status.map(Into::into),
         progress: Some("rolled back the deploy".into()),
-        impact: None,
         next_steps: Some("watch error rates".into()),
         eta: Some("10 minutes".into()),
-        action: None,
-        root_cause: None,
-        fix: None,
-        customer_impact: None,
-        follow_up: None,
+        ..StatusUpdateInput::new(kind)
     }
 }
 
@@ -635,5 +628,76 @@ async fn health_metrics_and_openapi() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+    app.cleanup().await;
+}
+
+/// Concurrent writers to one incident race; the loser decides again on fresh state, so
+/// every note lands exactly once and only one acknowledgement succeeds.
+async fn concurrent_changes_all_land(app: &TestApp) {
+    let c = &app.admin;
+    let n = c
+        .declare(&declare_input("Busy incident", 2))
+        .await
+        .unwrap()
+        .incident
+        .number;
+    let notes: Vec<_> = (0..20)
+        .map(|i| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                c.note(
+                    n,
+                    &NoteRequest {
+                        text: format!("note {i}"),
+                        at: None,
+                    },
+                )
+                .await
+            })
+        })
+        .collect();
+    for note in notes {
+        note.await.unwrap().expect("every concurrent note lands");
+    }
+    let acks: Vec<_> = (0..4)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.ack(n, &AckRequest::default()).await })
+        })
+        .collect();
+    let mut acked = 0;
+    for ack in acks {
+        match ack.await.unwrap() {
+            Ok(_) => acked += 1,
+            Err(e) => assert_eq!(
+                problem(Err::<(), _>(e)).detail,
+                format!("incident {n} is already acknowledged")
+            ),
+        }
+    }
+    assert_eq!(acked, 1);
+    let shown = c.incident(n).await.unwrap();
+    let timeline = shown.timeline.unwrap();
+    assert_eq!(timeline.len(), 22);
+    assert!(timeline
+        .iter()
+        .enumerate()
+        .all(|(i, e)| e.seq == i as i64 + 1));
+    assert_eq!(shown.incident.version, 22);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_changes_all_land_on_sqlite() {
+    let app = spawn_app().await;
+    concurrent_changes_all_land(&app).await;
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_changes_all_land_on_postgres() {
+    let Some(app) = spawn_app_postgres().await else {
+        return;
+    };
+    concurrent_changes_all_land(&app).await;
     app.cleanup().await;
 }

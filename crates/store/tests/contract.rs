@@ -415,7 +415,7 @@ contract!(
 
 #[tokio::test]
 async fn sqlite_keeps_everything_across_a_reopen() {
-    let db = support::TempSqlite::new();
+    let db = klaxon_store::testing::TempSqlite::new();
     let store = klaxon_store::open(&db.url).await.unwrap();
     let i = declare(&store, "persisted", 2, false, false).await;
     run(&store, i.number, Command::Acknowledge { at: None }, "alice").await;

@@ -118,6 +118,26 @@ pub struct StatusUpdateInput {
     pub follow_up: Option<String>,
 }
 
+impl StatusUpdateInput {
+    /// An update of `kind` for the internal audience, every field left to the incident.
+    pub fn new(kind: UpdateKind) -> Self {
+        Self {
+            kind,
+            audience: UpdateAudience::Internal,
+            status: None,
+            progress: None,
+            impact: None,
+            next_steps: None,
+            eta: None,
+            action: None,
+            root_cause: None,
+            fix: None,
+            customer_impact: None,
+            follow_up: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum MitigationStrategy {

@@ -231,18 +231,8 @@ fn updates_render_the_runbook_templates() {
     )
     .unwrap();
     let input = StatusUpdateInput {
-        kind: UpdateKind::Detected,
-        audience: UpdateAudience::Internal,
-        status: None,
-        progress: None,
         impact: Some("~50% of API requests failing".into()),
-        next_steps: None,
-        eta: None,
-        action: None,
-        root_cause: None,
-        fix: None,
-        customer_impact: None,
-        follow_up: None,
+        ..StatusUpdateInput::new(UpdateKind::Detected)
     };
     let events = run(&mut i, Command::PostUpdate(input.clone()), &ctx(&p, 2)).unwrap();
     let EventKind::StatusUpdated { message, .. } = &events[0].kind else {
@@ -347,18 +337,8 @@ fn any_command() -> impl Strategy<Value = (Command, i64)> {
         }),
         (kind, prop::option::of("[a-z ]{0,5}")).prop_map(|(kind, status)| Command::PostUpdate(
             StatusUpdateInput {
-                kind,
-                audience: UpdateAudience::Internal,
                 status,
-                progress: None,
-                impact: None,
-                next_steps: None,
-                eta: None,
-                action: None,
-                root_cause: None,
-                fix: None,
-                customer_impact: None,
-                follow_up: None,
+                ..StatusUpdateInput::new(kind)
             }
         )),
         (strategy, "[a-z]{0,3}", stated.clone()).prop_map(|(strategy, action, at)| {

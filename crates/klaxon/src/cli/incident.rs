@@ -360,15 +360,10 @@ async fn attach(client: &Client, a: EvidenceArgs, json: bool) -> anyhow::Result<
             exit_code,
             truncated,
             ..
-        } => {
-            let code = exit_code.map_or("killed by a signal".to_owned(), |c| format!("exit {c}"));
-            let cut = if *truncated {
-                ", output cut to fit"
-            } else {
-                ""
-            };
-            format!("evidence attached, {code}{cut}")
-        }
+        } => format!(
+            "evidence attached, {}",
+            render::command_outcome(*exit_code, *truncated)
+        ),
         _ => "evidence attached".to_owned(),
     };
     let view = client.evidence(a.number, &evidence).await?;

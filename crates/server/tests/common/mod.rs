@@ -3,8 +3,6 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -14,10 +12,9 @@ use klaxon_domain::auth::Scope;
 use klaxon_domain::policy::Policy;
 use klaxon_domain::Handle;
 use klaxon_server::{ManualClock, RunningServer, ServeConfig};
-use sqlx::Connection;
+use klaxon_store::testing::{TempPostgres, TempSqlite};
 
 pub const ADMIN_TOKEN: &str = "klx_test_bootstrap_token_0123456789";
-static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 pub struct TestApp {
     pub server: Option<RunningServer>,
@@ -25,20 +22,9 @@ pub struct TestApp {
     pub admin: Client,
     pub clock: Arc<ManualClock>,
     pub database_url: String,
-    dir: PathBuf,
-    postgres: Option<(String, String)>,
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{prefix}_{}_{}_{nanos}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+    /// Held so the SQLite directory outlives the server; removed on drop.
+    _sqlite: Option<TempSqlite>,
+    postgres: Option<TempPostgres>,
 }
 
 fn start_time() -> Timestamp {
@@ -47,39 +33,20 @@ fn start_time() -> Timestamp {
 
 /// A server on a fresh SQLite file.
 pub async fn spawn_app() -> TestApp {
-    let dir = std::env::temp_dir().join(unique("klaxon_server"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let database_url = format!("sqlite://{}", dir.join("klaxon.db").display());
-    spawn_on(database_url, dir, None).await
+    let db = TempSqlite::new();
+    spawn_on(db.url.clone(), Some(db), None).await
 }
 
 /// A server on a fresh PostgreSQL database, or `None` where none is configured.
 pub async fn spawn_app_postgres() -> Option<TestApp> {
-    let Ok(admin_url) = std::env::var("KLAXON_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must set KLAXON_TEST_POSTGRES_URL"
-        );
-        eprintln!("skipping: KLAXON_TEST_POSTGRES_URL is not set");
-        return None;
-    };
-    let name = unique("klaxon_test");
-    let mut conn = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.ok();
-    let base = admin_url.split('?').next().unwrap();
-    let database_url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
-    let dir = std::env::temp_dir().join(&name);
-    Some(spawn_on(database_url, dir, Some((admin_url, name))).await)
+    let db = TempPostgres::new().await?;
+    Some(spawn_on(db.url.clone(), None, Some(db)).await)
 }
 
 async fn spawn_on(
     database_url: String,
-    dir: PathBuf,
-    postgres: Option<(String, String)>,
+    sqlite: Option<TempSqlite>,
+    postgres: Option<TempPostgres>,
 ) -> TestApp {
     let clock = Arc::new(ManualClock::new(start_time()));
     let server = start(&database_url, clock.clone()).await;
@@ -91,7 +58,7 @@ async fn spawn_on(
         admin,
         clock,
         database_url,
-        dir,
+        _sqlite: sqlite,
         postgres,
     }
 }
@@ -152,14 +119,9 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             server.stop().await.unwrap();
         }
-        if let Some((admin_url, name)) = self.postgres.take() {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await;
-            }
+        if let Some(db) = self.postgres.take() {
+            db.drop_database().await;
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
