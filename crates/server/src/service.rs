@@ -262,15 +262,6 @@ impl Attempt {
 
 /// Applies new events to an incident: the new projection and the change to store.
 fn project(incident: Incident, events: Vec<TimelineEvent>) -> (Incident, Change) {
-    let expected_version = incident.version;
-    let mut projected = incident;
-    for event in &events {
-        projected.apply(event);
-    }
-    let change = Change {
-        incident: projected.clone(),
-        expected_version,
-        events,
-    };
-    (projected, change)
+    let change = Change::new(&incident, events);
+    (change.incident.clone(), change)
 }

@@ -60,6 +60,31 @@ pub struct Change {
     pub incident: Incident,
     pub expected_version: i64,
     pub events: Vec<TimelineEvent>,
+    /// Handles that became participants with these events.
+    pub new_participants: Vec<String>,
+}
+
+impl Change {
+    /// The change `events` make to `before`: the projection they lead to, the version
+    /// `before` must still be at, and who joins the participants.
+    pub fn new(before: &Incident, events: Vec<TimelineEvent>) -> Change {
+        let mut incident = before.clone();
+        for event in &events {
+            incident.apply(event);
+        }
+        let new_participants = incident
+            .participants
+            .iter()
+            .filter(|p| !before.participants.contains(p))
+            .cloned()
+            .collect();
+        Change {
+            incident,
+            expected_version: before.version,
+            events,
+            new_participants,
+        }
+    }
 }
 
 /// Which incidents to list, newest first.

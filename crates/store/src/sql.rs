@@ -174,7 +174,7 @@ macro_rules! impl_store {
                 .execute(&mut *tx)
                 .await?;
                 insert_events(&mut tx, incident.number, events).await?;
-                write_participants(&mut tx, &incident).await?;
+                write_participants(&mut tx, incident.number, &incident.participants).await?;
                 tx.commit().await?;
                 Ok(incident)
             }
@@ -229,7 +229,7 @@ macro_rules! impl_store {
                         )));
                     }
                     insert_events(&mut tx, i.number, &change.events).await?;
-                    write_participants(&mut tx, i).await?;
+                    write_participants(&mut tx, i.number, &change.new_participants).await?;
                 }
                 tx.commit().await?;
                 Ok(())
@@ -357,12 +357,12 @@ macro_rules! impl_store {
             Ok(())
         }
 
-        async fn write_participants(tx: &mut Tx, incident: &Incident) -> Result<()> {
-            for handle in &incident.participants {
+        async fn write_participants(tx: &mut Tx, number: IncidentNumber, handles: &[String]) -> Result<()> {
+            for handle in handles {
                 sqlx::query(
                     "INSERT INTO incident_participants (incident_number, handle) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                 )
-                .bind(incident.number.0)
+                .bind(number.0)
                 .bind(handle)
                 .execute(&mut **tx)
                 .await?;

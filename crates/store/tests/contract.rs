@@ -70,21 +70,11 @@ async fn run(
     actor: &str,
 ) -> Incident {
     let policy = Policy::builtin();
-    let mut incident = store.incident(number).await.unwrap();
-    let expected_version = incident.version;
+    let incident = store.incident(number).await.unwrap();
     let events = incident::decide(&incident, &command, &ctx(&policy, actor, now())).unwrap();
-    for e in &events {
-        incident.apply(e);
-    }
-    store
-        .commit(&[Change {
-            incident: incident.clone(),
-            expected_version,
-            events,
-        }])
-        .await
-        .unwrap();
-    incident
+    let change = Change::new(&incident, events);
+    store.commit(&[change.clone()]).await.unwrap();
+    change.incident
 }
 
 async fn users_are_unique_by_handle(store: Arc<dyn Store>) {
@@ -225,13 +215,7 @@ async fn a_stale_version_changes_nothing(store: Arc<dyn Store>) {
         &ctx(&policy, "bob", now()),
     )
     .unwrap();
-    let mut projected = stale.clone();
-    events.iter().for_each(|e| projected.apply(e));
-    let change = Change {
-        incident: projected,
-        expected_version: stale.version,
-        events,
-    };
+    let change = Change::new(&stale, events);
     let err = store.commit(&[change]).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
     assert_eq!(store.timeline(i.number).await.unwrap().len(), 2);
@@ -246,23 +230,10 @@ async fn a_failed_change_rolls_back_the_whole_commit(store: Arc<dyn Store>) {
     let b = declare(&store, "second", 3, false, false).await;
     let policy = Policy::builtin();
     let (out, into) = incident::merge(&a, &b, &ctx(&policy, "alice", now())).unwrap();
-    let mut a2 = a.clone();
-    out.iter().for_each(|e| a2.apply(e));
-    let mut b2 = b.clone();
-    into.iter().for_each(|e| b2.apply(e));
     // The second change expects a version b is not at: nothing of the first may stay.
-    let changes = [
-        Change {
-            incident: a2,
-            expected_version: a.version,
-            events: out,
-        },
-        Change {
-            incident: b2,
-            expected_version: b.version + 5,
-            events: into,
-        },
-    ];
+    let mut stale = Change::new(&b, into);
+    stale.expected_version += 5;
+    let changes = [Change::new(&a, out), stale];
     assert!(matches!(
         store.commit(&changes).await,
         Err(StoreError::Conflict(_))
