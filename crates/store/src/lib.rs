@@ -5,6 +5,7 @@
 //! together in one transaction.
 #![forbid(unsafe_code)]
 
+mod group;
 mod postgres;
 mod sql;
 mod sqlite;

@@ -13,6 +13,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    jobs: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
 }
 
 impl PostgresStore {
@@ -28,7 +29,9 @@ impl PostgresStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        let (jobs, queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
+        tokio::spawn(run_writer(pool.clone(), queue));
+        Ok(Self { pool, jobs })
     }
 
     fn reader(&self) -> &PgPool {
@@ -36,7 +39,13 @@ impl PostgresStore {
     }
 
     async fn write(&self) -> crate::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-        Ok(self.pool.begin().await?)
+        Self::begin_write(&self.pool).await
+    }
+
+    async fn begin_write(
+        pool: &PgPool,
+    ) -> crate::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        Ok(pool.begin().await?)
     }
 }
 

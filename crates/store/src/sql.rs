@@ -4,8 +4,10 @@
 //! connecting, migrating and how a write transaction begins.
 
 /// Implements [`crate::Store`] for `$store`, whose database is `$db`. `$store` must have
-/// `fn reader(&self) -> &sqlx::Pool<$db>` and
-/// `async fn write(&self) -> Result<sqlx::Transaction<'static, $db>>`.
+/// `fn reader(&self) -> &sqlx::Pool<$db>`, `async fn write(&self) -> Result<Tx>`,
+/// `async fn begin_write(pool: &sqlx::Pool<$db>) -> Result<Tx>` and a field
+/// `jobs: tokio::sync::mpsc::Sender<WriteJob>` feeding `run_writer`, which its `open`
+/// spawns.
 macro_rules! impl_store {
     ($store:ty, $db:ty) => {
         use async_trait::async_trait;
@@ -16,6 +18,7 @@ macro_rules! impl_store {
         use klaxon_domain::{Handle, IncidentNumber, Severity};
         use sqlx::{QueryBuilder, Row};
 
+        use crate::group::{WriteJob, WriteOp};
         use crate::{corrupt, instant, ms, Authenticated, Change, IncidentFilter, Result, StoreError};
 
         type DbRow = <$db as sqlx::Database>::Row;
@@ -138,45 +141,10 @@ macro_rules! impl_store {
             }
 
             async fn declare(&self, slug_base: &str, events: &[TimelineEvent]) -> Result<Incident> {
-                let mut tx = self.write().await?;
-                // The counter row also serialises concurrent declarations on PostgreSQL,
-                // which keeps the slug check below free of races.
-                let number: i64 = sqlx::query_scalar(
-                    "UPDATE counters SET value = value + 1 WHERE name = 'incident_number' RETURNING value",
-                )
-                .fetch_one(&mut *tx)
-                .await?;
-                let taken: Option<i64> = sqlx::query_scalar("SELECT number FROM incidents WHERE slug = $1")
-                    .bind(slug_base)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let slug = match taken {
-                    Some(_) => format!("{slug_base}-{number}"),
-                    None => slug_base.to_owned(),
-                };
-                let incident = Incident::replay(IncidentNumber(number), &slug, events)
-                    .ok_or_else(|| StoreError::Other("an incident's timeline must start with its declaration".into()))?;
-                sqlx::query(
-                    "INSERT INTO incidents (number, slug, status, severity, service, restricted, drill, declared_at, version, updated_at, data) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(number)
-                .bind(&slug)
-                .bind(incident.status.as_str())
-                .bind(i64::from(incident.severity.level()))
-                .bind(incident.service.as_deref())
-                .bind(incident.restricted)
-                .bind(incident.drill)
-                .bind(ms(incident.declared_at))
-                .bind(incident.version)
-                .bind(ms(incident.updated_at))
-                .bind(projection_json(&incident))
-                .execute(&mut *tx)
-                .await?;
-                insert_events(&mut tx, incident.number, events).await?;
-                write_participants(&mut tx, incident.number, &incident.participants).await?;
-                tx.commit().await?;
-                Ok(incident)
+                let op = WriteOp::Declare { slug_base: slug_base.to_owned(), events: events.to_vec() };
+                self.submit(op)
+                    .await?
+                    .ok_or_else(|| StoreError::Other("the writer answered a declaration without an incident".into()))
             }
 
             async fn incident(&self, number: IncidentNumber) -> Result<Incident> {
@@ -202,37 +170,7 @@ macro_rules! impl_store {
             }
 
             async fn commit(&self, changes: &[Change]) -> Result<()> {
-                let mut tx = self.write().await?;
-                for change in changes {
-                    let i = &change.incident;
-                    let updated = sqlx::query(
-                        "UPDATE incidents SET status = $1, severity = $2, service = $3, restricted = $4, drill = $5, \
-                         version = $6, updated_at = $7, data = $8 WHERE number = $9 AND version = $10",
-                    )
-                    .bind(i.status.as_str())
-                    .bind(i64::from(i.severity.level()))
-                    .bind(i.service.as_deref())
-                    .bind(i.restricted)
-                    .bind(i.drill)
-                    .bind(i.version)
-                    .bind(ms(i.updated_at))
-                    .bind(projection_json(i))
-                    .bind(i.number.0)
-                    .bind(change.expected_version)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if updated == 0 {
-                        return Err(StoreError::Conflict(format!(
-                            "incident {} changed while this request was handled; try again",
-                            i.number
-                        )));
-                    }
-                    insert_events(&mut tx, i.number, &change.events).await?;
-                    write_participants(&mut tx, i.number, &change.new_participants).await?;
-                }
-                tx.commit().await?;
-                Ok(())
+                self.submit(WriteOp::Commit(changes.to_vec())).await.map(|_| ())
             }
 
             async fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>> {
@@ -289,6 +227,138 @@ macro_rules! impl_store {
                     })
                     .collect()
             }
+        }
+
+        impl $store {
+            /// Hands a write to the group-commit writer and waits until it is committed.
+            async fn submit(&self, op: WriteOp) -> Result<Option<Incident>> {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let stopped = || StoreError::Other("the database writer has stopped".into());
+                self.jobs.send(WriteJob { op, reply }).await.map_err(|_| stopped())?;
+                answer.await.map_err(|_| stopped())?
+            }
+        }
+
+        async fn apply(tx: &mut Tx, op: &WriteOp) -> Result<Option<Incident>> {
+            match op {
+                WriteOp::Declare { slug_base, events } => apply_declare(tx, slug_base, events).await.map(Some),
+                WriteOp::Commit(changes) => apply_commit(tx, changes).await.map(|()| None),
+            }
+        }
+
+        /// Group commit: takes every write waiting in the queue (up to
+        /// [`crate::group::MAX_BATCH`]) and commits them in one transaction, answering
+        /// each only once that commit is durable. If any write in a batch fails, the batch
+        /// is rolled back and each write runs alone, so one bad write fails only itself.
+        async fn run_writer(pool: sqlx::Pool<$db>, mut jobs: tokio::sync::mpsc::Receiver<WriteJob>) {
+            let mut batch = Vec::new();
+            while jobs.recv_many(&mut batch, crate::group::MAX_BATCH).await > 0 {
+                let outcomes = write_batch(&pool, &batch).await;
+                for (job, outcome) in batch.drain(..).zip(outcomes) {
+                    let _ = job.reply.send(outcome);
+                }
+            }
+        }
+
+        async fn write_batch(pool: &sqlx::Pool<$db>, batch: &[WriteJob]) -> Vec<Result<Option<Incident>>> {
+            let together = async {
+                let mut tx = <$store>::begin_write(pool).await?;
+                let mut outcomes = Vec::with_capacity(batch.len());
+                for job in batch {
+                    outcomes.push(apply(&mut tx, &job.op).await?);
+                }
+                tx.commit().await?;
+                Ok::<_, StoreError>(outcomes)
+            };
+            match together.await {
+                Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+                Err(e) if batch.len() == 1 => vec![Err(e)],
+                Err(_) => {
+                    let mut outcomes = Vec::with_capacity(batch.len());
+                    for job in batch {
+                        let alone = async {
+                            let mut tx = <$store>::begin_write(pool).await?;
+                            let outcome = apply(&mut tx, &job.op).await?;
+                            tx.commit().await?;
+                            Ok(outcome)
+                        };
+                        outcomes.push(alone.await);
+                    }
+                    outcomes
+                }
+            }
+        }
+
+    async fn apply_declare(tx: &mut Tx, slug_base: &str, events: &[TimelineEvent]) -> Result<Incident> {
+            // The counter row also serialises concurrent declarations on PostgreSQL,
+            // which keeps the slug check below free of races.
+            let number: i64 = sqlx::query_scalar(
+                "UPDATE counters SET value = value + 1 WHERE name = 'incident_number' RETURNING value",
+            )
+            .fetch_one(&mut **tx)
+            .await?;
+            let taken: Option<i64> = sqlx::query_scalar("SELECT number FROM incidents WHERE slug = $1")
+                .bind(slug_base)
+                .fetch_optional(&mut **tx)
+                .await?;
+            let slug = match taken {
+                Some(_) => format!("{slug_base}-{number}"),
+                None => slug_base.to_owned(),
+            };
+            let incident = Incident::replay(IncidentNumber(number), &slug, events)
+                .ok_or_else(|| StoreError::Other("an incident's timeline must start with its declaration".into()))?;
+            sqlx::query(
+                "INSERT INTO incidents (number, slug, status, severity, service, restricted, drill, declared_at, version, updated_at, data) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(number)
+            .bind(&slug)
+            .bind(incident.status.as_str())
+            .bind(i64::from(incident.severity.level()))
+            .bind(incident.service.as_deref())
+            .bind(incident.restricted)
+            .bind(incident.drill)
+            .bind(ms(incident.declared_at))
+            .bind(incident.version)
+            .bind(ms(incident.updated_at))
+            .bind(projection_json(&incident))
+            .execute(&mut **tx)
+            .await?;
+            insert_events(tx, incident.number, events).await?;
+            write_participants(tx, incident.number, &incident.participants).await?;
+            Ok(incident)
+        }
+
+    async fn apply_commit(tx: &mut Tx, changes: &[Change]) -> Result<()> {
+            for change in changes {
+                let i = &change.incident;
+                let updated = sqlx::query(
+                    "UPDATE incidents SET status = $1, severity = $2, service = $3, restricted = $4, drill = $5, \
+                     version = $6, updated_at = $7, data = $8 WHERE number = $9 AND version = $10",
+                )
+                .bind(i.status.as_str())
+                .bind(i64::from(i.severity.level()))
+                .bind(i.service.as_deref())
+                .bind(i.restricted)
+                .bind(i.drill)
+                .bind(i.version)
+                .bind(ms(i.updated_at))
+                .bind(projection_json(i))
+                .bind(i.number.0)
+                .bind(change.expected_version)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                if updated == 0 {
+                    return Err(StoreError::Conflict(format!(
+                        "incident {} changed while this request was handled; try again",
+                        i.number
+                    )));
+                }
+                insert_events(tx, i.number, &change.events).await?;
+                write_participants(tx, i.number, &change.new_participants).await?;
+            }
+            Ok(())
         }
 
         async fn insert_user(tx: &mut Tx, user: &NewUser, at: Timestamp) -> Result<User> {

@@ -16,6 +16,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     reader: SqlitePool,
     writer: SqlitePool,
+    jobs: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
 }
 
 impl SqliteStore {
@@ -40,7 +41,13 @@ impl SqliteStore {
             .min_connections(1)
             .connect_with(options)
             .await?;
-        Ok(Self { reader, writer })
+        let (jobs, queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
+        tokio::spawn(run_writer(writer.clone(), queue));
+        Ok(Self {
+            reader,
+            writer,
+            jobs,
+        })
     }
 
     fn reader(&self) -> &SqlitePool {
@@ -51,7 +58,13 @@ impl SqliteStore {
     /// transaction never fails half-way because another process (say `klaxon migrate`)
     /// holds it; busy_timeout waits for it instead.
     async fn write(&self) -> crate::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+        Self::begin_write(&self.writer).await
+    }
+
+    async fn begin_write(
+        pool: &SqlitePool,
+    ) -> crate::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 }
 

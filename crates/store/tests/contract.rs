@@ -73,7 +73,7 @@ async fn run(
     let incident = store.incident(number).await.unwrap();
     let events = incident::decide(&incident, &command, &ctx(&policy, actor, now())).unwrap();
     let change = Change::new(&incident, events);
-    store.commit(&[change.clone()]).await.unwrap();
+    store.commit(std::slice::from_ref(&change)).await.unwrap();
     change.incident
 }
 
@@ -372,7 +372,43 @@ async fn counts_leave_out_drills(store: Arc<dyn Store>) {
     assert_eq!(counts, [(Status::Triggered, Severity::new(2).unwrap(), 2)]);
 }
 
+/// Writes submitted together are committed together (group commit), yet a write that
+/// fails takes only itself down.
+async fn a_bad_write_in_a_batch_fails_alone(store: Arc<dyn Store>) {
+    let policy = Policy::builtin();
+    let mut incidents = Vec::new();
+    for i in 0..10 {
+        incidents.push(declare(&store, &format!("incident {i}"), 3, false, false).await);
+    }
+    let mut writes = Vec::new();
+    for (i, incident) in incidents.iter().enumerate() {
+        let note = Command::Note {
+            text: format!("note {i}"),
+            at: None,
+        };
+        let events = incident::decide(incident, &note, &ctx(&policy, "alice", now())).unwrap();
+        let mut change = Change::new(incident, events);
+        if i == 4 {
+            change.expected_version += 1;
+        }
+        let store = store.clone();
+        writes.push(tokio::spawn(async move { store.commit(&[change]).await }));
+    }
+    for (i, write) in writes.into_iter().enumerate() {
+        let result = write.await.unwrap();
+        let timeline = store.timeline(incidents[i].number).await.unwrap();
+        if i == 4 {
+            assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+            assert_eq!(timeline.len(), 1);
+        } else {
+            result.unwrap();
+            assert_eq!(timeline.len(), 2);
+        }
+    }
+}
+
 contract!(
+    a_bad_write_in_a_batch_fails_alone,
     users_are_unique_by_handle,
     bootstrap_happens_once,
     revoked_tokens_stop_working,
