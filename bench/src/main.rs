@@ -5,8 +5,14 @@
 //! incident and post a status update to it, over HTTP, until `--mutations` requests
 //! have been answered. Prints requests per second and the latency percentiles.
 //!
+//! Without `--rate` each client sends its next request as soon as the last is answered
+//! (closed loop): that finds the most the server sustains, with latency inflated by
+//! queueing at saturation. With `--rate R` the clients together send R requests per
+//! second on a fixed schedule (open loop), and each latency counts from the moment the
+//! request was due, so a server that falls behind is charged for the wait.
+//!
 //! ```text
-//! cargo run --release -p klaxon-bench -- [--postgres URL] [--mutations N] [--connections C]
+//! cargo run --release -p klaxon-bench -- [--postgres URL] [--mutations N] [--connections C] [--rate R]
 //! ```
 #![forbid(unsafe_code)]
 
@@ -25,6 +31,7 @@ struct Options {
     postgres: Option<String>,
     mutations: usize,
     connections: usize,
+    rate: Option<f64>,
 }
 
 fn options() -> Result<Options, String> {
@@ -32,6 +39,7 @@ fn options() -> Result<Options, String> {
         postgres: None,
         mutations: 20_000,
         connections: 16,
+        rate: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -46,9 +54,10 @@ fn options() -> Result<Options, String> {
                     .parse()
                     .map_err(|e| format!("--connections: {e}"))?
             }
+            "--rate" => o.rate = Some(value()?.parse().map_err(|e| format!("--rate: {e}"))?),
             other => {
                 return Err(format!(
-                    "unknown option {other}; use --postgres URL, --mutations N, --connections C"
+                    "unknown option {other}; use --postgres URL, --mutations N, --connections C, --rate R"
                 ))
             }
         }
@@ -66,8 +75,14 @@ fn update() -> StatusUpdateInput {
     }
 }
 
-/// One client's share: declare, update, declare, update… recording each latency.
-async fn worker(client: Client, mutations: usize) -> Vec<Duration> {
+/// One client's share: declare, update, declare, update… recording each latency. With
+/// a schedule `(offset, interval)`, request `i` is due at `offset + i * interval` after
+/// the start; offsets spread the clients evenly so requests do not arrive in bursts.
+async fn worker(
+    client: Client,
+    mutations: usize,
+    schedule: Option<(Duration, Duration)>,
+) -> Vec<Duration> {
     let mut latencies = Vec::with_capacity(mutations);
     let input = DeclareInput {
         title: "API returning 502 errors".into(),
@@ -76,8 +91,16 @@ async fn worker(client: Client, mutations: usize) -> Vec<Duration> {
     };
     let body = update();
     let mut current = None;
+    let start = tokio::time::Instant::now();
     for i in 0..mutations {
-        let started = Instant::now();
+        let started = match schedule {
+            Some((offset, every)) => {
+                let due = start + offset + every * i as u32;
+                tokio::time::sleep_until(due).await;
+                due.into_std()
+            }
+            None => Instant::now(),
+        };
         match current.take().filter(|_| i % 2 == 1) {
             Some(n) => {
                 client.post_update(n, &body).await.expect("update");
@@ -133,9 +156,19 @@ async fn main() {
         .expect("server starts");
     let url = format!("http://{}", server.addr);
     let per_worker = o.mutations / o.connections;
+    let interval = o
+        .rate
+        .map(|r| Duration::from_secs_f64(o.connections as f64 / r));
     let started = Instant::now();
     let tasks: Vec<_> = (0..o.connections)
-        .map(|_| tokio::spawn(worker(Client::new(url.clone(), TOKEN), per_worker)))
+        .map(|k| {
+            let schedule = interval.map(|every| (every * k as u32 / o.connections as u32, every));
+            tokio::spawn(worker(
+                Client::new(url.clone(), TOKEN),
+                per_worker,
+                schedule,
+            ))
+        })
         .collect();
     let mut all = Vec::new();
     for t in tasks {
@@ -144,12 +177,14 @@ async fn main() {
     let elapsed = started.elapsed();
     all.sort();
     println!(
-        "backend={backend} connections={} mutations={} seconds={:.2} mutations_per_second={:.0} p50_ms={:.2} p99_ms={:.2} max_ms={:.2}",
+        "backend={backend} connections={} rate={} mutations={} seconds={:.2} mutations_per_second={:.0} p50_ms={:.2} p90_ms={:.2} p99_ms={:.2} max_ms={:.2}",
         o.connections,
+        o.rate.map_or("max".to_owned(), |r| r.to_string()),
         all.len(),
         elapsed.as_secs_f64(),
         all.len() as f64 / elapsed.as_secs_f64(),
         percentile(&all, 0.50).as_secs_f64() * 1e3,
+        percentile(&all, 0.90).as_secs_f64() * 1e3,
         percentile(&all, 0.99).as_secs_f64() * 1e3,
         all.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
     );

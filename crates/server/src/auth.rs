@@ -73,7 +73,17 @@ impl FromRequestParts<AppState> for Caller {
                 "missing API token: send `Authorization: Bearer <token>` (the CLI reads KLAXON_TOKEN)",
             ));
         };
-        let found = state.store.authenticate(&hash_token(token)).await?;
+        let hash = hash_token(token);
+        let found = match state.tokens.get(&hash) {
+            Some(found) => Some(found),
+            None => {
+                let found = state.store.authenticate(&hash).await?;
+                if let Some(found) = &found {
+                    state.tokens.insert(hash, found.clone());
+                }
+                found
+            }
+        };
         let Some(found) = found else {
             return Err(ApiError::unauthorized(
                 "API token not recognised: it is mistyped or was revoked",

@@ -13,6 +13,7 @@ mod metrics;
 mod openapi;
 mod service;
 mod state;
+mod token_cache;
 
 use std::future::Future;
 use std::net::SocketAddr;

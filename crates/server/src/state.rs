@@ -8,6 +8,7 @@ use klaxon_store::Store;
 use crate::clock::Clock;
 use crate::locks::IncidentLocks;
 use crate::metrics::Metrics;
+use crate::token_cache::TokenCache;
 
 /// The server's shared state: cheap to clone.
 #[derive(Clone)]
@@ -19,6 +20,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// Serialises commands on one incident within this process.
     pub locks: Arc<IncidentLocks>,
+    /// Recently authenticated tokens.
+    pub tokens: Arc<TokenCache>,
 }
 
 impl AppState {
@@ -35,6 +38,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             public_url,
             locks: Arc::new(IncidentLocks::default()),
+            tokens: Arc::new(TokenCache::default()),
         }
     }
 }

@@ -124,5 +124,7 @@ pub async fn revoke_token(
             format!("'{id}' is not a token id; see `klaxon token list`"),
         )
     })?;
-    Ok(Json(state.store.revoke_token(id, state.clock.now()).await?))
+    let revoked = state.store.revoke_token(id, state.clock.now()).await?;
+    state.tokens.clear();
+    Ok(Json(revoked))
 }
