@@ -31,18 +31,25 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        // The writer never checkpoints: a checkpoint inside a commit stalls every write
+        // queued behind it (it was the whole p99). `checkpoint` does it beside the writer.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
             .await?;
         MIGRATOR.run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
             .connect_with(options)
             .await?;
         let (jobs, queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
         tokio::spawn(run_writer(writer.clone(), queue));
+        tokio::spawn(checkpoint(checkpointer, jobs.downgrade()));
         Ok(Self {
             reader,
             writer,
@@ -66,6 +73,34 @@ impl SqliteStore {
     ) -> crate::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
     }
+}
+
+/// How often the write-ahead log is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// Checkpoints the write-ahead log on its own connection while writes go on, so the WAL
+/// stays small without a commit ever waiting for it. `PASSIVE` never blocks the writer
+/// or readers; SQLite starts the log over once a checkpoint has caught up. Stops when
+/// the store is dropped (its writer queue closes).
+async fn checkpoint(
+    pool: SqlitePool,
+    store_alive: tokio::sync::mpsc::WeakSender<crate::group::WriteJob>,
+) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if store_alive.upgrade().is_none() {
+            break;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::warn!(error = %e, "WAL checkpoint failed; will try again");
+        }
+    }
+    pool.close().await;
 }
 
 crate::sql::impl_store!(SqliteStore, sqlx::Sqlite);

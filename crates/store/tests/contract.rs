@@ -434,3 +434,22 @@ async fn sqlite_keeps_everything_across_a_reopen() {
     );
     assert_eq!(reopened.timeline(i.number).await.unwrap().len(), 2);
 }
+
+/// The writer never checkpoints (that stalled commits); a background task copies the
+/// write-ahead log into the database file instead, so the file grows as data arrives.
+#[tokio::test]
+async fn sqlite_checkpoints_in_the_background() {
+    let db = klaxon_store::testing::TempSqlite::new();
+    let store = klaxon_store::open(&db.url).await.unwrap();
+    let file = db.dir.join("klaxon.db");
+    let at_open = std::fs::metadata(&file).unwrap().len();
+    for i in 0..200 {
+        declare(&store, &format!("incident {i}"), 3, false, false).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let after = std::fs::metadata(&file).unwrap().len();
+    assert!(
+        after > at_open + 100_000,
+        "database file {at_open} -> {after} bytes: nothing was checkpointed"
+    );
+}
