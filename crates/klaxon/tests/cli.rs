@@ -44,9 +44,17 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
-        let dir = TempDir::new();
+        Server::start_in(TempDir::new())
+    }
+
+    /// Starts `klaxon serve` on the data under `dir`.
+    fn start_in(dir: TempDir) -> Server {
         let addr = format!("127.0.0.1:{}", free_port());
-        let log = std::fs::File::create(dir.0.join("serve.log")).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.0.join("serve.log"))
+            .unwrap();
         let child = klaxon_command()
             .args(["serve", "--data-dir"])
             .arg(dir.0.join("data"))
@@ -81,6 +89,15 @@ impl Server {
             "klaxon serve did not answer /healthz within 10 s:\n{}",
             self.log()
         );
+    }
+
+    /// Kills the server with SIGKILL, as a crash would, and starts it again on the same data.
+    fn crash_and_restart(mut self) -> Server {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        let dir = std::mem::replace(&mut self.dir, TempDir(PathBuf::new()));
+        drop(self);
+        Server::start_in(dir)
     }
 
     fn log(&self) -> String {
@@ -633,4 +650,97 @@ fn users_and_tokens() {
     server.ok(&["token", "revoke", &id.to_string()]);
     let out = as_alice(&["incident", "list"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+}
+
+/// Every declaration the CLI saw succeed is still there after the server is killed with
+/// SIGKILL mid-flight and restarted; none is there twice.
+#[test]
+fn a_crash_loses_no_acknowledged_write() {
+    let server = Server::start();
+    // A stream of declarations, one every 5 ms, with the kill landing in the middle.
+    let url = server.url.clone();
+    let sender = std::thread::spawn(move || {
+        (0..60)
+            .map(|i| {
+                std::thread::sleep(Duration::from_millis(5));
+                klaxon_command()
+                    .args([
+                        "incident",
+                        "declare",
+                        &format!("crash test {i}"),
+                        "--severity",
+                        "3",
+                        "--json",
+                    ])
+                    .env("KLAXON_URL", &url)
+                    .env("KLAXON_TOKEN", TOKEN)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect::<Vec<_>>()
+    });
+    std::thread::sleep(Duration::from_millis(150));
+    let server = server.crash_and_restart();
+    let declares = sender.join().unwrap();
+    let mut confirmed = Vec::new();
+    for child in declares {
+        let out = child.wait_with_output().unwrap();
+        if out.status.success() {
+            let view: Value = serde_json::from_slice(&out.stdout).unwrap();
+            confirmed.push(view["title"].as_str().unwrap().to_owned());
+        }
+    }
+    eprintln!(
+        "{} of 60 declarations confirmed around the crash",
+        confirmed.len()
+    );
+    assert!(
+        !confirmed.is_empty(),
+        "no declaration got through: the test proved nothing"
+    );
+    let listed = server.json(&["incident", "list", "--limit", "200", "--json"]);
+    let mut titles: Vec<String> = listed["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap().to_owned())
+        .collect();
+    for title in &confirmed {
+        assert!(
+            titles.contains(title),
+            "{title} was confirmed but is gone after the crash"
+        );
+    }
+    let count = titles.len();
+    titles.sort();
+    titles.dedup();
+    assert_eq!(titles.len(), count, "an incident was stored twice");
+}
+
+/// SIGTERM stops the server gracefully: it exits 0, and its data is intact.
+#[test]
+fn sigterm_shuts_down_cleanly() {
+    let mut server = Server::start();
+    server.ok(&["incident", "declare", "before shutdown", "--severity", "2"]);
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "klaxon serve ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "exit {exit}:\n{}", server.log());
+    let dir = std::mem::replace(&mut server.dir, TempDir(PathBuf::new()));
+    drop(server);
+    let server = Server::start_in(dir);
+    let shown = server.json(&["incident", "show", "1", "--json"]);
+    assert_eq!(shown["title"], "before shutdown");
 }
