@@ -744,3 +744,69 @@ fn sigterm_shuts_down_cleanly() {
     let shown = server.json(&["incident", "show", "1", "--json"]);
     assert_eq!(shown["title"], "before shutdown");
 }
+
+/// `klaxon migrate` creates and migrates the database alone; a bad URL is a clear error.
+#[test]
+fn migrate_runs_alone_and_names_a_bad_url() {
+    let dir = TempDir::new();
+    let data = dir.0.join("data");
+    let out = klaxon_command()
+        .args(["migrate", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(data.join("klaxon.db").exists());
+    let out = klaxon_command()
+        .args(["migrate", "--database-url", "mysql://x@y/z"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("unsupported database URL"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `--log-format json` writes one JSON object per log line.
+#[test]
+fn json_logs_are_json() {
+    let dir = TempDir::new();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let log_path = dir.0.join("serve.log");
+    let mut child = klaxon_command()
+        .args([
+            "serve",
+            "--log-format",
+            "json",
+            "--listen",
+            &addr,
+            "--data-dir",
+        ])
+        .arg(dir.0.join("data"))
+        .env("KLAXON_BOOTSTRAP_TOKEN", TOKEN)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !healthz(&addr) {
+        assert!(Instant::now() < deadline, "klaxon serve did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("listening"))),
+        "{log}"
+    );
+}

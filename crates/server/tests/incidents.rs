@@ -701,3 +701,64 @@ async fn concurrent_changes_all_land_on_postgres() {
     concurrent_changes_all_land(&app).await;
     app.cleanup().await;
 }
+
+/// The field names the issue calls a public contract stay as they are.
+#[tokio::test]
+async fn incident_json_keeps_its_public_field_names() {
+    let app = spawn_app().await;
+    let n = app
+        .admin
+        .declare(&declare_input("Contract", 2))
+        .await
+        .unwrap()
+        .incident
+        .number
+        .0;
+    let view: Value = app
+        .http()
+        .get(app.api(&format!("/incidents/{n}")))
+        .bearer_auth(common::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for field in [
+        "number",
+        "slug",
+        "title",
+        "severity",
+        "status",
+        "declared_at",
+        "acknowledged_at",
+        "mitigated_at",
+        "resolved_at",
+        "closed_at",
+        "roles",
+        "durations",
+        "timeline",
+    ] {
+        assert!(view.get(field).is_some(), "missing `{field}` in {view}");
+    }
+    assert_eq!(view["number"], n);
+    assert_eq!(view["severity"], 2);
+    assert_eq!(view["status"], "triggered");
+    for field in ["to_acknowledge", "to_mitigate", "to_resolve", "duration"] {
+        assert!(
+            view["durations"].get(field).is_some(),
+            "missing durations.{field}"
+        );
+    }
+    for field in ["commander", "investigators", "communicator", "scribe"] {
+        assert!(view["roles"].get(field).is_some(), "missing roles.{field}");
+    }
+    let event = &view["timeline"][0];
+    for field in ["seq", "type", "actor", "source", "recorded_at"] {
+        assert!(
+            event.get(field).is_some(),
+            "missing timeline[0].{field} in {event}"
+        );
+    }
+    app.cleanup().await;
+}
