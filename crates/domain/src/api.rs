@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{Scope, TokenInfo, User};
 use crate::incident::{IncidentView, MitigationStrategy, Role};
-use crate::{Handle, IncidentNumber, Severity};
+use crate::{DomainError, Handle, IncidentNumber, Severity};
 
 /// The header a client sets to say where a change comes from (`cli`, `web`, `chat`).
 pub const SOURCE_HEADER: &str = "x-klaxon-source";
@@ -124,6 +124,34 @@ pub struct NewUser {
     pub email: String,
 }
 
+impl NewUser {
+    /// The user with name and e-mail trimmed, or the field that is wrong.
+    pub fn validated(self) -> Result<NewUser, DomainError> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(DomainError::invalid(
+                "name",
+                "give a name of 1 to 200 characters",
+            ));
+        }
+        let email = self.email.trim();
+        let plausible = email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
+        if !plausible || email.len() > 254 || email.contains(char::is_whitespace) {
+            return Err(DomainError::invalid(
+                "email",
+                format!("'{email}' is not an e-mail address"),
+            ));
+        }
+        Ok(NewUser {
+            handle: self.handle,
+            name: name.to_owned(),
+            email: email.to_owned(),
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
@@ -133,6 +161,20 @@ pub struct NewToken {
     /// The user the token acts as; the caller if left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<Handle>,
+}
+
+impl NewToken {
+    /// The token's name, trimmed, or why it cannot be one.
+    pub fn validated_name(&self) -> Result<String, DomainError> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(DomainError::invalid(
+                "name",
+                "give a name of 1 to 100 characters",
+            ));
+        }
+        Ok(name.to_owned())
+    }
 }
 
 /// A new token. `token` is shown only this once; Klaxon keeps only its hash.
@@ -196,4 +238,46 @@ pub struct IncidentQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[param(value_type = Option<i64>)]
     pub before: Option<IncidentNumber>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(name: &str, email: &str) -> NewUser {
+        NewUser {
+            handle: Handle::parse("alice").unwrap(),
+            name: name.into(),
+            email: email.into(),
+        }
+    }
+
+    #[test]
+    fn new_users_are_trimmed_and_checked() {
+        let ok = user(" Alice ", " alice@example.com ").validated().unwrap();
+        assert_eq!(
+            (ok.name.as_str(), ok.email.as_str()),
+            ("Alice", "alice@example.com")
+        );
+        let field = |u: NewUser| match u.validated() {
+            Err(DomainError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(field(user(" ", "a@b")), "name");
+        assert_eq!(field(user("A", "not-an-email")), "email");
+        assert_eq!(field(user("A", "@example.com")), "email");
+        assert_eq!(field(user("A", "a b@example.com")), "email");
+    }
+
+    #[test]
+    fn token_names_are_trimmed_and_bounded() {
+        let token = |name: &str| NewToken {
+            name: name.into(),
+            scope: Scope::Viewer,
+            user: None,
+        };
+        assert_eq!(token(" ci ").validated_name().unwrap(), "ci");
+        assert!(token("").validated_name().is_err());
+        assert!(token(&"x".repeat(101)).validated_name().is_err());
+    }
 }

@@ -36,30 +36,7 @@ pub async fn create(
     ApiJson(user): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     caller.require(Scope::Admin)?;
-    let name = user.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "name",
-            "give a name of 1 to 200 characters",
-        ));
-    }
-    let email = user.email.trim();
-    let plausible = email
-        .split_once('@')
-        .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
-    if !plausible || email.len() > 254 || email.contains(char::is_whitespace) {
-        return Err(ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "email",
-            format!("'{email}' is not an e-mail address"),
-        ));
-    }
-    let clean = NewUser {
-        handle: user.handle,
-        name: name.to_owned(),
-        email: email.to_owned(),
-    };
+    let clean = user.validated()?;
     let created = state.store.create_user(&clean, state.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -81,20 +58,13 @@ pub async fn create_token(
     ApiJson(new): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
     caller.require(Scope::Admin)?;
-    let name = new.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "name",
-            "give a name of 1 to 100 characters",
-        ));
-    }
+    let name = new.validated_name()?;
     let user = new.user.unwrap_or_else(|| caller.user.handle.clone());
     let token = generate_token();
     let info = state
         .store
         .create_token(
-            name,
+            &name,
             new.scope,
             &user,
             &hash_token(&token),
