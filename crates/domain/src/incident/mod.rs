@@ -6,6 +6,7 @@ mod event;
 mod input;
 mod projection;
 mod slug;
+mod update;
 mod view;
 
 #[cfg(test)]
