@@ -762,3 +762,49 @@ async fn incident_json_keeps_its_public_field_names() {
     }
     app.cleanup().await;
 }
+
+/// Every command on an incident that was merged away answers 409 naming where the work
+/// went, and changes nothing anywhere.
+#[tokio::test]
+async fn every_mutation_of_a_merged_incident_is_refused() {
+    let app = spawn_app().await;
+    let c = &app.admin;
+    let target = c
+        .declare(&declare_input("target", 2))
+        .await
+        .unwrap()
+        .incident
+        .number;
+    let merged = c
+        .declare(&declare_input("duplicate", 2))
+        .await
+        .unwrap()
+        .incident
+        .number;
+    c.merge(merged, &MergeRequest { into: target })
+        .await
+        .unwrap();
+    let before = snapshot(c).await;
+    for (path, body) in mutations(merged.0)
+        .into_iter()
+        .filter(|(p, _)| p != "/incidents")
+    {
+        let r = app
+            .http()
+            .post(app.api(&path))
+            .bearer_auth(common::ADMIN_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 409, "{path}");
+        let p: Problem = r.json().await.unwrap();
+        assert!(
+            p.detail.contains(&format!("was merged into {target}")),
+            "{path}: {}",
+            p.detail
+        );
+    }
+    assert_eq!(snapshot(c).await, before);
+    app.cleanup().await;
+}

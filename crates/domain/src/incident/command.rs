@@ -151,11 +151,7 @@ pub fn decide(
     ctx: &Context,
 ) -> Result<Vec<TimelineEvent>, DomainError> {
     let n = incident.number;
-    if let Some(into) = incident.merged_into {
-        return Err(DomainError::conflict(format!(
-            "incident {n} was merged into {into}; work on {into} instead"
-        )));
-    }
+    not_merged_away(incident)?;
     let (kinds, at) = match command {
         Command::Acknowledge { at } => {
             match incident.status {
@@ -305,6 +301,7 @@ pub fn merge(
             "an incident cannot be merged into itself",
         ));
     }
+    not_merged_away(source)?;
     if !source.status.is_open() {
         return Err(not_now(
             source,
@@ -459,6 +456,17 @@ fn not_in_future(field: &'static str, at: Timestamp, now: Timestamp) -> Result<(
         ));
     }
     Ok(())
+}
+
+/// A merged incident takes no more commands: the work goes on in the one it joined.
+fn not_merged_away(incident: &Incident) -> Result<(), DomainError> {
+    match incident.merged_into {
+        Some(into) => Err(DomainError::conflict(format!(
+            "incident {} was merged into {into}; work on {into} instead",
+            incident.number
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn conflict_already(n: IncidentNumber, what: &str) -> DomainError {
