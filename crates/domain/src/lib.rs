@@ -4,6 +4,7 @@
 //! callers pass in the current time.
 #![forbid(unsafe_code)]
 
+pub mod alert;
 pub mod api;
 pub mod auth;
 pub mod error;
