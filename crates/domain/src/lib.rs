@@ -11,6 +11,7 @@ pub mod error;
 pub mod ids;
 pub mod incident;
 pub mod policy;
+pub mod service;
 pub mod severity;
 pub mod template;
 pub mod time;

@@ -1,0 +1,394 @@
+//! Services: the things that can break. A service owns the integration keys its alerts
+//! arrive with, and the rules that turn those alerts into incidents.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::alert::AlertSeverity;
+use crate::{DomainError, Severity};
+
+/// A service's name: lower-case letters, digits, `-` and `_`, 1 to 64 characters, so it
+/// reads well in URLs and commands (`klaxon service show api`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct ServiceName(String);
+
+impl ServiceName {
+    pub fn parse(text: &str) -> Result<Self, DomainError> {
+        let name = text.trim();
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if valid {
+            Ok(Self(name.to_owned()))
+        } else {
+            Err(DomainError::invalid(
+                "name",
+                format!("'{text}' is not a service name; use 1 to 64 lower-case letters, digits, '-' or '_'"),
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for ServiceName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        ServiceName::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Display for ServiceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl utoipa::PartialSchema for ServiceName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^[a-z0-9_-]{1,64}$"))
+            .into()
+    }
+}
+impl utoipa::ToSchema for ServiceName {}
+
+/// How a service's alerts become incidents.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "mode", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Grouping {
+    /// Each new alert opens an incident.
+    #[default]
+    PerAlert,
+    /// Alerts with the same value of `field` (a label) join the open incident that has it.
+    ByField { field: String },
+    /// Alerts within `minutes` of the service's open incident join it.
+    TimeWindow { minutes: u32 },
+}
+
+impl Grouping {
+    /// Parses the CLI form: `per-alert`, `by-field:LABEL`, `time-window:MINUTES`.
+    pub fn parse(text: &str) -> Result<Self, DomainError> {
+        let bad = || {
+            DomainError::invalid(
+                "grouping",
+                format!("'{text}' is not a grouping; use per-alert, by-field:LABEL or time-window:MINUTES"),
+            )
+        };
+        match text.split_once(':') {
+            None if text == "per-alert" => Ok(Self::PerAlert),
+            Some(("by-field", field)) if !field.trim().is_empty() => Ok(Self::ByField {
+                field: field.trim().to_owned(),
+            }),
+            Some(("time-window", minutes)) => match minutes.trim().parse::<u32>() {
+                Ok(m) if (1..=24 * 60).contains(&m) => Ok(Self::TimeWindow { minutes: m }),
+                _ => Err(bad()),
+            },
+            _ => Err(bad()),
+        }
+    }
+
+    fn check(&self) -> Result<(), DomainError> {
+        match self {
+            Self::ByField { field } if field.trim().is_empty() || field.len() > 128 => {
+                Err(DomainError::invalid(
+                    "grouping.field",
+                    "name the label to group by (1 to 128 characters)",
+                ))
+            }
+            Self::TimeWindow { minutes } if !(1..=24 * 60).contains(minutes) => Err(
+                DomainError::invalid("grouping.minutes", "use 1 to 1440 minutes"),
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Which incident severity an alert severity opens; `None` records the alert without an
+/// incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityMap {
+    pub critical: Option<Severity>,
+    pub error: Option<Severity>,
+    pub warning: Option<Severity>,
+    pub info: Option<Severity>,
+}
+
+impl Default for SeverityMap {
+    /// `critical → SEV2`, `error → SEV3`, `warning → SEV4`, `info → alert only`.
+    fn default() -> Self {
+        let sev = |n| Severity::new(n).ok();
+        Self {
+            critical: sev(2),
+            error: sev(3),
+            warning: sev(4),
+            info: None,
+        }
+    }
+}
+
+impl SeverityMap {
+    pub fn incident_severity(&self, alert: AlertSeverity) -> Option<Severity> {
+        match alert {
+            AlertSeverity::Critical => self.critical,
+            AlertSeverity::Error => self.error,
+            AlertSeverity::Warning => self.warning,
+            AlertSeverity::Info => self.info,
+        }
+    }
+}
+
+/// The rules a service applies to its alerts.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRules {
+    #[serde(default)]
+    pub grouping: Grouping,
+    #[serde(default)]
+    pub severities: SeverityMap,
+    /// Resolve the incident when all of its alerts have resolved.
+    #[serde(default)]
+    pub auto_resolve: bool,
+}
+
+/// An integration key: 32 lower-case hexadecimal characters, like PagerDuty's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IntegrationKey {
+    pub id: i64,
+    pub key: String,
+    /// The secret that signs webhooks from tools that sign (Sentry, Grafana).
+    pub signing_secret: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// The length of an integration key.
+pub const INTEGRATION_KEY_LEN: usize = 32;
+
+/// Whether `text` has the shape of an integration key, checked before any lookup.
+pub fn looks_like_integration_key(text: &str) -> bool {
+    text.len() == INTEGRATION_KEY_LEN
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A service as the API shows it. `integration_keys` is filled only for admins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Service {
+    pub id: i64,
+    pub name: ServiceName,
+    pub description: String,
+    pub owner_team: Option<String>,
+    pub runbook_links: Vec<String>,
+    pub rules: AlertRules,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration_keys: Option<Vec<IntegrationKey>>,
+    /// The newest live key, for admins: what `klaxon service create api --json` hands a
+    /// monitoring tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration_key: Option<String>,
+}
+
+/// A request to create a service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewService {
+    pub name: ServiceName,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub owner_team: Option<String>,
+    #[serde(default)]
+    pub runbook_links: Vec<String>,
+    #[serde(default)]
+    pub rules: AlertRules,
+}
+
+/// A change to a service: fields left out stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_team: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook_links: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<AlertRules>,
+}
+
+/// The fields of a service that people edit, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceFields {
+    pub description: String,
+    pub owner_team: Option<String>,
+    pub runbook_links: Vec<String>,
+    pub rules: AlertRules,
+}
+
+impl NewService {
+    pub fn validated(self) -> Result<(ServiceName, ServiceFields), DomainError> {
+        let fields = ServiceFields {
+            description: self.description,
+            owner_team: self.owner_team,
+            runbook_links: self.runbook_links,
+            rules: self.rules,
+        };
+        Ok((self.name, fields.validated()?))
+    }
+}
+
+impl ServiceUpdate {
+    /// `current` with this update applied, validated.
+    pub fn apply_to(self, current: &Service) -> Result<ServiceFields, DomainError> {
+        ServiceFields {
+            description: self
+                .description
+                .unwrap_or_else(|| current.description.clone()),
+            owner_team: self.owner_team.or_else(|| current.owner_team.clone()),
+            runbook_links: self
+                .runbook_links
+                .unwrap_or_else(|| current.runbook_links.clone()),
+            rules: self.rules.unwrap_or_else(|| current.rules.clone()),
+        }
+        .validated()
+    }
+}
+
+impl ServiceFields {
+    fn validated(self) -> Result<ServiceFields, DomainError> {
+        let description = self.description.trim().to_owned();
+        if description.chars().count() > 2_000 {
+            return Err(DomainError::invalid(
+                "description",
+                "is longer than 2000 characters",
+            ));
+        }
+        let owner_team = self
+            .owner_team
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty());
+        if owner_team.as_ref().is_some_and(|t| t.chars().count() > 100) {
+            return Err(DomainError::invalid(
+                "owner_team",
+                "is longer than 100 characters",
+            ));
+        }
+        if self.runbook_links.len() > 20 {
+            return Err(DomainError::invalid("runbook_links", "at most 20 links"));
+        }
+        for link in &self.runbook_links {
+            let ok = (link.starts_with("https://") || link.starts_with("http://"))
+                && link.len() <= 2_000;
+            if !ok {
+                return Err(DomainError::invalid(
+                    "runbook_links",
+                    format!("'{link}' is not an http(s) URL"),
+                ));
+            }
+        }
+        self.rules.grouping.check()?;
+        Ok(ServiceFields {
+            description,
+            owner_team,
+            runbook_links: self.runbook_links,
+            rules: self.rules,
+        })
+    }
+}
+
+/// Labels as a sorted map, for the rules that group by one.
+pub type Labels = BTreeMap<String, String>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_groupings_parse_or_say_why_not() {
+        assert!(ServiceName::parse("api").is_ok());
+        assert!(ServiceName::parse("API").is_err());
+        assert!(ServiceName::parse("").is_err());
+        assert_eq!(Grouping::parse("per-alert").unwrap(), Grouping::PerAlert);
+        assert_eq!(
+            Grouping::parse("by-field:cluster").unwrap(),
+            Grouping::ByField {
+                field: "cluster".into()
+            }
+        );
+        assert_eq!(
+            Grouping::parse("time-window:15").unwrap(),
+            Grouping::TimeWindow { minutes: 15 }
+        );
+        assert!(Grouping::parse("time-window:0").is_err());
+        assert!(Grouping::parse("by-field:").is_err());
+        assert!(Grouping::parse("sometimes").is_err());
+    }
+
+    #[test]
+    fn the_default_severity_map_follows_the_issue() {
+        let m = SeverityMap::default();
+        assert_eq!(
+            m.incident_severity(AlertSeverity::Critical)
+                .map(|s| s.level()),
+            Some(2)
+        );
+        assert_eq!(
+            m.incident_severity(AlertSeverity::Error).map(|s| s.level()),
+            Some(3)
+        );
+        assert_eq!(
+            m.incident_severity(AlertSeverity::Warning)
+                .map(|s| s.level()),
+            Some(4)
+        );
+        assert_eq!(m.incident_severity(AlertSeverity::Info), None);
+    }
+
+    #[test]
+    fn fields_are_checked() {
+        let new = |links: Vec<&str>| NewService {
+            name: ServiceName::parse("api").unwrap(),
+            description: " d ".into(),
+            owner_team: Some("  ".into()),
+            runbook_links: links.into_iter().map(String::from).collect(),
+            rules: AlertRules::default(),
+        };
+        let (_, fields) = new(vec!["https://runbooks.example/api"])
+            .validated()
+            .unwrap();
+        assert_eq!(
+            (fields.description.as_str(), fields.owner_team),
+            ("d", None)
+        );
+        assert!(matches!(
+            new(vec!["ftp://x"]).validated(),
+            Err(DomainError::Invalid {
+                field: "runbook_links",
+                ..
+            })
+        ));
+        assert!(looks_like_integration_key(
+            "0123456789abcdef0123456789abcdef"
+        ));
+        assert!(!looks_like_integration_key(
+            "0123456789ABCDEF0123456789abcdef"
+        ));
+    }
+}
