@@ -7,7 +7,9 @@
 
 mod group;
 mod postgres;
+mod services;
 mod sql;
+mod sql_services;
 mod sqlite;
 pub mod testing;
 
@@ -21,6 +23,7 @@ use klaxon_domain::incident::{Incident, Status, TimelineEvent};
 use klaxon_domain::{Handle, IncidentNumber, Severity};
 
 pub use postgres::PostgresStore;
+pub use services::{NewKey, ServiceStore};
 pub use sqlite::SqliteStore;
 
 /// What can go wrong in the store, in the three shapes callers act on.
@@ -112,7 +115,7 @@ pub struct Authenticated {
 
 /// Everything Klaxon keeps. Implementations must make each method atomic.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: ServiceStore + Send + Sync + 'static {
     /// Checks the database answers.
     async fn ping(&self) -> Result<()>;
 

@@ -104,3 +104,4 @@ async fn checkpoint(
 }
 
 crate::sql::impl_store!(SqliteStore, sqlx::Sqlite);
+crate::sql_services::impl_service_store!(SqliteStore, sqlx::Sqlite);

@@ -407,7 +407,105 @@ async fn a_bad_write_in_a_batch_fails_alone(store: Arc<dyn Store>) {
     }
 }
 
+fn key(n: u8) -> klaxon_store::NewKey {
+    klaxon_store::NewKey {
+        key: format!("{n:032x}"),
+        signing_secret: format!("secret-{n}"),
+    }
+}
+
+fn service_name(s: &str) -> klaxon_domain::service::ServiceName {
+    klaxon_domain::service::ServiceName::parse(s).unwrap()
+}
+
+async fn services_keep_their_keys(store: Arc<dyn Store>) {
+    use klaxon_domain::service::{Grouping, NewService};
+    let new = NewService {
+        name: service_name("api"),
+        description: "Public API".into(),
+        owner_team: Some("platform".into()),
+        runbook_links: vec!["https://runbooks.example/api".into()],
+        rules: Default::default(),
+    };
+    let (name, fields) = new.validated().unwrap();
+    let created = store
+        .create_service(&name, &fields, &key(1), now())
+        .await
+        .unwrap();
+    assert_eq!(
+        created.integration_key.as_deref(),
+        Some(key(1).key.as_str())
+    );
+    let again = store
+        .create_service(&name, &fields, &key(2), now())
+        .await
+        .unwrap_err();
+    assert!(matches!(again, StoreError::Conflict(_)), "{again}");
+    assert_eq!(
+        store
+            .service_by_key(&key(1).key)
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        name
+    );
+
+    let mut changed = fields.clone();
+    changed.rules.grouping = Grouping::TimeWindow { minutes: 10 };
+    let updated = store.update_service(&name, &changed).await.unwrap();
+    assert_eq!(updated.rules.grouping, Grouping::TimeWindow { minutes: 10 });
+
+    let first = created.integration_keys.unwrap()[0].id;
+    let rotated = store
+        .rotate_integration_key(&name, first, &key(3), now())
+        .await
+        .unwrap();
+    assert!(
+        store.service_by_key(&key(1).key).await.unwrap().is_none(),
+        "the rotated-out key must stop working"
+    );
+    assert!(store.service_by_key(&rotated.key).await.unwrap().is_some());
+    let err = store
+        .revoke_integration_key(&name, first, now())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    let extra = store
+        .add_integration_key(&name, &key(4), now())
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .service(&name)
+            .await
+            .unwrap()
+            .integration_keys
+            .unwrap()
+            .len(),
+        3
+    );
+    store
+        .revoke_integration_key(&name, extra.id, now())
+        .await
+        .unwrap();
+
+    let missing = service_name("nope");
+    assert!(matches!(
+        store.service(&missing).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.update_service(&missing, &fields).await,
+        Err(StoreError::NotFound(_))
+    ));
+    store.delete_service(&name).await.unwrap();
+    assert!(store.services().await.unwrap().is_empty());
+    assert!(store.service_by_key(&rotated.key).await.unwrap().is_none());
+}
+
 contract!(
+    services_keep_their_keys,
     a_bad_write_in_a_batch_fails_alone,
     users_are_unique_by_handle,
     bootstrap_happens_once,

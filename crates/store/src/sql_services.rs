@@ -1,0 +1,257 @@
+//! The SQL of [`crate::ServiceStore`], shared by both backends like `sql.rs`.
+
+/// Implements [`crate::ServiceStore`] for `$store` on `$db`; `$store` provides `reader()`
+/// and `write()` as for [`crate::sql::impl_store`].
+macro_rules! impl_service_store {
+    ($store:ty, $db:ty) => {
+        mod service_queries {
+            use super::*;
+            use async_trait::async_trait;
+            use jiff::Timestamp;
+            use klaxon_domain::service::{AlertRules, IntegrationKey, Service, ServiceFields, ServiceName};
+            use sqlx::Row;
+
+            use crate::services::{NewKey, ServiceStore};
+            use crate::{corrupt, instant, ms, Result, StoreError};
+
+            type DbRow = <$db as sqlx::Database>::Row;
+            type Tx = sqlx::Transaction<'static, $db>;
+
+            const SERVICE_COLUMNS: &str = "id, name, description, owner_team, runbook_links, rules, created_at";
+            const KEY_COLUMNS: &str = "id, key, signing_secret, created_at, revoked_at, service_id";
+
+            #[async_trait]
+            impl ServiceStore for $store {
+                async fn create_service(
+                    &self,
+                    name: &ServiceName,
+                    fields: &ServiceFields,
+                    key: &NewKey,
+                    at: Timestamp,
+                ) -> Result<Service> {
+                    let mut tx = self.write().await?;
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO services (name, description, owner_team, runbook_links, rules, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    )
+                    .bind(name.as_str())
+                    .bind(&fields.description)
+                    .bind(fields.owner_team.as_deref())
+                    .bind(json(&fields.runbook_links))
+                    .bind(json(&fields.rules))
+                    .bind(ms(at))
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| match &e {
+                        sqlx::Error::Database(db) if db.is_unique_violation() => {
+                            StoreError::Conflict(format!("a service named '{name}' already exists"))
+                        }
+                        _ => StoreError::from(e),
+                    })?;
+                    insert_key(&mut tx, id, key, at).await?;
+                    let service = load(&mut tx, name).await?;
+                    tx.commit().await?;
+                    Ok(service)
+                }
+
+                async fn services(&self) -> Result<Vec<Service>> {
+                    let sql = format!("SELECT {SERVICE_COLUMNS} FROM services ORDER BY name");
+                    let rows = sqlx::query(&sql).fetch_all(self.reader()).await?;
+                    let sql = format!("SELECT {KEY_COLUMNS} FROM integration_keys ORDER BY id");
+                    let keys = sqlx::query(&sql).fetch_all(self.reader()).await?;
+                    let keys: Vec<(i64, IntegrationKey)> =
+                        keys.iter().map(|r| Ok((r.try_get(5)?, key_from_row(r)?))).collect::<Result<_>>()?;
+                    rows.iter()
+                        .map(|row| {
+                            let id: i64 = row.try_get(0)?;
+                            let own = keys.iter().filter(|(s, _)| *s == id).map(|(_, k)| k.clone()).collect();
+                            service_from_row(row, own)
+                        })
+                        .collect()
+                }
+
+                async fn service(&self, name: &ServiceName) -> Result<Service> {
+                    let mut conn = self.reader().acquire().await?;
+                    load(&mut conn, name).await
+                }
+
+                async fn update_service(&self, name: &ServiceName, fields: &ServiceFields) -> Result<Service> {
+                    let mut tx = self.write().await?;
+                    let updated = sqlx::query(
+                        "UPDATE services SET description = $1, owner_team = $2, runbook_links = $3, rules = $4 \
+                         WHERE name = $5",
+                    )
+                    .bind(&fields.description)
+                    .bind(fields.owner_team.as_deref())
+                    .bind(json(&fields.runbook_links))
+                    .bind(json(&fields.rules))
+                    .bind(name.as_str())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if updated == 0 {
+                        return Err(missing(name));
+                    }
+                    let service = load(&mut tx, name).await?;
+                    tx.commit().await?;
+                    Ok(service)
+                }
+
+                async fn delete_service(&self, name: &ServiceName) -> Result<()> {
+                    let mut tx = self.write().await?;
+                    let id = service_id(&mut tx, name).await?;
+                    sqlx::query("DELETE FROM integration_keys WHERE service_id = $1").bind(id).execute(&mut *tx).await?;
+                    sqlx::query("DELETE FROM services WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn add_integration_key(&self, name: &ServiceName, key: &NewKey, at: Timestamp) -> Result<IntegrationKey> {
+                    let mut tx = self.write().await?;
+                    let id = service_id(&mut tx, name).await?;
+                    let created = insert_key(&mut tx, id, key, at).await?;
+                    tx.commit().await?;
+                    Ok(created)
+                }
+
+                async fn revoke_integration_key(&self, name: &ServiceName, id: i64, at: Timestamp) -> Result<IntegrationKey> {
+                    let mut tx = self.write().await?;
+                    let revoked = revoke(&mut tx, name, id, at).await?;
+                    tx.commit().await?;
+                    Ok(revoked)
+                }
+
+                async fn rotate_integration_key(
+                    &self,
+                    name: &ServiceName,
+                    id: i64,
+                    key: &NewKey,
+                    at: Timestamp,
+                ) -> Result<IntegrationKey> {
+                    let mut tx = self.write().await?;
+                    revoke(&mut tx, name, id, at).await?;
+                    let service = service_id(&mut tx, name).await?;
+                    let created = insert_key(&mut tx, service, key, at).await?;
+                    tx.commit().await?;
+                    Ok(created)
+                }
+
+                async fn service_by_key(&self, key: &str) -> Result<Option<Service>> {
+                    let name: Option<String> = sqlx::query_scalar(
+                        "SELECT s.name FROM integration_keys k JOIN services s ON s.id = k.service_id \
+                         WHERE k.key = $1 AND k.revoked_at IS NULL",
+                    )
+                    .bind(key)
+                    .fetch_optional(self.reader())
+                    .await?;
+                    let Some(name) = name else { return Ok(None) };
+                    let name = ServiceName::parse(&name).map_err(|e| corrupt("service name", e))?;
+                    let mut conn = self.reader().acquire().await?;
+                    load(&mut conn, &name).await.map(Some)
+                }
+            }
+
+            fn missing(name: &ServiceName) -> StoreError {
+                StoreError::NotFound(format!("there is no service '{name}'; see `klaxon service list`"))
+            }
+
+            async fn service_id(conn: &mut <$db as sqlx::Database>::Connection, name: &ServiceName) -> Result<i64> {
+                let id: Option<i64> = sqlx::query_scalar("SELECT id FROM services WHERE name = $1")
+                    .bind(name.as_str())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                id.ok_or_else(|| missing(name))
+            }
+
+            async fn load(conn: &mut <$db as sqlx::Database>::Connection, name: &ServiceName) -> Result<Service> {
+                let sql = format!("SELECT {SERVICE_COLUMNS} FROM services WHERE name = $1");
+                let row = sqlx::query(&sql).bind(name.as_str()).fetch_optional(&mut *conn).await?;
+                let row = row.ok_or_else(|| missing(name))?;
+                let id: i64 = row.try_get(0)?;
+                let sql = format!("SELECT {KEY_COLUMNS} FROM integration_keys WHERE service_id = $1 ORDER BY id");
+                let keys = sqlx::query(&sql).bind(id).fetch_all(&mut *conn).await?;
+                let keys = keys.iter().map(key_from_row).collect::<Result<Vec<_>>>()?;
+                service_from_row(&row, keys)
+            }
+
+            async fn insert_key(tx: &mut Tx, service_id: i64, key: &NewKey, at: Timestamp) -> Result<IntegrationKey> {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO integration_keys (service_id, key, signing_secret, created_at) \
+                     VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(service_id)
+                .bind(&key.key)
+                .bind(&key.signing_secret)
+                .bind(ms(at))
+                .fetch_one(&mut **tx)
+                .await?;
+                Ok(IntegrationKey {
+                    id,
+                    key: key.key.clone(),
+                    signing_secret: key.signing_secret.clone(),
+                    created_at: at,
+                    revoked_at: None,
+                })
+            }
+
+            async fn revoke(tx: &mut Tx, name: &ServiceName, id: i64, at: Timestamp) -> Result<IntegrationKey> {
+                let service = service_id(&mut *tx, name).await?;
+                let sql = format!("SELECT {KEY_COLUMNS} FROM integration_keys WHERE id = $1 AND service_id = $2");
+                let row = sqlx::query(&sql).bind(id).bind(service).fetch_optional(&mut **tx).await?;
+                let mut key = match row {
+                    Some(row) => key_from_row(&row)?,
+                    None => {
+                        return Err(StoreError::NotFound(format!(
+                            "service '{name}' has no integration key {id}; see `klaxon service show {name}`"
+                        )))
+                    }
+                };
+                if let Some(when) = key.revoked_at {
+                    return Err(StoreError::Conflict(format!("integration key {id} was already revoked at {when}")));
+                }
+                sqlx::query("UPDATE integration_keys SET revoked_at = $1 WHERE id = $2")
+                    .bind(ms(at))
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                key.revoked_at = Some(at);
+                Ok(key)
+            }
+
+            fn service_from_row(row: &DbRow, keys: Vec<IntegrationKey>) -> Result<Service> {
+                let name: String = row.try_get(1)?;
+                let links: String = row.try_get(4)?;
+                let rules: String = row.try_get(5)?;
+                let integration_key = keys.iter().rev().find(|k| k.revoked_at.is_none()).map(|k| k.key.clone());
+                Ok(Service {
+                    id: row.try_get(0)?,
+                    name: ServiceName::parse(&name).map_err(|e| corrupt("service name", e))?,
+                    description: row.try_get(2)?,
+                    owner_team: row.try_get(3)?,
+                    runbook_links: serde_json::from_str(&links).map_err(|e| corrupt("runbook links", e))?,
+                    rules: serde_json::from_str::<AlertRules>(&rules).map_err(|e| corrupt("alert rules", e))?,
+                    created_at: instant(row.try_get(6)?),
+                    integration_keys: Some(keys),
+                    integration_key,
+                })
+            }
+
+            fn key_from_row(row: &DbRow) -> Result<IntegrationKey> {
+                let revoked: Option<i64> = row.try_get(4)?;
+                Ok(IntegrationKey {
+                    id: row.try_get(0)?,
+                    key: row.try_get(1)?,
+                    signing_secret: row.try_get(2)?,
+                    created_at: instant(row.try_get(3)?),
+                    revoked_at: revoked.map(instant),
+                })
+            }
+
+            fn json<T: serde::Serialize>(value: &T) -> String {
+                serde_json::to_string(value).expect("plain data always serialises")
+            }
+        }
+    };
+}
+
+pub(crate) use impl_service_store;
