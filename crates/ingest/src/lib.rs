@@ -15,16 +15,18 @@
 //! [`MAX_DEDUP_KEY`]: klaxon_domain::alert::MAX_DEDUP_KEY
 #![forbid(unsafe_code)]
 
+pub mod alertmanager;
+pub mod cloudwatch;
+pub mod datadog;
+pub mod generic;
+pub mod grafana;
 pub mod pagerduty;
+pub mod sentry;
 
 mod error;
-#[allow(dead_code)] // used by the formats still to come
 mod json;
-#[allow(dead_code)] // used by the formats still to come
 mod severity;
-#[allow(dead_code)] // used by the formats still to come
 mod signature;
-#[allow(dead_code)] // used by the formats still to come
 mod text;
 
 pub use error::IngestError;

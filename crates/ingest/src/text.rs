@@ -101,6 +101,21 @@ pub(crate) fn form_object(bytes: &[u8], what: &str) -> Result<Map<String, Value>
     Ok(out)
 }
 
+/// A dedup key of at most [`MAX_DEDUP_KEY`] characters for formats that cannot be told
+/// to send a shorter one (an Alertmanager `groupKey` grows with its labels): a longer
+/// key keeps its first 180 characters and adds `#` and the SHA-256 of the whole, so it
+/// stays stable and distinct.
+///
+/// [`MAX_DEDUP_KEY`]: klaxon_domain::alert::MAX_DEDUP_KEY
+pub(crate) fn dedup_key(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    if key.chars().count() <= klaxon_domain::alert::MAX_DEDUP_KEY {
+        return key.to_owned();
+    }
+    let head: String = key.chars().take(180).collect();
+    format!("{head}#{}", hex::encode(Sha256::digest(key.as_bytes())))
+}
+
 /// Percent-encodes everything but unreserved characters (RFC 3986), for building links.
 pub(crate) fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -141,6 +156,16 @@ mod tests {
         assert_eq!(timestamp("yesterday"), None);
         assert_eq!(timestamp_not_zero("0001-01-01T00:00:00Z"), None);
         assert!(timestamp_not_zero("2020-08-08T14:32:08.326990857Z").is_some());
+    }
+
+    #[test]
+    fn long_dedup_keys_are_shortened_stably() {
+        assert_eq!(dedup_key("short"), "short");
+        let long = "k".repeat(300);
+        let other = format!("{}x", "k".repeat(299));
+        assert_eq!(dedup_key(&long).chars().count(), 245);
+        assert_eq!(dedup_key(&long), dedup_key(&long));
+        assert_ne!(dedup_key(&long), dedup_key(&other));
     }
 
     #[test]
