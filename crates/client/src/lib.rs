@@ -15,6 +15,7 @@ use klaxon_domain::api::{
 use klaxon_domain::auth::{TokenInfo, User};
 use klaxon_domain::incident::{Evidence, IncidentView, StatusUpdateInput};
 use klaxon_domain::policy::Policy;
+use klaxon_domain::service::{IntegrationKey, NewService, Service, ServiceName, ServiceUpdate};
 use klaxon_domain::IncidentNumber;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -251,6 +252,65 @@ impl Client {
     /// Who the token belongs to.
     pub async fn me(&self) -> Result<Me, ClientError> {
         self.get("/me").await
+    }
+
+    pub async fn services(&self) -> Result<Vec<Service>, ClientError> {
+        self.get("/services").await
+    }
+
+    /// Creates a service; an admin's answer holds its first integration key.
+    pub async fn create_service(&self, body: &NewService) -> Result<Service, ClientError> {
+        self.post("/services", body).await
+    }
+
+    pub async fn service(&self, name: &ServiceName) -> Result<Service, ClientError> {
+        self.get(&format!("/services/{name}")).await
+    }
+
+    pub async fn update_service(
+        &self,
+        name: &ServiceName,
+        body: &ServiceUpdate,
+    ) -> Result<Service, ClientError> {
+        let path = format!("/services/{name}");
+        self.send(self.request(Method::PATCH, &path).json(body), &path)
+            .await
+    }
+
+    pub async fn delete_service(&self, name: &ServiceName) -> Result<(), ClientError> {
+        let path = format!("/services/{name}");
+        let response = self
+            .request(Method::DELETE, &path)
+            .send()
+            .await
+            .map_err(|e| self.transport(e))?;
+        self.check(response).await.map(|_| ())
+    }
+
+    pub async fn add_integration_key(
+        &self,
+        name: &ServiceName,
+    ) -> Result<IntegrationKey, ClientError> {
+        self.post_empty(&format!("/services/{name}/keys")).await
+    }
+
+    /// Replaces key `id` with a new one; the old key stops working at once.
+    pub async fn rotate_integration_key(
+        &self,
+        name: &ServiceName,
+        id: i64,
+    ) -> Result<IntegrationKey, ClientError> {
+        self.post_empty(&format!("/services/{name}/keys/{id}/rotate"))
+            .await
+    }
+
+    pub async fn revoke_integration_key(
+        &self,
+        name: &ServiceName,
+        id: i64,
+    ) -> Result<IntegrationKey, ClientError> {
+        self.post_empty(&format!("/services/{name}/keys/{id}/revoke"))
+            .await
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {

@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
+use klaxon_domain::service::ServiceName;
 use klaxon_domain::IncidentNumber;
 use serde::de::DeserializeOwned;
 
@@ -53,39 +54,48 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 ));
             }
         }
-        serde_json::from_slice(body)
+        let mut json = serde_json::Deserializer::from_slice(body);
+        serde_path_to_error::deserialize(&mut json)
             .map(ApiJson)
-            .map_err(|e| json_error(&e))
+            .map_err(|e| json_error(&e.path().to_string(), e.inner()))
     }
 }
 
-fn json_error(e: &serde_json::Error) -> ApiError {
+/// A body that does not fit its type: 422 naming the field (by its path, e.g.
+/// `rules.grouping.minutes`), or 400 when it is not JSON at all.
+fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
     use serde_json::error::Category;
-    match e.classify() {
-        Category::Data => {
-            let message = e.to_string();
-            // serde's messages end with " at line L column C"; the field name is inside.
-            let message = message
-                .split(" at line ")
-                .next()
-                .unwrap_or(&message)
-                .to_owned();
-            let field = field_named_in(&message);
-            ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, &field, message)
-        }
-        _ => ApiError::new(
+    if e.classify() != Category::Data {
+        return ApiError::new(
             StatusCode::BAD_REQUEST,
             format!("the body is not valid JSON: {e}"),
-        ),
+        );
     }
+    let message = e.to_string();
+    // serde's messages end with " at line L column C", which means nothing to a person.
+    let message = message.split(" at line ").next().unwrap_or(&message);
+    // The path ends at an unknown field, but stops at the parent of a missing one.
+    let field = match (field_named_in(message), path) {
+        (Some(child), "." | "") => child,
+        (Some(child), path) if path.rsplit('.').next() == Some(child.as_str()) => path.to_owned(),
+        (Some(child), parent) => format!("{parent}.{child}"),
+        (None, "." | "") => "body".to_owned(),
+        (None, path) => path.to_owned(),
+    };
+    // Our own value types already say which field they are about.
+    let last = field.rsplit('.').next().unwrap_or(&field);
+    let message = message
+        .strip_prefix(&format!("{last}: "))
+        .unwrap_or(message);
+    ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, &field, message)
 }
 
-/// The field a serde message is about: "unknown field `x`", "missing field `x`".
-fn field_named_in(message: &str) -> String {
+/// The field a serde message names: "unknown field `x`", "missing field `x`".
+fn field_named_in(message: &str) -> Option<String> {
     let mut parts = message.split('`');
     match (parts.next(), parts.next()) {
-        (Some(before), Some(name)) if before.ends_with("field ") => name.to_owned(),
-        _ => "body".to_owned(),
+        (Some(before), Some(name)) if before.ends_with("field ") => Some(name.to_owned()),
+        _ => None,
     }
 }
 
@@ -103,6 +113,46 @@ impl<S: Send + Sync> FromRequestParts<S> for NumberPath {
         IncidentNumber::parse(&raw)
             .map(NumberPath)
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))
+    }
+}
+
+/// The `{name}` of a service route.
+pub struct ServicePath(pub ServiceName);
+
+impl<S: Send + Sync> FromRequestParts<S> for ServicePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+        ServiceName::parse(&raw)
+            .map(ServicePath)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))
+    }
+}
+
+/// The `{name}` and `{id}` of an integration-key route.
+pub struct KeyIdPath(pub ServiceName, pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for KeyIdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path((name, id)) =
+            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+        let name = ServiceName::parse(&name)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+        let id = id.parse().map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("'{id}' is not a key id; see `klaxon service show {name}`"),
+            )
+        })?;
+        Ok(KeyIdPath(name, id))
     }
 }
 

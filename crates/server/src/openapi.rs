@@ -18,6 +18,8 @@ use crate::api;
         api::incidents::update, api::incidents::mitigate, api::incidents::resolve, api::incidents::close,
         api::incidents::reopen, api::incidents::decline, api::incidents::merge, api::incidents::note,
         api::incidents::evidence,
+        api::services::list, api::services::create, api::services::show, api::services::update,
+        api::services::delete, api::services::add_key, api::services::rotate_key, api::services::revoke_key,
     ),
     components(schemas(klaxon_domain::api::Problem, klaxon_domain::api::FieldError)),
     modifiers(&BearerAuth),

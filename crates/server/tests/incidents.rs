@@ -321,6 +321,27 @@ async fn values_that_break_rules_name_the_field() {
         .unwrap();
     let p: Problem = r.json().await.unwrap();
     assert_eq!((p.status, p.errors[0].field.as_str()), (422, "title"));
+    let r = post(
+        "/incidents",
+        json!({"title": "x", "severity": 2, "assessment": {"affected": "many"}}),
+    )
+    .await
+    .unwrap();
+    let p: Problem = r.json().await.unwrap();
+    assert_eq!(
+        (p.status, p.errors[0].field.as_str()),
+        (422, "assessment.affected"),
+        "{}",
+        p.detail
+    );
+    let r = post("/incidents", json!({"title": "x", "severity": 5}))
+        .await
+        .unwrap();
+    let p: Problem = r.json().await.unwrap();
+    assert_eq!(
+        p.detail,
+        "severity: 5 is not a severity; use 1 (critical) to 4 (low)"
+    );
     let r = post("/incidents", json!({"title": "x"})).await.unwrap();
     let p: Problem = r.json().await.unwrap();
     assert_eq!((p.status, p.errors[0].field.as_str()), (422, "severity"));

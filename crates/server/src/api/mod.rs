@@ -2,6 +2,7 @@
 //! OpenAPI document is generated from the handlers' annotations.
 
 pub(crate) mod incidents;
+pub(crate) mod services;
 pub(crate) mod system;
 pub(crate) mod users;
 
@@ -37,6 +38,22 @@ pub fn router(state: AppState) -> Router {
         .route("/users", get(users::list).post(users::create))
         .route("/tokens", get(users::tokens).post(users::create_token))
         .route("/tokens/{id}/revoke", post(users::revoke_token))
+        .route("/services", get(services::list).post(services::create))
+        .route(
+            "/services/{name}",
+            get(services::show)
+                .patch(services::update)
+                .delete(services::delete),
+        )
+        .route("/services/{name}/keys", post(services::add_key))
+        .route(
+            "/services/{name}/keys/{id}/rotate",
+            post(services::rotate_key),
+        )
+        .route(
+            "/services/{name}/keys/{id}/revoke",
+            post(services::revoke_key),
+        )
         .route("/openapi.json", get(system::openapi));
     Router::new()
         .route("/healthz", get(system::healthz))

@@ -1,0 +1,142 @@
+//! Services and their integration keys. Keys and signing secrets are shown to admins
+//! only; everyone else sees the service without them.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use klaxon_domain::auth::Scope;
+use klaxon_domain::service::{IntegrationKey, NewService, Service, ServiceUpdate};
+use klaxon_store::NewKey;
+
+use crate::auth::{random_hex, Caller};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, KeyIdPath, ServicePath};
+use crate::state::AppState;
+
+/// A new integration key (32 hex characters) with its signing secret.
+fn new_key() -> NewKey {
+    NewKey {
+        key: random_hex(16),
+        signing_secret: random_hex(32),
+    }
+}
+
+/// The service as `caller` may see it.
+fn shown(caller: &Caller, mut service: Service) -> Service {
+    if !caller.is_admin() {
+        service.integration_keys = None;
+        service.integration_key = None;
+    }
+    service
+}
+
+#[utoipa::path(get, path = "/services", tag = "services", responses((status = 200, body = [Service])))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<Service>>, ApiError> {
+    caller.require(Scope::Viewer)?;
+    let services = state.store.services().await?;
+    Ok(Json(
+        services.into_iter().map(|s| shown(&caller, s)).collect(),
+    ))
+}
+
+#[utoipa::path(post, path = "/services", tag = "services", request_body = NewService,
+    responses((status = 201, body = Service, description = "With its first integration key"), (status = 409), (status = 422)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(new): ApiJson<NewService>,
+) -> Result<(StatusCode, Json<Service>), ApiError> {
+    caller.require(Scope::Admin)?;
+    let (name, fields) = new.validated()?;
+    let service = state
+        .store
+        .create_service(&name, &fields, &new_key(), state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(service)))
+}
+
+#[utoipa::path(get, path = "/services/{name}", tag = "services", params(("name" = String, Path)),
+    responses((status = 200, body = Service), (status = 404)))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    ServicePath(name): ServicePath,
+) -> Result<Json<Service>, ApiError> {
+    caller.require(Scope::Viewer)?;
+    Ok(Json(shown(&caller, state.store.service(&name).await?)))
+}
+
+#[utoipa::path(patch, path = "/services/{name}", tag = "services", params(("name" = String, Path)), request_body = ServiceUpdate,
+    responses((status = 200, body = Service), (status = 404), (status = 422)))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    ServicePath(name): ServicePath,
+    ApiJson(update): ApiJson<ServiceUpdate>,
+) -> Result<Json<Service>, ApiError> {
+    caller.require(Scope::Admin)?;
+    let current = state.store.service(&name).await?;
+    let fields = update.apply_to(&current)?;
+    Ok(Json(state.store.update_service(&name, &fields).await?))
+}
+
+#[utoipa::path(delete, path = "/services/{name}", tag = "services", params(("name" = String, Path)),
+    responses((status = 204), (status = 404)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    ServicePath(name): ServicePath,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Scope::Admin)?;
+    state.store.delete_service(&name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/services/{name}/keys", tag = "services", params(("name" = String, Path)),
+    responses((status = 201, body = IntegrationKey), (status = 404)))]
+pub async fn add_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    ServicePath(name): ServicePath,
+) -> Result<(StatusCode, Json<IntegrationKey>), ApiError> {
+    caller.require(Scope::Admin)?;
+    let key = state
+        .store
+        .add_integration_key(&name, &new_key(), state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(key)))
+}
+
+#[utoipa::path(post, path = "/services/{name}/keys/{id}/rotate", tag = "services", params(("name" = String, Path), ("id" = i64, Path)),
+    responses((status = 201, body = IntegrationKey, description = "The replacement; the old key is revoked"), (status = 404), (status = 409)))]
+pub async fn rotate_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    KeyIdPath(name, id): KeyIdPath,
+) -> Result<(StatusCode, Json<IntegrationKey>), ApiError> {
+    caller.require(Scope::Admin)?;
+    let key = state
+        .store
+        .rotate_integration_key(&name, id, &new_key(), state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(key)))
+}
+
+#[utoipa::path(post, path = "/services/{name}/keys/{id}/revoke", tag = "services", params(("name" = String, Path), ("id" = i64, Path)),
+    responses((status = 200, body = IntegrationKey), (status = 404), (status = 409)))]
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    KeyIdPath(name, id): KeyIdPath,
+) -> Result<Json<IntegrationKey>, ApiError> {
+    caller.require(Scope::Admin)?;
+    Ok(Json(
+        state
+            .store
+            .revoke_integration_key(&name, id, state.clock.now())
+            .await?,
+    ))
+}
