@@ -810,3 +810,63 @@ fn json_logs_are_json() {
         "{log}"
     );
 }
+
+/// `klaxon service create api --json` hands over the first integration key; keys rotate;
+/// bad names are usage errors and unknown services read as sentences.
+#[test]
+fn services_and_their_keys() {
+    let server = Server::start();
+    let created = server.json(&[
+        "service",
+        "create",
+        "api",
+        "--team",
+        "platform",
+        "--runbook",
+        "https://runbooks.example/api",
+        "--grouping",
+        "time-window:10",
+        "--json",
+    ]);
+    let key = created["integration_key"].as_str().unwrap().to_owned();
+    assert_eq!(key.len(), 32);
+    assert_eq!(created["rules"]["grouping"]["minutes"], 10);
+    let listed = server.ok(&["service", "list"]);
+    assert!(
+        listed.contains("api") && listed.contains("time-window:10"),
+        "{listed}"
+    );
+    let id = created["integration_keys"][0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let rotated = server.json(&["service", "key", "rotate", "api", &id, "--json"]);
+    assert_ne!(rotated["key"].as_str().unwrap(), key);
+    let shown = server.ok(&["service", "show", "api"]);
+    assert!(shown.contains(rotated["key"].as_str().unwrap()), "{shown}");
+    server.ok(&["service", "update", "api", "--auto-resolve", "true"]);
+    let updated = server.json(&["service", "show", "api", "--json"]);
+    assert_eq!(updated["rules"]["auto_resolve"], true);
+    assert_eq!(
+        updated["rules"]["grouping"]["minutes"], 10,
+        "update keeps what it does not name"
+    );
+
+    let bad = server.klaxon(&["service", "create", "Bad Name"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let again = server.klaxon(&["service", "create", "api"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("already exists") && !stderr(&again).contains('{'),
+        "{}",
+        stderr(&again)
+    );
+    server.ok(&["service", "delete", "api"]);
+    let gone = server.klaxon(&["service", "show", "api"]);
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(
+        stderr(&gone).contains("there is no service 'api'"),
+        "{}",
+        stderr(&gone)
+    );
+}

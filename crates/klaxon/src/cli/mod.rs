@@ -4,6 +4,7 @@
 mod declare;
 mod incident;
 mod policy;
+mod service;
 mod token;
 mod update;
 mod user;
@@ -48,6 +49,8 @@ enum Command {
     User(user::UserArgs),
     /// Manage API tokens.
     Token(token::TokenArgs),
+    /// Manage services and their integration keys.
+    Service(service::ServiceArgs),
 }
 
 /// Where the server is and who we are to it.
@@ -129,6 +132,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Incident(args) => incident::run(args).await,
         Command::User(args) => user::run(args).await,
         Command::Token(args) => token::run(args).await,
+        Command::Service(args) => service::run(args).await,
     }
 }
 
