@@ -151,3 +151,17 @@ pub struct ChangeEvent {
     pub details: serde_json::Value,
     pub links: Vec<AlertLink>,
 }
+
+/// A change event as stored for a service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StoredChange {
+    pub id: i64,
+    pub summary: String,
+    pub source: Option<String>,
+    /// When the change happened: the sender's time, or when Klaxon received it.
+    #[schema(value_type = String, format = DateTime)]
+    pub occurred_at: Timestamp,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub links: Vec<AlertLink>,
+}

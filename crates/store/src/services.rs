@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use jiff::Timestamp;
+use klaxon_domain::alert::{ChangeEvent, StoredChange};
 use klaxon_domain::service::{IntegrationKey, Service, ServiceFields, ServiceName};
 
 use crate::Result;
@@ -53,4 +54,20 @@ pub trait ServiceStore: Send + Sync + 'static {
     ) -> Result<IntegrationKey>;
     /// The service a live key belongs to.
     async fn service_by_key(&self, key: &str) -> Result<Option<Service>>;
+    /// Stores a change event of service `service_id`; returns its id. Committed when
+    /// this returns.
+    async fn record_change(
+        &self,
+        service_id: i64,
+        change: &ChangeEvent,
+        received_at: Timestamp,
+    ) -> Result<i64>;
+    /// The service's changes that happened in `[from, to]`, newest first, at most `limit`.
+    async fn changes(
+        &self,
+        service: &ServiceName,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<StoredChange>>;
 }

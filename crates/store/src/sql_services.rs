@@ -8,6 +8,7 @@ macro_rules! impl_service_store {
             use super::*;
             use async_trait::async_trait;
             use jiff::Timestamp;
+            use klaxon_domain::alert::{ChangeEvent, StoredChange};
             use klaxon_domain::service::{AlertRules, IntegrationKey, Service, ServiceFields, ServiceName};
             use sqlx::Row;
 
@@ -148,6 +149,60 @@ macro_rules! impl_service_store {
                     let name = ServiceName::parse(&name).map_err(|e| corrupt("service name", e))?;
                     let mut conn = self.reader().acquire().await?;
                     load(&mut conn, &name).await.map(Some)
+                }
+
+                async fn record_change(&self, service_id: i64, change: &ChangeEvent, received_at: Timestamp) -> Result<i64> {
+                    let mut tx = self.write().await?;
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO change_events (service_id, summary, source, occurred_at, received_at, details, links) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                    )
+                    .bind(service_id)
+                    .bind(&change.summary)
+                    .bind(change.source.as_deref())
+                    .bind(ms(change.occurred_at.unwrap_or(received_at)))
+                    .bind(ms(received_at))
+                    .bind(json(&change.details))
+                    .bind(json(&change.links))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(id)
+                }
+
+                async fn changes(
+                    &self,
+                    service: &ServiceName,
+                    from: Timestamp,
+                    to: Timestamp,
+                    limit: u32,
+                ) -> Result<Vec<StoredChange>> {
+                    let rows = sqlx::query(
+                        "SELECT c.id, c.summary, c.source, c.occurred_at, c.details, c.links FROM change_events c \
+                         JOIN services s ON s.id = c.service_id \
+                         WHERE s.name = $1 AND c.occurred_at >= $2 AND c.occurred_at <= $3 \
+                         ORDER BY c.occurred_at DESC, c.id DESC LIMIT $4",
+                    )
+                    .bind(service.as_str())
+                    .bind(ms(from))
+                    .bind(ms(to))
+                    .bind(i64::from(limit))
+                    .fetch_all(self.reader())
+                    .await?;
+                    rows.iter()
+                        .map(|row| {
+                            let details: String = row.try_get(4)?;
+                            let links: String = row.try_get(5)?;
+                            Ok(StoredChange {
+                                id: row.try_get(0)?,
+                                summary: row.try_get(1)?,
+                                source: row.try_get(2)?,
+                                occurred_at: instant(row.try_get(3)?),
+                                details: serde_json::from_str(&details).map_err(|e| corrupt("change details", e))?,
+                                links: serde_json::from_str(&links).map_err(|e| corrupt("change links", e))?,
+                            })
+                        })
+                        .collect()
                 }
             }
 

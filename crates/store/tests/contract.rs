@@ -504,7 +504,51 @@ async fn services_keep_their_keys(store: Arc<dyn Store>) {
     assert!(store.service_by_key(&rotated.key).await.unwrap().is_none());
 }
 
+async fn changes_are_found_by_service_and_time(store: Arc<dyn Store>) {
+    use klaxon_domain::alert::ChangeEvent;
+    use klaxon_domain::service::NewService;
+    let new = NewService {
+        name: service_name("api"),
+        description: String::new(),
+        owner_team: None,
+        runbook_links: vec![],
+        rules: Default::default(),
+    };
+    let (name, fields) = new.validated().unwrap();
+    let api = store
+        .create_service(&name, &fields, &key(1), now())
+        .await
+        .unwrap();
+    let t0: Timestamp = "2026-11-26T10:00:00Z".parse().unwrap();
+    let change = |summary: &str, minutes: i64| ChangeEvent {
+        summary: summary.into(),
+        source: Some("ci".into()),
+        occurred_at: Some(t0 + SignedDuration::from_mins(minutes)),
+        details: serde_json::json!({"sha": "abc"}),
+        links: vec![],
+    };
+    for (summary, minutes) in [
+        ("too early", -200),
+        ("deploy v2.1.2", -30),
+        ("config change", -5),
+        ("after", 10),
+    ] {
+        store
+            .record_change(api.id, &change(summary, minutes), now())
+            .await
+            .unwrap();
+    }
+    let from = t0 - SignedDuration::from_hours(2);
+    let found = store.changes(&name, from, t0, 50).await.unwrap();
+    let summaries: Vec<_> = found.iter().map(|c| c.summary.as_str()).collect();
+    assert_eq!(summaries, ["config change", "deploy v2.1.2"]);
+    assert_eq!(found[0].details["sha"], "abc");
+    assert_eq!(store.changes(&name, from, t0, 1).await.unwrap().len(), 1);
+    store.delete_service(&name).await.unwrap();
+}
+
 contract!(
+    changes_are_found_by_service_and_time,
     services_keep_their_keys,
     a_bad_write_in_a_batch_fails_alone,
     users_are_unique_by_handle,
