@@ -69,6 +69,16 @@ pub(crate) fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// Whether `obj[key]` is absent, null or a blank string: the cases where a "required"
+/// message is due rather than a type or length message.
+pub(crate) fn is_blank(obj: &Map<String, Value>, key: &str) -> bool {
+    match obj.get(key) {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.trim().is_empty(),
+        Some(_) => false,
+    }
+}
+
 /// A strict reader for formats that must refuse what their original refuses: collects
 /// one message per problem, each naming the field by its full path.
 #[derive(Default)]

@@ -4,8 +4,8 @@ use http::HeaderMap;
 use klaxon_domain::alert::{AlertAction, AlertEvent, AlertSeverity, MAX_DEDUP_KEY, MAX_SUMMARY};
 use serde_json::{Map, Value};
 
-use super::{action, blank, time};
-use crate::json::{self, Check};
+use super::{action, time};
+use crate::json::{self, is_blank as blank, Check};
 use crate::text::quoted;
 use crate::{IngestError, Parsed};
 

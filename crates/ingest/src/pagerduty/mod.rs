@@ -60,13 +60,3 @@ fn time(
     }
     parsed
 }
-
-/// Whether `obj[key]` is absent, null or a blank string: the cases where a "required"
-/// message is due rather than a type or length message.
-fn blank(obj: &Map<String, Value>, key: &str) -> bool {
-    match obj.get(key) {
-        None | Some(Value::Null) => true,
-        Some(Value::String(s)) => s.trim().is_empty(),
-        Some(_) => false,
-    }
-}

@@ -6,8 +6,8 @@ use klaxon_domain::alert::{
 };
 use serde_json::{Map, Value};
 
-use super::{action, blank};
-use crate::json::{self, Check};
+use super::action;
+use crate::json::{self, is_blank as blank, Check};
 use crate::text::quoted;
 use crate::{IngestError, Parsed};
 
