@@ -183,6 +183,22 @@ pub fn show(view: &IncidentView, now: Timestamp) {
             println!("  {:<16}{more}", "");
         }
     }
+    if let Some(changes) = view.recent_changes.as_ref().filter(|c| !c.is_empty()) {
+        println!();
+        println!(
+            "{}",
+            Paint::Bold.paint("Recent changes (what changed before it started?)")
+        );
+        let mut t = output::table(["TIME", "SOURCE", "CHANGE"]);
+        for c in changes {
+            t.add_row([
+                output::when(c.occurred_at),
+                c.source.clone().unwrap_or_default(),
+                one_line(&c.summary, 80),
+            ]);
+        }
+        output::print_table(&t);
+    }
     if let Some(timeline) = &view.timeline {
         println!();
         println!("{}", Paint::Bold.paint("Timeline"));

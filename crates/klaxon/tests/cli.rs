@@ -870,3 +870,45 @@ fn services_and_their_keys() {
         stderr(&gone)
     );
 }
+
+/// POSTs JSON over a plain socket (the tests need no HTTP client); returns the status line.
+fn post_json(url: &str, path: &str, body: &str) -> String {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+/// A deploy sent as a PagerDuty change event shows on `incident show` as a recent change.
+#[test]
+fn incident_show_lists_recent_changes() {
+    let server = Server::start();
+    let created = server.json(&["service", "create", "api", "--json"]);
+    let key = created["integration_key"].as_str().unwrap();
+    let now = Timestamp::now();
+    let body = format!(
+        r#"{{"routing_key":"{key}","payload":{{"summary":"Deploy api v2.1.3","timestamp":"{now}","source":"github-actions"}}}}"#
+    );
+    let status = post_json(&server.url, "/v2/change/enqueue", &body);
+    assert!(status.contains("202"), "{status}");
+    server.ok(&[
+        "incident",
+        "declare",
+        "API 502s",
+        "--severity",
+        "2",
+        "--service",
+        "api",
+    ]);
+    let shown = server.ok(&["incident", "show", "1"]);
+    assert!(
+        shown.contains("Recent changes") && shown.contains("Deploy api v2.1.3"),
+        "{shown}"
+    );
+}

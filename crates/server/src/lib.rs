@@ -8,6 +8,7 @@ mod auth;
 mod clock;
 mod error;
 mod extract;
+mod ingest;
 mod locks;
 mod metrics;
 mod openapi;

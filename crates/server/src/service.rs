@@ -8,6 +8,7 @@ use klaxon_domain::auth::Scope;
 use klaxon_domain::incident::{
     self, Command, Context, DeclareInput, Incident, IncidentView, TimelineEvent,
 };
+use klaxon_domain::service::ServiceName;
 use klaxon_domain::time::parse_instant_or_ago;
 use klaxon_domain::{Handle, IncidentNumber};
 use klaxon_store::{Change, IncidentFilter, StoreError};
@@ -177,7 +178,17 @@ impl AppState {
     ) -> Result<IncidentView, ApiError> {
         let incident = self.visible_incident(caller, number).await?;
         let timeline = self.store.timeline(number).await?;
-        Ok(self.view(incident).with_timeline(timeline))
+        let changes = match incident.service.as_deref().map(ServiceName::parse) {
+            Some(Ok(service)) => {
+                let (from, to) = IncidentView::recent_changes_window(&incident);
+                self.store.changes(&service, from, to, 20).await?
+            }
+            _ => Vec::new(),
+        };
+        Ok(self
+            .view(incident)
+            .with_timeline(timeline)
+            .with_recent_changes(changes))
     }
 
     pub async fn list(

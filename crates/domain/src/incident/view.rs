@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::{Incident, Role, TimelineEvent};
+use crate::alert::StoredChange;
 use crate::policy::Policy;
 
 /// Elapsed times in whole seconds. Open incidents count `duration` up to now.
@@ -49,7 +50,15 @@ pub struct IncidentView {
     /// The timeline, oldest first, when the reader asked for one incident.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Vec<TimelineEvent>>,
+    /// Changes to the incident's service in the [`RECENT_CHANGES`] before its impact
+    /// started (and up to its declaration), newest first, when the reader asked for one
+    /// incident: the runbook's "what changed recently?".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recent_changes: Option<Vec<StoredChange>>,
 }
+
+/// How far back before an incident's start its service's changes count as recent.
+pub const RECENT_CHANGES: jiff::SignedDuration = jiff::SignedDuration::from_hours(2);
 
 impl IncidentView {
     pub fn new(incident: Incident, policy: &Policy, now: Timestamp) -> IncidentView {
@@ -94,6 +103,7 @@ impl IncidentView {
             next_customer_update_due_at,
             missing_roles,
             timeline: None,
+            recent_changes: None,
             incident,
         }
     }
@@ -101,5 +111,19 @@ impl IncidentView {
     pub fn with_timeline(mut self, timeline: Vec<TimelineEvent>) -> IncidentView {
         self.timeline = Some(timeline);
         self
+    }
+
+    pub fn with_recent_changes(mut self, changes: Vec<StoredChange>) -> IncidentView {
+        self.recent_changes = Some(changes);
+        self
+    }
+
+    /// The window in which the service's changes count as recent for this incident.
+    pub fn recent_changes_window(incident: &Incident) -> (Timestamp, Timestamp) {
+        let start = incident.impact_started_at();
+        (
+            start.saturating_sub(RECENT_CHANGES).unwrap_or(start),
+            incident.declared_at,
+        )
     }
 }

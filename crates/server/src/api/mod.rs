@@ -55,7 +55,13 @@ pub fn router(state: AppState) -> Router {
             post(services::revoke_key),
         )
         .route("/openapi.json", get(system::openapi));
+    let ingest = Router::new()
+        .route("/v2/change/enqueue", post(crate::ingest::change_enqueue))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::ingest::INGEST_BODY_LIMIT,
+        ));
     Router::new()
+        .merge(ingest)
         .route("/healthz", get(system::healthz))
         .route("/readyz", get(system::readyz))
         .route("/metrics", get(system::metrics))
