@@ -2,11 +2,17 @@
 //! (`klaxon-ingest`) is parsed into these types once; the rest of Klaxon never sees the
 //! original wire format.
 
+mod grouping;
+mod lifecycle;
+
 use std::collections::BTreeMap;
 use std::fmt;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+
+pub use grouping::{group_key, plan, IncidentPlan};
+pub use lifecycle::{decide, Alert, AlertDecision, AlertStatus};
 
 /// The longest dedup key accepted, as in PagerDuty's Events API.
 pub const MAX_DEDUP_KEY: usize = 255;
