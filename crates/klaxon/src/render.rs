@@ -270,6 +270,9 @@ pub fn describe(kind: &EventKind) -> String {
             s
         }
         EventKind::Acknowledged => "acknowledged".to_owned(),
+        EventKind::AlertAttached { dedup_key, summary, severity } => {
+            format!("alert ({severity}): {summary}\n  dedup key: {dedup_key}")
+        }
         EventKind::RoleAssigned { role, user } => format!("@{user} is now {role}"),
         EventKind::RoleRelieved { role, user } => format!("@{user} relieved as {role}"),
         EventKind::SeverityChanged { from, to, reason } => {

@@ -5,10 +5,12 @@
 //! together in one transaction.
 #![forbid(unsafe_code)]
 
+mod alerts;
 mod group;
 mod postgres;
 mod services;
 mod sql;
+mod sql_alerts;
 mod sql_services;
 mod sqlite;
 pub mod testing;
@@ -22,6 +24,7 @@ use klaxon_domain::auth::{Scope, TokenInfo, User};
 use klaxon_domain::incident::{Incident, Status, TimelineEvent};
 use klaxon_domain::{Handle, IncidentNumber, Severity};
 
+pub use alerts::{AlertFilter, AlertLogEntry, AlertStore, AlertUpdate, IncidentWrite, NewAlert};
 pub use postgres::PostgresStore;
 pub use services::{NewKey, ServiceStore};
 pub use sqlite::SqliteStore;
@@ -115,7 +118,7 @@ pub struct Authenticated {
 
 /// Everything Klaxon keeps. Implementations must make each method atomic.
 #[async_trait]
-pub trait Store: ServiceStore + Send + Sync + 'static {
+pub trait Store: ServiceStore + AlertStore + Send + Sync + 'static {
     /// Checks the database answers.
     async fn ping(&self) -> Result<()>;
 

@@ -51,3 +51,4 @@ impl PostgresStore {
 
 crate::sql::impl_store!(PostgresStore, sqlx::Postgres);
 crate::sql_services::impl_service_store!(PostgresStore, sqlx::Postgres);
+crate::sql_alerts::impl_alert_store!(PostgresStore, sqlx::Postgres);

@@ -105,3 +105,4 @@ async fn checkpoint(
 
 crate::sql::impl_store!(SqliteStore, sqlx::Sqlite);
 crate::sql_services::impl_service_store!(SqliteStore, sqlx::Sqlite);
+crate::sql_alerts::impl_alert_store!(SqliteStore, sqlx::Sqlite);

@@ -547,7 +547,172 @@ async fn changes_are_found_by_service_and_time(store: Arc<dyn Store>) {
     store.delete_service(&name).await.unwrap();
 }
 
+async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
+    use klaxon_domain::alert::{AlertAction, AlertEvent, AlertSeverity, AlertStatus};
+    use klaxon_domain::service::{AlertRules, Grouping, NewService};
+    use klaxon_store::{AlertFilter, AlertUpdate, IncidentWrite, NewAlert};
+    let rules = AlertRules {
+        grouping: Grouping::ByField {
+            field: "cluster".into(),
+        },
+        ..Default::default()
+    };
+    let new = NewService {
+        name: service_name("db"),
+        description: String::new(),
+        owner_team: None,
+        runbook_links: vec![],
+        rules,
+    };
+    let (name, fields) = new.validated().unwrap();
+    let db = store
+        .create_service(&name, &fields, &key(1), now())
+        .await
+        .unwrap();
+    let trigger = |summary: &str| {
+        let mut e = AlertEvent::new(AlertAction::Trigger, AlertSeverity::Critical);
+        e.summary = Some(summary.into());
+        e.dedup_key = Some("srv01/mysql".into());
+        e.labels.insert("cluster".into(), "eu-1".into());
+        e
+    };
+    let policy = Policy::builtin();
+    let declare_events = incident::declare(
+        &DeclareInput {
+            title: "DISK at 99%".into(),
+            severity: Some(Severity::new(2).unwrap()),
+            service: Some("db".into()),
+            ..Default::default()
+        },
+        &ctx(&policy, "klaxon", now()),
+    )
+    .unwrap();
+    let new_alert = NewAlert {
+        service_id: db.id,
+        dedup_key: "srv01/mysql".into(),
+        event: trigger("DISK at 99%"),
+        group_key: Some("eu-1".into()),
+        received_at: now(),
+    };
+    let write = IncidentWrite::Declare {
+        slug_base: "incident-disk".into(),
+        events: declare_events,
+    };
+    let (alert, incident) = store.open_alert_with(&new_alert, &write).await.unwrap();
+    let incident = incident.unwrap();
+    assert_eq!(
+        (alert.status, alert.incident),
+        (AlertStatus::Triggered, Some(incident.number))
+    );
+    let again = store
+        .open_alert_with(&new_alert, &IncidentWrite::None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(again, StoreError::Conflict(_)),
+        "one open alert per key: {again}"
+    );
+    assert_eq!(
+        store.timeline(incident.number).await.unwrap().len(),
+        1,
+        "the failed write left no incident events"
+    );
+
+    let found = store
+        .grouping_candidate(&db, Some("eu-1"), None)
+        .await
+        .unwrap();
+    assert_eq!(found, Some(incident.number));
+    assert_eq!(
+        store
+            .grouping_candidate(&db, Some("us-1"), None)
+            .await
+            .unwrap(),
+        None
+    );
+
+    let open = store
+        .open_alert(db.id, "srv01/mysql")
+        .await
+        .unwrap()
+        .unwrap();
+    let repeated = store
+        .update_alert(
+            open.id,
+            AlertUpdate::Repeat,
+            &trigger("DISK at 100%"),
+            now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (repeated.repeat_count, repeated.summary.as_str()),
+        (2, "DISK at 100%")
+    );
+    let ack = AlertEvent::new(AlertAction::Acknowledge, AlertSeverity::Error);
+    let acked = store
+        .update_alert(open.id, AlertUpdate::Acknowledge, &ack, now())
+        .await
+        .unwrap();
+    assert_eq!(acked.status, AlertStatus::Acknowledged);
+    assert!(matches!(
+        store
+            .update_alert(open.id, AlertUpdate::Acknowledge, &ack, now())
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let resolve = AlertEvent::new(AlertAction::Resolve, AlertSeverity::Error);
+    let resolved = store
+        .update_alert(open.id, AlertUpdate::Resolve, &resolve, now())
+        .await
+        .unwrap();
+    assert_eq!(resolved.status, AlertStatus::Resolved);
+    assert!(store
+        .open_alert(db.id, "srv01/mysql")
+        .await
+        .unwrap()
+        .is_none());
+    let (reopened, _) = store
+        .open_alert_with(&new_alert, &IncidentWrite::None)
+        .await
+        .unwrap();
+    assert_ne!(
+        reopened.id, open.id,
+        "after resolution the same key opens a new alert"
+    );
+    let log = store.alert_log(open.id).await.unwrap();
+    let actions: Vec<_> = log.iter().map(|l| l.event.action).collect();
+    assert_eq!(
+        actions,
+        [
+            AlertAction::Trigger,
+            AlertAction::Trigger,
+            AlertAction::Acknowledge,
+            AlertAction::Resolve
+        ]
+    );
+    let listed = store
+        .alerts(&AlertFilter {
+            service_id: Some(db.id),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.iter().map(|a| a.id).collect::<Vec<_>>(),
+        [reopened.id, open.id]
+    );
+    let open_only = AlertFilter {
+        status: Some(AlertStatus::Triggered),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(store.alerts(&open_only).await.unwrap().len(), 1);
+}
+
 contract!(
+    alerts_dedup_while_open_and_keep_their_log,
     changes_are_found_by_service_and_time,
     services_keep_their_keys,
     a_bad_write_in_a_batch_fails_alone,

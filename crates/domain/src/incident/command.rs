@@ -61,6 +61,8 @@ pub enum Command {
         at: Option<Timestamp>,
     },
     AttachEvidence(Evidence),
+    /// An alert joins the incident (sent by the server, source `alert`).
+    AttachAlert { dedup_key: String, summary: String, severity: crate::alert::AlertSeverity },
 }
 
 /// Who is acting, from where, and when.
@@ -277,6 +279,13 @@ pub fn decide(
                 not_in_future("at", *at, ctx.now)?;
             }
             (vec![EventKind::Noted { text }], *at)
+        }
+        Command::AttachAlert { dedup_key, summary, severity } => {
+            if !incident.status.is_open() {
+                return Err(not_now(incident, "attaching alerts", "a new incident is needed"));
+            }
+            let kind = EventKind::AlertAttached { dedup_key: dedup_key.clone(), summary: summary.clone(), severity: *severity };
+            (vec![kind], None)
         }
         Command::AttachEvidence(evidence) => (
             vec![EventKind::EvidenceAttached {

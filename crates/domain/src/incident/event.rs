@@ -116,6 +116,12 @@ pub enum EventKind {
     Noted {
         text: String,
     },
+    /// An alert opened this incident or joined it.
+    AlertAttached {
+        dedup_key: String,
+        summary: String,
+        severity: crate::alert::AlertSeverity,
+    },
     EvidenceAttached {
         evidence: Evidence,
     },
@@ -139,6 +145,7 @@ impl EventKind {
             Self::MergedInto { .. } => "merged_into",
             Self::MergedFrom { .. } => "merged_from",
             Self::Noted { .. } => "noted",
+            Self::AlertAttached { .. } => "alert_attached",
             Self::EvidenceAttached { .. } => "evidence_attached",
         }
     }

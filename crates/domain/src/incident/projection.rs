@@ -130,6 +130,9 @@ pub struct Incident {
     pub last_customer_update_at: Option<Timestamp>,
     /// Everyone who declared it or held a role: they see it even when restricted.
     pub participants: Vec<String>,
+    /// How many alerts opened or joined it.
+    #[serde(default)]
+    pub alert_count: i64,
     /// The number of events on the timeline; the projection's version.
     pub version: i64,
     #[schema(value_type = String, format = DateTime)]
@@ -195,6 +198,7 @@ impl Incident {
             last_update_at: None,
             last_customer_update_at: None,
             participants: vec![event.actor.clone()],
+            alert_count: 0,
             version: event.seq,
             updated_at: event.recorded_at,
         })
@@ -256,6 +260,7 @@ impl Incident {
                 self.ended_at = Some(at);
             }
             EventKind::MergedFrom { from, .. } => self.merged_from.push(*from),
+            EventKind::AlertAttached { .. } => self.alert_count += 1,
             EventKind::Noted { .. } | EventKind::EvidenceAttached { .. } => {}
         }
         self.version = event.seq;

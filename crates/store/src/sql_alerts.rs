@@ -1,0 +1,239 @@
+//! The SQL of [`crate::AlertStore`], shared by both backends like `sql.rs`.
+
+/// Implements [`crate::AlertStore`] for `$store` on `$db`. Expands inside the backend
+/// module, next to `impl_store!`, whose incident writes it reuses.
+macro_rules! impl_alert_store {
+    ($store:ty, $db:ty) => {
+        mod alert_queries {
+            use super::*;
+
+            use async_trait::async_trait;
+            use jiff::Timestamp;
+            use klaxon_domain::alert::{Alert, AlertEvent, AlertSeverity, AlertStatus};
+            use klaxon_domain::incident::{Incident, Status};
+            use klaxon_domain::service::{Grouping, Service};
+            use klaxon_domain::IncidentNumber;
+            use sqlx::{QueryBuilder, Row};
+
+            use crate::alerts::{AlertFilter, AlertLogEntry, AlertStore, AlertUpdate, IncidentWrite, NewAlert};
+            use crate::{corrupt, instant, ms, Result, StoreError};
+
+            type DbRow = <$db as sqlx::Database>::Row;
+
+            const ALERT_COLUMNS: &str = "id, service_id, dedup_key, status, summary, severity, source, labels, details, \
+                 links, incident_number, first_seen_at, last_seen_at, repeat_count, acknowledged_at, resolved_at";
+
+            #[async_trait]
+            impl AlertStore for $store {
+                async fn open_alert(&self, service_id: i64, dedup_key: &str) -> Result<Option<Alert>> {
+                    let sql = format!(
+                        "SELECT {ALERT_COLUMNS} FROM alerts WHERE service_id = $1 AND dedup_key = $2 AND status <> 'resolved'"
+                    );
+                    let row = sqlx::query(&sql).bind(service_id).bind(dedup_key).fetch_optional(self.reader()).await?;
+                    row.as_ref().map(alert_from_row).transpose()
+                }
+
+                async fn grouping_candidate(
+                    &self,
+                    service: &Service,
+                    group_key: Option<&str>,
+                    since: Option<Timestamp>,
+                ) -> Result<Option<IncidentNumber>> {
+                    let mut q = match (&service.rules.grouping, group_key, since) {
+                        (Grouping::ByField { .. }, Some(key), _) => {
+                            let mut q = QueryBuilder::<$db>::new(
+                                "SELECT i.number FROM alerts a JOIN incidents i ON i.number = a.incident_number WHERE a.service_id = ",
+                            );
+                            q.push_bind(service.id).push(" AND a.group_key = ").push_bind(key.to_owned());
+                            q
+                        }
+                        (Grouping::TimeWindow { .. }, _, Some(since)) => {
+                            let mut q = QueryBuilder::<$db>::new("SELECT i.number FROM incidents i WHERE i.service = ");
+                            q.push_bind(service.name.as_str().to_owned()).push(" AND i.declared_at >= ").push_bind(ms(since));
+                            q
+                        }
+                        _ => return Ok(None),
+                    };
+                    q.push(" AND i.status IN (");
+                    let mut open = q.separated(", ");
+                    for status in Status::ALL.into_iter().filter(|s| s.is_open()) {
+                        open.push_bind(status.as_str());
+                    }
+                    q.push(") ORDER BY i.number DESC LIMIT 1");
+                    let number: Option<i64> = q.build_query_scalar().fetch_optional(self.reader()).await?;
+                    Ok(number.map(IncidentNumber))
+                }
+
+                async fn open_alert_with(&self, alert: &NewAlert, incident: &IncidentWrite) -> Result<(Alert, Option<Incident>)> {
+                    let mut tx = self.write().await?;
+                    let incident = match incident {
+                        IncidentWrite::None => None,
+                        IncidentWrite::Declare { slug_base, events } => Some(apply_declare(&mut tx, slug_base, events).await?),
+                        IncidentWrite::Join(change) => {
+                            apply_commit(&mut tx, std::slice::from_ref(change)).await?;
+                            Some(change.incident.clone())
+                        }
+                    };
+                    let e = &alert.event;
+                    let summary = e.summary.clone().unwrap_or_else(|| alert.dedup_key.clone());
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO alerts (service_id, dedup_key, status, summary, severity, source, labels, details, links, \
+                         group_key, incident_number, first_seen_at, last_seen_at, repeat_count) \
+                         VALUES ($1, $2, 'triggered', $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, 1) RETURNING id",
+                    )
+                    .bind(alert.service_id)
+                    .bind(&alert.dedup_key)
+                    .bind(&summary)
+                    .bind(e.severity.as_str())
+                    .bind(e.source.as_deref())
+                    .bind(json(&e.labels))
+                    .bind(json(&e.details))
+                    .bind(json(&e.links))
+                    .bind(alert.group_key.as_deref())
+                    .bind(incident.as_ref().map(|i| i.number.0))
+                    .bind(ms(alert.received_at))
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|err| match &err {
+                        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(format!(
+                            "an open alert with dedup key '{}' appeared meanwhile",
+                            alert.dedup_key
+                        )),
+                        _ => StoreError::from(err),
+                    })?;
+                    log_event(&mut tx, id, e, alert.received_at).await?;
+                    let stored = load_alert(&mut tx, id).await?;
+                    tx.commit().await?;
+                    Ok((stored, incident))
+                }
+
+                async fn update_alert(&self, id: i64, update: AlertUpdate, event: &AlertEvent, at: Timestamp) -> Result<Alert> {
+                    let mut tx = self.write().await?;
+                    let query = match update {
+                        AlertUpdate::Repeat => sqlx::query(
+                            "UPDATE alerts SET last_seen_at = $1, repeat_count = repeat_count + 1, \
+                             summary = COALESCE($2, summary) WHERE id = $3 AND status <> 'resolved'",
+                        )
+                        .bind(ms(at))
+                        .bind(event.summary.clone()),
+                        AlertUpdate::Acknowledge => sqlx::query(
+                            "UPDATE alerts SET status = 'acknowledged', acknowledged_at = $1 \
+                             WHERE id = $2 AND status = 'triggered'",
+                        )
+                        .bind(ms(at)),
+                        AlertUpdate::Resolve => sqlx::query(
+                            "UPDATE alerts SET status = 'resolved', resolved_at = $1 WHERE id = $2 AND status <> 'resolved'",
+                        )
+                        .bind(ms(at)),
+                    };
+                    let updated = query.bind(id).execute(&mut *tx).await?.rows_affected();
+                    if updated == 0 {
+                        return Err(StoreError::Conflict(format!("alert {id} changed meanwhile; try again")));
+                    }
+                    log_event(&mut tx, id, event, at).await?;
+                    let stored = load_alert(&mut tx, id).await?;
+                    tx.commit().await?;
+                    Ok(stored)
+                }
+
+                async fn alert(&self, id: i64) -> Result<Alert> {
+                    let mut conn = self.reader().acquire().await?;
+                    load_alert(&mut conn, id).await
+                }
+
+                async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>> {
+                    let mut q = QueryBuilder::<$db>::new(format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE 1 = 1"));
+                    if let Some(service) = filter.service_id {
+                        q.push(" AND service_id = ").push_bind(service);
+                    }
+                    if let Some(status) = filter.status {
+                        q.push(" AND status = ").push_bind(status.as_str());
+                    }
+                    if let Some(n) = filter.incident {
+                        q.push(" AND incident_number = ").push_bind(n.0);
+                    }
+                    q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(filter.limit));
+                    let rows = q.build().fetch_all(self.reader()).await?;
+                    rows.iter().map(alert_from_row).collect()
+                }
+
+                async fn alert_log(&self, id: i64) -> Result<Vec<AlertLogEntry>> {
+                    let rows = sqlx::query("SELECT received_at, data FROM alert_events WHERE alert_id = $1 ORDER BY id")
+                        .bind(id)
+                        .fetch_all(self.reader())
+                        .await?;
+                    rows.iter()
+                        .map(|row| {
+                            let data: String = row.try_get(1)?;
+                            Ok(AlertLogEntry {
+                                received_at: instant(row.try_get(0)?),
+                                event: serde_json::from_str(&data).map_err(|e| corrupt("alert event", e))?,
+                            })
+                        })
+                        .collect()
+                }
+            }
+
+            async fn log_event(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                id: i64,
+                event: &AlertEvent,
+                at: Timestamp,
+            ) -> Result<()> {
+                let action = serde_json::to_value(event.action).ok().and_then(|v| v.as_str().map(str::to_owned));
+                sqlx::query("INSERT INTO alert_events (alert_id, action, received_at, data) VALUES ($1, $2, $3, $4)")
+                    .bind(id)
+                    .bind(action.unwrap_or_default())
+                    .bind(ms(at))
+                    .bind(json(event))
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
+            async fn load_alert(conn: &mut <$db as sqlx::Database>::Connection, id: i64) -> Result<Alert> {
+                let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = $1");
+                let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?;
+                match row {
+                    Some(row) => alert_from_row(&row),
+                    None => Err(StoreError::NotFound(format!("there is no alert {id}; see `klaxon alert list`"))),
+                }
+            }
+
+            fn alert_from_row(row: &DbRow) -> Result<Alert> {
+                let status: String = row.try_get(3)?;
+                let severity: String = row.try_get(5)?;
+                let labels: String = row.try_get(7)?;
+                let details: String = row.try_get(8)?;
+                let links: String = row.try_get(9)?;
+                let incident: Option<i64> = row.try_get(10)?;
+                let acknowledged: Option<i64> = row.try_get(14)?;
+                let resolved: Option<i64> = row.try_get(15)?;
+                Ok(Alert {
+                    id: row.try_get(0)?,
+                    service_id: row.try_get(1)?,
+                    dedup_key: row.try_get(2)?,
+                    status: AlertStatus::parse(&status).ok_or_else(|| corrupt("alert status", &status))?,
+                    summary: row.try_get(4)?,
+                    severity: AlertSeverity::parse(&severity).ok_or_else(|| corrupt("alert severity", &severity))?,
+                    source: row.try_get(6)?,
+                    labels: serde_json::from_str(&labels).map_err(|e| corrupt("alert labels", e))?,
+                    details: serde_json::from_str(&details).map_err(|e| corrupt("alert details", e))?,
+                    links: serde_json::from_str(&links).map_err(|e| corrupt("alert links", e))?,
+                    incident: incident.map(IncidentNumber),
+                    first_seen_at: instant(row.try_get(11)?),
+                    last_seen_at: instant(row.try_get(12)?),
+                    repeat_count: row.try_get(13)?,
+                    acknowledged_at: acknowledged.map(instant),
+                    resolved_at: resolved.map(instant),
+                })
+            }
+
+            fn json<T: serde::Serialize>(value: &T) -> String {
+                serde_json::to_string(value).expect("plain data always serialises")
+            }
+        }
+    };
+}
+
+pub(crate) use impl_alert_store;
