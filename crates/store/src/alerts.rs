@@ -21,7 +21,7 @@ pub enum IncidentWrite {
         events: Vec<TimelineEvent>,
     },
     /// Appends to an open incident.
-    Join(Change),
+    Join(Box<Change>),
 }
 
 /// A new alert: the trigger that opened it and where it belongs.
