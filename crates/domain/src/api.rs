@@ -281,3 +281,41 @@ mod tests {
         assert!(token(&"x".repeat(101)).validated_name().is_err());
     }
 }
+
+/// Filters for `GET /alerts`, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AlertQuery {
+    /// Only alerts of this service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Only alerts with this status: triggered, acknowledged or resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<String>)]
+    pub status: Option<crate::alert::AlertStatus>,
+    /// Only the alerts of this incident.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<i64>)]
+    pub incident: Option<IncidentNumber>,
+    /// At most this many (default 50, at most 200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// One alert with every event that arrived for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AlertDetail {
+    #[serde(flatten)]
+    pub alert: crate::alert::Alert,
+    pub log: Vec<AlertLogEntry>,
+}
+
+/// An event as it arrived for an alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AlertLogEntry {
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: Timestamp,
+    pub action: crate::alert::AlertAction,
+    #[schema(value_type = Object)]
+    pub event: serde_json::Value,
+}

@@ -1,5 +1,5 @@
 //! The compatibility endpoints, answering exactly as the tools they stand in for:
-//! PagerDuty's Events API (`/v2/change/enqueue` so far). Parsing is `klaxon-ingest`'s
+//! PagerDuty's Events API v2 (`/v2/enqueue`, `/v2/change/enqueue`). Parsing is `klaxon-ingest`'s
 //! job; this module finds the service by its integration key, stores, and answers.
 
 use axum::body::Bytes;
@@ -119,4 +119,36 @@ pub async fn change_enqueue(
         }
         Err(e) => unavailable(e),
     }
+}
+
+/// `POST /v2/enqueue`: trigger, acknowledge or resolve an alert. Answered 202 with the
+/// dedup key only once the event is stored.
+pub async fn enqueue(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    IngestBody(body): IngestBody,
+) -> Response {
+    let (key, events) = match klaxon_ingest::pagerduty::parse_event(&body, &headers) {
+        Ok(Parsed::Alerts { key, events }) => (key, events),
+        Ok(_) => {
+            return invalid(
+                StatusCode::BAD_REQUEST,
+                vec!["not an alert event".to_owned()],
+            )
+        }
+        Err(IngestError { errors }) => return invalid(StatusCode::BAD_REQUEST, errors),
+    };
+    let service = match service_for(&state, key.as_deref(), "routing_key").await {
+        Ok(service) => service,
+        Err(answer) => return answer,
+    };
+    let mut dedup_key = None;
+    for event in events {
+        match state.ingest_alert(&service, event).await {
+            Ok(key) => dedup_key = Some(key),
+            Err(e) => return unavailable(e),
+        }
+    }
+    let body = json!({"status": "success", "message": "Event processed", "dedup_key": dedup_key});
+    (StatusCode::ACCEPTED, Json(body)).into_response()
 }

@@ -3,6 +3,7 @@
 //! `klaxon-domain` and SQL in `klaxon-store`, never here.
 #![forbid(unsafe_code)]
 
+mod alerts;
 mod api;
 mod auth;
 mod clock;

@@ -1,25 +1,29 @@
-//! One writer per incident inside this process. Commands on one incident queue here
-//! instead of racing to the store and retrying; the store's version check still guards
-//! against writers in other replicas.
+//! One writer per key inside this process: commands on one incident, alerts of one
+//! service. They queue here instead of racing to the store and retrying; the store's
+//! own checks still guard against writers in other replicas.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
-use klaxon_domain::IncidentNumber;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
-/// Async locks keyed by incident number, dropped when nobody holds or waits for them.
-#[derive(Default)]
-pub struct IncidentLocks(Mutex<HashMap<i64, Weak<AsyncMutex<()>>>>);
+/// Async locks by key, dropped when nobody holds or waits for them.
+pub struct KeyedLocks<K>(Mutex<HashMap<K, Weak<AsyncMutex<()>>>>);
+
+impl<K> Default for KeyedLocks<K> {
+    fn default() -> Self {
+        Self(Mutex::new(HashMap::new()))
+    }
+}
 
 /// Held locks; released on drop.
 pub struct Held(#[allow(dead_code)] Vec<OwnedMutexGuard<()>>);
 
-impl IncidentLocks {
-    /// Locks every incident in `numbers`, always in ascending order so that two
-    /// commands locking the same pair (a merge) cannot deadlock.
-    pub async fn lock(&self, numbers: &[IncidentNumber]) -> Held {
-        let mut wanted: Vec<i64> = numbers.iter().map(|n| n.0).collect();
+impl<K: Copy + Ord + std::hash::Hash> KeyedLocks<K> {
+    /// Locks every key in `keys`, always in ascending order so that two commands
+    /// locking the same pair (a merge) cannot deadlock.
+    pub async fn lock(&self, keys: &[K]) -> Held {
+        let mut wanted: Vec<K> = keys.to_vec();
         wanted.sort_unstable();
         wanted.dedup();
         let mutexes: Vec<Arc<AsyncMutex<()>>> = {

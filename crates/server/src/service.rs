@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// How often a command is decided again after losing a race with a writer in another
-/// replica (writers in this process queue on [`crate::locks::IncidentLocks`]).
+/// replica (writers in this process queue on [`crate::locks::KeyedLocks`]).
 const ATTEMPTS: usize = 5;
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 200;
@@ -106,7 +106,7 @@ impl AppState {
         if let Command::Assign { user, .. } = &command {
             self.existing_user("user", user).await?;
         }
-        let _held = self.locks.lock(&[number]).await;
+        let _held = self.incident_locks.lock(&[number.0]).await;
         let mut tries = 1;
         loop {
             match self.try_act(caller, number, &command).await {
@@ -139,7 +139,7 @@ impl AppState {
         into: IncidentNumber,
     ) -> Result<IncidentView, ApiError> {
         caller.require(Scope::Responder)?;
-        let _held = self.locks.lock(&[number, into]).await;
+        let _held = self.incident_locks.lock(&[number.0, into.0]).await;
         let mut tries = 1;
         loop {
             match self.try_merge(caller, number, into).await {

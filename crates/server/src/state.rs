@@ -6,7 +6,7 @@ use klaxon_domain::policy::Policy;
 use klaxon_store::Store;
 
 use crate::clock::Clock;
-use crate::locks::IncidentLocks;
+use crate::locks::KeyedLocks;
 use crate::metrics::Metrics;
 use crate::token_cache::TokenCache;
 
@@ -18,8 +18,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
     pub public_url: Option<String>,
-    /// Serialises commands on one incident within this process.
-    pub locks: Arc<IncidentLocks>,
+    /// Serialise, within this process, commands on one incident (by number) and the
+    /// alerts of one service (by service id).
+    pub incident_locks: Arc<KeyedLocks<i64>>,
+    pub service_locks: Arc<KeyedLocks<i64>>,
     /// Recently authenticated tokens.
     pub tokens: Arc<TokenCache>,
 }
@@ -37,7 +39,8 @@ impl AppState {
             clock,
             metrics: Arc::new(Metrics::new()),
             public_url,
-            locks: Arc::new(IncidentLocks::default()),
+            incident_locks: Arc::default(),
+            service_locks: Arc::default(),
             tokens: Arc::new(TokenCache::default()),
         }
     }

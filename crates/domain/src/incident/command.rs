@@ -62,7 +62,11 @@ pub enum Command {
     },
     AttachEvidence(Evidence),
     /// An alert joins the incident (sent by the server, source `alert`).
-    AttachAlert { dedup_key: String, summary: String, severity: crate::alert::AlertSeverity },
+    AttachAlert {
+        dedup_key: String,
+        summary: String,
+        severity: crate::alert::AlertSeverity,
+    },
 }
 
 /// Who is acting, from where, and when.
@@ -143,6 +147,40 @@ pub fn declare(input: &DeclareInput, ctx: &Context) -> Result<Vec<TimelineEvent>
         });
     }
     Ok(stamp(0, kinds, input.at, ctx))
+}
+
+/// The first events of an incident opened by an alert: its declaration (titled by the
+/// alert's summary, for `service`) and the alert's attachment.
+pub fn declare_from_alert(
+    service: &str,
+    alert: &crate::alert::AlertEvent,
+    dedup_key: &str,
+    severity: Severity,
+    ctx: &Context,
+) -> Result<Vec<TimelineEvent>, DomainError> {
+    let summary = alert
+        .summary
+        .clone()
+        .unwrap_or_else(|| dedup_key.to_owned());
+    let title = match summary.char_indices().nth(MAX_TITLE - 1) {
+        Some((cut, _)) => format!("{}…", &summary[..cut]),
+        None => summary.clone(),
+    };
+    let input = DeclareInput {
+        title,
+        severity: Some(severity),
+        service: Some(service.to_owned()),
+        summary: Some(summary.clone()),
+        ..Default::default()
+    };
+    let mut events = declare(&input, ctx)?;
+    let attached = EventKind::AlertAttached {
+        dedup_key: dedup_key.to_owned(),
+        summary,
+        severity: alert.severity,
+    };
+    events.extend(stamp(events.len() as i64, vec![attached], None, ctx));
+    Ok(events)
 }
 
 /// Decides what `command` does to `incident`: the events to append, or the rule it
@@ -280,11 +318,23 @@ pub fn decide(
             }
             (vec![EventKind::Noted { text }], *at)
         }
-        Command::AttachAlert { dedup_key, summary, severity } => {
+        Command::AttachAlert {
+            dedup_key,
+            summary,
+            severity,
+        } => {
             if !incident.status.is_open() {
-                return Err(not_now(incident, "attaching alerts", "a new incident is needed"));
+                return Err(not_now(
+                    incident,
+                    "attaching alerts",
+                    "a new incident is needed",
+                ));
             }
-            let kind = EventKind::AlertAttached { dedup_key: dedup_key.clone(), summary: summary.clone(), severity: *severity };
+            let kind = EventKind::AlertAttached {
+                dedup_key: dedup_key.clone(),
+                summary: summary.clone(),
+                severity: *severity,
+            };
             (vec![kind], None)
         }
         Command::AttachEvidence(evidence) => (

@@ -16,7 +16,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use command::{decide, declare, merge, Command, Context, MAX_EVIDENCE_BYTES};
+pub use command::{
+    decide, declare, declare_from_alert, merge, Command, Context, MAX_EVIDENCE_BYTES, MAX_TITLE,
+};
 pub use event::{EventKind, NewEvent, Source, TimelineEvent, TriageAnswer};
 pub use input::{
     Affected, Assessment, DeclareInput, Evidence, MitigationStrategy, Recurrence,

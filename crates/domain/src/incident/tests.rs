@@ -401,3 +401,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn alerts_open_incidents_titled_by_their_summary() {
+    use crate::alert::{AlertAction, AlertEvent, AlertSeverity};
+    let p = Policy::builtin();
+    let mut alert = AlertEvent::new(AlertAction::Trigger, AlertSeverity::Critical);
+    alert.summary = Some("x".repeat(300));
+    let sev = Severity::new(2).unwrap();
+    let events = declare_from_alert("api", &alert, "k1", sev, &ctx(&p, 0)).unwrap();
+    let incident = Incident::replay(IncidentNumber(1), "s", &events).unwrap();
+    assert_eq!(incident.title.chars().count(), MAX_TITLE);
+    assert_eq!(incident.service.as_deref(), Some("api"));
+    assert_eq!(incident.alert_count, 1);
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+}

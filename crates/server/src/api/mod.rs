@@ -1,6 +1,7 @@
 //! Routes. Each handler parses its input, calls the application layer and answers; the
 //! OpenAPI document is generated from the handlers' annotations.
 
+pub(crate) mod alerts;
 pub(crate) mod incidents;
 pub(crate) mod services;
 pub(crate) mod system;
@@ -54,8 +55,11 @@ pub fn router(state: AppState) -> Router {
             "/services/{name}/keys/{id}/revoke",
             post(services::revoke_key),
         )
+        .route("/alerts", get(alerts::list))
+        .route("/alerts/{id}", get(alerts::show))
         .route("/openapi.json", get(system::openapi));
     let ingest = Router::new()
+        .route("/v2/enqueue", post(crate::ingest::enqueue))
         .route("/v2/change/enqueue", post(crate::ingest::change_enqueue))
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::ingest::INGEST_BODY_LIMIT,

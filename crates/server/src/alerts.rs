@@ -1,0 +1,163 @@
+//! The application layer for alerts: find the open alert an event names, let the domain
+//! decide what the event does and which incident a new alert opens or joins, and store
+//! alert and incident together. Alerts of one service are handled one at a time in this
+//! process, so a storm cannot open two incidents where the grouping says one.
+
+use jiff::SignedDuration;
+use klaxon_domain::alert::{self, AlertDecision, AlertEvent, IncidentPlan};
+use klaxon_domain::incident::{self, Command, Context, Source};
+use klaxon_domain::service::{Grouping, Service};
+use klaxon_domain::{DomainError, Handle};
+use klaxon_store::{AlertUpdate, Change, IncidentWrite, NewAlert, StoreError};
+
+use crate::auth::random_hex;
+use crate::state::AppState;
+
+/// How often a new alert is written again after losing a race with another replica.
+const ATTEMPTS: usize = 3;
+
+impl AppState {
+    /// The context of changes Klaxon makes itself because an alert said so.
+    fn alert_context(&self) -> Context<'_> {
+        Context {
+            actor: Handle::parse("klaxon").expect("a valid handle"),
+            source: Source::Alert,
+            now: self.clock.now(),
+            policy: &self.policy,
+            link_base: self.public_url.clone(),
+        }
+    }
+
+    /// Applies one alert event to `service`; returns the event's dedup key (made up for
+    /// a trigger that had none). Committed when this returns.
+    #[tracing::instrument(skip_all, fields(service = %service.name))]
+    pub async fn ingest_alert(
+        &self,
+        service: &Service,
+        mut event: AlertEvent,
+    ) -> Result<String, StoreError> {
+        let key = event
+            .dedup_key
+            .get_or_insert_with(|| random_hex(16))
+            .clone();
+        let _held = self.service_locks.lock(&[service.id]).await;
+        let mut tries = 1;
+        loop {
+            match self.try_ingest(service, &key, &event).await {
+                Err(StoreError::Conflict(_)) if tries < ATTEMPTS => tries += 1,
+                other => return other.map(|()| key),
+            }
+        }
+    }
+
+    async fn try_ingest(
+        &self,
+        service: &Service,
+        key: &str,
+        event: &AlertEvent,
+    ) -> Result<(), StoreError> {
+        let open = self.store.open_alert(service.id, key).await?;
+        let now = self.clock.now();
+        let update = match (alert::decide(open.as_ref(), event), &open) {
+            (AlertDecision::Open, _) => return self.open_alert(service, key, event).await,
+            (AlertDecision::Ignore(why), _) => {
+                tracing::debug!(key, why, "alert event changes nothing");
+                return Ok(());
+            }
+            (AlertDecision::Repeat, Some(a)) => (a.id, AlertUpdate::Repeat),
+            (AlertDecision::Acknowledge, Some(a)) => (a.id, AlertUpdate::Acknowledge),
+            (AlertDecision::Resolve, Some(a)) => (a.id, AlertUpdate::Resolve),
+            (_, None) => return Ok(()),
+        };
+        self.store
+            .update_alert(update.0, update.1, event, now)
+            .await?;
+        Ok(())
+    }
+
+    /// A new alert: decides its incident (declare, join or none) and stores both.
+    async fn open_alert(
+        &self,
+        service: &Service,
+        key: &str,
+        event: &AlertEvent,
+    ) -> Result<(), StoreError> {
+        let rules = &service.rules;
+        let group_key = alert::group_key(rules, event);
+        let since = match rules.grouping {
+            Grouping::TimeWindow { minutes } => self
+                .clock
+                .now()
+                .checked_sub(SignedDuration::from_mins(i64::from(minutes)))
+                .ok(),
+            _ => None,
+        };
+        let candidate = match rules.grouping {
+            Grouping::PerAlert => None,
+            _ => {
+                self.store
+                    .grouping_candidate(service, group_key.as_deref(), since)
+                    .await?
+            }
+        };
+        let ctx = self.alert_context();
+        let write = match alert::plan(rules, event.severity, false, candidate) {
+            IncidentPlan::AlertOnly => IncidentWrite::None,
+            IncidentPlan::Join(n) => {
+                let incident = self.store.incident(n).await?;
+                let attach = Command::AttachAlert {
+                    dedup_key: key.to_owned(),
+                    summary: event.summary.clone().unwrap_or_else(|| key.to_owned()),
+                    severity: event.severity,
+                };
+                let events = incident::decide(&incident, &attach, &ctx).map_err(domain)?;
+                IncidentWrite::Join(Box::new(Change::new(&incident, events)))
+            }
+            IncidentPlan::Declare(severity) => {
+                let events =
+                    incident::declare_from_alert(service.name.as_str(), event, key, severity, &ctx)
+                        .map_err(domain)?;
+                let slug_base = incident::slug_base(
+                    &events_title(&events),
+                    ctx.now,
+                    self.policy.time_zone.zone(),
+                );
+                IncidentWrite::Declare { slug_base, events }
+            }
+        };
+        let new = NewAlert {
+            service_id: service.id,
+            dedup_key: key.to_owned(),
+            event: event.clone(),
+            group_key,
+            received_at: ctx.now,
+        };
+        let (stored, incident) = self.store.open_alert_with(&new, &write).await?;
+        tracing::info!(
+            alert = stored.id,
+            incident = incident.map(|i| i.number.0),
+            "alert opened"
+        );
+        Ok(())
+    }
+}
+
+/// The title of the declaration among `events`.
+fn events_title(events: &[incident::TimelineEvent]) -> String {
+    events
+        .iter()
+        .find_map(|e| match &e.kind {
+            incident::EventKind::Declared { title, .. } => Some(title.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// A domain refusal while handling an alert is Klaxon's fault, not the sender's: parsers
+/// guarantee valid events, and a join target that closed meanwhile is a lost race.
+fn domain(e: DomainError) -> StoreError {
+    match e {
+        DomainError::Conflict(m) => StoreError::Conflict(m),
+        other => StoreError::Other(format!("an alert broke an incident rule: {other}")),
+    }
+}

@@ -1,0 +1,75 @@
+//! Alerts: listed and shown with their event logs.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use klaxon_domain::alert::Alert;
+use klaxon_domain::api::{AlertDetail, AlertLogEntry, AlertQuery};
+use klaxon_domain::auth::Scope;
+use klaxon_domain::service::ServiceName;
+use klaxon_store::AlertFilter;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+
+#[utoipa::path(get, path = "/alerts", tag = "alerts", params(AlertQuery), responses((status = 200, body = [Alert])))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<AlertQuery>,
+) -> Result<Json<Vec<Alert>>, ApiError> {
+    caller.require(Scope::Viewer)?;
+    let limit = q.limit.unwrap_or(50);
+    if limit == 0 || limit > 200 {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "limit",
+            format!("{limit} is out of range; use 1 to 200"),
+        ));
+    }
+    let service_id = match &q.service {
+        Some(name) => {
+            let name = ServiceName::parse(name)?;
+            Some(state.store.service(&name).await?.id)
+        }
+        None => None,
+    };
+    let filter = AlertFilter {
+        service_id,
+        status: q.status,
+        incident: q.incident,
+        limit,
+    };
+    Ok(Json(state.store.alerts(&filter).await?))
+}
+
+#[utoipa::path(get, path = "/alerts/{id}", tag = "alerts", params(("id" = i64, Path)),
+    responses((status = 200, body = AlertDetail), (status = 404)))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<AlertDetail>, ApiError> {
+    caller.require(Scope::Viewer)?;
+    let id: i64 = id.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("'{id}' is not an alert id; see `klaxon alert list`"),
+        )
+    })?;
+    let alert = state.store.alert(id).await?;
+    let log = state
+        .store
+        .alert_log(id)
+        .await?
+        .into_iter()
+        .map(|entry| AlertLogEntry {
+            received_at: entry.received_at,
+            action: entry.event.action,
+            event: serde_json::to_value(&entry.event).unwrap_or_default(),
+        })
+        .collect();
+    Ok(Json(AlertDetail { alert, log }))
+}

@@ -1,0 +1,280 @@
+//! PagerDuty Events API v2 at `/v2/enqueue`: exact answers, dedup while open, alerts
+//! opening and joining incidents by the service's grouping.
+
+mod common;
+
+use common::{spawn_app, TestApp};
+use klaxon_domain::alert::{Alert, AlertStatus};
+use klaxon_domain::api::IncidentQuery;
+use klaxon_domain::service::{AlertRules, Grouping, NewService, ServiceName};
+use serde_json::{json, Value};
+
+async fn service(app: &TestApp, name: &str, grouping: Grouping) -> String {
+    let new = NewService {
+        name: ServiceName::parse(name).unwrap(),
+        description: String::new(),
+        owner_team: None,
+        runbook_links: vec![],
+        rules: AlertRules {
+            grouping,
+            ..Default::default()
+        },
+    };
+    app.admin
+        .create_service(&new)
+        .await
+        .unwrap()
+        .integration_key
+        .unwrap()
+}
+
+async fn send(app: &TestApp, body: &Value) -> (u16, Value) {
+    let r = app
+        .http()
+        .post(format!("{}/v2/enqueue", app.url))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+fn trigger(key: &str, dedup: Option<&str>, severity: &str) -> Value {
+    let mut body = json!({
+        "routing_key": key,
+        "event_action": "trigger",
+        "payload": {
+            "summary": "DISK at 99% on machine prod-datapipe03.example.com",
+            "source": "prod-datapipe03.example.com",
+            "severity": severity,
+            "timestamp": "2015-07-17T08:42:58.315+0000",
+            "component": "mysql",
+            "group": "prod-datapipe",
+            "custom_details": {"free space": "1%"}
+        },
+        "client": "Sample Monitoring Service"
+    });
+    if let Some(d) = dedup {
+        body["dedup_key"] = json!(d);
+    }
+    body
+}
+
+async fn alerts(app: &TestApp) -> Vec<Alert> {
+    let r = app
+        .http()
+        .get(app.api("/alerts?limit=200"))
+        .bearer_auth(common::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    r.json().await.unwrap()
+}
+
+async fn incident_count(app: &TestApp) -> usize {
+    app.admin
+        .list_incidents(&IncidentQuery {
+            limit: Some(200),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .incidents
+        .len()
+}
+
+#[tokio::test]
+async fn trigger_acknowledge_resolve_as_the_events_api_does() {
+    let app = spawn_app().await;
+    let key = service(&app, "db", Grouping::PerAlert).await;
+    let (status, body) = send(&app, &trigger(&key, Some("srv01/mysql"), "critical")).await;
+    assert_eq!(status, 202);
+    assert_eq!(
+        body,
+        json!({"status": "success", "message": "Event processed", "dedup_key": "srv01/mysql"})
+    );
+    let (status, _) = send(&app, &trigger(&key, Some("srv01/mysql"), "critical")).await;
+    assert_eq!(status, 202);
+    let all = alerts(&app).await;
+    assert_eq!(all.len(), 1, "a repeat trigger adds to the open alert");
+    assert_eq!(
+        (all[0].repeat_count, all[0].status),
+        (2, AlertStatus::Triggered)
+    );
+    assert_eq!(incident_count(&app).await, 1);
+    let n = all[0].incident.unwrap();
+    let shown = app.admin.incident(n).await.unwrap();
+    assert_eq!(shown.incident.severity.level(), 2, "critical opens SEV2");
+    assert_eq!(shown.incident.service.as_deref(), Some("db"));
+    let first = &shown.timeline.unwrap()[0];
+    assert_eq!(
+        (first.actor.as_str(), first.source),
+        ("klaxon", klaxon_domain::incident::Source::Alert)
+    );
+
+    let ack =
+        json!({"routing_key": key, "dedup_key": "srv01/mysql", "event_action": "acknowledge"});
+    assert_eq!(
+        send(&app, &ack).await,
+        (
+            202,
+            json!({"status": "success", "message": "Event processed", "dedup_key": "srv01/mysql"})
+        )
+    );
+    assert_eq!(alerts(&app).await[0].status, AlertStatus::Acknowledged);
+    let resolve =
+        json!({"routing_key": key, "dedup_key": "srv01/mysql", "event_action": "resolve"});
+    assert_eq!(send(&app, &resolve).await.0, 202);
+    assert_eq!(alerts(&app).await[0].status, AlertStatus::Resolved);
+    send(&app, &trigger(&key, Some("srv01/mysql"), "critical")).await;
+    assert_eq!(
+        alerts(&app).await.len(),
+        2,
+        "after resolution the same key opens a new alert"
+    );
+    assert_eq!(incident_count(&app).await, 2);
+
+    let r = app
+        .http()
+        .get(app.api(&format!("/alerts/{}", all[0].id)))
+        .bearer_auth(common::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let detail: Value = r.json().await.unwrap();
+    let actions: Vec<_> = detail["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(actions, ["trigger", "trigger", "acknowledge", "resolve"]);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn keys_are_made_up_unknown_keys_change_nothing_and_info_opens_no_incident() {
+    let app = spawn_app().await;
+    let key = service(&app, "db", Grouping::PerAlert).await;
+    let (status, body) = send(&app, &trigger(&key, None, "error")).await;
+    assert_eq!(status, 202);
+    let made_up = body["dedup_key"].as_str().unwrap();
+    assert_eq!(made_up.len(), 32);
+    let resolve = json!({"routing_key": key, "dedup_key": "never-seen", "event_action": "resolve"});
+    assert_eq!(
+        send(&app, &resolve).await,
+        (
+            202,
+            json!({"status": "success", "message": "Event processed", "dedup_key": "never-seen"})
+        )
+    );
+    send(&app, &trigger(&key, Some("fyi"), "info")).await;
+    let all = alerts(&app).await;
+    assert_eq!(all.len(), 2);
+    let info = all.iter().find(|a| a.dedup_key == "fyi").unwrap();
+    assert_eq!(info.incident, None, "info is an alert only");
+    assert_eq!(incident_count(&app).await, 1);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn invalid_events_get_pagerduty_errors_and_store_nothing() {
+    let app = spawn_app().await;
+    let key = service(&app, "db", Grouping::PerAlert).await;
+    let cases = [
+        (
+            json!({"event_action": "trigger", "payload": {"summary": "x", "source": "y", "severity": "critical"}}),
+            "routing_key",
+        ),
+        (
+            trigger("0123456789abcdef0123456789abcdef", None, "critical"),
+            "routing_key",
+        ),
+        (trigger(&key, None, "catastrophic"), "payload.severity"),
+        (
+            json!({"routing_key": key, "event_action": "trigger"}),
+            "payload",
+        ),
+        (
+            json!({"routing_key": key, "event_action": "resolve"}),
+            "dedup_key",
+        ),
+        (
+            json!({"routing_key": key, "event_action": "explode", "dedup_key": "x"}),
+            "event_action",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, answer) = send(&app, &body).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(answer["status"], "invalid event");
+        assert!(
+            answer["errors"].to_string().contains(field),
+            "{field} not named in {answer}"
+        );
+    }
+    assert!(alerts(&app).await.is_empty());
+    assert_eq!(incident_count(&app).await, 0);
+    app.cleanup().await;
+}
+
+/// Thousands of alerts under time-window grouping make one incident, not thousands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_storm_under_time_window_grouping_opens_one_incident() {
+    let app = spawn_app().await;
+    let key = service(&app, "api", Grouping::TimeWindow { minutes: 10 }).await;
+    let sends: Vec<_> = (0..300)
+        .map(|i| {
+            let http = app.http();
+            let url = format!("{}/v2/enqueue", app.url);
+            let body = trigger(&key, Some(&format!("host-{i}")), "critical");
+            tokio::spawn(async move {
+                http.post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    for s in sends {
+        assert_eq!(s.await.unwrap(), 202);
+    }
+    assert_eq!(incident_count(&app).await, 1);
+    let page = app
+        .admin
+        .list_incidents(&IncidentQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(page.incidents[0].incident.alert_count, 300);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn by_field_grouping_joins_alerts_that_share_the_value() {
+    let app = spawn_app().await;
+    let key = service(
+        &app,
+        "db",
+        Grouping::ByField {
+            field: "group".into(),
+        },
+    )
+    .await;
+    let with_group = |dedup: &str, group: &str| {
+        let mut body = trigger(&key, Some(dedup), "critical");
+        body["payload"]["group"] = json!(group);
+        body
+    };
+    send(&app, &with_group("a", "eu")).await;
+    send(&app, &with_group("b", "eu")).await;
+    send(&app, &with_group("c", "us")).await;
+    let all = alerts(&app).await;
+    let incident_of = |k: &str| all.iter().find(|a| a.dedup_key == k).unwrap().incident;
+    assert_eq!(incident_of("a"), incident_of("b"));
+    assert_ne!(incident_of("a"), incident_of("c"));
+    assert_eq!(incident_count(&app).await, 2);
+    app.cleanup().await;
+}
