@@ -270,7 +270,11 @@ pub fn describe(kind: &EventKind) -> String {
             s
         }
         EventKind::Acknowledged => "acknowledged".to_owned(),
-        EventKind::AlertAttached { dedup_key, summary, severity } => {
+        EventKind::AlertAttached {
+            dedup_key,
+            summary,
+            severity,
+        } => {
             format!("alert ({severity}): {summary}\n  dedup key: {dedup_key}")
         }
         EventKind::RoleAssigned { role, user } => format!("@{user} is now {role}"),
