@@ -4,8 +4,8 @@
 //! process, so a storm cannot open two incidents where the grouping says one.
 
 use jiff::SignedDuration;
-use klaxon_domain::alert::{self, AlertDecision, AlertEvent, IncidentPlan};
-use klaxon_domain::incident::{self, Command, Context, Source};
+use klaxon_domain::alert::{self, Alert, AlertDecision, AlertEvent, IncidentPlan};
+use klaxon_domain::incident::{self, Command, Context, Source, Status};
 use klaxon_domain::service::{Grouping, Service};
 use klaxon_domain::{DomainError, Handle};
 use klaxon_store::{AlertUpdate, Change, IncidentWrite, NewAlert, StoreError};
@@ -69,10 +69,66 @@ impl AppState {
             (AlertDecision::Resolve, Some(a)) => (a.id, AlertUpdate::Resolve),
             (_, None) => return Ok(()),
         };
+        let incident = match (&open, update.1) {
+            (Some(a), AlertUpdate::Acknowledge) => self.acknowledge_incident_of(a).await?,
+            (Some(a), AlertUpdate::Resolve) => self.after_last_alert(service, a).await?,
+            _ => None,
+        };
         self.store
-            .update_alert(update.0, update.1, event, now)
+            .update_alert(update.0, update.1, event, now, incident.as_ref())
             .await?;
         Ok(())
+    }
+
+    /// Acknowledging an alert acknowledges its incident, if nobody has yet.
+    async fn acknowledge_incident_of(&self, alert: &Alert) -> Result<Option<Change>, StoreError> {
+        let Some(n) = alert.incident else {
+            return Ok(None);
+        };
+        let incident = self.store.incident(n).await?;
+        if incident.status != Status::Triggered {
+            return Ok(None);
+        }
+        let events = incident::decide(
+            &incident,
+            &Command::Acknowledge { at: None },
+            &self.alert_context(),
+        )
+        .map_err(domain)?;
+        Ok(Some(Change::new(&incident, events)))
+    }
+
+    /// When `alert` is the last open alert of its incident, resolving it says so on the
+    /// timeline, and resolves the incident where the service asks for that.
+    async fn after_last_alert(
+        &self,
+        service: &Service,
+        alert: &Alert,
+    ) -> Result<Option<Change>, StoreError> {
+        let Some(n) = alert.incident else {
+            return Ok(None);
+        };
+        let incident = self.store.incident(n).await?;
+        if !incident.status.is_open() || self.store.open_alert_count(n).await? > 1 {
+            return Ok(None);
+        }
+        let ctx = self.alert_context();
+        let note = Command::Note {
+            text: "All alerts of this incident have resolved.".into(),
+            at: None,
+        };
+        let mut events = incident::decide(&incident, &note, &ctx).map_err(domain)?;
+        if service.rules.auto_resolve {
+            let mut projected = incident.clone();
+            events.iter().for_each(|e| projected.apply(e));
+            let resolve = Command::Resolve {
+                root_cause: None,
+                fix: None,
+                at: None,
+            };
+            events.extend(incident::decide(&projected, &resolve, &ctx).map_err(domain)?);
+        }
+        Ok(Some(Change::new(&incident, events)))
     }
 
     /// A new alert: decides its incident (declare, join or none) and stores both.

@@ -278,3 +278,143 @@ async fn by_field_grouping_joins_alerts_that_share_the_value() {
     assert_eq!(incident_count(&app).await, 2);
     app.cleanup().await;
 }
+
+async fn with_rules(app: &TestApp, name: &str, rules: AlertRules) -> String {
+    let new = NewService {
+        name: ServiceName::parse(name).unwrap(),
+        description: String::new(),
+        owner_team: None,
+        runbook_links: vec![],
+        rules,
+    };
+    app.admin
+        .create_service(&new)
+        .await
+        .unwrap()
+        .integration_key
+        .unwrap()
+}
+
+/// Acknowledging the incident acknowledges its alerts, and an Events API acknowledge of an
+/// alert acknowledges its incident; resolving the incident resolves its alerts.
+#[tokio::test]
+async fn incidents_and_their_alerts_acknowledge_and_resolve_together() {
+    use klaxon_domain::api::{AckRequest, ResolveRequest};
+    use klaxon_domain::incident::Status;
+    let app = spawn_app().await;
+    let key = service(&app, "db", Grouping::TimeWindow { minutes: 30 }).await;
+    send(&app, &trigger(&key, Some("a"), "critical")).await;
+    send(&app, &trigger(&key, Some("b"), "critical")).await;
+    let n = alerts(&app).await[0].incident.unwrap();
+    app.admin.ack(n, &AckRequest::default()).await.unwrap();
+    assert!(alerts(&app)
+        .await
+        .iter()
+        .all(|a| a.status == AlertStatus::Acknowledged));
+    app.admin
+        .resolve(n, &ResolveRequest::default())
+        .await
+        .unwrap();
+    assert!(alerts(&app)
+        .await
+        .iter()
+        .all(|a| a.status == AlertStatus::Resolved));
+
+    send(&app, &trigger(&key, Some("c"), "critical")).await;
+    let c = alerts(&app)
+        .await
+        .into_iter()
+        .find(|a| a.dedup_key == "c")
+        .unwrap();
+    let m = c.incident.unwrap();
+    assert_ne!(m, n, "a resolved incident takes no new alerts");
+    send(
+        &app,
+        &json!({"routing_key": key, "dedup_key": "c", "event_action": "acknowledge"}),
+    )
+    .await;
+    let shown = app.admin.incident(m).await.unwrap();
+    assert_eq!(shown.incident.status, Status::Acknowledged);
+    let ack = shown
+        .timeline
+        .unwrap()
+        .into_iter()
+        .find(|e| e.kind.name() == "acknowledged")
+        .unwrap();
+    assert_eq!(ack.source, klaxon_domain::incident::Source::Alert);
+    app.cleanup().await;
+}
+
+/// When the last alert resolves the timeline says so; the incident resolves too only if
+/// the service asks for auto-resolve.
+#[tokio::test]
+async fn the_last_alert_resolving_is_noted_and_auto_resolves_when_asked() {
+    use klaxon_domain::incident::{EventKind, Status};
+    let app = spawn_app().await;
+    let manual = service(&app, "manual", Grouping::TimeWindow { minutes: 30 }).await;
+    let auto = with_rules(
+        &app,
+        "auto",
+        AlertRules {
+            grouping: Grouping::TimeWindow { minutes: 30 },
+            auto_resolve: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    for key in [&manual, &auto] {
+        send(&app, &trigger(key, Some("x"), "critical")).await;
+        send(&app, &trigger(key, Some("y"), "critical")).await;
+        send(
+            &app,
+            &json!({"routing_key": key, "dedup_key": "x", "event_action": "resolve"}),
+        )
+        .await;
+    }
+    let incident_of = |key_alerts: Vec<Alert>, service: i64| {
+        key_alerts
+            .into_iter()
+            .find(|a| a.service_id == service)
+            .unwrap()
+            .incident
+            .unwrap()
+    };
+    let services = app.admin.services().await.unwrap();
+    let id = |name: &str| {
+        services
+            .iter()
+            .find(|s| s.name.as_str() == name)
+            .unwrap()
+            .id
+    };
+    let manual_n = incident_of(alerts(&app).await, id("manual"));
+    let auto_n = incident_of(alerts(&app).await, id("auto"));
+    let noted =
+        |view: &klaxon_domain::incident::IncidentView| {
+            view.timeline.as_ref().unwrap().iter().any(
+                |e| matches!(&e.kind, EventKind::Noted { text } if text.contains("All alerts")),
+            )
+        };
+    assert!(
+        !noted(&app.admin.incident(manual_n).await.unwrap()),
+        "one alert is still open"
+    );
+    for key in [&manual, &auto] {
+        send(
+            &app,
+            &json!({"routing_key": key, "dedup_key": "y", "event_action": "resolve"}),
+        )
+        .await;
+    }
+    let manual_view = app.admin.incident(manual_n).await.unwrap();
+    assert!(noted(&manual_view));
+    assert_eq!(
+        manual_view.incident.status,
+        Status::Triggered,
+        "auto-resolve is off by default"
+    );
+    let auto_view = app.admin.incident(auto_n).await.unwrap();
+    assert!(noted(&auto_view));
+    assert_eq!(auto_view.incident.status, Status::Resolved);
+    app.cleanup().await;
+}

@@ -80,15 +80,19 @@ pub trait AlertStore: Send + Sync + 'static {
         alert: &NewAlert,
         incident: &IncidentWrite,
     ) -> Result<(Alert, Option<Incident>)>;
-    /// Applies an update to an open alert and logs the event. `Conflict` if it is no
-    /// longer open.
+    /// Applies an update to an open alert, logs the event and writes `incident` (the
+    /// change the update makes to the alert's incident), together. `Conflict` if the
+    /// alert is no longer open or the incident moved on.
     async fn update_alert(
         &self,
         id: i64,
         update: AlertUpdate,
         event: &AlertEvent,
         at: Timestamp,
+        incident: Option<&Change>,
     ) -> Result<Alert>;
+    /// How many of an incident's alerts are open.
+    async fn open_alert_count(&self, incident: IncidentNumber) -> Result<i64>;
     async fn alert(&self, id: i64) -> Result<Alert>;
     async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>>;
     /// Every event that arrived for the alert, oldest first.

@@ -69,6 +69,8 @@ pub struct Change {
     pub events: Vec<TimelineEvent>,
     /// Handles that became participants with these events.
     pub new_participants: Vec<String>,
+    /// The status the incident's open alerts move to with these events, if any.
+    pub alerts: Option<klaxon_domain::alert::AlertStatus>,
 }
 
 impl Change {
@@ -85,11 +87,13 @@ impl Change {
             .filter(|p| !before.participants.contains(p))
             .cloned()
             .collect();
+        let alerts = klaxon_domain::alert::alerts_after(&events);
         Change {
             incident,
             expected_version: before.version,
             events,
             new_participants,
+            alerts,
         }
     }
 }

@@ -357,6 +357,30 @@ macro_rules! impl_store {
                 }
                 insert_events(tx, i.number, &change.events).await?;
                 write_participants(tx, i.number, &change.new_participants).await?;
+                let at = ms(i.updated_at);
+                match change.alerts {
+                    Some(klaxon_domain::alert::AlertStatus::Acknowledged) => {
+                        sqlx::query(
+                            "UPDATE alerts SET status = 'acknowledged', acknowledged_at = $1 \
+                             WHERE incident_number = $2 AND status = 'triggered'",
+                        )
+                        .bind(at)
+                        .bind(i.number.0)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    Some(klaxon_domain::alert::AlertStatus::Resolved) => {
+                        sqlx::query(
+                            "UPDATE alerts SET status = 'resolved', resolved_at = $1 \
+                             WHERE incident_number = $2 AND status <> 'resolved'",
+                        )
+                        .bind(at)
+                        .bind(i.number.0)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    Some(klaxon_domain::alert::AlertStatus::Triggered) | None => {}
+                }
             }
             Ok(())
         }

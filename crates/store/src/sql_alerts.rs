@@ -107,7 +107,14 @@ macro_rules! impl_alert_store {
                     Ok((stored, incident))
                 }
 
-                async fn update_alert(&self, id: i64, update: AlertUpdate, event: &AlertEvent, at: Timestamp) -> Result<Alert> {
+                async fn update_alert(
+                    &self,
+                    id: i64,
+                    update: AlertUpdate,
+                    event: &AlertEvent,
+                    at: Timestamp,
+                    incident: Option<&crate::Change>,
+                ) -> Result<Alert> {
                     let mut tx = self.write().await?;
                     let query = match update {
                         AlertUpdate::Repeat => sqlx::query(
@@ -131,9 +138,22 @@ macro_rules! impl_alert_store {
                         return Err(StoreError::Conflict(format!("alert {id} changed meanwhile; try again")));
                     }
                     log_event(&mut tx, id, event, at).await?;
+                    if let Some(change) = incident {
+                        apply_commit(&mut tx, std::slice::from_ref(change)).await?;
+                    }
                     let stored = load_alert(&mut tx, id).await?;
                     tx.commit().await?;
                     Ok(stored)
+                }
+
+                async fn open_alert_count(&self, incident: IncidentNumber) -> Result<i64> {
+                    let n: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM alerts WHERE incident_number = $1 AND status <> 'resolved'",
+                    )
+                    .bind(incident.0)
+                    .fetch_one(self.reader())
+                    .await?;
+                    Ok(n)
                 }
 
                 async fn alert(&self, id: i64) -> Result<Alert> {

@@ -641,7 +641,7 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
             open.id,
             AlertUpdate::Repeat,
             &trigger("DISK at 100%"),
-            now(),
+            now(), None
         )
         .await
         .unwrap();
@@ -651,19 +651,19 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
     );
     let ack = AlertEvent::new(AlertAction::Acknowledge, AlertSeverity::Error);
     let acked = store
-        .update_alert(open.id, AlertUpdate::Acknowledge, &ack, now())
+        .update_alert(open.id, AlertUpdate::Acknowledge, &ack, now(), None)
         .await
         .unwrap();
     assert_eq!(acked.status, AlertStatus::Acknowledged);
     assert!(matches!(
         store
-            .update_alert(open.id, AlertUpdate::Acknowledge, &ack, now())
+            .update_alert(open.id, AlertUpdate::Acknowledge, &ack, now(), None)
             .await,
         Err(StoreError::Conflict(_))
     ));
     let resolve = AlertEvent::new(AlertAction::Resolve, AlertSeverity::Error);
     let resolved = store
-        .update_alert(open.id, AlertUpdate::Resolve, &resolve, now())
+        .update_alert(open.id, AlertUpdate::Resolve, &resolve, now(), None)
         .await
         .unwrap();
     assert_eq!(resolved.status, AlertStatus::Resolved);

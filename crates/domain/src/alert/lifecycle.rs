@@ -101,6 +101,17 @@ pub fn decide(open: Option<&Alert>, event: &AlertEvent) -> AlertDecision {
     }
 }
 
+/// What an incident's new events do to its alerts: acknowledging the incident
+/// acknowledges its triggered alerts; resolving or declining it resolves its open ones.
+pub fn alerts_after(events: &[crate::incident::TimelineEvent]) -> Option<AlertStatus> {
+    use crate::incident::EventKind;
+    events.iter().rev().find_map(|e| match e.kind {
+        EventKind::Resolved { .. } | EventKind::Declined { .. } => Some(AlertStatus::Resolved),
+        EventKind::Acknowledged => Some(AlertStatus::Acknowledged),
+        _ => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

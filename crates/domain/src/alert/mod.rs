@@ -12,6 +12,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use grouping::{group_key, plan, IncidentPlan};
+pub use lifecycle::alerts_after;
 pub use lifecycle::{decide, Alert, AlertDecision, AlertStatus};
 
 /// The longest dedup key accepted, as in PagerDuty's Events API.
