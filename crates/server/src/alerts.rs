@@ -13,6 +13,15 @@ use klaxon_store::{AlertUpdate, Change, IncidentWrite, NewAlert, StoreError};
 use crate::auth::random_hex;
 use crate::state::AppState;
 
+/// What became of one alert event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ingested {
+    /// The event's dedup key, made up if a trigger had none.
+    pub dedup_key: String,
+    /// The alert it opened or changed; `None` when it changed nothing.
+    pub alert_id: Option<i64>,
+}
+
 /// How often a new alert is written again after losing a race with another replica.
 const ATTEMPTS: usize = 3;
 
@@ -28,14 +37,13 @@ impl AppState {
         }
     }
 
-    /// Applies one alert event to `service`; returns the event's dedup key (made up for
-    /// a trigger that had none). Committed when this returns.
+    /// Applies one alert event to `service`. Committed when this returns.
     #[tracing::instrument(skip_all, fields(service = %service.name))]
     pub async fn ingest_alert(
         &self,
         service: &Service,
         mut event: AlertEvent,
-    ) -> Result<String, StoreError> {
+    ) -> Result<Ingested, StoreError> {
         let key = event
             .dedup_key
             .get_or_insert_with(|| random_hex(16))
@@ -45,7 +53,12 @@ impl AppState {
         loop {
             match self.try_ingest(service, &key, &event).await {
                 Err(StoreError::Conflict(_)) if tries < ATTEMPTS => tries += 1,
-                other => return other.map(|()| key),
+                other => {
+                    return other.map(|alert_id| Ingested {
+                        dedup_key: key,
+                        alert_id,
+                    })
+                }
             }
         }
     }
@@ -55,19 +68,19 @@ impl AppState {
         service: &Service,
         key: &str,
         event: &AlertEvent,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<i64>, StoreError> {
         let open = self.store.open_alert(service.id, key).await?;
         let now = self.clock.now();
         let update = match (alert::decide(open.as_ref(), event), &open) {
             (AlertDecision::Open, _) => return self.open_alert(service, key, event).await,
             (AlertDecision::Ignore(why), _) => {
                 tracing::debug!(key, why, "alert event changes nothing");
-                return Ok(());
+                return Ok(None);
             }
             (AlertDecision::Repeat, Some(a)) => (a.id, AlertUpdate::Repeat),
             (AlertDecision::Acknowledge, Some(a)) => (a.id, AlertUpdate::Acknowledge),
             (AlertDecision::Resolve, Some(a)) => (a.id, AlertUpdate::Resolve),
-            (_, None) => return Ok(()),
+            (_, None) => return Ok(None),
         };
         let incident = match (&open, update.1) {
             (Some(a), AlertUpdate::Acknowledge) => self.acknowledge_incident_of(a).await?,
@@ -77,7 +90,7 @@ impl AppState {
         self.store
             .update_alert(update.0, update.1, event, now, incident.as_ref())
             .await?;
-        Ok(())
+        Ok(Some(update.0))
     }
 
     /// Acknowledging an alert acknowledges its incident, if nobody has yet.
@@ -137,7 +150,7 @@ impl AppState {
         service: &Service,
         key: &str,
         event: &AlertEvent,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<i64>, StoreError> {
         let rules = &service.rules;
         let group_key = alert::group_key(rules, event);
         let since = match rules.grouping {
@@ -194,7 +207,7 @@ impl AppState {
             incident = incident.map(|i| i.number.0),
             "alert opened"
         );
-        Ok(())
+        Ok(Some(stored.id))
     }
 }
 

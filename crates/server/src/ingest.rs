@@ -145,7 +145,7 @@ pub async fn enqueue(
     let mut dedup_key = None;
     for event in events {
         match state.ingest_alert(&service, event).await {
-            Ok(key) => dedup_key = Some(key),
+            Ok(ingested) => dedup_key = Some(ingested.dedup_key),
             Err(e) => return unavailable(e),
         }
     }

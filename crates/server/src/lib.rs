@@ -16,6 +16,7 @@ mod openapi;
 mod service;
 mod state;
 mod token_cache;
+mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
     let ingest = Router::new()
         .route("/v2/enqueue", post(crate::ingest::enqueue))
         .route("/v2/change/enqueue", post(crate::ingest::change_enqueue))
+        .route("/ingest/{format}/{key}", post(crate::webhooks::ingest))
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::ingest::INGEST_BODY_LIMIT,
         ));

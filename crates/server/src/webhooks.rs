@@ -1,0 +1,133 @@
+//! `/ingest/{format}/{key}`: monitoring tools' webhooks, one format per path, the
+//! service's integration key in the URL. Signed formats are checked on the raw bytes
+//! with the key's signing secret. Answers: 202 once stored; 400 naming what is wrong
+//! with the body (tools do not retry 4xx); 401 for a bad signature; 404 for an unknown
+//! key; 503 only when a retry can help.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use klaxon_domain::service::{looks_like_integration_key, Service};
+use klaxon_ingest::{
+    alertmanager, cloudwatch, datadog, generic, grafana, sentry, IngestError, Parsed,
+};
+use serde_json::json;
+
+use crate::ingest::IngestBody;
+use crate::state::AppState;
+
+fn answer(status: StatusCode, body: serde_json::Value) -> Response {
+    (status, Json(body)).into_response()
+}
+
+fn refused(status: StatusCode, errors: Vec<String>) -> Response {
+    answer(status, json!({"status": "invalid", "errors": errors}))
+}
+
+/// `POST /ingest/{format}/{key}`.
+pub async fn ingest(
+    State(state): State<AppState>,
+    Path((format, key)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    IngestBody(body): IngestBody,
+) -> Response {
+    let unknown_key = || {
+        refused(
+            StatusCode::NOT_FOUND,
+            vec![format!("'{key}' is not an integration key of any service")],
+        )
+    };
+    if !looks_like_integration_key(&key) {
+        return unknown_key();
+    }
+    let service = match state.store.service_by_key(&key).await {
+        Ok(Some(service)) => service,
+        Ok(None) => return unknown_key(),
+        Err(e) => return unavailable(e),
+    };
+    let secret = signing_secret(&service, &key);
+    let parsed = match format.as_str() {
+        "alertmanager" => alertmanager::parse(&body, &headers, alertmanager::Grouping::PerAlert),
+        "grafana" => {
+            let signed = grafana::SIGNATURE_HEADERS.iter().any(|h| headers.contains_key(*h));
+            if signed {
+                if let Err(e) = grafana::verify_grafana_signature(secret.as_bytes(), &body, &headers) {
+                    return refused(StatusCode::UNAUTHORIZED, vec![e.to_string()]);
+                }
+            }
+            grafana::parse(&body, &headers, alertmanager::Grouping::PerAlert)
+        }
+        "sentry" => {
+            if let Err(e) = sentry::verify_sentry_signature(secret.as_bytes(), &body, &headers) {
+                return refused(StatusCode::UNAUTHORIZED, vec![e.to_string()]);
+            }
+            sentry::parse(&body, &headers)
+        }
+        "datadog" => datadog::parse(&body, &headers),
+        "cloudwatch" => cloudwatch::parse(&body, &headers),
+        "generic" => generic::parse(&body, &headers, query.as_deref()),
+        other => {
+            return refused(
+                StatusCode::NOT_FOUND,
+                vec![format!("'{other}' is not a format; use alertmanager, grafana, sentry, datadog, cloudwatch or generic")],
+            )
+        }
+    };
+    let events = match parsed {
+        Ok(Parsed::Alerts { events, .. }) => events,
+        Ok(Parsed::Ignored { reason }) => {
+            return answer(
+                StatusCode::OK,
+                json!({"status": "ignored", "reason": reason}),
+            )
+        }
+        Ok(Parsed::SnsSubscription { subscribe_url }) => {
+            // Klaxon makes no outbound requests yet, so it cannot confirm by itself.
+            let message = format!(
+                "Klaxon does not confirm SNS subscriptions by itself yet; open this URL to confirm: {subscribe_url}"
+            );
+            return refused(StatusCode::UNPROCESSABLE_ENTITY, vec![message]);
+        }
+        Ok(Parsed::Change { .. }) => {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                vec!["send change events to /v2/change/enqueue".into()],
+            )
+        }
+        Err(IngestError { errors }) => return refused(StatusCode::BAD_REQUEST, errors),
+    };
+    let mut alerts = Vec::with_capacity(events.len());
+    for event in events {
+        match state.ingest_alert(&service, event).await {
+            Ok(ingested) => {
+                alerts.push(json!({"dedup_key": ingested.dedup_key, "alert_id": ingested.alert_id}))
+            }
+            Err(e) => return unavailable(e),
+        }
+    }
+    answer(
+        StatusCode::ACCEPTED,
+        json!({"status": "success", "alerts": alerts}),
+    )
+}
+
+/// The signing secret of the key the request came with.
+fn signing_secret(service: &Service, key: &str) -> String {
+    service
+        .integration_keys
+        .iter()
+        .flatten()
+        .find(|k| k.key == key)
+        .map(|k| k.signing_secret.clone())
+        .unwrap_or_default()
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "webhook ingest failed");
+    answer(
+        StatusCode::SERVICE_UNAVAILABLE,
+        json!({"status": "error", "errors": ["Klaxon could not store the event; retry"]}),
+    )
+}
