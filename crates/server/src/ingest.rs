@@ -1,5 +1,6 @@
 //! The compatibility endpoints, answering exactly as the tools they stand in for:
-//! PagerDuty's Events API v2 (`/v2/enqueue`, `/v2/change/enqueue`). Parsing is `klaxon-ingest`'s
+//! PagerDuty's Events API v2 (`/v2/enqueue`, `/v2/change/enqueue`) and v1
+//! (`/generic/2010-04-15/create_event.json`). Parsing is `klaxon-ingest`'s
 //! job; this module finds the service by its integration key, stores, and answers.
 
 use axum::body::Bytes;
@@ -128,27 +129,58 @@ pub async fn enqueue(
     headers: HeaderMap,
     IngestBody(body): IngestBody,
 ) -> Response {
-    let (key, events) = match klaxon_ingest::pagerduty::parse_event(&body, &headers) {
+    let parsed = klaxon_ingest::pagerduty::parse_event(&body, &headers);
+    match events(&state, parsed, "routing_key").await {
+        Ok(dedup_key) => {
+            let body =
+                json!({"status": "success", "message": "Event processed", "dedup_key": dedup_key});
+            (StatusCode::ACCEPTED, Json(body)).into_response()
+        }
+        Err(answer) => answer,
+    }
+}
+
+/// `POST /generic/2010-04-15/create_event.json`: the Events API v1, which Alertmanager
+/// still sends when configured with `service_key`. Success is 200 with `incident_key`.
+pub async fn create_event_v1(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    IngestBody(body): IngestBody,
+) -> Response {
+    let parsed = klaxon_ingest::pagerduty::parse_v1(&body, &headers);
+    match events(&state, parsed, "service_key").await {
+        Ok(incident_key) => {
+            let body = json!({"status": "success", "message": "Event processed", "incident_key": incident_key});
+            (StatusCode::OK, Json(body)).into_response()
+        }
+        Err(answer) => answer,
+    }
+}
+
+/// Stores the alert events of a PagerDuty body whose key is in `key_field`; the dedup
+/// key of the last, or PagerDuty's error answer.
+async fn events(
+    state: &AppState,
+    parsed: Result<Parsed, IngestError>,
+    key_field: &str,
+) -> Result<Option<String>, Response> {
+    let (key, events) = match parsed {
         Ok(Parsed::Alerts { key, events }) => (key, events),
         Ok(_) => {
-            return invalid(
+            return Err(invalid(
                 StatusCode::BAD_REQUEST,
                 vec!["not an alert event".to_owned()],
-            )
+            ))
         }
-        Err(IngestError { errors }) => return invalid(StatusCode::BAD_REQUEST, errors),
+        Err(IngestError { errors }) => return Err(invalid(StatusCode::BAD_REQUEST, errors)),
     };
-    let service = match service_for(&state, key.as_deref(), "routing_key").await {
-        Ok(service) => service,
-        Err(answer) => return answer,
-    };
+    let service = service_for(state, key.as_deref(), key_field).await?;
     let mut dedup_key = None;
     for event in events {
         match state.ingest_alert(&service, event).await {
             Ok(ingested) => dedup_key = Some(ingested.dedup_key),
-            Err(e) => return unavailable(e),
+            Err(e) => return Err(unavailable(e)),
         }
     }
-    let body = json!({"status": "success", "message": "Event processed", "dedup_key": dedup_key});
-    (StatusCode::ACCEPTED, Json(body)).into_response()
+    Ok(dedup_key)
 }

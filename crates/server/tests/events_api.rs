@@ -418,3 +418,42 @@ async fn the_last_alert_resolving_is_noted_and_auto_resolves_when_asked() {
     assert_eq!(auto_view.incident.status, Status::Resolved);
     app.cleanup().await;
 }
+
+/// The Events API v1 answers 200 with `incident_key`, as Alertmanager's `service_key`
+/// configuration expects.
+#[tokio::test]
+async fn the_v1_events_api_answers_as_pagerduty_did() {
+    let app = spawn_app().await;
+    let key = service(&app, "legacy", Grouping::PerAlert).await;
+    let url = format!("{}/generic/2010-04-15/create_event.json", app.url);
+    let body = json!({"service_key": key, "event_type": "trigger", "incident_key": "srv01/disk", "description": "Disk full", "details": {"free": "0%"}});
+    let r = app.http().post(&url).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(
+        answer,
+        json!({"status": "success", "message": "Event processed", "incident_key": "srv01/disk"})
+    );
+    let resolve =
+        json!({"service_key": key, "event_type": "resolve", "incident_key": "srv01/disk"});
+    assert_eq!(
+        app.http()
+            .post(&url)
+            .json(&resolve)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(alerts(&app).await[0].status, AlertStatus::Resolved);
+    let bad = json!({"service_key": key, "event_type": "trigger"});
+    let r = app.http().post(&url).json(&bad).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let answer: Value = r.json().await.unwrap();
+    assert!(
+        answer["errors"].to_string().contains("description"),
+        "{answer}"
+    );
+    app.cleanup().await;
+}

@@ -61,6 +61,10 @@ pub fn router(state: AppState) -> Router {
     let ingest = Router::new()
         .route("/v2/enqueue", post(crate::ingest::enqueue))
         .route("/v2/change/enqueue", post(crate::ingest::change_enqueue))
+        .route(
+            "/generic/2010-04-15/create_event.json",
+            post(crate::ingest::create_event_v1),
+        )
         .route("/ingest/{format}/{key}", post(crate::webhooks::ingest))
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::ingest::INGEST_BODY_LIMIT,
