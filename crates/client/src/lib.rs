@@ -7,11 +7,13 @@
 use std::fmt;
 use std::time::Duration;
 
+use klaxon_domain::alert::Alert;
 use klaxon_domain::api::{
     AckRequest, CreatedToken, IncidentPage, IncidentQuery, Me, MergeRequest, MitigateRequest,
     NewToken, NewUser, NoteRequest, Problem, ReasonRequest, ResolveRequest, RoleRequest,
     SeverityRequest, SOURCE_HEADER,
 };
+use klaxon_domain::api::{AlertDetail, AlertQuery};
 use klaxon_domain::auth::{TokenInfo, User};
 use klaxon_domain::incident::{Evidence, IncidentView, StatusUpdateInput};
 use klaxon_domain::policy::Policy;
@@ -252,6 +254,24 @@ impl Client {
     /// Who the token belongs to.
     pub async fn me(&self) -> Result<Me, ClientError> {
         self.get("/me").await
+    }
+
+    pub async fn alerts(&self, query: &AlertQuery) -> Result<Vec<Alert>, ClientError> {
+        let request = self.request(Method::GET, "/alerts").query(query);
+        self.send(request, "/alerts").await
+    }
+
+    /// One alert with every event that arrived for it.
+    pub async fn alert(&self, id: i64) -> Result<AlertDetail, ClientError> {
+        self.get(&format!("/alerts/{id}")).await
+    }
+
+    pub async fn ack_alert(&self, id: i64) -> Result<Alert, ClientError> {
+        self.post_empty(&format!("/alerts/{id}/ack")).await
+    }
+
+    pub async fn resolve_alert(&self, id: i64) -> Result<Alert, ClientError> {
+        self.post_empty(&format!("/alerts/{id}/resolve")).await
     }
 
     pub async fn services(&self) -> Result<Vec<Service>, ClientError> {

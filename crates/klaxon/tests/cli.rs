@@ -912,3 +912,49 @@ fn incident_show_lists_recent_changes() {
         "{shown}"
     );
 }
+
+/// `klaxon alert`: list, show with the log, acknowledge (which acknowledges the incident)
+/// and resolve; repeated or unknown requests read as sentences.
+#[test]
+fn alerts_from_the_command_line() {
+    let server = Server::start();
+    let created = server.json(&["service", "create", "db", "--json"]);
+    let key = created["integration_key"].as_str().unwrap();
+    let body = format!(
+        r#"{{"routing_key":"{key}","event_action":"trigger","dedup_key":"srv01/mysql","payload":{{"summary":"DISK at 99%","source":"srv01","severity":"critical"}}}}"#
+    );
+    assert!(post_json(&server.url, "/v2/enqueue", &body).contains("202"));
+    let listed = server.json(&["alert", "list", "--service", "db", "--json"]);
+    let id = listed[0]["id"].as_i64().unwrap().to_string();
+    let table = server.ok(&["alert", "list"]);
+    assert!(
+        table.contains("DISK at 99%") && table.contains("triggered"),
+        "{table}"
+    );
+    server.ok(&["alert", "ack", &id]);
+    let incident = server.json(&["incident", "show", "1", "--json"]);
+    assert_eq!(
+        incident["status"], "acknowledged",
+        "acknowledging the alert acknowledges its incident"
+    );
+    let again = server.klaxon(&["alert", "ack", &id]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("is acknowledged"),
+        "{}",
+        stderr(&again)
+    );
+    server.ok(&["alert", "resolve", &id]);
+    let shown = server.ok(&["alert", "show", &id]);
+    assert!(
+        shown.contains("trigger") && shown.contains("acknowledge") && shown.contains("resolve"),
+        "{shown}"
+    );
+    let missing = server.klaxon(&["alert", "show", "999"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("there is no alert 999"),
+        "{}",
+        stderr(&missing)
+    );
+}

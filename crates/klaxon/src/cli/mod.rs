@@ -1,6 +1,7 @@
 //! The command line: `klaxon <noun> <verb>`. Every command but `serve`, `migrate` and
 //! the local policy commands is a client of the REST API.
 
+mod alert;
 mod declare;
 mod incident;
 mod policy;
@@ -51,6 +52,8 @@ enum Command {
     Token(token::TokenArgs),
     /// Manage services and their integration keys.
     Service(service::ServiceArgs),
+    /// List, show, acknowledge and resolve alerts.
+    Alert(alert::AlertArgs),
 }
 
 /// Where the server is and who we are to it.
@@ -133,6 +136,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(args) => user::run(args).await,
         Command::Token(args) => token::run(args).await,
         Command::Service(args) => service::run(args).await,
+        Command::Alert(args) => alert::run(args).await,
     }
 }
 

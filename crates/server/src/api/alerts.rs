@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use klaxon_domain::alert::Alert;
+use klaxon_domain::alert::{Alert, AlertAction, AlertEvent, AlertStatus};
 use klaxon_domain::api::{AlertDetail, AlertLogEntry, AlertQuery};
 use klaxon_domain::auth::Scope;
 use klaxon_domain::service::ServiceName;
@@ -72,4 +72,66 @@ pub async fn show(
         })
         .collect();
     Ok(Json(AlertDetail { alert, log }))
+}
+
+#[utoipa::path(post, path = "/alerts/{id}/ack", tag = "alerts", params(("id" = i64, Path)),
+    responses((status = 200, body = Alert), (status = 404), (status = 409)))]
+pub async fn ack(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Alert>, ApiError> {
+    change(state, caller, id, AlertAction::Acknowledge).await
+}
+
+#[utoipa::path(post, path = "/alerts/{id}/resolve", tag = "alerts", params(("id" = i64, Path)),
+    responses((status = 200, body = Alert), (status = 404), (status = 409)))]
+pub async fn resolve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Alert>, ApiError> {
+    change(state, caller, id, AlertAction::Resolve).await
+}
+
+/// A person acknowledges or resolves an alert: the same path as the event from the
+/// monitoring tool, so the alert's incident follows as it would.
+async fn change(
+    state: AppState,
+    caller: Caller,
+    id: String,
+    action: AlertAction,
+) -> Result<Json<Alert>, ApiError> {
+    caller.require(Scope::Responder)?;
+    let id = alert_id(&id)?;
+    let alert = state.store.alert(id).await?;
+    let done = match action {
+        AlertAction::Resolve => alert.status == AlertStatus::Resolved,
+        _ => alert.status != AlertStatus::Triggered,
+    };
+    if done {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("alert {id} is {}", alert.status),
+        ));
+    }
+    let services = state.store.services().await?;
+    let service = services
+        .into_iter()
+        .find(|s| s.id == alert.service_id)
+        .ok_or_else(|| ApiError::not_found(format!("the service of alert {id} is gone")))?;
+    let mut event = AlertEvent::new(action, alert.severity);
+    event.dedup_key = Some(alert.dedup_key.clone());
+    event.note = Some(format!("{action:?} by @{}", caller.user.handle).to_lowercase());
+    state.ingest_alert(&service, event).await?;
+    Ok(Json(state.store.alert(id).await?))
+}
+
+fn alert_id(text: &str) -> Result<i64, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("'{text}' is not an alert id; see `klaxon alert list`"),
+        )
+    })
 }

@@ -57,6 +57,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/alerts", get(alerts::list))
         .route("/alerts/{id}", get(alerts::show))
+        .route("/alerts/{id}/ack", post(alerts::ack))
+        .route("/alerts/{id}/resolve", post(alerts::resolve))
         .route("/openapi.json", get(system::openapi));
     let ingest = Router::new()
         .route("/v2/enqueue", post(crate::ingest::enqueue))

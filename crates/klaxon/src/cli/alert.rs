@@ -1,0 +1,150 @@
+//! `klaxon alert ...`: the deduplicated signals from monitoring.
+
+use clap::{Args, Subcommand};
+use klaxon_domain::alert::{Alert, AlertStatus};
+use klaxon_domain::api::AlertQuery;
+use klaxon_domain::IncidentNumber;
+
+use super::{incident_number, named, Connection};
+use crate::output;
+
+#[derive(Debug, Args)]
+pub struct AlertArgs {
+    #[command(flatten)]
+    connection: Connection,
+    #[command(subcommand)]
+    command: AlertCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum AlertCommand {
+    /// List alerts, newest first.
+    List {
+        /// Only this service's alerts.
+        #[arg(long)]
+        service: Option<String>,
+        #[arg(long, value_parser = named::<AlertStatus>(&["triggered", "acknowledged", "resolved"]))]
+        status: Option<AlertStatus>,
+        /// Only the alerts of this incident.
+        #[arg(long, value_parser = incident_number)]
+        incident: Option<IncidentNumber>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Show an alert and every event that arrived for it.
+    Show { id: i64 },
+    /// Acknowledge an alert (and its incident, if nobody has).
+    Ack { id: i64 },
+    /// Resolve an alert.
+    Resolve { id: i64 },
+}
+
+pub async fn run(args: AlertArgs) -> anyhow::Result<()> {
+    let client = args.connection.client()?;
+    let json = args.connection.json;
+    match args.command {
+        AlertCommand::List {
+            service,
+            status,
+            incident,
+            limit,
+        } => {
+            let alerts = client
+                .alerts(&AlertQuery {
+                    service,
+                    status,
+                    incident,
+                    limit: Some(limit),
+                })
+                .await?;
+            if json {
+                return output::json(&alerts);
+            }
+            let mut t = output::table([
+                "ID",
+                "STATUS",
+                "SEVERITY",
+                "INCIDENT",
+                "REPEATS",
+                "LAST SEEN",
+                "SUMMARY",
+            ]);
+            for a in &alerts {
+                t.add_row([
+                    a.id.to_string(),
+                    a.status.to_string(),
+                    a.severity.to_string(),
+                    a.incident.map(|n| n.to_string()).unwrap_or_default(),
+                    a.repeat_count.to_string(),
+                    output::when(a.last_seen_at),
+                    output::one_line(&a.summary, 60),
+                ]);
+            }
+            output::print_table(&t);
+        }
+        AlertCommand::Show { id } => {
+            let detail = client.alert(id).await?;
+            if json {
+                return output::json(&detail);
+            }
+            show(&detail.alert);
+            let mut t = output::table(["RECEIVED", "ACTION"]);
+            for entry in &detail.log {
+                t.add_row([
+                    output::when(entry.received_at),
+                    format!("{:?}", entry.action).to_lowercase(),
+                ]);
+            }
+            println!();
+            output::print_table(&t);
+        }
+        AlertCommand::Ack { id } => changed(client.ack_alert(id).await?, json)?,
+        AlertCommand::Resolve { id } => changed(client.resolve_alert(id).await?, json)?,
+    }
+    Ok(())
+}
+
+fn changed(alert: Alert, json: bool) -> anyhow::Result<()> {
+    if json {
+        return output::json(&alert);
+    }
+    println!(
+        "alert {} {} ({})",
+        alert.id,
+        alert.status,
+        output::one_line(&alert.summary, 60)
+    );
+    Ok(())
+}
+
+fn show(a: &Alert) {
+    println!("alert {}: {}", a.id, a.summary);
+    let row = |label: &str, value: String| {
+        if !value.is_empty() {
+            println!("  {label:<12}{value}");
+        }
+    };
+    row("status", a.status.to_string());
+    row("severity", a.severity.to_string());
+    row("dedup key", a.dedup_key.clone());
+    row(
+        "incident",
+        a.incident.map(|n| n.to_string()).unwrap_or_default(),
+    );
+    row("source", a.source.clone().unwrap_or_default());
+    row("first seen", output::when(a.first_seen_at));
+    row(
+        "last seen",
+        format!(
+            "{} ({} times)",
+            output::when(a.last_seen_at),
+            a.repeat_count
+        ),
+    );
+    for (k, v) in &a.labels {
+        row("label", format!("{k}={v}"));
+    }
+    for link in &a.links {
+        row("link", link.href.clone());
+    }
+}
