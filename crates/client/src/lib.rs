@@ -274,6 +274,47 @@ impl Client {
         self.post_empty(&format!("/alerts/{id}/resolve")).await
     }
 
+    /// Sends a trigger to the Events API v2 (`/v2/enqueue`) as a monitoring tool would,
+    /// with `routing_key` instead of the token; returns the dedup key.
+    pub async fn send_event(&self, body: &serde_json::Value) -> Result<String, ClientError> {
+        let url = format!("{}/v2/enqueue", self.base_url);
+        let response = self
+            .http
+            .post(&url)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| self.transport(e))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| self.transport(e))?;
+        let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        if !status.is_success() {
+            let errors = answer["errors"].as_array().map(|e| {
+                e.iter()
+                    .filter_map(|m| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            });
+            let detail = errors
+                .filter(|e| !e.is_empty())
+                .unwrap_or_else(|| format!("the server answered {status}"));
+            return Err(ClientError::Api(Problem {
+                kind: "about:blank".into(),
+                title: status.canonical_reason().unwrap_or("error").into(),
+                status: status.as_u16(),
+                detail,
+                errors: Vec::new(),
+            }));
+        }
+        answer["dedup_key"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ClientError::Decode {
+                url,
+                message: "the answer has no dedup_key".into(),
+            })
+    }
+
     pub async fn services(&self) -> Result<Vec<Service>, ClientError> {
         self.get("/services").await
     }

@@ -958,3 +958,39 @@ fn alerts_from_the_command_line() {
         stderr(&missing)
     );
 }
+
+/// `klaxon event send` triggers an alert with an integration key, as a monitoring tool
+/// would; a wrong key is named.
+#[test]
+fn event_send_triggers_an_alert() {
+    let server = Server::start();
+    let created = server.json(&["service", "create", "web", "--json"]);
+    let key = created["integration_key"].as_str().unwrap();
+    let sent = server.json(&[
+        "event",
+        "send",
+        key,
+        "Checkout latency above 2s",
+        "--severity",
+        "warning",
+        "--dedup-key",
+        "checkout",
+        "--json",
+    ]);
+    assert_eq!(sent["dedup_key"], "checkout");
+    let alerts = server.json(&["alert", "list", "--json"]);
+    assert_eq!(
+        (
+            alerts[0]["summary"].as_str(),
+            alerts[0]["severity"].as_str()
+        ),
+        (Some("Checkout latency above 2s"), Some("warning"))
+    );
+    let bad = server.klaxon(&["event", "send", "0123456789abcdef0123456789abcdef", "x"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("routing_key") && !stderr(&bad).contains('{'),
+        "{}",
+        stderr(&bad)
+    );
+}

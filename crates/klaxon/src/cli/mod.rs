@@ -3,6 +3,7 @@
 
 mod alert;
 mod declare;
+mod event;
 mod incident;
 mod policy;
 mod service;
@@ -54,6 +55,8 @@ enum Command {
     Service(service::ServiceArgs),
     /// List, show, acknowledge and resolve alerts.
     Alert(alert::AlertArgs),
+    /// Send a test event the way a monitoring tool does.
+    Event(event::EventArgs),
 }
 
 /// Where the server is and who we are to it.
@@ -86,6 +89,12 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// A client for the endpoints that take an integration key instead of a token.
+    fn unauthenticated_client(&self) -> Client {
+        let token = self.token.as_ref().map(|t| t.0.clone()).unwrap_or_default();
+        Client::new(&self.url, token).with_source("cli")
+    }
+
     /// A client of the server, acting as the CLI. Fails without a token.
     fn client(&self) -> anyhow::Result<Client> {
         match self.token.as_ref().map(|t| t.0.trim()) {
@@ -137,6 +146,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(args) => token::run(args).await,
         Command::Service(args) => service::run(args).await,
         Command::Alert(args) => alert::run(args).await,
+        Command::Event(args) => event::run(args).await,
     }
 }
 
