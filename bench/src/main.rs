@@ -150,6 +150,7 @@ async fn main() {
         policy: Policy::builtin(),
         bootstrap_token: Some(TOKEN.into()),
         public_url: None,
+        ingest_rate_limit: None,
     };
     let server = klaxon_server::start(config, Arc::new(SystemClock))
         .await

@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// The URL people reach this server at, for links in messages.
     #[arg(long, value_name = "URL", env = "KLAXON_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Events per second each integration key may send, with bursts of twice that;
+    /// 0 turns the limit off. Over it, senders get 429 with Retry-After.
+    #[arg(long, value_name = "N", env = "KLAXON_INGEST_RATE_LIMIT", default_value_t = klaxon_server::DEFAULT_INGEST_RATE_LIMIT)]
+    ingest_rate_limit: u32,
     /// How to write logs to stderr. The filter comes from KLAXON_LOG (default: info).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -91,6 +95,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         policy,
         bootstrap_token,
         public_url: args.public_url,
+        ingest_rate_limit: std::num::NonZeroU32::new(args.ingest_rate_limit),
     };
     klaxon_server::serve(config, shutdown_signal())
         .await

@@ -82,10 +82,27 @@ async fn service_for(
         return Err(unknown());
     }
     match state.store.service_by_key(key).await {
-        Ok(Some(service)) => Ok(service),
+        Ok(Some(service)) => match throttled(state, key) {
+            Some(answer) => Err(answer),
+            None => Ok(service),
+        },
         Ok(None) => Err(unknown()),
         Err(e) => Err(unavailable(e)),
     }
+}
+
+/// 429 with `Retry-After` (whole seconds, at least 1) when `key` is over its rate.
+pub fn throttled(state: &AppState, key: &str) -> Option<Response> {
+    let limits = state.rate_limit.as_ref()?;
+    limits.check(key).err().map(|wait| {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let body = json!({
+            "status": "throttle event",
+            "message": "Requests for this integration key are arriving too quickly. Please retry later."
+        });
+        let retry = [(axum::http::header::RETRY_AFTER, seconds.max(1).to_string())];
+        (StatusCode::TOO_MANY_REQUESTS, retry, Json(body)).into_response()
+    })
 }
 
 /// `POST /v2/change/enqueue`: a change (deploy, config change) for a service. Answered

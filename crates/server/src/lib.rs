@@ -13,6 +13,7 @@ mod ingest;
 mod locks;
 mod metrics;
 mod openapi;
+mod rate_limit;
 mod service;
 mod state;
 mod token_cache;
@@ -38,7 +39,13 @@ pub struct ServeConfig {
     pub bootstrap_token: Option<String>,
     /// The URL people use to reach Klaxon, for links in messages.
     pub public_url: Option<String>,
+    /// Events per second each integration key may send (bursts of twice that); `None`
+    /// for no limit.
+    pub ingest_rate_limit: Option<std::num::NonZeroU32>,
 }
+
+/// The default [`ServeConfig::ingest_rate_limit`]: generous, it only stops runaways.
+pub const DEFAULT_INGEST_RATE_LIMIT: u32 = 10_000;
 
 impl std::fmt::Debug for ServeConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -113,7 +120,10 @@ pub async fn start(
     clock: Arc<dyn Clock>,
 ) -> Result<RunningServer, ServerError> {
     let store = klaxon_store::open(&config.database_url).await?;
-    let state = AppState::new(store, config.policy, clock, config.public_url);
+    let mut state = AppState::new(store, config.policy, clock, config.public_url);
+    state.rate_limit = config
+        .ingest_rate_limit
+        .map(|per_second| std::sync::Arc::new(rate_limit::KeyLimits::new(per_second)));
     auth::bootstrap(&state, config.bootstrap_token).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

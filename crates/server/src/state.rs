@@ -22,6 +22,8 @@ pub struct AppState {
     /// alerts of one service (by service id).
     pub incident_locks: Arc<KeyedLocks<i64>>,
     pub service_locks: Arc<KeyedLocks<i64>>,
+    /// Per-integration-key ingest limits, if any.
+    pub rate_limit: Option<Arc<crate::rate_limit::KeyLimits>>,
     /// Recently authenticated tokens.
     pub tokens: Arc<TokenCache>,
 }
@@ -41,6 +43,7 @@ impl AppState {
             public_url,
             incident_locks: Arc::default(),
             service_locks: Arc::default(),
+            rate_limit: None,
             tokens: Arc::new(TokenCache::default()),
         }
     }

@@ -47,6 +47,9 @@ pub async fn ingest(
         Ok(None) => return unknown_key(),
         Err(e) => return unavailable(e),
     };
+    if let Some(answer) = crate::ingest::throttled(&state, &key) {
+        return answer;
+    }
     let secret = signing_secret(&service, &key);
     let parsed = match format.as_str() {
         "alertmanager" => alertmanager::parse(&body, &headers, alertmanager::Grouping::PerAlert),

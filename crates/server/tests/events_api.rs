@@ -457,3 +457,53 @@ async fn the_v1_events_api_answers_as_pagerduty_did() {
     );
     app.cleanup().await;
 }
+
+/// A key over its rate gets 429 with Retry-After, and what it sent is not stored.
+#[tokio::test]
+async fn a_runaway_key_is_throttled() {
+    let app = common::spawn_app_with_rate_limit(2).await;
+    let key = service(&app, "noisy", Grouping::PerAlert).await;
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for i in 0..8 {
+        let r = app
+            .http()
+            .post(format!("{}/v2/enqueue", app.url))
+            .json(&trigger(&key, Some(&format!("k{i}")), "info"))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 429 {
+            retry_after = r
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["status"], "throttle event");
+            statuses.push(429);
+        } else {
+            statuses.push(r.status().as_u16());
+        }
+    }
+    let accepted = statuses.iter().filter(|s| **s == 202).count();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(
+        (4..8).contains(&accepted),
+        "a burst of twice the rate gets through: {statuses:?}"
+    );
+    assert!(retry_after.is_some_and(|s| s.parse::<u64>().unwrap() >= 1));
+    assert_eq!(
+        alerts(&app).await.len(),
+        accepted,
+        "throttled events are not stored"
+    );
+    let hook = app
+        .http()
+        .post(format!("{}/ingest/generic/{key}", app.url))
+        .json(&json!({"summary": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hook.status(), 429, "webhooks share the key's limit");
+    app.cleanup().await;
+}

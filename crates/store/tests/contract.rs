@@ -641,7 +641,8 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
             open.id,
             AlertUpdate::Repeat,
             &trigger("DISK at 100%"),
-            now(), None
+            now(),
+            None,
         )
         .await
         .unwrap();

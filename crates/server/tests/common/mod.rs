@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -22,6 +23,7 @@ pub struct TestApp {
     pub admin: Client,
     pub clock: Arc<ManualClock>,
     pub database_url: String,
+    rate_limit: Option<NonZeroU32>,
     /// Held so the SQLite directory outlives the server; removed on drop.
     _sqlite: Option<TempSqlite>,
     postgres: Option<TempPostgres>,
@@ -31,25 +33,36 @@ fn start_time() -> Timestamp {
     "2026-11-26T10:00:00Z".parse().unwrap()
 }
 
+fn default_rate_limit() -> Option<NonZeroU32> {
+    NonZeroU32::new(klaxon_server::DEFAULT_INGEST_RATE_LIMIT)
+}
+
 /// A server on a fresh SQLite file.
 pub async fn spawn_app() -> TestApp {
     let db = TempSqlite::new();
-    spawn_on(db.url.clone(), Some(db), None).await
+    spawn_on(db.url.clone(), Some(db), None, default_rate_limit()).await
+}
+
+/// A server on a fresh SQLite file whose integration keys may send `per_second` events.
+pub async fn spawn_app_with_rate_limit(per_second: u32) -> TestApp {
+    let db = TempSqlite::new();
+    spawn_on(db.url.clone(), Some(db), None, NonZeroU32::new(per_second)).await
 }
 
 /// A server on a fresh PostgreSQL database, or `None` where none is configured.
 pub async fn spawn_app_postgres() -> Option<TestApp> {
     let db = TempPostgres::new().await?;
-    Some(spawn_on(db.url.clone(), None, Some(db)).await)
+    Some(spawn_on(db.url.clone(), None, Some(db), default_rate_limit()).await)
 }
 
 async fn spawn_on(
     database_url: String,
     sqlite: Option<TempSqlite>,
     postgres: Option<TempPostgres>,
+    rate_limit: Option<NonZeroU32>,
 ) -> TestApp {
     let clock = Arc::new(ManualClock::new(start_time()));
-    let server = start(&database_url, clock.clone()).await;
+    let server = start(&database_url, clock.clone(), rate_limit).await;
     let url = format!("http://{}", server.addr);
     let admin = Client::new(url.clone(), ADMIN_TOKEN).with_source("cli");
     TestApp {
@@ -58,18 +71,24 @@ async fn spawn_on(
         admin,
         clock,
         database_url,
+        rate_limit,
         _sqlite: sqlite,
         postgres,
     }
 }
 
-async fn start(database_url: &str, clock: Arc<ManualClock>) -> RunningServer {
+async fn start(
+    database_url: &str,
+    clock: Arc<ManualClock>,
+    rate_limit: Option<NonZeroU32>,
+) -> RunningServer {
     let config = ServeConfig {
         database_url: database_url.to_owned(),
         listen: "127.0.0.1:0".parse().unwrap(),
         policy: Policy::builtin(),
         bootstrap_token: Some(ADMIN_TOKEN.to_owned()),
         public_url: Some("https://klaxon.example.com".into()),
+        ingest_rate_limit: rate_limit,
     };
     klaxon_server::start(config, clock)
         .await
@@ -80,7 +99,7 @@ impl TestApp {
     /// Stops the server and starts a new one on the same database: a restart.
     pub async fn restart(&mut self) {
         self.server.take().unwrap().stop().await.unwrap();
-        let server = start(&self.database_url, self.clock.clone()).await;
+        let server = start(&self.database_url, self.clock.clone(), self.rate_limit).await;
         self.url = format!("http://{}", server.addr);
         self.admin = Client::new(self.url.clone(), ADMIN_TOKEN).with_source("cli");
         self.server = Some(server);
