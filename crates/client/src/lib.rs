@@ -17,7 +17,10 @@ use klaxon_domain::api::{AlertDetail, AlertQuery};
 use klaxon_domain::auth::{TokenInfo, User};
 use klaxon_domain::incident::{Evidence, IncidentView, StatusUpdateInput};
 use klaxon_domain::policy::Policy;
-use klaxon_domain::service::{IntegrationKey, NewService, Service, ServiceName, ServiceUpdate};
+use klaxon_domain::service::{
+    IntegrationKey, MaintenanceWindow, NewMaintenance, NewService, Service, ServiceName,
+    ServiceUpdate,
+};
 use klaxon_domain::IncidentNumber;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -340,6 +343,32 @@ impl Client {
 
     pub async fn delete_service(&self, name: &ServiceName) -> Result<(), ClientError> {
         let path = format!("/services/{name}");
+        let response = self
+            .request(Method::DELETE, &path)
+            .send()
+            .await
+            .map_err(|e| self.transport(e))?;
+        self.check(response).await.map(|_| ())
+    }
+
+    pub async fn maintenance(
+        &self,
+        name: &ServiceName,
+    ) -> Result<Vec<MaintenanceWindow>, ClientError> {
+        self.get(&format!("/services/{name}/maintenance")).await
+    }
+
+    pub async fn add_maintenance(
+        &self,
+        name: &ServiceName,
+        body: &NewMaintenance,
+    ) -> Result<MaintenanceWindow, ClientError> {
+        self.post(&format!("/services/{name}/maintenance"), body)
+            .await
+    }
+
+    pub async fn remove_maintenance(&self, name: &ServiceName, id: i64) -> Result<(), ClientError> {
+        let path = format!("/services/{name}/maintenance/{id}");
         let response = self
             .request(Method::DELETE, &path)
             .send()

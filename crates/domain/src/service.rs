@@ -313,12 +313,100 @@ impl ServiceFields {
     }
 }
 
+/// A time when a service's alerts are recorded but open no incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MaintenanceWindow {
+    pub id: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub starts_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub ends_at: Timestamp,
+    pub reason: String,
+    pub created_by: String,
+}
+
+impl MaintenanceWindow {
+    pub fn covers(&self, at: Timestamp) -> bool {
+        self.starts_at <= at && at < self.ends_at
+    }
+}
+
+/// A request for a maintenance window. Times are RFC 3339 or, for `starts`, "now".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMaintenance {
+    /// When it starts; now if left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub starts_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
+    pub ends_at: Timestamp,
+    pub reason: String,
+}
+
+impl NewMaintenance {
+    /// The window's start and end, checked: it ends after it starts and after now, and
+    /// lasts at most 7 days.
+    pub fn validated(&self, now: Timestamp) -> Result<(Timestamp, Timestamp, String), DomainError> {
+        let starts = self.starts_at.unwrap_or(now);
+        if self.ends_at <= starts {
+            return Err(DomainError::invalid(
+                "ends_at",
+                "a maintenance window must end after it starts",
+            ));
+        }
+        if self.ends_at <= now {
+            return Err(DomainError::invalid(
+                "ends_at",
+                "this window is already over",
+            ));
+        }
+        if self.ends_at.duration_since(starts) > jiff::SignedDuration::from_hours(24 * 7) {
+            return Err(DomainError::invalid(
+                "ends_at",
+                "a maintenance window lasts at most 7 days",
+            ));
+        }
+        let reason = self.reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(DomainError::invalid(
+                "reason",
+                "say why, in 1 to 500 characters",
+            ));
+        }
+        Ok((starts, self.ends_at, reason.to_owned()))
+    }
+}
+
 /// Labels as a sorted map, for the rules that group by one.
 pub type Labels = BTreeMap<String, String>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn maintenance_windows_are_checked() {
+        let now: Timestamp = "2026-11-26T10:00:00Z".parse().unwrap();
+        let hours = |h: i64| now + jiff::SignedDuration::from_hours(h);
+        let new = |starts: Option<Timestamp>, ends: Timestamp| NewMaintenance {
+            starts_at: starts,
+            ends_at: ends,
+            reason: "db upgrade".into(),
+        };
+        assert_eq!(new(None, hours(2)).validated(now).unwrap().0, now);
+        assert!(new(Some(hours(3)), hours(2)).validated(now).is_err());
+        assert!(new(Some(hours(-3)), hours(-1)).validated(now).is_err());
+        assert!(new(None, hours(24 * 8)).validated(now).is_err());
+        let w = MaintenanceWindow {
+            id: 1,
+            starts_at: now,
+            ends_at: hours(1),
+            reason: "x".into(),
+            created_by: "a".into(),
+        };
+        assert!(w.covers(now) && !w.covers(hours(1)));
+    }
 
     #[test]
     fn names_and_groupings_parse_or_say_why_not() {

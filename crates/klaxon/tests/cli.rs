@@ -1087,3 +1087,44 @@ fn try_post_json(url: &str, path: &str, body: &str) -> Option<String> {
     stream.read_to_string(&mut answer).ok()?;
     answer.lines().next().map(str::to_owned)
 }
+
+/// `klaxon service maintenance`: during a window an alert opens no incident.
+#[test]
+fn maintenance_windows_from_the_command_line() {
+    let server = Server::start();
+    let created = server.json(&["service", "create", "db", "--json"]);
+    let key = created["integration_key"].as_str().unwrap();
+    let window = server.json(&[
+        "service",
+        "maintenance",
+        "add",
+        "db",
+        "--for",
+        "1h",
+        "--reason",
+        "PostgreSQL 16 upgrade",
+        "--json",
+    ]);
+    let listed = server.ok(&["service", "maintenance", "list", "db"]);
+    assert!(listed.contains("PostgreSQL 16 upgrade"), "{listed}");
+    server.ok(&[
+        "event",
+        "send",
+        key,
+        "Replication lag",
+        "--dedup-key",
+        "lag",
+    ]);
+    let alerts = server.json(&["alert", "list", "--json"]);
+    assert!(
+        alerts[0]["incident"].is_null(),
+        "no incident during maintenance: {alerts}"
+    );
+    let id = window["id"].as_i64().unwrap().to_string();
+    server.ok(&["service", "maintenance", "remove", "db", &id]);
+    assert!(!server
+        .ok(&["service", "maintenance", "list", "db"])
+        .contains("PostgreSQL"));
+    let usage = server.klaxon(&["service", "maintenance", "add", "db", "--reason", "x"]);
+    assert_eq!(usage.status.code(), Some(2), "--for or --until is required");
+}

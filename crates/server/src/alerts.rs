@@ -170,7 +170,11 @@ impl AppState {
             }
         };
         let ctx = self.alert_context();
-        let write = match alert::plan(rules, event.severity, false, candidate) {
+        let in_maintenance = self
+            .store
+            .in_maintenance(service.id, self.clock.now())
+            .await?;
+        let write = match alert::plan(rules, event.severity, in_maintenance, candidate) {
             IncidentPlan::AlertOnly => IncidentWrite::None,
             IncidentPlan::Join(n) => {
                 let incident = self.store.incident(n).await?;

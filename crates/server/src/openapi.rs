@@ -20,6 +20,7 @@ use crate::api;
         api::incidents::evidence,
         api::services::list, api::services::create, api::services::show, api::services::update,
         api::services::delete, api::services::add_key, api::services::rotate_key, api::services::revoke_key,
+        api::services::maintenance, api::services::add_maintenance, api::services::remove_maintenance,
         api::alerts::list, api::alerts::show, api::alerts::ack, api::alerts::resolve,
     ),
     components(schemas(klaxon_domain::api::Problem, klaxon_domain::api::FieldError)),

@@ -507,3 +507,53 @@ async fn a_runaway_key_is_throttled() {
     assert_eq!(hook.status(), 429, "webhooks share the key's limit");
     app.cleanup().await;
 }
+
+/// During a maintenance window alerts are recorded but open no incident; after it they do.
+#[tokio::test]
+async fn maintenance_windows_keep_alerts_from_opening_incidents() {
+    use klaxon_domain::service::NewMaintenance;
+    let app = spawn_app().await;
+    let key = service(&app, "db", Grouping::PerAlert).await;
+    let name = ServiceName::parse("db").unwrap();
+    let ends: jiff::Timestamp = "2026-11-26T11:00:00Z".parse().unwrap();
+    let window = NewMaintenance {
+        starts_at: None,
+        ends_at: ends,
+        reason: "PostgreSQL 16 upgrade".into(),
+    };
+    let created = app.admin.add_maintenance(&name, &window).await.unwrap();
+    assert_eq!(
+        app.admin.maintenance(&name).await.unwrap(),
+        std::slice::from_ref(&created)
+    );
+    send(&app, &trigger(&key, Some("during"), "critical")).await;
+    assert_eq!(
+        alerts(&app).await[0].incident,
+        None,
+        "recorded, but no incident during maintenance"
+    );
+    app.clock.advance(jiff::SignedDuration::from_hours(2));
+    send(&app, &trigger(&key, Some("after"), "critical")).await;
+    let after = alerts(&app)
+        .await
+        .into_iter()
+        .find(|a| a.dedup_key == "after")
+        .unwrap();
+    assert!(after.incident.is_some());
+    let bad = NewMaintenance {
+        starts_at: None,
+        ends_at: "2026-11-26T09:00:00Z".parse().unwrap(),
+        reason: "x".into(),
+    };
+    let p = common::problem(app.admin.add_maintenance(&name, &bad).await);
+    assert_eq!((p.status, p.errors[0].field.as_str()), (422, "ends_at"));
+    app.admin
+        .remove_maintenance(&name, created.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        common::problem(app.admin.remove_maintenance(&name, created.id).await).status,
+        404
+    );
+    app.cleanup().await;
+}

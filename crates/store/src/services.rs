@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 use klaxon_domain::alert::{ChangeEvent, StoredChange};
-use klaxon_domain::service::{IntegrationKey, Service, ServiceFields, ServiceName};
+use klaxon_domain::service::{
+    IntegrationKey, MaintenanceWindow, Service, ServiceFields, ServiceName,
+};
 
 use crate::Result;
 
@@ -70,4 +72,22 @@ pub trait ServiceStore: Send + Sync + 'static {
         to: Timestamp,
         limit: u32,
     ) -> Result<Vec<StoredChange>>;
+    /// Adds a maintenance window to a service.
+    async fn add_maintenance(
+        &self,
+        service: &ServiceName,
+        window: (Timestamp, Timestamp, String),
+        created_by: &str,
+        at: Timestamp,
+    ) -> Result<MaintenanceWindow>;
+    /// The service's maintenance windows that end after `after`, soonest first.
+    async fn maintenance(
+        &self,
+        service: &ServiceName,
+        after: Timestamp,
+    ) -> Result<Vec<MaintenanceWindow>>;
+    /// Ends a maintenance window early by removing it.
+    async fn remove_maintenance(&self, service: &ServiceName, id: i64) -> Result<()>;
+    /// Whether one of the service's windows covers `at`.
+    async fn in_maintenance(&self, service_id: i64, at: Timestamp) -> Result<bool>;
 }

@@ -9,7 +9,7 @@ macro_rules! impl_service_store {
             use async_trait::async_trait;
             use jiff::Timestamp;
             use klaxon_domain::alert::{ChangeEvent, StoredChange};
-            use klaxon_domain::service::{AlertRules, IntegrationKey, Service, ServiceFields, ServiceName};
+            use klaxon_domain::service::{AlertRules, IntegrationKey, MaintenanceWindow, Service, ServiceFields, ServiceName};
             use sqlx::Row;
 
             use crate::services::{NewKey, ServiceStore};
@@ -203,6 +203,82 @@ macro_rules! impl_service_store {
                             })
                         })
                         .collect()
+                }
+                async fn add_maintenance(
+                    &self,
+                    service: &ServiceName,
+                    window: (Timestamp, Timestamp, String),
+                    created_by: &str,
+                    at: Timestamp,
+                ) -> Result<MaintenanceWindow> {
+                    let mut tx = self.write().await?;
+                    let service_id = service_id(&mut tx, service).await?;
+                    let (starts_at, ends_at, reason) = window;
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO maintenance_windows (service_id, starts_at, ends_at, reason, created_by, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    )
+                    .bind(service_id)
+                    .bind(ms(starts_at))
+                    .bind(ms(ends_at))
+                    .bind(&reason)
+                    .bind(created_by)
+                    .bind(ms(at))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(MaintenanceWindow { id, starts_at, ends_at, reason, created_by: created_by.to_owned() })
+                }
+
+                async fn maintenance(&self, service: &ServiceName, after: Timestamp) -> Result<Vec<MaintenanceWindow>> {
+                    let rows = sqlx::query(
+                        "SELECT m.id, m.starts_at, m.ends_at, m.reason, m.created_by FROM maintenance_windows m \
+                         JOIN services s ON s.id = m.service_id WHERE s.name = $1 AND m.ends_at > $2 ORDER BY m.starts_at",
+                    )
+                    .bind(service.as_str())
+                    .bind(ms(after))
+                    .fetch_all(self.reader())
+                    .await?;
+                    rows.iter()
+                        .map(|row| {
+                            Ok(MaintenanceWindow {
+                                id: row.try_get(0)?,
+                                starts_at: instant(row.try_get(1)?),
+                                ends_at: instant(row.try_get(2)?),
+                                reason: row.try_get(3)?,
+                                created_by: row.try_get(4)?,
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn remove_maintenance(&self, service: &ServiceName, id: i64) -> Result<()> {
+                    let mut tx = self.write().await?;
+                    let service_id = service_id(&mut tx, service).await?;
+                    let removed = sqlx::query("DELETE FROM maintenance_windows WHERE id = $1 AND service_id = $2")
+                        .bind(id)
+                        .bind(service_id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if removed == 0 {
+                        return Err(StoreError::NotFound(format!(
+                            "service '{service}' has no maintenance window {id}; see `klaxon service maintenance list {service}`"
+                        )));
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn in_maintenance(&self, service_id: i64, at: Timestamp) -> Result<bool> {
+                    let n: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM maintenance_windows WHERE service_id = $1 AND starts_at <= $2 AND ends_at > $2",
+                    )
+                    .bind(service_id)
+                    .bind(ms(at))
+                    .fetch_one(self.reader())
+                    .await?;
+                    Ok(n > 0)
                 }
             }
 

@@ -712,7 +712,47 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
     assert_eq!(store.alerts(&open_only).await.unwrap().len(), 1);
 }
 
+async fn maintenance_windows_cover_their_time(store: Arc<dyn Store>) {
+    use klaxon_domain::service::NewService;
+    let new = NewService {
+        name: service_name("api"),
+        description: String::new(),
+        owner_team: None,
+        runbook_links: vec![],
+        rules: Default::default(),
+    };
+    let (name, fields) = new.validated().unwrap();
+    let api = store
+        .create_service(&name, &fields, &key(1), now())
+        .await
+        .unwrap();
+    let t0: Timestamp = "2026-11-26T10:00:00Z".parse().unwrap();
+    let h = |n: i64| t0 + SignedDuration::from_hours(n);
+    let window = store
+        .add_maintenance(&name, (h(1), h(2), "db upgrade".into()), "alice", t0)
+        .await
+        .unwrap();
+    assert!(!store.in_maintenance(api.id, t0).await.unwrap());
+    assert!(store.in_maintenance(api.id, h(1)).await.unwrap());
+    assert!(
+        !store.in_maintenance(api.id, h(2)).await.unwrap(),
+        "the end is exclusive"
+    );
+    assert_eq!(
+        store.maintenance(&name, t0).await.unwrap(),
+        std::slice::from_ref(&window)
+    );
+    assert!(store.maintenance(&name, h(3)).await.unwrap().is_empty());
+    store.remove_maintenance(&name, window.id).await.unwrap();
+    assert!(matches!(
+        store.remove_maintenance(&name, window.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(!store.in_maintenance(api.id, h(1)).await.unwrap());
+}
+
 contract!(
+    maintenance_windows_cover_their_time,
     alerts_dedup_while_open_and_keep_their_log,
     changes_are_found_by_service_and_time,
     services_keep_their_keys,

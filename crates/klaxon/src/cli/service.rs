@@ -73,6 +73,50 @@ enum ServiceCommand {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Maintenance windows: alerts are recorded but open no incident.
+    Maintenance {
+        #[command(subcommand)]
+        command: MaintenanceCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MaintenanceCommand {
+    /// Start a maintenance window (now, or at --from) lasting --for, or until --until.
+    #[command(
+        after_help = "Example: klaxon service maintenance add db --for 2h --reason \"PostgreSQL 16 upgrade\""
+    )]
+    Add {
+        #[arg(value_parser = service_name)]
+        service: ServiceName,
+        /// How long it lasts, e.g. 30m or 2h.
+        #[arg(long = "for", value_parser = duration, conflicts_with = "until", required_unless_present = "until")]
+        length: Option<jiff::SignedDuration>,
+        /// When it ends (RFC 3339).
+        #[arg(long)]
+        until: Option<jiff::Timestamp>,
+        /// When it starts (RFC 3339); now if left out.
+        #[arg(long)]
+        from: Option<jiff::Timestamp>,
+        /// Why: shown to whoever wonders where the pages went.
+        #[arg(long)]
+        reason: String,
+    },
+    /// List the windows that are not over yet.
+    List {
+        #[arg(value_parser = service_name)]
+        service: ServiceName,
+    },
+    /// End a window now by removing it.
+    Remove {
+        #[arg(value_parser = service_name)]
+        service: ServiceName,
+        id: i64,
+    },
+}
+
+fn duration(text: &str) -> Result<jiff::SignedDuration, String> {
+    klaxon_domain::time::parse_duration("for", text).map_err(message)
 }
 
 #[derive(Debug, Subcommand)]
@@ -178,6 +222,7 @@ pub async fn run(args: ServiceArgs) -> anyhow::Result<()> {
                 println!("deleted service {name}");
             }
         }
+        ServiceCommand::Maintenance { command } => maintenance(&client, command, json).await?,
         ServiceCommand::Key { command } => {
             let key = match command {
                 KeyCommand::Add { service } => client.add_integration_key(&service).await?,
@@ -238,4 +283,72 @@ fn show(s: &Service) {
         println!();
         output::print_table(&t);
     }
+}
+
+async fn maintenance(
+    client: &klaxon_client::Client,
+    command: MaintenanceCommand,
+    json: bool,
+) -> anyhow::Result<()> {
+    match command {
+        MaintenanceCommand::Add {
+            service,
+            length,
+            until,
+            from,
+            reason,
+        } => {
+            let start = from.unwrap_or_else(jiff::Timestamp::now);
+            let ends_at = match (until, length) {
+                (Some(until), _) => until,
+                (None, Some(length)) => start.checked_add(length)?,
+                (None, None) => {
+                    anyhow::bail!(super::Usage("give --for DURATION or --until TIME".into()))
+                }
+            };
+            let window = client
+                .add_maintenance(
+                    &service,
+                    &klaxon_domain::service::NewMaintenance {
+                        starts_at: from,
+                        ends_at,
+                        reason,
+                    },
+                )
+                .await?;
+            if json {
+                return output::json(&window);
+            }
+            println!(
+                "maintenance window {} on {service}: {} to {}",
+                window.id,
+                output::when(window.starts_at),
+                output::when(window.ends_at)
+            );
+        }
+        MaintenanceCommand::List { service } => {
+            let windows = client.maintenance(&service).await?;
+            if json {
+                return output::json(&windows);
+            }
+            let mut t = output::table(["ID", "FROM", "UNTIL", "BY", "REASON"]);
+            for w in &windows {
+                t.add_row([
+                    w.id.to_string(),
+                    output::when(w.starts_at),
+                    output::when(w.ends_at),
+                    format!("@{}", w.created_by),
+                    output::one_line(&w.reason, 60),
+                ]);
+            }
+            output::print_table(&t);
+        }
+        MaintenanceCommand::Remove { service, id } => {
+            client.remove_maintenance(&service, id).await?;
+            if !json {
+                println!("removed maintenance window {id} of {service}");
+            }
+        }
+    }
+    Ok(())
 }

@@ -48,6 +48,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/services/{name}/keys", post(services::add_key))
         .route(
+            "/services/{name}/maintenance",
+            get(services::maintenance).post(services::add_maintenance),
+        )
+        .route(
+            "/services/{name}/maintenance/{id}",
+            axum::routing::delete(services::remove_maintenance),
+        )
+        .route(
             "/services/{name}/keys/{id}/rotate",
             post(services::rotate_key),
         )

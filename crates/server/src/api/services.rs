@@ -5,7 +5,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use klaxon_domain::auth::Scope;
-use klaxon_domain::service::{IntegrationKey, NewService, Service, ServiceUpdate};
+use klaxon_domain::service::{
+    IntegrationKey, MaintenanceWindow, NewMaintenance, NewService, Service, ServiceUpdate,
+};
 use klaxon_store::NewKey;
 
 use crate::auth::{random_hex, Caller};
@@ -139,4 +141,48 @@ pub async fn revoke_key(
             .revoke_integration_key(&name, id, state.clock.now())
             .await?,
     ))
+}
+
+#[utoipa::path(get, path = "/services/{name}/maintenance", tag = "services", params(("name" = String, Path)),
+    responses((status = 200, body = [MaintenanceWindow], description = "Windows not yet over"), (status = 404)))]
+pub async fn maintenance(
+    State(state): State<AppState>,
+    caller: Caller,
+    ServicePath(name): ServicePath,
+) -> Result<Json<Vec<MaintenanceWindow>>, ApiError> {
+    caller.require(Scope::Viewer)?;
+    state.store.service(&name).await?;
+    Ok(Json(
+        state.store.maintenance(&name, state.clock.now()).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/services/{name}/maintenance", tag = "services", params(("name" = String, Path)), request_body = NewMaintenance,
+    responses((status = 201, body = MaintenanceWindow), (status = 404), (status = 422)))]
+pub async fn add_maintenance(
+    State(state): State<AppState>,
+    caller: Caller,
+    ServicePath(name): ServicePath,
+    ApiJson(new): ApiJson<NewMaintenance>,
+) -> Result<(StatusCode, Json<MaintenanceWindow>), ApiError> {
+    caller.require(Scope::Responder)?;
+    let now = state.clock.now();
+    let window = new.validated(now)?;
+    let created = state
+        .store
+        .add_maintenance(&name, window, caller.user.handle.as_str(), now)
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(delete, path = "/services/{name}/maintenance/{id}", tag = "services", params(("name" = String, Path), ("id" = i64, Path)),
+    responses((status = 204), (status = 404)))]
+pub async fn remove_maintenance(
+    State(state): State<AppState>,
+    caller: Caller,
+    KeyIdPath(name, id): KeyIdPath,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Scope::Responder)?;
+    state.store.remove_maintenance(&name, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
