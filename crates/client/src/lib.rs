@@ -18,8 +18,8 @@ use klaxon_domain::auth::{TokenInfo, User};
 use klaxon_domain::incident::{Evidence, IncidentView, StatusUpdateInput};
 use klaxon_domain::policy::Policy;
 use klaxon_domain::service::{
-    IntegrationKey, MaintenanceWindow, NewMaintenance, NewService, Service, ServiceName,
-    ServiceUpdate,
+    Heartbeat, IntegrationKey, MaintenanceWindow, NewHeartbeat, NewMaintenance, NewService,
+    Service, ServiceName, ServiceUpdate,
 };
 use klaxon_domain::IncidentNumber;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -316,6 +316,15 @@ impl Client {
                 url,
                 message: "the answer has no dedup_key".into(),
             })
+    }
+
+    pub async fn heartbeats(&self) -> Result<Vec<Heartbeat>, ClientError> {
+        self.get("/heartbeats").await
+    }
+
+    /// Creates a heartbeat monitor; the answer holds the key to ping.
+    pub async fn create_heartbeat(&self, body: &NewHeartbeat) -> Result<Heartbeat, ClientError> {
+        self.post("/heartbeats", body).await
     }
 
     pub async fn services(&self) -> Result<Vec<Service>, ClientError> {

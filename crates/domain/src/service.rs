@@ -378,6 +378,66 @@ impl NewMaintenance {
     }
 }
 
+/// A heartbeat monitor: something (a cron job, a backup) that must ping
+/// `/heartbeat/{key}` every `interval_seconds`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Heartbeat {
+    pub id: i64,
+    pub service: ServiceName,
+    pub name: String,
+    /// The key in the ping URL; shown to admins only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub interval_seconds: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub last_ping_at: Timestamp,
+    /// A ping is overdue and its alert is open.
+    pub down: bool,
+}
+
+impl Heartbeat {
+    /// When the next ping is due.
+    pub fn due_at(&self) -> Timestamp {
+        self.last_ping_at
+            .checked_add(jiff::SignedDuration::from_secs(self.interval_seconds))
+            .unwrap_or(self.last_ping_at)
+    }
+
+    /// The dedup key of the alert a missed ping raises.
+    pub fn alert_key(&self) -> String {
+        format!("heartbeat/{}/{}", self.service, self.name)
+    }
+}
+
+/// A request for a heartbeat monitor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewHeartbeat {
+    pub service: ServiceName,
+    /// Names the monitor within its service, e.g. "nightly-backup".
+    pub name: String,
+    /// How often a ping must arrive: `5m`, `1h`, `1 day`.
+    pub interval: String,
+}
+
+impl NewHeartbeat {
+    /// The name and the interval in seconds (1 minute to 31 days), checked.
+    pub fn validated(&self) -> Result<(String, i64), DomainError> {
+        let name = self.name.trim();
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+        if !valid {
+            return Err(DomainError::invalid("name", "use 1 to 64 letters, digits, '-', '_' or '.'"));
+        }
+        let seconds = crate::time::parse_duration("interval", &self.interval)?.as_secs();
+        if !(60..=31 * 24 * 3600).contains(&seconds) {
+            return Err(DomainError::invalid("interval", "use 1 minute to 31 days"));
+        }
+        Ok((name.to_owned(), seconds))
+    }
+}
+
 /// Labels as a sorted map, for the rules that group by one.
 pub type Labels = BTreeMap<String, String>;
 

@@ -1128,3 +1128,38 @@ fn maintenance_windows_from_the_command_line() {
     let usage = server.klaxon(&["service", "maintenance", "add", "db", "--reason", "x"]);
     assert_eq!(usage.status.code(), Some(2), "--for or --until is required");
 }
+
+/// `klaxon heartbeat create` prints the URL to ping; a ping answers 202.
+#[test]
+fn heartbeats_from_the_command_line() {
+    let server = Server::start();
+    server.ok(&["service", "create", "backups"]);
+    let hb = server.json(&[
+        "heartbeat",
+        "create",
+        "--service",
+        "backups",
+        "--interval",
+        "1h",
+        "--name",
+        "nightly",
+        "--json",
+    ]);
+    let key = hb["key"].as_str().unwrap();
+    assert!(post_json(&server.url, &format!("/heartbeat/{key}"), "").contains("202"));
+    let listed = server.ok(&["heartbeat", "list"]);
+    assert!(
+        listed.contains("nightly") && listed.contains("up"),
+        "{listed}"
+    );
+    let bad = server.klaxon(&[
+        "heartbeat",
+        "create",
+        "--service",
+        "backups",
+        "--interval",
+        "soon",
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("interval"), "{}", stderr(&bad));
+}

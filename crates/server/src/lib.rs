@@ -9,6 +9,7 @@ mod auth;
 mod clock;
 mod error;
 mod extract;
+mod heartbeats;
 mod ingest;
 mod locks;
 mod metrics;
@@ -99,14 +100,14 @@ pub async fn serve(
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub state: AppState,
-    stop: tokio::sync::oneshot::Sender<()>,
+    stop: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl RunningServer {
     /// Stops accepting connections, waits for requests in flight, and returns.
     pub async fn stop(self) -> Result<(), ServerError> {
-        let _ = self.stop.send(());
+        let _ = self.stop.send(true);
         match self.task.await {
             Ok(result) => Ok(result?),
             Err(e) => Err(ServerError::Config(format!("server task failed: {e}"))),
@@ -133,11 +134,14 @@ pub async fn start(
         })?;
     let addr = listener.local_addr()?;
     let app = api::router(state.clone());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    // One signal stops both the HTTP server and the background checks.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(heartbeats::run_checks(state.clone(), stopped.clone()));
+    let mut stopped = stopped;
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
-                let _ = stopped.await;
+                let _ = stopped.changed().await;
             })
             .await
     });

@@ -21,6 +21,7 @@ use crate::api;
         api::services::list, api::services::create, api::services::show, api::services::update,
         api::services::delete, api::services::add_key, api::services::rotate_key, api::services::revoke_key,
         api::services::maintenance, api::services::add_maintenance, api::services::remove_maintenance,
+        api::services::heartbeats, api::services::create_heartbeat,
         api::alerts::list, api::alerts::show, api::alerts::ack, api::alerts::resolve,
     ),
     components(schemas(klaxon_domain::api::Problem, klaxon_domain::api::FieldError)),

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use klaxon_domain::alert::{ChangeEvent, StoredChange};
 use klaxon_domain::service::{
-    IntegrationKey, MaintenanceWindow, Service, ServiceFields, ServiceName,
+    Heartbeat, IntegrationKey, MaintenanceWindow, Service, ServiceFields, ServiceName,
 };
 
 use crate::Result;
@@ -90,4 +90,20 @@ pub trait ServiceStore: Send + Sync + 'static {
     async fn remove_maintenance(&self, service: &ServiceName, id: i64) -> Result<()>;
     /// Whether one of the service's windows covers `at`.
     async fn in_maintenance(&self, service_id: i64, at: Timestamp) -> Result<bool>;
+    /// Creates a heartbeat monitor, counting from `at` as if it had just pinged.
+    /// `Conflict` if the service has one of that name.
+    async fn create_heartbeat(
+        &self,
+        service: &ServiceName,
+        name: &str,
+        interval_seconds: i64,
+        key: &str,
+        at: Timestamp,
+    ) -> Result<Heartbeat>;
+    async fn heartbeats(&self) -> Result<Vec<Heartbeat>>;
+    async fn heartbeat_by_key(&self, key: &str) -> Result<Option<Heartbeat>>;
+    /// Records a ping; the monitor is up again.
+    async fn ping_heartbeat(&self, id: i64, at: Timestamp) -> Result<()>;
+    /// Marks a monitor down once its missed-ping alert is raised.
+    async fn mark_heartbeat_down(&self, id: i64) -> Result<()>;
 }

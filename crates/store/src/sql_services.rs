@@ -9,7 +9,7 @@ macro_rules! impl_service_store {
             use async_trait::async_trait;
             use jiff::Timestamp;
             use klaxon_domain::alert::{ChangeEvent, StoredChange};
-            use klaxon_domain::service::{AlertRules, IntegrationKey, MaintenanceWindow, Service, ServiceFields, ServiceName};
+            use klaxon_domain::service::{AlertRules, Heartbeat, IntegrationKey, MaintenanceWindow, Service, ServiceFields, ServiceName};
             use sqlx::Row;
 
             use crate::services::{NewKey, ServiceStore};
@@ -280,6 +280,95 @@ macro_rules! impl_service_store {
                     .await?;
                     Ok(n > 0)
                 }
+                async fn create_heartbeat(
+                    &self,
+                    service: &ServiceName,
+                    name: &str,
+                    interval_seconds: i64,
+                    key: &str,
+                    at: Timestamp,
+                ) -> Result<Heartbeat> {
+                    let mut tx = self.write().await?;
+                    let service_id = service_id(&mut tx, service).await?;
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO heartbeats (service_id, name, key, interval_seconds, last_ping_at, down, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $5) RETURNING id",
+                    )
+                    .bind(service_id)
+                    .bind(name)
+                    .bind(key)
+                    .bind(interval_seconds)
+                    .bind(ms(at))
+                    .bind(false)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| match &e {
+                        sqlx::Error::Database(db) if db.is_unique_violation() => {
+                            StoreError::Conflict(format!("service '{service}' already has a heartbeat named '{name}'"))
+                        }
+                        _ => StoreError::from(e),
+                    })?;
+                    tx.commit().await?;
+                    Ok(Heartbeat {
+                        id,
+                        service: service.clone(),
+                        name: name.to_owned(),
+                        key: Some(key.to_owned()),
+                        interval_seconds,
+                        last_ping_at: at,
+                        down: false,
+                    })
+                }
+
+                async fn heartbeats(&self) -> Result<Vec<Heartbeat>> {
+                    let rows = sqlx::query(&format!("{HEARTBEAT_SELECT} ORDER BY s.name, h.name"))
+                        .fetch_all(self.reader())
+                        .await?;
+                    rows.iter().map(heartbeat_from_row).collect()
+                }
+
+                async fn heartbeat_by_key(&self, key: &str) -> Result<Option<Heartbeat>> {
+                    let row = sqlx::query(&format!("{HEARTBEAT_SELECT} WHERE h.key = $1"))
+                        .bind(key)
+                        .fetch_optional(self.reader())
+                        .await?;
+                    row.as_ref().map(heartbeat_from_row).transpose()
+                }
+
+                async fn ping_heartbeat(&self, id: i64, at: Timestamp) -> Result<()> {
+                    let mut tx = self.write().await?;
+                    sqlx::query("UPDATE heartbeats SET last_ping_at = $1, down = $2 WHERE id = $3")
+                        .bind(ms(at))
+                        .bind(false)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn mark_heartbeat_down(&self, id: i64) -> Result<()> {
+                    let mut tx = self.write().await?;
+                    sqlx::query("UPDATE heartbeats SET down = $1 WHERE id = $2").bind(true).bind(id).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+            }
+
+            const HEARTBEAT_SELECT: &str = "SELECT h.id, s.name, h.name, h.key, h.interval_seconds, h.last_ping_at, h.down \
+                 FROM heartbeats h JOIN services s ON s.id = h.service_id";
+
+            fn heartbeat_from_row(row: &DbRow) -> Result<Heartbeat> {
+                let service: String = row.try_get(1)?;
+                Ok(Heartbeat {
+                    id: row.try_get(0)?,
+                    service: ServiceName::parse(&service).map_err(|e| corrupt("service name", e))?,
+                    name: row.try_get(2)?,
+                    key: Some(row.try_get(3)?),
+                    interval_seconds: row.try_get(4)?,
+                    last_ping_at: instant(row.try_get(5)?),
+                    down: row.try_get(6)?,
+                })
             }
 
             fn missing(name: &ServiceName) -> StoreError {

@@ -4,6 +4,7 @@
 mod alert;
 mod declare;
 mod event;
+mod heartbeat;
 mod incident;
 mod policy;
 mod service;
@@ -57,6 +58,8 @@ enum Command {
     Alert(alert::AlertArgs),
     /// Send a test event the way a monitoring tool does.
     Event(event::EventArgs),
+    /// Monitors that expect a ping every interval.
+    Heartbeat(heartbeat::HeartbeatArgs),
 }
 
 /// Where the server is and who we are to it.
@@ -147,6 +150,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Service(args) => service::run(args).await,
         Command::Alert(args) => alert::run(args).await,
         Command::Event(args) => event::run(args).await,
+        Command::Heartbeat(args) => heartbeat::run(args).await,
     }
 }
 

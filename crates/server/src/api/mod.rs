@@ -63,6 +63,10 @@ pub fn router(state: AppState) -> Router {
             "/services/{name}/keys/{id}/revoke",
             post(services::revoke_key),
         )
+        .route(
+            "/heartbeats",
+            get(services::heartbeats).post(services::create_heartbeat),
+        )
         .route("/alerts", get(alerts::list))
         .route("/alerts/{id}", get(alerts::show))
         .route("/alerts/{id}/ack", post(alerts::ack))
@@ -76,6 +80,7 @@ pub fn router(state: AppState) -> Router {
             post(crate::ingest::create_event_v1),
         )
         .route("/ingest/{format}/{key}", post(crate::webhooks::ingest))
+        .route("/heartbeat/{key}", post(crate::heartbeats::ping))
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::ingest::INGEST_BODY_LIMIT,
         ));

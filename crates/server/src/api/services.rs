@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use klaxon_domain::auth::Scope;
 use klaxon_domain::service::{
-    IntegrationKey, MaintenanceWindow, NewMaintenance, NewService, Service, ServiceUpdate,
+    Heartbeat, IntegrationKey, MaintenanceWindow, NewHeartbeat, NewMaintenance, NewService,
+    Service, ServiceUpdate,
 };
 use klaxon_store::NewKey;
 
@@ -185,4 +186,34 @@ pub async fn remove_maintenance(
     caller.require(Scope::Responder)?;
     state.store.remove_maintenance(&name, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/heartbeats", tag = "services", responses((status = 200, body = [Heartbeat])))]
+pub async fn heartbeats(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<Heartbeat>>, ApiError> {
+    caller.require(Scope::Viewer)?;
+    let mut all = state.store.heartbeats().await?;
+    if !caller.is_admin() {
+        all.iter_mut().for_each(|h| h.key = None);
+    }
+    Ok(Json(all))
+}
+
+#[utoipa::path(post, path = "/heartbeats", tag = "services", request_body = NewHeartbeat,
+    responses((status = 201, body = Heartbeat, description = "With the key to ping"), (status = 404), (status = 409), (status = 422)))]
+pub async fn create_heartbeat(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(new): ApiJson<NewHeartbeat>,
+) -> Result<(StatusCode, Json<Heartbeat>), ApiError> {
+    caller.require(Scope::Admin)?;
+    let (name, interval) = new.validated()?;
+    let key = random_hex(16);
+    let created = state
+        .store
+        .create_heartbeat(&new.service, &name, interval, &key, state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
 }
