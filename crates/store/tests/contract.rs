@@ -414,6 +414,32 @@ fn key(n: u8) -> klaxon_store::NewKey {
     }
 }
 
+/// Creates service `name` with `rules` and its first key, `key(1)`.
+async fn create_service(
+    store: &Arc<dyn Store>,
+    name: &str,
+    rules: klaxon_domain::service::AlertRules,
+) -> (
+    klaxon_domain::service::Service,
+    klaxon_domain::service::ServiceName,
+) {
+    let new = klaxon_domain::service::NewService {
+        name: service_name(name),
+        description: String::new(),
+        owner_team: None,
+        runbook_links: vec![],
+        rules,
+    };
+    let (name, fields) = new.validated().unwrap();
+    (
+        store
+            .create_service(&name, &fields, &key(1), now())
+            .await
+            .unwrap(),
+        name,
+    )
+}
+
 fn service_name(s: &str) -> klaxon_domain::service::ServiceName {
     klaxon_domain::service::ServiceName::parse(s).unwrap()
 }
@@ -506,19 +532,7 @@ async fn services_keep_their_keys(store: Arc<dyn Store>) {
 
 async fn changes_are_found_by_service_and_time(store: Arc<dyn Store>) {
     use klaxon_domain::alert::ChangeEvent;
-    use klaxon_domain::service::NewService;
-    let new = NewService {
-        name: service_name("api"),
-        description: String::new(),
-        owner_team: None,
-        runbook_links: vec![],
-        rules: Default::default(),
-    };
-    let (name, fields) = new.validated().unwrap();
-    let api = store
-        .create_service(&name, &fields, &key(1), now())
-        .await
-        .unwrap();
+    let (api, name) = create_service(&store, "api", Default::default()).await;
     let t0: Timestamp = "2026-11-26T10:00:00Z".parse().unwrap();
     let change = |summary: &str, minutes: i64| ChangeEvent {
         summary: summary.into(),
@@ -549,7 +563,7 @@ async fn changes_are_found_by_service_and_time(store: Arc<dyn Store>) {
 
 async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
     use klaxon_domain::alert::{AlertAction, AlertEvent, AlertSeverity, AlertStatus};
-    use klaxon_domain::service::{AlertRules, Grouping, NewService};
+    use klaxon_domain::service::{AlertRules, Grouping};
     use klaxon_store::{AlertFilter, AlertUpdate, IncidentWrite, NewAlert};
     let rules = AlertRules {
         grouping: Grouping::ByField {
@@ -557,18 +571,7 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
         },
         ..Default::default()
     };
-    let new = NewService {
-        name: service_name("db"),
-        description: String::new(),
-        owner_team: None,
-        runbook_links: vec![],
-        rules,
-    };
-    let (name, fields) = new.validated().unwrap();
-    let db = store
-        .create_service(&name, &fields, &key(1), now())
-        .await
-        .unwrap();
+    let (db, _) = create_service(&store, "db", rules).await;
     let trigger = |summary: &str| {
         let mut e = AlertEvent::new(AlertAction::Trigger, AlertSeverity::Critical);
         e.summary = Some(summary.into());
@@ -713,19 +716,7 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
 }
 
 async fn maintenance_windows_cover_their_time(store: Arc<dyn Store>) {
-    use klaxon_domain::service::NewService;
-    let new = NewService {
-        name: service_name("api"),
-        description: String::new(),
-        owner_team: None,
-        runbook_links: vec![],
-        rules: Default::default(),
-    };
-    let (name, fields) = new.validated().unwrap();
-    let api = store
-        .create_service(&name, &fields, &key(1), now())
-        .await
-        .unwrap();
+    let (api, name) = create_service(&store, "api", Default::default()).await;
     let t0: Timestamp = "2026-11-26T10:00:00Z".parse().unwrap();
     let h = |n: i64| t0 + SignedDuration::from_hours(n);
     let window = store
