@@ -426,9 +426,14 @@ impl NewHeartbeat {
         let name = self.name.trim();
         let valid = !name.is_empty()
             && name.len() <= 64
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
         if !valid {
-            return Err(DomainError::invalid("name", "use 1 to 64 letters, digits, '-', '_' or '.'"));
+            return Err(DomainError::invalid(
+                "name",
+                "use 1 to 64 letters, digits, '-', '_' or '.'",
+            ));
         }
         let seconds = crate::time::parse_duration("interval", &self.interval)?.as_secs();
         if !(60..=31 * 24 * 3600).contains(&seconds) {
