@@ -681,7 +681,7 @@ fn a_crash_loses_no_acknowledged_write() {
             })
             .collect::<Vec<_>>()
     });
-    std::thread::sleep(Duration::from_millis(150));
+    std::thread::sleep(Duration::from_millis(250));
     let server = server.crash_and_restart();
     let declares = sender.join().unwrap();
     let mut confirmed = Vec::new();
