@@ -657,48 +657,49 @@ fn users_and_tokens() {
 #[test]
 fn a_crash_loses_no_acknowledged_write() {
     let server = Server::start();
-    // A stream of declarations, one every 5 ms, with the kill landing in the middle.
-    let url = server.url.clone();
-    let sender = std::thread::spawn(move || {
-        (0..60)
-            .map(|i| {
-                std::thread::sleep(Duration::from_millis(5));
-                klaxon_command()
-                    .args([
-                        "incident",
-                        "declare",
-                        &format!("crash test {i}"),
-                        "--severity",
-                        "3",
-                        "--json",
-                    ])
-                    .env("KLAXON_URL", &url)
-                    .env("KLAXON_TOKEN", TOKEN)
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap()
+    // Four streams of declarations through the CLI; the kill lands once some have been
+    // confirmed, while others are in flight.
+    let confirmed_so_far = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let senders: Vec<_> = (0..4)
+        .map(|t| {
+            let url = server.url.clone();
+            let counter = confirmed_so_far.clone();
+            std::thread::spawn(move || {
+                let mut confirmed = Vec::new();
+                for i in 0..15 {
+                    let title = format!("crash test {t}-{i}");
+                    let out = klaxon_command()
+                        .args(["incident", "declare", &title, "--severity", "3", "--json"])
+                        .env("KLAXON_URL", &url)
+                        .env("KLAXON_TOKEN", TOKEN)
+                        .output()
+                        .unwrap();
+                    if !out.status.success() {
+                        break; // the server is gone
+                    }
+                    confirmed.push(title);
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                confirmed
             })
-            .collect::<Vec<_>>()
-    });
-    std::thread::sleep(Duration::from_millis(250));
-    let server = server.crash_and_restart();
-    let declares = sender.join().unwrap();
-    let mut confirmed = Vec::new();
-    for child in declares {
-        let out = child.wait_with_output().unwrap();
-        if out.status.success() {
-            let view: Value = serde_json::from_slice(&out.stdout).unwrap();
-            confirmed.push(view["title"].as_str().unwrap().to_owned());
-        }
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while confirmed_so_far.load(std::sync::atomic::Ordering::SeqCst) < 8 {
+        assert!(
+            Instant::now() < deadline,
+            "declarations are not getting through"
+        );
+        std::thread::sleep(Duration::from_millis(5));
     }
+    let server = server.crash_and_restart();
+    let confirmed: Vec<String> = senders
+        .into_iter()
+        .flat_map(|s| s.join().unwrap())
+        .collect();
     eprintln!(
         "{} of 60 declarations confirmed around the crash",
         confirmed.len()
-    );
-    assert!(
-        !confirmed.is_empty(),
-        "no declaration got through: the test proved nothing"
     );
     let listed = server.json(&["incident", "list", "--limit", "200", "--json"]);
     let mut titles: Vec<String> = listed["incidents"]
@@ -1010,9 +1011,11 @@ fn a_crash_during_an_alert_burst_loses_no_accepted_event() {
         "--json",
     ]);
     let key = created["integration_key"].as_str().unwrap().to_owned();
+    let accepted_so_far = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let senders: Vec<_> = (0..4)
         .map(|t| {
             let (url, key) = (server.url.clone(), key.clone());
+            let counter = accepted_so_far.clone();
             std::thread::spawn(move || {
                 let mut accepted = Vec::new();
                 for i in 0..40 {
@@ -1021,7 +1024,10 @@ fn a_crash_during_an_alert_burst_loses_no_accepted_event() {
                         r#"{{"routing_key":"{key}","event_action":"trigger","dedup_key":"{dedup}","payload":{{"summary":"burst {t} {i}","source":"load","severity":"critical"}}}}"#
                     );
                     match try_post_json(&url, "/v2/enqueue", &body) {
-                        Some(status) if status.contains(" 202 ") => accepted.push(dedup),
+                        Some(status) if status.contains(" 202 ") => {
+                            accepted.push(dedup);
+                            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        }
                         Some(_) => {}
                         None => break, // the server is gone
                     }
@@ -1031,7 +1037,11 @@ fn a_crash_during_an_alert_burst_loses_no_accepted_event() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(120));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while accepted_so_far.load(std::sync::atomic::Ordering::SeqCst) < 20 {
+        assert!(Instant::now() < deadline, "events are not getting through");
+        std::thread::sleep(Duration::from_millis(2));
+    }
     let server = server.crash_and_restart();
     let accepted: Vec<String> = senders
         .into_iter()
