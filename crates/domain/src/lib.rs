@@ -10,6 +10,7 @@ pub mod auth;
 pub mod error;
 pub mod ids;
 pub mod incident;
+pub mod paging;
 pub mod policy;
 pub mod service;
 pub mod severity;

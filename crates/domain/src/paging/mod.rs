@@ -1,0 +1,12 @@
+//! Paging: how people want to be reached (contact methods and notification rules) and
+//! how an incident escalates through people and schedules until someone acknowledges.
+//! Pure rules; the engine in the server runs them as durable jobs.
+
+mod contact;
+mod escalation;
+
+pub use crate::policy::Urgency;
+pub use contact::{
+    ContactKind, ContactMethod, NewContactMethod, NewNotificationRule, NotificationRule,
+};
+pub use escalation::{EscalationPolicy, EscalationStep, NewEscalationPolicy, Position, Target};
