@@ -159,6 +159,40 @@ pub struct AlertRules {
     /// Resolve the incident when all of its alerts have resolved.
     #[serde(default)]
     pub auto_resolve: bool,
+    /// What one Klaxon alert stands for in Alertmanager (and Grafana) notifications.
+    #[serde(default)]
+    pub alertmanager_dedup: AlertmanagerDedup,
+}
+
+/// How Alertmanager notifications deduplicate: one Klaxon alert per Prometheus alert
+/// (its fingerprint; the default), or one per notification group (its `groupKey`),
+/// which resolves only when the whole group has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlertmanagerDedup {
+    #[default]
+    PerAlert,
+    PerGroup,
+}
+
+impl AlertmanagerDedup {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PerAlert => "per-alert",
+            Self::PerGroup => "per-group",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, DomainError> {
+        match text {
+            "per-alert" => Ok(Self::PerAlert),
+            "per-group" => Ok(Self::PerGroup),
+            other => Err(DomainError::invalid(
+                "alertmanager_dedup",
+                format!("'{other}' is not a dedup mode; use per-alert or per-group"),
+            )),
+        }
+    }
 }
 
 /// An integration key: 32 lower-case hexadecimal characters, like PagerDuty's.

@@ -3,7 +3,7 @@
 
 use clap::{Args, Subcommand};
 use klaxon_domain::service::{
-    AlertRules, Grouping, NewService, Service, ServiceName, ServiceUpdate,
+    AlertRules, AlertmanagerDedup, Grouping, NewService, Service, ServiceName, ServiceUpdate,
 };
 
 use super::{message, Connection};
@@ -35,6 +35,10 @@ struct ServiceFields {
     /// Resolve an incident when all its alerts have resolved (true or false).
     #[arg(long)]
     auto_resolve: Option<bool>,
+    /// Alertmanager and Grafana notifications: one alert per Prometheus alert
+    /// (per-alert) or one per notification group (per-group).
+    #[arg(long, value_name = "MODE", value_parser = alertmanager_dedup)]
+    alertmanager_dedup: Option<AlertmanagerDedup>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,6 +148,10 @@ fn service_name(text: &str) -> Result<ServiceName, String> {
     ServiceName::parse(text).map_err(message)
 }
 
+fn alertmanager_dedup(text: &str) -> Result<AlertmanagerDedup, String> {
+    AlertmanagerDedup::parse(text).map_err(message)
+}
+
 fn grouping(text: &str) -> Result<Grouping, String> {
     Grouping::parse(text).map_err(message)
 }
@@ -153,6 +161,7 @@ impl ServiceFields {
         AlertRules {
             grouping: self.grouping.clone().unwrap_or(base.grouping),
             auto_resolve: self.auto_resolve.unwrap_or(base.auto_resolve),
+            alertmanager_dedup: self.alertmanager_dedup.unwrap_or(base.alertmanager_dedup),
             ..base
         }
     }
@@ -267,6 +276,7 @@ fn show(s: &Service) {
         "auto-resolve",
         if s.rules.auto_resolve { "yes" } else { "no" },
     );
+    row("alertmanager", s.rules.alertmanager_dedup.as_str());
     for link in &s.runbook_links {
         row("runbook", link);
     }
