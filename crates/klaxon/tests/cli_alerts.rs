@@ -116,7 +116,11 @@ fn alerts_from_the_command_line() {
         r#"{{"routing_key":"{key}","event_action":"trigger","dedup_key":"srv01/mysql","payload":{{"summary":"DISK at 99%","source":"srv01","severity":"critical"}}}}"#
     );
     assert!(post_json(&server.url, "/v2/enqueue", &body).contains("202"));
-    let listed = server.json(&["alert", "list", "--service", "db", "--json"]);
+    let listed = server.json_when(
+        &["alert", "list", "--service", "db", "--json"],
+        "the alert is applied",
+        |v| v[0]["incident"].is_number(),
+    );
     let id = listed[0]["id"].as_i64().unwrap().to_string();
     let table = server.ok(&["alert", "list"]);
     assert!(
@@ -170,7 +174,9 @@ fn event_send_triggers_an_alert() {
         "--json",
     ]);
     assert_eq!(sent["dedup_key"], "checkout");
-    let alerts = server.json(&["alert", "list", "--json"]);
+    let alerts = server.json_when(&["alert", "list", "--json"], "the alert is applied", |v| {
+        v[0].is_object()
+    });
     assert_eq!(
         (
             alerts[0]["summary"].as_str(),
@@ -214,7 +220,9 @@ fn maintenance_windows_from_the_command_line() {
         "--dedup-key",
         "lag",
     ]);
-    let alerts = server.json(&["alert", "list", "--json"]);
+    let alerts = server.json_when(&["alert", "list", "--json"], "the alert is applied", |v| {
+        v[0].is_object()
+    });
     assert!(
         alerts[0]["incident"].is_null(),
         "no incident during maintenance: {alerts}"

@@ -166,15 +166,28 @@ fn a_crash_during_an_alert_burst_loses_no_accepted_event() {
         !accepted.is_empty(),
         "no event got through before the crash: the test proved nothing"
     );
-    let listed = server.json(&[
-        "alert",
-        "list",
-        "--service",
-        "burst",
-        "--limit",
-        "200",
-        "--json",
-    ]);
+    // Accepted events wait in the inbox across the crash and are applied after it.
+    let listed = server.json_when(
+        &[
+            "alert",
+            "list",
+            "--service",
+            "burst",
+            "--limit",
+            "200",
+            "--json",
+        ],
+        "every accepted event is applied",
+        |v| {
+            let keys: Vec<&str> = v
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|a| a["dedup_key"].as_str())
+                .collect();
+            accepted.iter().all(|a| keys.contains(&a.as_str()))
+        },
+    );
     let mut stored: Vec<String> = listed
         .as_array()
         .unwrap()

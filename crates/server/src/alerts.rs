@@ -1,7 +1,9 @@
 //! The application layer for alerts: find the open alert an event names, let the domain
 //! decide what the event does and which incident a new alert opens or joins, and store
-//! alert and incident together. Alerts of one service are handled one at a time in this
-//! process, so a storm cannot open two incidents where the grouping says one.
+//! alert and incident together. Events that open, acknowledge or resolve an alert are
+//! handled one service at a time in this process, so a storm cannot open two incidents
+//! where the grouping says one, and "all alerts resolved" is judged on a settled count.
+//! Repeats, the bulk of any storm, run in parallel and share commits.
 
 use jiff::SignedDuration;
 use klaxon_domain::alert::{self, Alert, AlertDecision, AlertEvent, IncidentPlan};
@@ -37,7 +39,8 @@ impl AppState {
         }
     }
 
-    /// Applies one alert event to `service`. Committed when this returns.
+    /// Applies one alert event to `service` at once, without the inbox (for people and
+    /// Klaxon's own monitors). Committed when this returns.
     #[tracing::instrument(skip_all, fields(service = %service.name))]
     pub async fn ingest_alert(
         &self,
@@ -48,39 +51,61 @@ impl AppState {
             .dedup_key
             .get_or_insert_with(|| random_hex(16))
             .clone();
-        let _held = self.service_locks.lock(&[service.id]).await;
-        let mut tries = 1;
-        loop {
-            match self.try_ingest(service, &key, &event).await {
-                Err(StoreError::Conflict(_)) if tries < ATTEMPTS => tries += 1,
-                other => {
-                    return other.map(|alert_id| Ingested {
-                        dedup_key: key,
-                        alert_id,
-                    })
-                }
-            }
-        }
+        let alert_id = self.apply_event(service, &key, &event, None).await?;
+        Ok(Ingested {
+            dedup_key: key,
+            alert_id,
+        })
     }
 
-    async fn try_ingest(
+    /// Applies one event, consuming inbox entry `inbox` with it if given; the alert it
+    /// opened or changed. Retries when another writer got there first.
+    pub(crate) async fn apply_event(
         &self,
         service: &Service,
         key: &str,
         event: &AlertEvent,
+        inbox: Option<i64>,
     ) -> Result<Option<i64>, StoreError> {
-        let open = self.store.open_alert(service.id, key).await?;
-        let now = self.clock.now();
-        let update = match (alert::decide(open.as_ref(), event), &open) {
-            (AlertDecision::Open, _) => return self.open_alert(service, key, event).await,
-            (AlertDecision::Ignore(why), _) => {
-                tracing::debug!(key, why, "alert event changes nothing");
-                return Ok(None);
+        let mut tries = 1;
+        loop {
+            match self.try_apply(service, key, event, inbox).await {
+                Err(StoreError::Conflict(_)) if tries < ATTEMPTS => tries += 1,
+                other => return other,
             }
+        }
+    }
+
+    async fn try_apply(
+        &self,
+        service: &Service,
+        key: &str,
+        event: &AlertEvent,
+        inbox: Option<i64>,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut open = self.store.open_alert(service.id, key).await?;
+        let mut decision = alert::decide(open.as_ref(), event);
+        let _held = match decision {
+            AlertDecision::Repeat | AlertDecision::Ignore(_) => None,
+            _ => {
+                let held = self.service_locks.lock(&[service.id]).await;
+                // Read again under the lock: whatever happened while waiting counts.
+                open = self.store.open_alert(service.id, key).await?;
+                decision = alert::decide(open.as_ref(), event);
+                Some(held)
+            }
+        };
+        let now = self.clock.now();
+        let update = match (decision, &open) {
+            (AlertDecision::Open, _) => return self.open_alert(service, key, event, inbox).await,
             (AlertDecision::Repeat, Some(a)) => (a.id, AlertUpdate::Repeat),
             (AlertDecision::Acknowledge, Some(a)) => (a.id, AlertUpdate::Acknowledge),
             (AlertDecision::Resolve, Some(a)) => (a.id, AlertUpdate::Resolve),
-            (_, None) => return Ok(None),
+            (AlertDecision::Ignore(why), _) => {
+                tracing::debug!(key, why, "alert event changes nothing");
+                return self.discard(inbox).await;
+            }
+            (_, None) => return self.discard(inbox).await,
         };
         let incident = match (&open, update.1) {
             (Some(a), AlertUpdate::Acknowledge) => self.acknowledge_incident_of(a).await?,
@@ -88,9 +113,17 @@ impl AppState {
             _ => None,
         };
         self.store
-            .update_alert(update.0, update.1, event, now, incident.as_ref())
+            .update_alert(update.0, update.1, event, now, incident.as_ref(), inbox)
             .await?;
         Ok(Some(update.0))
+    }
+
+    /// An event that changes nothing leaves the inbox all the same.
+    async fn discard(&self, inbox: Option<i64>) -> Result<Option<i64>, StoreError> {
+        if let Some(id) = inbox {
+            self.store.discard_inbox(&[id]).await?;
+        }
+        Ok(None)
     }
 
     /// Acknowledging an alert acknowledges its incident, if nobody has yet.
@@ -150,6 +183,7 @@ impl AppState {
         service: &Service,
         key: &str,
         event: &AlertEvent,
+        inbox: Option<i64>,
     ) -> Result<Option<i64>, StoreError> {
         let rules = &service.rules;
         let group_key = alert::group_key(rules, event);
@@ -205,13 +239,13 @@ impl AppState {
             group_key,
             received_at: ctx.now,
         };
-        let (stored, incident) = self.store.open_alert_with(&new, &write).await?;
+        let (id, incident) = self.store.open_alert_with(&new, &write, inbox).await?;
         tracing::info!(
-            alert = stored.id,
+            alert = id,
             incident = incident.map(|i| i.number.0),
             "alert opened"
         );
-        Ok(Some(stored.id))
+        Ok(Some(id))
     }
 }
 

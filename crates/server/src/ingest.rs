@@ -63,7 +63,7 @@ async fn service_for(
     state: &AppState,
     key: Option<&str>,
     field: &str,
-) -> Result<Service, Response> {
+) -> Result<std::sync::Arc<Service>, Response> {
     let Some(key) = key else {
         return Err(invalid(
             StatusCode::BAD_REQUEST,
@@ -81,7 +81,7 @@ async fn service_for(
     if !looks_like_integration_key(key) {
         return Err(unknown());
     }
-    match state.store.service_by_key(key).await {
+    match state.service_by_key(key).await {
         Ok(Some(service)) => match throttled(state, key) {
             Some(answer) => Err(answer),
             None => Ok(service),
@@ -140,7 +140,8 @@ pub async fn change_enqueue(
 }
 
 /// `POST /v2/enqueue`: trigger, acknowledge or resolve an alert. Answered 202 with the
-/// dedup key only once the event is stored.
+/// dedup key once the event is committed to the inbox, as PagerDuty answers once it has
+/// queued the event; applying it follows within milliseconds.
 pub async fn enqueue(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -174,7 +175,7 @@ pub async fn create_event_v1(
     }
 }
 
-/// Stores the alert events of a PagerDuty body whose key is in `key_field`; the dedup
+/// Accepts the alert events of a PagerDuty body whose key is in `key_field`; the dedup
 /// key of the last, or PagerDuty's error answer.
 async fn events(
     state: &AppState,
@@ -192,12 +193,8 @@ async fn events(
         Err(IngestError { errors }) => return Err(invalid(StatusCode::BAD_REQUEST, errors)),
     };
     let service = service_for(state, key.as_deref(), key_field).await?;
-    let mut dedup_key = None;
-    for event in events {
-        match state.ingest_alert(&service, event).await {
-            Ok(ingested) => dedup_key = Some(ingested.dedup_key),
-            Err(e) => return Err(unavailable(e)),
-        }
+    match state.accept_alerts(&service, events).await {
+        Ok(keys) => Ok(keys.into_iter().last()),
+        Err(e) => Err(unavailable(e)),
     }
-    Ok(dedup_key)
 }

@@ -6,10 +6,12 @@
 mod alerts;
 mod api;
 mod auth;
+mod cache;
 mod clock;
 mod error;
 mod extract;
 mod heartbeats;
+mod inbox;
 mod ingest;
 mod locks;
 mod metrics;
@@ -17,7 +19,6 @@ mod openapi;
 mod rate_limit;
 mod service;
 mod state;
-mod token_cache;
 mod webhooks;
 
 use std::future::Future;
@@ -137,6 +138,7 @@ pub async fn start(
     // One signal stops both the HTTP server and the background checks.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(heartbeats::run_checks(state.clone(), stopped.clone()));
+    tokio::spawn(inbox::run(state.clone(), stopped.clone()));
     let mut stopped = stopped;
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -1,5 +1,5 @@
-//! Prometheus metrics: requests and their latency per route, and incidents by status and
-//! severity (read from the store at scrape time, drills left out).
+//! Prometheus metrics: requests and their latency per route, incidents by status and
+//! severity (read from the store at scrape time, drills left out), and the alert inbox.
 
 use std::time::Instant;
 
@@ -39,6 +39,10 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     incidents: Family<IncidentLabels, Gauge>,
+    inbox_depth: Gauge,
+    /// Alert events applied from the inbox, and set aside after failing repeatedly.
+    pub alert_events_applied: Counter,
+    pub alert_events_failed: Counter,
 }
 
 impl Metrics {
@@ -62,11 +66,32 @@ impl Metrics {
             "Incidents by status and severity, drills excluded",
             incidents.clone(),
         );
+        let inbox_depth = Gauge::default();
+        registry.register(
+            "alert_inbox_depth",
+            "Accepted alert events not yet applied, set-aside ones included",
+            inbox_depth.clone(),
+        );
+        let alert_events_applied = Counter::default();
+        registry.register(
+            "alert_events_applied",
+            "Alert events applied from the inbox",
+            alert_events_applied.clone(),
+        );
+        let alert_events_failed = Counter::default();
+        registry.register(
+            "alert_events_set_aside",
+            "Alert events set aside after failing repeatedly (see the alert_inbox table)",
+            alert_events_failed.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
             incidents,
+            inbox_depth,
+            alert_events_applied,
+            alert_events_failed,
         }
     }
 
@@ -89,6 +114,7 @@ impl Metrics {
 pub async fn render(state: &AppState) -> Result<String, klaxon_store::StoreError> {
     let counts = state.store.incident_counts().await?;
     let m = &state.metrics;
+    m.inbox_depth.set(state.store.inbox_depth().await?);
     m.incidents.clear();
     for (status, severity, n) in counts {
         let labels = IncidentLabels {

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use klaxon_domain::policy::Policy;
 use klaxon_store::Store;
 
+use crate::cache::{ServiceCache, TokenCache};
 use crate::clock::Clock;
 use crate::locks::KeyedLocks;
 use crate::metrics::Metrics;
-use crate::token_cache::TokenCache;
 
 /// The server's shared state: cheap to clone.
 #[derive(Clone)]
@@ -18,17 +18,36 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
     pub public_url: Option<String>,
-    /// Serialise, within this process, commands on one incident (by number) and the
-    /// alerts of one service (by service id).
+    /// Serialise, within this process, commands on one incident (by number), and the
+    /// alert events of one service (by service id) that open, acknowledge or resolve.
     pub incident_locks: Arc<KeyedLocks<i64>>,
     pub service_locks: Arc<KeyedLocks<i64>>,
     /// Per-integration-key ingest limits, if any.
     pub rate_limit: Option<Arc<crate::rate_limit::KeyLimits>>,
-    /// Recently authenticated tokens.
+    /// Recently authenticated tokens, and services by integration key.
     pub tokens: Arc<TokenCache>,
+    pub services: Arc<ServiceCache>,
+    /// Wakes the alert inbox worker when events are accepted.
+    pub inbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
+    /// The service an integration key belongs to (revoked keys belong to none),
+    /// through the cache.
+    pub async fn service_by_key(
+        &self,
+        key: &str,
+    ) -> Result<Option<Arc<klaxon_domain::service::Service>>, klaxon_store::StoreError> {
+        if let Some(found) = self.services.get(key) {
+            return Ok(Some(found));
+        }
+        let found = self.store.service_by_key(key).await?.map(Arc::new);
+        if let Some(service) = &found {
+            self.services.insert(key.to_owned(), service.clone());
+        }
+        Ok(found)
+    }
+
     pub fn new(
         store: Arc<dyn Store>,
         policy: Policy,
@@ -44,7 +63,9 @@ impl AppState {
             incident_locks: Arc::default(),
             service_locks: Arc::default(),
             rate_limit: None,
-            tokens: Arc::new(TokenCache::default()),
+            tokens: Arc::default(),
+            services: Arc::default(),
+            inbox_wake: Arc::default(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `/ingest/{format}/{key}`: monitoring tools' webhooks, one format per path, the
 //! service's integration key in the URL. Signed formats are checked on the raw bytes
-//! with the key's signing secret. Answers: 202 once stored; 400 naming what is wrong
+//! with the key's signing secret. Answers: 202 once committed to the alert inbox; 400 naming what is wrong
 //! with the body (tools do not retry 4xx); 401 for a bad signature; 404 for an unknown
 //! key; 503 only when a retry can help.
 
@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use klaxon_domain::service::{looks_like_integration_key, Service};
+use klaxon_domain::service::{looks_like_integration_key, AlertmanagerDedup, Service};
 use klaxon_ingest::{
     alertmanager, cloudwatch, datadog, generic, grafana, sentry, IngestError, Parsed,
 };
@@ -42,7 +42,7 @@ pub async fn ingest(
     if !looks_like_integration_key(&key) {
         return unknown_key();
     }
-    let service = match state.store.service_by_key(&key).await {
+    let service = match state.service_by_key(&key).await {
         Ok(Some(service)) => service,
         Ok(None) => return unknown_key(),
         Err(e) => return unavailable(e),
@@ -51,8 +51,12 @@ pub async fn ingest(
         return answer;
     }
     let secret = signing_secret(&service, &key);
+    let dedup = match service.rules.alertmanager_dedup {
+        AlertmanagerDedup::PerAlert => alertmanager::Grouping::PerAlert,
+        AlertmanagerDedup::PerGroup => alertmanager::Grouping::PerGroup,
+    };
     let parsed = match format.as_str() {
-        "alertmanager" => alertmanager::parse(&body, &headers, alertmanager::Grouping::PerAlert),
+        "alertmanager" => alertmanager::parse(&body, &headers, dedup),
         "grafana" => {
             let signed = grafana::SIGNATURE_HEADERS.iter().any(|h| headers.contains_key(*h));
             if signed {
@@ -60,7 +64,7 @@ pub async fn ingest(
                     return refused(StatusCode::UNAUTHORIZED, vec![e.to_string()]);
                 }
             }
-            grafana::parse(&body, &headers, alertmanager::Grouping::PerAlert)
+            grafana::parse(&body, &headers, dedup)
         }
         "sentry" => {
             if let Err(e) = sentry::verify_sentry_signature(secret.as_bytes(), &body, &headers) {
@@ -101,15 +105,10 @@ pub async fn ingest(
         }
         Err(IngestError { errors }) => return refused(StatusCode::BAD_REQUEST, errors),
     };
-    let mut alerts = Vec::with_capacity(events.len());
-    for event in events {
-        match state.ingest_alert(&service, event).await {
-            Ok(ingested) => {
-                alerts.push(json!({"dedup_key": ingested.dedup_key, "alert_id": ingested.alert_id}))
-            }
-            Err(e) => return unavailable(e),
-        }
-    }
+    let alerts: Vec<_> = match state.accept_alerts(&service, events).await {
+        Ok(keys) => keys.into_iter().map(|k| json!({"dedup_key": k})).collect(),
+        Err(e) => return unavailable(e),
+    };
     answer(
         StatusCode::ACCEPTED,
         json!({"status": "success", "alerts": alerts}),

@@ -36,6 +36,7 @@ async fn send(app: &TestApp, body: &Value) -> (u16, Value) {
         .send()
         .await
         .unwrap();
+    app.settle().await;
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
@@ -61,6 +62,7 @@ fn trigger(key: &str, dedup: Option<&str>, severity: &str) -> Value {
 }
 
 async fn alerts(app: &TestApp) -> Vec<Alert> {
+    app.settle().await;
     let r = app
         .http()
         .get(app.api("/alerts?limit=200"))
@@ -72,6 +74,7 @@ async fn alerts(app: &TestApp) -> Vec<Alert> {
 }
 
 async fn incident_count(app: &TestApp) -> usize {
+    app.settle().await;
     app.admin
         .list_incidents(&IncidentQuery {
             limit: Some(200),

@@ -47,10 +47,12 @@ async fn post(app: &TestApp, path: &str, body: &str, headers: &[(&str, String)])
         r = r.header(*k, v);
     }
     let r = r.send().await.unwrap();
+    app.settle().await;
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
 async fn alerts(app: &TestApp) -> Vec<Alert> {
+    app.settle().await;
     let r = app
         .http()
         .get(app.api("/alerts?limit=200"))
@@ -99,6 +101,38 @@ async fn alertmanager_alerts_fire_and_resolve_by_fingerprint() {
         (by("aaa"), by("bbb")),
         (AlertStatus::Resolved, AlertStatus::Triggered)
     );
+    app.cleanup().await;
+}
+
+/// A service set to `per-group` keeps one alert per Alertmanager notification group,
+/// resolved when the group is.
+#[tokio::test]
+async fn alertmanager_groups_dedup_as_one_alert_when_the_service_asks() {
+    use klaxon_domain::service::{AlertRules, AlertmanagerDedup, ServiceUpdate};
+    let app = spawn_app().await;
+    let hook = service(&app).await;
+    let rules = AlertRules {
+        alertmanager_dedup: AlertmanagerDedup::PerGroup,
+        ..Default::default()
+    };
+    let update = ServiceUpdate {
+        rules: Some(rules),
+        ..Default::default()
+    };
+    let name = ServiceName::parse("web").unwrap();
+    app.admin.update_service(&name, &update).await.unwrap();
+    let path = format!("/ingest/alertmanager/{}", hook.key);
+    let (status, body) = post(&app, &path, &alertmanager("firing", &["aaa", "bbb"]), &[]).await;
+    assert_eq!(status, 202, "{body}");
+    let group = "{}:{alertname=\"InstanceDown\"}";
+    let all = alerts(&app).await;
+    assert_eq!(all.len(), 1, "one alert for the group: {all:?}");
+    assert_eq!(
+        (all[0].dedup_key.as_str(), all[0].status),
+        (group, AlertStatus::Triggered)
+    );
+    post(&app, &path, &alertmanager("resolved", &["aaa", "bbb"]), &[]).await;
+    assert_eq!(alerts(&app).await[0].status, AlertStatus::Resolved);
     app.cleanup().await;
 }
 
@@ -188,7 +222,10 @@ async fn customer_reports_arrive_through_the_generic_webhook() {
     let report = json!({"summary": "Checkout fails for EU customers", "severity": "critical", "reporter": "support@acme.example"});
     let (status, body) = post(&app, &path, &report.to_string(), &[]).await;
     assert_eq!(status, 202, "{body}");
-    let alert_id = body["alerts"][0]["alert_id"].as_i64().unwrap();
+    let key = body["alerts"][0]["dedup_key"].as_str().unwrap();
+    let listed = alerts(&app).await;
+    assert_eq!(listed[0].dedup_key, key, "the answer names the alert's key");
+    let alert_id = listed[0].id;
     let detail: Value = app
         .http()
         .get(app.api(&format!("/alerts/{alert_id}")))

@@ -44,6 +44,25 @@ pub enum AlertUpdate {
     Resolve,
 }
 
+/// An accepted alert event, waiting in the inbox to be applied to its alert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxEntry {
+    pub service_id: i64,
+    /// The event's dedup key, made up at acceptance if the sender gave none.
+    pub dedup_key: String,
+    pub received_at: Timestamp,
+    pub event: AlertEvent,
+}
+
+/// An inbox entry as stored: in acceptance order by `id`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxItem {
+    pub id: i64,
+    pub entry: InboxEntry,
+    /// How often applying it has failed.
+    pub attempts: i64,
+}
+
 /// Which alerts to list, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
@@ -73,16 +92,20 @@ pub trait AlertStore: Send + Sync + 'static {
         group_key: Option<&str>,
         since: Option<Timestamp>,
     ) -> Result<Option<IncidentNumber>>;
-    /// Stores a new alert and its incident write together. `Conflict` if an open alert
-    /// with the key appeared meanwhile or the incident moved on.
+    /// Stores a new alert and its incident write together, and removes the inbox entry
+    /// it came from; returns the alert's id. `Conflict` if an open alert with the key
+    /// appeared meanwhile, the incident moved on, or the inbox entry is gone (another
+    /// worker applied it).
     async fn open_alert_with(
         &self,
         alert: &NewAlert,
         incident: &IncidentWrite,
-    ) -> Result<(Alert, Option<Incident>)>;
-    /// Applies an update to an open alert, logs the event and writes `incident` (the
-    /// change the update makes to the alert's incident), together. `Conflict` if the
-    /// alert is no longer open or the incident moved on.
+        inbox: Option<i64>,
+    ) -> Result<(i64, Option<Incident>)>;
+    /// Applies an update to an open alert, logs the event, writes `incident` (the
+    /// change the update makes to the alert's incident) and removes the inbox entry,
+    /// together. `Conflict` if the alert is no longer open, the incident moved on or
+    /// the inbox entry is gone.
     async fn update_alert(
         &self,
         id: i64,
@@ -90,7 +113,20 @@ pub trait AlertStore: Send + Sync + 'static {
         event: &AlertEvent,
         at: Timestamp,
         incident: Option<&Change>,
-    ) -> Result<Alert>;
+        inbox: Option<i64>,
+    ) -> Result<()>;
+    /// Commits accepted events to the inbox, in order; they are durable when this
+    /// returns. Concurrent callers share one transaction.
+    async fn enqueue_alerts(&self, entries: Vec<InboxEntry>) -> Result<()>;
+    /// The oldest `limit` inbox entries still to apply (not given up on).
+    async fn inbox(&self, limit: u32) -> Result<Vec<InboxItem>>;
+    /// How many entries wait in the inbox, given-up ones included.
+    async fn inbox_depth(&self) -> Result<i64>;
+    /// Removes inbox entries that change no alert.
+    async fn discard_inbox(&self, ids: &[i64]) -> Result<()>;
+    /// Records a failed attempt at an inbox entry; with `give_up` it stays stored but
+    /// is skipped from now on.
+    async fn inbox_failed(&self, id: i64, error: &str, give_up: bool) -> Result<()>;
     /// How many of an incident's alerts are open.
     async fn open_alert_count(&self, incident: IncidentNumber) -> Result<i64>;
     async fn alert(&self, id: i64) -> Result<Alert>;

@@ -1,10 +1,13 @@
-//! Group commit: incident writes from concurrent requests queue for one writer task,
-//! which commits whatever has queued in a single transaction. Durability then costs one
+//! Group commit: writes from concurrent requests queue for one writer task, which
+//! commits whatever has queued in a single transaction. Durability then costs one
 //! commit per batch instead of one per request.
 
+use jiff::Timestamp;
+use klaxon_domain::alert::AlertEvent;
 use klaxon_domain::incident::{Incident, TimelineEvent};
 use tokio::sync::oneshot;
 
+use crate::alerts::{AlertUpdate, InboxEntry, IncidentWrite, NewAlert};
 use crate::{Change, Result};
 
 /// The most writes one transaction takes; more wait for the next.
@@ -18,10 +21,34 @@ pub(crate) enum WriteOp {
         events: Vec<TimelineEvent>,
     },
     Commit(Vec<Change>),
+    /// Accepted alert events, into the inbox.
+    Enqueue(Vec<InboxEntry>),
+    OpenAlert {
+        alert: Box<NewAlert>,
+        incident: Box<IncidentWrite>,
+        inbox: Option<i64>,
+    },
+    UpdateAlert {
+        id: i64,
+        update: AlertUpdate,
+        event: Box<AlertEvent>,
+        at: Timestamp,
+        incident: Option<Box<Change>>,
+        inbox: Option<i64>,
+    },
+    /// Inbox entries handled without a change to any alert.
+    Discard(Vec<i64>),
 }
 
-/// A write and where to send its outcome: the declared incident for a declaration.
+/// What a write produced.
+pub(crate) enum Written {
+    Nothing,
+    Incident(Incident),
+    Alert { id: i64, incident: Option<Incident> },
+}
+
+/// A write and where to send its outcome.
 pub(crate) struct WriteJob {
     pub op: WriteOp,
-    pub reply: oneshot::Sender<Result<Option<Incident>>>,
+    pub reply: oneshot::Sender<Result<Written>>,
 }

@@ -24,7 +24,10 @@ use klaxon_domain::auth::{Scope, TokenInfo, User};
 use klaxon_domain::incident::{Incident, Status, TimelineEvent};
 use klaxon_domain::{Handle, IncidentNumber, Severity};
 
-pub use alerts::{AlertFilter, AlertLogEntry, AlertStore, AlertUpdate, IncidentWrite, NewAlert};
+pub use alerts::{
+    AlertFilter, AlertLogEntry, AlertStore, AlertUpdate, InboxEntry, InboxItem, IncidentWrite,
+    NewAlert,
+};
 pub use postgres::PostgresStore;
 pub use services::{NewKey, ServiceStore};
 pub use sqlite::SqliteStore;
@@ -164,6 +167,11 @@ pub trait Store: ServiceStore + AlertStore + Send + Sync + 'static {
     async fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>>;
     /// Counts of non-drill incidents by status and severity, for metrics.
     async fn incident_counts(&self) -> Result<Vec<(Status, Severity, i64)>>;
+    /// Takes, or confirms this process still holds, the singleton `name`. Singleton
+    /// work (applying the alert inbox) runs only where this answers `true`, so replicas
+    /// never run it twice; a process that dies gives it up at once. SQLite: always
+    /// `true` (one process per file); PostgreSQL: a session-level advisory lock.
+    async fn hold_singleton(&self, name: &str) -> Result<bool>;
 }
 
 /// Opens the database at `url` (`sqlite://PATH` or `postgres://…`), creating a SQLite

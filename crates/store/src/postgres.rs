@@ -2,10 +2,13 @@
 //! database; every write is a transaction, and concurrent changes to one incident are
 //! caught by its version column.
 
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::Connection;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -14,6 +17,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 pub struct PostgresStore {
     pool: PgPool,
     jobs: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
+    /// The sessions holding this process's singleton advisory locks, by name.
+    singletons: Arc<tokio::sync::Mutex<HashMap<String, PgConnection>>>,
 }
 
 impl PostgresStore {
@@ -31,7 +36,37 @@ impl PostgresStore {
         MIGRATOR.run(&pool).await?;
         let (jobs, queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
         tokio::spawn(run_writer(pool.clone(), queue));
-        Ok(Self { pool, jobs })
+        Ok(Self {
+            pool,
+            jobs,
+            singletons: Arc::default(),
+        })
+    }
+
+    /// A session-level advisory lock on a connection of its own, taken out of the pool:
+    /// the lock lasts exactly as long as that session, so when this process dies (even
+    /// by SIGKILL) PostgreSQL ends the session and another replica takes over at once.
+    /// A held lock is checked on every call, and given up if its session has broken.
+    async fn hold_singleton(&self, name: &str) -> crate::Result<bool> {
+        let mut held = self.singletons.lock().await;
+        if let Some(conn) = held.get_mut(name) {
+            if conn.ping().await.is_ok() {
+                return Ok(true);
+            }
+            tracing::warn!(name, "lost the session holding a singleton lock");
+            held.remove(name);
+        }
+        let mut conn = self.pool.acquire().await?.detach();
+        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
+        if taken {
+            held.insert(name.to_owned(), conn);
+        } else {
+            let _ = conn.close().await;
+        }
+        Ok(taken)
     }
 
     fn reader(&self) -> &PgPool {

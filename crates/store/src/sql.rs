@@ -18,7 +18,7 @@ macro_rules! impl_store {
         use klaxon_domain::{Handle, IncidentNumber, Severity};
         use sqlx::{QueryBuilder, Row};
 
-        use crate::group::{WriteJob, WriteOp};
+        use crate::group::{WriteJob, WriteOp, Written};
         use crate::{corrupt, instant, ms, Authenticated, Change, IncidentFilter, Result, StoreError};
 
         type DbRow = <$db as sqlx::Database>::Row;
@@ -142,9 +142,10 @@ macro_rules! impl_store {
 
             async fn declare(&self, slug_base: &str, events: &[TimelineEvent]) -> Result<Incident> {
                 let op = WriteOp::Declare { slug_base: slug_base.to_owned(), events: events.to_vec() };
-                self.submit(op)
-                    .await?
-                    .ok_or_else(|| StoreError::Other("the writer answered a declaration without an incident".into()))
+                match self.submit(op).await? {
+                    Written::Incident(incident) => Ok(incident),
+                    _ => Err(StoreError::Other("the writer answered a declaration without an incident".into())),
+                }
             }
 
             async fn incident(&self, number: IncidentNumber) -> Result<Incident> {
@@ -227,11 +228,15 @@ macro_rules! impl_store {
                     })
                     .collect()
             }
+
+            async fn hold_singleton(&self, name: &str) -> Result<bool> {
+                <$store>::hold_singleton(self, name).await
+            }
         }
 
         impl $store {
             /// Hands a write to the group-commit writer and waits until it is committed.
-            async fn submit(&self, op: WriteOp) -> Result<Option<Incident>> {
+            async fn submit(&self, op: WriteOp) -> Result<Written> {
                 let (reply, answer) = tokio::sync::oneshot::channel();
                 let stopped = || StoreError::Other("the database writer has stopped".into());
                 self.jobs.send(WriteJob { op, reply }).await.map_err(|_| stopped())?;
@@ -239,10 +244,23 @@ macro_rules! impl_store {
             }
         }
 
-        async fn apply(tx: &mut Tx, op: &WriteOp) -> Result<Option<Incident>> {
+        async fn apply(tx: &mut Tx, op: &WriteOp) -> Result<Written> {
+            use alert_queries as aq;
             match op {
-                WriteOp::Declare { slug_base, events } => apply_declare(tx, slug_base, events).await.map(Some),
-                WriteOp::Commit(changes) => apply_commit(tx, changes).await.map(|()| None),
+                WriteOp::Declare { slug_base, events } => apply_declare(tx, slug_base, events).await.map(Written::Incident),
+                WriteOp::Commit(changes) => apply_commit(tx, changes).await.map(|()| Written::Nothing),
+                WriteOp::Enqueue(entries) => {
+                    aq::insert_inbox(tx, &entries.iter().collect::<Vec<_>>()).await.map(|()| Written::Nothing)
+                }
+                WriteOp::OpenAlert { alert, incident, inbox } => {
+                    let (id, incident) = aq::insert_alert(tx, alert, incident, *inbox).await?;
+                    Ok(Written::Alert { id, incident })
+                }
+                WriteOp::UpdateAlert { id, update, event, at, incident, inbox } => {
+                    aq::change_alert(tx, *id, *update, event, *at, incident.as_deref(), *inbox).await?;
+                    Ok(Written::Alert { id: *id, incident: None })
+                }
+                WriteOp::Discard(ids) => aq::delete_inbox(tx, ids).await.map(|()| Written::Nothing),
             }
         }
 
@@ -260,12 +278,27 @@ macro_rules! impl_store {
             }
         }
 
-        async fn write_batch(pool: &sqlx::Pool<$db>, batch: &[WriteJob]) -> Vec<Result<Option<Incident>>> {
+        async fn write_batch(pool: &sqlx::Pool<$db>, batch: &[WriteJob]) -> Vec<Result<Written>> {
             let together = async {
                 let mut tx = <$store>::begin_write(pool).await?;
+                // Accepted alert events of the whole batch go in with one statement:
+                // this is the ingest path, where a statement per request would cost
+                // more than the commit.
+                let inbox: Vec<_> = batch
+                    .iter()
+                    .filter_map(|job| match &job.op {
+                        WriteOp::Enqueue(entries) => Some(entries.iter()),
+                        _ => None,
+                    })
+                    .flatten()
+                    .collect();
+                alert_queries::insert_inbox(&mut tx, &inbox).await?;
                 let mut outcomes = Vec::with_capacity(batch.len());
                 for job in batch {
-                    outcomes.push(apply(&mut tx, &job.op).await?);
+                    outcomes.push(match job.op {
+                        WriteOp::Enqueue(_) => Written::Nothing,
+                        ref op => apply(&mut tx, op).await?,
+                    });
                 }
                 tx.commit().await?;
                 Ok::<_, StoreError>(outcomes)

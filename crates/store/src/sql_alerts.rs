@@ -15,7 +15,8 @@ macro_rules! impl_alert_store {
             use klaxon_domain::IncidentNumber;
             use sqlx::{QueryBuilder, Row};
 
-            use crate::alerts::{AlertFilter, AlertLogEntry, AlertStore, AlertUpdate, IncidentWrite, NewAlert};
+            use crate::alerts::{AlertFilter, AlertLogEntry, AlertStore, AlertUpdate, InboxEntry, InboxItem, IncidentWrite, NewAlert};
+            use crate::group::{WriteOp, Written};
             use crate::{corrupt, instant, ms, Result, StoreError};
 
             type DbRow = <$db as sqlx::Database>::Row;
@@ -64,47 +65,17 @@ macro_rules! impl_alert_store {
                     Ok(number.map(IncidentNumber))
                 }
 
-                async fn open_alert_with(&self, alert: &NewAlert, incident: &IncidentWrite) -> Result<(Alert, Option<Incident>)> {
-                    let mut tx = self.write().await?;
-                    let incident = match incident {
-                        IncidentWrite::None => None,
-                        IncidentWrite::Declare { slug_base, events } => Some(apply_declare(&mut tx, slug_base, events).await?),
-                        IncidentWrite::Join(change) => {
-                            apply_commit(&mut tx, std::slice::from_ref(change)).await?;
-                            Some(change.incident.clone())
-                        }
-                    };
-                    let e = &alert.event;
-                    let summary = e.summary.clone().unwrap_or_else(|| alert.dedup_key.clone());
-                    let id: i64 = sqlx::query_scalar(
-                        "INSERT INTO alerts (service_id, dedup_key, status, summary, severity, source, labels, details, links, \
-                         group_key, incident_number, first_seen_at, last_seen_at, repeat_count) \
-                         VALUES ($1, $2, 'triggered', $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, 1) RETURNING id",
-                    )
-                    .bind(alert.service_id)
-                    .bind(&alert.dedup_key)
-                    .bind(&summary)
-                    .bind(e.severity.as_str())
-                    .bind(e.source.as_deref())
-                    .bind(json(&e.labels))
-                    .bind(json(&e.details))
-                    .bind(json(&e.links))
-                    .bind(alert.group_key.as_deref())
-                    .bind(incident.as_ref().map(|i| i.number.0))
-                    .bind(ms(alert.received_at))
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(|err| match &err {
-                        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(format!(
-                            "an open alert with dedup key '{}' appeared meanwhile",
-                            alert.dedup_key
-                        )),
-                        _ => StoreError::from(err),
-                    })?;
-                    log_event(&mut tx, id, e, alert.received_at).await?;
-                    let stored = load_alert(&mut tx, id).await?;
-                    tx.commit().await?;
-                    Ok((stored, incident))
+                async fn open_alert_with(
+                    &self,
+                    alert: &NewAlert,
+                    incident: &IncidentWrite,
+                    inbox: Option<i64>,
+                ) -> Result<(i64, Option<Incident>)> {
+                    let op = WriteOp::OpenAlert { alert: Box::new(alert.clone()), incident: Box::new(incident.clone()), inbox };
+                    match self.submit(op).await? {
+                        Written::Alert { id, incident } => Ok((id, incident)),
+                        _ => Err(StoreError::Other("the writer answered a new alert without its id".into())),
+                    }
                 }
 
                 async fn update_alert(
@@ -114,36 +85,70 @@ macro_rules! impl_alert_store {
                     event: &AlertEvent,
                     at: Timestamp,
                     incident: Option<&crate::Change>,
-                ) -> Result<Alert> {
-                    let mut tx = self.write().await?;
-                    let query = match update {
-                        AlertUpdate::Repeat => sqlx::query(
-                            "UPDATE alerts SET last_seen_at = $1, repeat_count = repeat_count + 1, \
-                             summary = COALESCE($2, summary) WHERE id = $3 AND status <> 'resolved'",
-                        )
-                        .bind(ms(at))
-                        .bind(event.summary.clone()),
-                        AlertUpdate::Acknowledge => sqlx::query(
-                            "UPDATE alerts SET status = 'acknowledged', acknowledged_at = $1 \
-                             WHERE id = $2 AND status = 'triggered'",
-                        )
-                        .bind(ms(at)),
-                        AlertUpdate::Resolve => sqlx::query(
-                            "UPDATE alerts SET status = 'resolved', resolved_at = $1 WHERE id = $2 AND status <> 'resolved'",
-                        )
-                        .bind(ms(at)),
+                    inbox: Option<i64>,
+                ) -> Result<()> {
+                    let op = WriteOp::UpdateAlert {
+                        id,
+                        update,
+                        event: Box::new(event.clone()),
+                        at,
+                        incident: incident.map(|c| Box::new(c.clone())),
+                        inbox,
                     };
-                    let updated = query.bind(id).execute(&mut *tx).await?.rows_affected();
-                    if updated == 0 {
-                        return Err(StoreError::Conflict(format!("alert {id} changed meanwhile; try again")));
-                    }
-                    log_event(&mut tx, id, event, at).await?;
-                    if let Some(change) = incident {
-                        apply_commit(&mut tx, std::slice::from_ref(change)).await?;
-                    }
-                    let stored = load_alert(&mut tx, id).await?;
+                    self.submit(op).await.map(|_| ())
+                }
+
+                async fn enqueue_alerts(&self, entries: Vec<InboxEntry>) -> Result<()> {
+                    self.submit(WriteOp::Enqueue(entries)).await.map(|_| ())
+                }
+
+                async fn inbox(&self, limit: u32) -> Result<Vec<InboxItem>> {
+                    let rows = sqlx::query(
+                        "SELECT id, service_id, dedup_key, received_at, event, attempts FROM alert_inbox \
+                         WHERE failed_at IS NULL ORDER BY id LIMIT $1",
+                    )
+                    .bind(i64::from(limit))
+                    .fetch_all(self.reader())
+                    .await?;
+                    rows.iter()
+                        .map(|row| {
+                            let event: String = row.try_get(4)?;
+                            Ok(InboxItem {
+                                id: row.try_get(0)?,
+                                entry: InboxEntry {
+                                    service_id: row.try_get(1)?,
+                                    dedup_key: row.try_get(2)?,
+                                    received_at: instant(row.try_get(3)?),
+                                    event: serde_json::from_str(&event).map_err(|e| corrupt("inbox event", e))?,
+                                },
+                                attempts: row.try_get(5)?,
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn inbox_depth(&self) -> Result<i64> {
+                    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM alert_inbox").fetch_one(self.reader()).await?;
+                    Ok(n)
+                }
+
+                async fn discard_inbox(&self, ids: &[i64]) -> Result<()> {
+                    self.submit(WriteOp::Discard(ids.to_vec())).await.map(|_| ())
+                }
+
+                async fn inbox_failed(&self, id: i64, error: &str, give_up: bool) -> Result<()> {
+                    let mut tx = self.write().await?;
+                    let failed_at = give_up.then(|| ms(Timestamp::now()));
+                    sqlx::query(
+                        "UPDATE alert_inbox SET attempts = attempts + 1, last_error = $1, failed_at = $2 WHERE id = $3",
+                    )
+                    .bind(error)
+                    .bind(failed_at)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                     tx.commit().await?;
-                    Ok(stored)
+                    Ok(())
                 }
 
                 async fn open_alert_count(&self, incident: IncidentNumber) -> Result<i64> {
@@ -194,8 +199,132 @@ macro_rules! impl_alert_store {
                 }
             }
 
+            /// Accepted events into the inbox, a thousand rows per statement (well inside
+            /// both backends' limits on parameters).
+            pub(super) async fn insert_inbox(tx: &mut Tx, entries: &[&InboxEntry]) -> Result<()> {
+                for chunk in entries.chunks(1000) {
+                    let mut q = QueryBuilder::<$db>::new("INSERT INTO alert_inbox (service_id, dedup_key, received_at, event) ");
+                    q.push_values(chunk, |mut row, e| {
+                        row.push_bind(e.service_id)
+                            .push_bind(e.dedup_key.clone())
+                            .push_bind(ms(e.received_at))
+                            .push_bind(json(&e.event));
+                    });
+                    q.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            pub(super) async fn delete_inbox(tx: &mut Tx, ids: &[i64]) -> Result<()> {
+                for chunk in ids.chunks(1000) {
+                    let mut q = QueryBuilder::<$db>::new("DELETE FROM alert_inbox WHERE id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(")");
+                    q.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            /// Removes the inbox entry a write applies; gone means another worker
+            /// applied it already, so the write must not happen twice.
+            async fn take_inbox(tx: &mut Tx, inbox: Option<i64>) -> Result<()> {
+                let Some(id) = inbox else { return Ok(()) };
+                let taken = sqlx::query("DELETE FROM alert_inbox WHERE id = $1").bind(id).execute(&mut **tx).await?.rows_affected();
+                if taken == 0 {
+                    return Err(StoreError::Conflict(format!("inbox entry {id} was applied already")));
+                }
+                Ok(())
+            }
+
+            pub(super) async fn insert_alert(
+                tx: &mut Tx,
+                alert: &NewAlert,
+                incident: &IncidentWrite,
+                inbox: Option<i64>,
+            ) -> Result<(i64, Option<Incident>)> {
+                take_inbox(tx, inbox).await?;
+                let incident = match incident {
+                    IncidentWrite::None => None,
+                    IncidentWrite::Declare { slug_base, events } => Some(apply_declare(tx, slug_base, events).await?),
+                    IncidentWrite::Join(change) => {
+                        apply_commit(tx, std::slice::from_ref(change)).await?;
+                        Some(change.incident.clone())
+                    }
+                };
+                let e = &alert.event;
+                let summary = e.summary.clone().unwrap_or_else(|| alert.dedup_key.clone());
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO alerts (service_id, dedup_key, status, summary, severity, source, labels, details, links, \
+                     group_key, incident_number, first_seen_at, last_seen_at, repeat_count) \
+                     VALUES ($1, $2, 'triggered', $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, 1) RETURNING id",
+                )
+                .bind(alert.service_id)
+                .bind(&alert.dedup_key)
+                .bind(&summary)
+                .bind(e.severity.as_str())
+                .bind(e.source.as_deref())
+                .bind(json(&e.labels))
+                .bind(json(&e.details))
+                .bind(json(&e.links))
+                .bind(alert.group_key.as_deref())
+                .bind(incident.as_ref().map(|i| i.number.0))
+                .bind(ms(alert.received_at))
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(|err| match &err {
+                    sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(format!(
+                        "an open alert with dedup key '{}' appeared meanwhile",
+                        alert.dedup_key
+                    )),
+                    _ => StoreError::from(err),
+                })?;
+                log_event(tx, id, e, alert.received_at).await?;
+                Ok((id, incident))
+            }
+
+            pub(super) async fn change_alert(
+                tx: &mut Tx,
+                id: i64,
+                update: AlertUpdate,
+                event: &AlertEvent,
+                at: Timestamp,
+                incident: Option<&crate::Change>,
+                inbox: Option<i64>,
+            ) -> Result<()> {
+                take_inbox(tx, inbox).await?;
+                let query = match update {
+                    AlertUpdate::Repeat => sqlx::query(
+                        "UPDATE alerts SET last_seen_at = $1, repeat_count = repeat_count + 1, \
+                         summary = COALESCE($2, summary) WHERE id = $3 AND status <> 'resolved'",
+                    )
+                    .bind(ms(at))
+                    .bind(event.summary.clone()),
+                    AlertUpdate::Acknowledge => sqlx::query(
+                        "UPDATE alerts SET status = 'acknowledged', acknowledged_at = $1 \
+                         WHERE id = $2 AND status = 'triggered'",
+                    )
+                    .bind(ms(at)),
+                    AlertUpdate::Resolve => sqlx::query(
+                        "UPDATE alerts SET status = 'resolved', resolved_at = $1 WHERE id = $2 AND status <> 'resolved'",
+                    )
+                    .bind(ms(at)),
+                };
+                let updated = query.bind(id).execute(&mut **tx).await?.rows_affected();
+                if updated == 0 {
+                    return Err(StoreError::Conflict(format!("alert {id} changed meanwhile; try again")));
+                }
+                log_event(tx, id, event, at).await?;
+                if let Some(change) = incident {
+                    apply_commit(tx, std::slice::from_ref(change)).await?;
+                }
+                Ok(())
+            }
+
             async fn log_event(
-                conn: &mut <$db as sqlx::Database>::Connection,
+                conn: &mut Tx,
                 id: i64,
                 event: &AlertEvent,
                 at: Timestamp,
@@ -206,7 +335,7 @@ macro_rules! impl_alert_store {
                     .bind(action.unwrap_or_default())
                     .bind(ms(at))
                     .bind(json(event))
-                    .execute(&mut *conn)
+                    .execute(&mut **conn)
                     .await?;
                 Ok(())
             }

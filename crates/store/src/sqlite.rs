@@ -68,6 +68,11 @@ impl SqliteStore {
         Self::begin_write(&self.writer).await
     }
 
+    /// One process serves a SQLite file, so it always holds every singleton.
+    async fn hold_singleton(&self, _name: &str) -> crate::Result<bool> {
+        Ok(true)
+    }
+
     async fn begin_write(
         pool: &SqlitePool,
     ) -> crate::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {

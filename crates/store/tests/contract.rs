@@ -601,14 +601,18 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
         slug_base: "incident-disk".into(),
         events: declare_events,
     };
-    let (alert, incident) = store.open_alert_with(&new_alert, &write).await.unwrap();
+    let (alert, incident) = store
+        .open_alert_with(&new_alert, &write, None)
+        .await
+        .unwrap();
+    let alert = store.alert(alert).await.unwrap();
     let incident = incident.unwrap();
     assert_eq!(
         (alert.status, alert.incident),
         (AlertStatus::Triggered, Some(incident.number))
     );
     let again = store
-        .open_alert_with(&new_alert, &IncidentWrite::None)
+        .open_alert_with(&new_alert, &IncidentWrite::None, None)
         .await
         .unwrap_err();
     assert!(
@@ -639,37 +643,41 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .unwrap();
-    let repeated = store
+    store
         .update_alert(
             open.id,
             AlertUpdate::Repeat,
             &trigger("DISK at 100%"),
             now(),
             None,
+            None,
         )
         .await
         .unwrap();
+    let repeated = store.alert(open.id).await.unwrap();
     assert_eq!(
         (repeated.repeat_count, repeated.summary.as_str()),
         (2, "DISK at 100%")
     );
     let ack = AlertEvent::new(AlertAction::Acknowledge, AlertSeverity::Error);
-    let acked = store
-        .update_alert(open.id, AlertUpdate::Acknowledge, &ack, now(), None)
+    store
+        .update_alert(open.id, AlertUpdate::Acknowledge, &ack, now(), None, None)
         .await
         .unwrap();
+    let acked = store.alert(open.id).await.unwrap();
     assert_eq!(acked.status, AlertStatus::Acknowledged);
     assert!(matches!(
         store
-            .update_alert(open.id, AlertUpdate::Acknowledge, &ack, now(), None)
+            .update_alert(open.id, AlertUpdate::Acknowledge, &ack, now(), None, None)
             .await,
         Err(StoreError::Conflict(_))
     ));
     let resolve = AlertEvent::new(AlertAction::Resolve, AlertSeverity::Error);
-    let resolved = store
-        .update_alert(open.id, AlertUpdate::Resolve, &resolve, now(), None)
+    store
+        .update_alert(open.id, AlertUpdate::Resolve, &resolve, now(), None, None)
         .await
         .unwrap();
+    let resolved = store.alert(open.id).await.unwrap();
     assert_eq!(resolved.status, AlertStatus::Resolved);
     assert!(store
         .open_alert(db.id, "srv01/mysql")
@@ -677,11 +685,11 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
         .unwrap()
         .is_none());
     let (reopened, _) = store
-        .open_alert_with(&new_alert, &IncidentWrite::None)
+        .open_alert_with(&new_alert, &IncidentWrite::None, None)
         .await
         .unwrap();
     assert_ne!(
-        reopened.id, open.id,
+        reopened, open.id,
         "after resolution the same key opens a new alert"
     );
     let log = store.alert_log(open.id).await.unwrap();
@@ -705,7 +713,7 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(
         listed.iter().map(|a| a.id).collect::<Vec<_>>(),
-        [reopened.id, open.id]
+        [reopened, open.id]
     );
     let open_only = AlertFilter {
         status: Some(AlertStatus::Triggered),

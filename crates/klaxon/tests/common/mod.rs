@@ -133,6 +133,23 @@ impl Server {
         let text = self.ok(args);
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
     }
+
+    /// Runs `klaxon ARGS` (which must print JSON) until `check` accepts its answer, for
+    /// up to 15 seconds: accepted alert events are applied a moment after the 202.
+    pub fn json_when(&self, args: &[&str], what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let answer = self.json(args);
+            if check(&answer) {
+                return answer;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting until {what}; last answer: {answer}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for Server {

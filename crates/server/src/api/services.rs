@@ -83,7 +83,9 @@ pub async fn update(
     caller.require(Scope::Admin)?;
     let current = state.store.service(&name).await?;
     let fields = update.apply_to(&current)?;
-    Ok(Json(state.store.update_service(&name, &fields).await?))
+    let updated = state.store.update_service(&name, &fields).await?;
+    state.services.clear();
+    Ok(Json(updated))
 }
 
 #[utoipa::path(delete, path = "/services/{name}", tag = "services", params(("name" = String, Path)),
@@ -95,6 +97,7 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     caller.require(Scope::Admin)?;
     state.store.delete_service(&name).await?;
+    state.services.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -125,6 +128,7 @@ pub async fn rotate_key(
         .store
         .rotate_integration_key(&name, id, &new_key(), state.clock.now())
         .await?;
+    state.services.clear();
     Ok((StatusCode::CREATED, Json(key)))
 }
 
@@ -136,12 +140,12 @@ pub async fn revoke_key(
     KeyIdPath(name, id): KeyIdPath,
 ) -> Result<Json<IntegrationKey>, ApiError> {
     caller.require(Scope::Admin)?;
-    Ok(Json(
-        state
-            .store
-            .revoke_integration_key(&name, id, state.clock.now())
-            .await?,
-    ))
+    let revoked = state
+        .store
+        .revoke_integration_key(&name, id, state.clock.now())
+        .await?;
+    state.services.clear();
+    Ok(Json(revoked))
 }
 
 #[utoipa::path(get, path = "/services/{name}/maintenance", tag = "services", params(("name" = String, Path)),

@@ -126,6 +126,15 @@ impl TestApp {
         Client::new(self.url.clone(), token.token)
     }
 
+    /// Waits until every accepted alert event has been applied to its alert.
+    pub async fn settle(&self) {
+        let state = &self.server.as_ref().expect("a running server").state;
+        state
+            .settle(std::time::Duration::from_secs(10))
+            .await
+            .expect("the alert inbox empties");
+    }
+
     pub fn http(&self) -> reqwest::Client {
         reqwest::Client::new()
     }

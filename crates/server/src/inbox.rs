@@ -1,0 +1,225 @@
+//! The alert inbox. Ingest endpoints commit each accepted event to the inbox (concurrent
+//! requests share one transaction and one statement) and answer at once; this worker
+//! then applies the events to alerts and incidents in the order they were accepted.
+//!
+//! An entry leaves the inbox in the same transaction that applies it, so a crash
+//! between acceptance and application loses nothing and applies nothing twice. Events
+//! of one alert (one service and dedup key) are applied one after another; different
+//! alerts in parallel, so their writes share commits. One process at a time runs the
+//! worker (the store's `alert-inbox` singleton), so replicas never apply one alert's
+//! events out of order.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use klaxon_domain::alert::AlertEvent;
+use klaxon_domain::service::Service;
+use klaxon_store::{InboxEntry, InboxItem, StoreError};
+
+use crate::auth::random_hex;
+use crate::state::AppState;
+
+/// How many entries one pass reads.
+const BATCH: u32 = 1024;
+/// How many alerts one pass works on at once.
+const PARALLEL: usize = 64;
+/// Attempts at an entry before it is set aside (kept, logged, counted) so that the
+/// alerts behind it are not held up for ever.
+const MAX_ATTEMPTS: i64 = 5;
+/// How often an idle worker looks for entries that arrived through another replica.
+const IDLE_POLL: Duration = Duration::from_millis(500);
+/// How often a replica that does not apply the inbox checks whether it should.
+const STANDBY_POLL: Duration = Duration::from_secs(2);
+
+impl AppState {
+    /// Accepts alert events for `service`, durably: when this returns they are
+    /// committed and will be applied. Returns each event's dedup key, made up for a
+    /// trigger that had none.
+    pub async fn accept_alerts(
+        &self,
+        service: &Service,
+        events: Vec<AlertEvent>,
+    ) -> Result<Vec<String>, StoreError> {
+        let received_at = self.clock.now();
+        let entries: Vec<InboxEntry> = events
+            .into_iter()
+            .map(|mut event| InboxEntry {
+                service_id: service.id,
+                dedup_key: event
+                    .dedup_key
+                    .get_or_insert_with(|| random_hex(16))
+                    .clone(),
+                received_at,
+                event,
+            })
+            .collect();
+        let keys = entries.iter().map(|e| e.dedup_key.clone()).collect();
+        self.store.enqueue_alerts(entries).await?;
+        self.inbox_wake.notify_one();
+        Ok(keys)
+    }
+
+    /// Applies the oldest waiting entries; returns how many it read.
+    pub async fn apply_inbox(&self) -> Result<usize, StoreError> {
+        let items = self.store.inbox(BATCH).await?;
+        if items.is_empty() {
+            return Ok(0);
+        }
+        let services: HashMap<i64, Service> = self
+            .store
+            .services()
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
+        let read = items.len();
+        let chains = chains(items);
+        futures_util::stream::iter(chains)
+            .for_each_concurrent(PARALLEL, |chain| self.apply_chain(&services, chain))
+            .await;
+        Ok(read)
+    }
+
+    /// Applies one alert's entries in order, stopping at the first that fails so that
+    /// none overtakes it.
+    async fn apply_chain(&self, services: &HashMap<i64, Service>, chain: Vec<InboxItem>) {
+        for item in chain {
+            let Some(service) = services.get(&item.entry.service_id) else {
+                tracing::info!(
+                    entry = item.id,
+                    "dropping an alert event of a deleted service"
+                );
+                if let Err(e) = self.store.discard_inbox(&[item.id]).await {
+                    tracing::warn!(error = %e, "cannot drop an inbox entry; will try again");
+                    return;
+                }
+                continue;
+            };
+            let InboxEntry {
+                dedup_key, event, ..
+            } = &item.entry;
+            let Err(e) = self
+                .apply_event(service, dedup_key, event, Some(item.id))
+                .await
+            else {
+                self.metrics.alert_events_applied.inc();
+                continue;
+            };
+            let give_up = item.attempts + 1 >= MAX_ATTEMPTS;
+            if give_up {
+                tracing::error!(entry = item.id, service = %service.name, dedup_key, error = %e,
+                    "setting aside an alert event that keeps failing; it stays in the alert_inbox table");
+                self.metrics.alert_events_failed.inc();
+            } else {
+                tracing::warn!(entry = item.id, error = %e, "applying an alert event failed; will try again");
+            }
+            if let Err(e) = self
+                .store
+                .inbox_failed(item.id, &e.to_string(), give_up)
+                .await
+            {
+                tracing::warn!(error = %e, "cannot record a failed inbox entry");
+            }
+            if !give_up {
+                return;
+            }
+        }
+    }
+
+    /// Waits until every accepted event has been applied (or set aside); for tests
+    /// and benchmarks. Gives up after `within`.
+    pub async fn settle(&self, within: Duration) -> Result<(), StoreError> {
+        let deadline = tokio::time::Instant::now() + within;
+        while !self.store.inbox(1).await?.is_empty() {
+            if tokio::time::Instant::now() > deadline {
+                return Err(StoreError::Other(format!(
+                    "the alert inbox did not empty within {within:?}"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Ok(())
+    }
+}
+
+/// Groups entries by alert (service and dedup key), keeping acceptance order within
+/// each group and ordering groups by their first entry.
+fn chains(items: Vec<InboxItem>) -> Vec<Vec<InboxItem>> {
+    let mut index: HashMap<(i64, String), usize> = HashMap::new();
+    let mut chains: Vec<Vec<InboxItem>> = Vec::new();
+    for item in items {
+        let key = (item.entry.service_id, item.entry.dedup_key.clone());
+        match index.get(&key) {
+            Some(&i) => chains[i].push(item),
+            None => {
+                index.insert(key, chains.len());
+                chains.push(vec![item]);
+            }
+        }
+    }
+    chains
+}
+
+/// Runs the inbox worker until `stop` changes: applies entries as they arrive while
+/// this process holds the inbox singleton.
+pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let pause = match state.store.hold_singleton("alert-inbox").await {
+            Ok(true) => match state.apply_inbox().await {
+                Ok(0) => IDLE_POLL,
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "applying the alert inbox failed; will try again");
+                    Duration::from_secs(1)
+                }
+            },
+            // Another replica applies the inbox; look again now and then in case it goes.
+            Ok(false) => STANDBY_POLL,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot take the alert inbox singleton");
+                Duration::from_secs(1)
+            }
+        };
+        tokio::select! {
+            _ = state.inbox_wake.notified() => {}
+            _ = tokio::time::sleep(pause) => {}
+            _ = stop.changed() => break,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use klaxon_domain::alert::{AlertAction, AlertSeverity};
+
+    fn item(id: i64, service_id: i64, key: &str) -> InboxItem {
+        InboxItem {
+            id,
+            entry: InboxEntry {
+                service_id,
+                dedup_key: key.into(),
+                received_at: jiff::Timestamp::UNIX_EPOCH,
+                event: AlertEvent::new(AlertAction::Trigger, AlertSeverity::Error),
+            },
+            attempts: 0,
+        }
+    }
+
+    #[test]
+    fn chains_keep_each_alerts_order() {
+        let items = vec![
+            item(1, 1, "a"),
+            item(2, 1, "b"),
+            item(3, 2, "a"),
+            item(4, 1, "a"),
+            item(5, 1, "b"),
+        ];
+        let ids: Vec<Vec<i64>> = chains(items)
+            .iter()
+            .map(|c| c.iter().map(|i| i.id).collect())
+            .collect();
+        assert_eq!(ids, [vec![1, 4], vec![2, 5], vec![3]]);
+    }
+}

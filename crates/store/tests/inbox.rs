@@ -1,0 +1,163 @@
+//! The alert inbox on both backends: accepted events keep their order and an entry is
+//! applied at most once; and PostgreSQL's singletons have one holder at a time.
+
+mod support;
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use klaxon_domain::alert::{AlertAction, AlertEvent, AlertSeverity};
+use klaxon_domain::service::{NewService, ServiceName};
+use klaxon_store::{AlertUpdate, InboxEntry, IncidentWrite, NewAlert, NewKey, Store, StoreError};
+
+fn now() -> Timestamp {
+    "2026-11-26T10:00:00Z".parse().unwrap()
+}
+
+async fn service(store: &Arc<dyn Store>) -> i64 {
+    let new = NewService {
+        name: ServiceName::parse("api").unwrap(),
+        description: String::new(),
+        owner_team: None,
+        runbook_links: vec![],
+        rules: Default::default(),
+    };
+    let (name, fields) = new.validated().unwrap();
+    let key = NewKey {
+        key: format!("{:032x}", 1),
+        signing_secret: "s".into(),
+    };
+    store
+        .create_service(&name, &fields, &key, now())
+        .await
+        .unwrap()
+        .id
+}
+
+fn entry(service_id: i64, key: &str, action: AlertAction) -> InboxEntry {
+    let mut event = AlertEvent::new(action, AlertSeverity::Error);
+    event.summary = Some(format!("{key} is down"));
+    InboxEntry {
+        service_id,
+        dedup_key: key.into(),
+        received_at: now(),
+        event,
+    }
+}
+
+async fn inbox_keeps_order_and_applies_once(store: Arc<dyn Store>) {
+    let api = service(&store).await;
+    let entries = vec![
+        entry(api, "a", AlertAction::Trigger),
+        entry(api, "b", AlertAction::Trigger),
+        entry(api, "a", AlertAction::Resolve),
+    ];
+    // Concurrent enqueues share a transaction; each call's entries stay in order.
+    let (one, two) = tokio::join!(
+        store.enqueue_alerts(entries.clone()),
+        store.enqueue_alerts(vec![entry(api, "c", AlertAction::Trigger)])
+    );
+    one.unwrap();
+    two.unwrap();
+    let waiting = store.inbox(100).await.unwrap();
+    assert_eq!(waiting.len(), 4);
+    let ours: Vec<_> = waiting
+        .iter()
+        .filter(|i| i.entry.dedup_key != "c")
+        .map(|i| i.entry.clone())
+        .collect();
+    assert_eq!(ours, entries, "entries come back as accepted, in order");
+    assert!(waiting.windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(store.inbox(2).await.unwrap().len(), 2, "the limit holds");
+
+    let first = waiting.iter().find(|i| i.entry.dedup_key == "a").unwrap();
+    let new = NewAlert {
+        service_id: api,
+        dedup_key: "a".into(),
+        event: first.entry.event.clone(),
+        group_key: None,
+        received_at: now(),
+    };
+    let (id, _) = store
+        .open_alert_with(&new, &IncidentWrite::None, Some(first.id))
+        .await
+        .unwrap();
+    let resolve = &entries[2].event;
+    store
+        .update_alert(id, AlertUpdate::Resolve, resolve, now(), None, None)
+        .await
+        .unwrap();
+    let again = store
+        .open_alert_with(&new, &IncidentWrite::None, Some(first.id))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(again, StoreError::Conflict(_)),
+        "an applied entry is not applied twice: {again}"
+    );
+    assert!(
+        store.open_alert(api, "a").await.unwrap().is_none(),
+        "the refused write left no alert behind"
+    );
+    assert_eq!(store.inbox_depth().await.unwrap(), 3);
+
+    let rest: Vec<i64> = store
+        .inbox(100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    store.inbox_failed(rest[0], "broken", false).await.unwrap();
+    let retried = store.inbox(100).await.unwrap();
+    assert_eq!((retried[0].id, retried[0].attempts), (rest[0], 1));
+    store
+        .inbox_failed(rest[0], "still broken", true)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .inbox(100)
+            .await
+            .unwrap()
+            .iter()
+            .all(|i| i.id != rest[0]),
+        "an entry given up on is skipped"
+    );
+    assert_eq!(store.inbox_depth().await.unwrap(), 3, "but kept");
+    store.discard_inbox(&rest[1..]).await.unwrap();
+    assert!(store.inbox(100).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_singleton_has_one_holder_until_its_process_goes() {
+    let Some(db) = klaxon_store::testing::TempPostgres::new().await else {
+        return;
+    };
+    let one = klaxon_store::open(&db.url).await.unwrap();
+    let two = klaxon_store::open(&db.url).await.unwrap();
+    assert!(one.hold_singleton("inbox").await.unwrap());
+    assert!(
+        one.hold_singleton("inbox").await.unwrap(),
+        "the holder keeps it"
+    );
+    assert!(!two.hold_singleton("inbox").await.unwrap());
+    assert!(
+        two.hold_singleton("other").await.unwrap(),
+        "singletons are by name"
+    );
+    drop(one);
+    let mut taken = false;
+    for _ in 0..100 {
+        if two.hold_singleton("inbox").await.unwrap() {
+            taken = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(taken, "a store that is gone gives its singletons up");
+    drop(two);
+    db.drop_database().await;
+}
+
+contract!(inbox_keeps_order_and_applies_once);
