@@ -38,6 +38,8 @@ pub mod ical;
 mod proptests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod validation_tests;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};

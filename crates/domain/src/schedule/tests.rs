@@ -5,9 +5,8 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 use super::*;
-use crate::DomainError;
 
-fn at(s: &str) -> Timestamp {
+pub(super) fn at(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
 
@@ -15,11 +14,11 @@ fn wall(s: &str) -> DateTime {
     s.parse().unwrap()
 }
 
-fn handles(names: &[&str]) -> Vec<Handle> {
+pub(super) fn handles(names: &[&str]) -> Vec<Handle> {
     names.iter().map(|n| Handle::parse(n).unwrap()).collect()
 }
 
-fn layer(name: &str, people: &[&str], shift: ShiftLength, start: &str) -> Layer {
+pub(super) fn layer(name: &str, people: &[&str], shift: ShiftLength, start: &str) -> Layer {
     Layer {
         name: name.to_owned(),
         participants: handles(people),
@@ -29,7 +28,7 @@ fn layer(name: &str, people: &[&str], shift: ShiftLength, start: &str) -> Layer 
     }
 }
 
-fn schedule(tz: &str, layers: Vec<Layer>, overrides: Vec<Override>) -> Schedule {
+pub(super) fn schedule(tz: &str, layers: Vec<Layer>, overrides: Vec<Override>) -> Schedule {
     Schedule::new(NewSchedule {
         name: "Payments".to_owned(),
         time_zone: tz.to_owned(),
@@ -371,107 +370,4 @@ fn the_end_of_time_does_not_panic() {
         "9999-06-01T00:00",
     );
     assert!(hourly.on_call_at(&TimeZone::UTC, Timestamp::MAX).is_some());
-}
-
-fn field_of(input: NewSchedule) -> (&'static str, String) {
-    match Schedule::new(input) {
-        Err(DomainError::Invalid { field, message }) => (field, message),
-        other => panic!("expected a validation error, got {other:?}"),
-    }
-}
-
-#[test]
-fn validation_names_the_field_and_the_fix() {
-    let ok = NewSchedule {
-        name: "Payments".to_owned(),
-        time_zone: "Europe/Berlin".to_owned(),
-        layers: vec![layer(
-            "Primary",
-            &["alice"],
-            ShiftLength::Days(1),
-            "2026-01-01T09:00",
-        )],
-        overrides: vec![],
-    };
-    assert!(Schedule::new(ok.clone()).is_ok());
-    let with = |f: &dyn Fn(&mut NewSchedule)| {
-        let mut input = ok.clone();
-        f(&mut input);
-        field_of(input)
-    };
-    assert_eq!(with(&|s| s.name = "  ".into()).0, "name");
-    let (field, message) = with(&|s| s.time_zone = "Mars/Olympus".into());
-    assert_eq!(field, "time_zone");
-    assert!(message.contains("Mars/Olympus"), "{message}");
-    assert_eq!(with(&|s| s.layers[0].name = String::new()).0, "layers.name");
-    let (field, message) = with(&|s| {
-        s.layers.push(layer(
-            "Secondary",
-            &[],
-            ShiftLength::Days(1),
-            "2026-01-01T09:00",
-        ))
-    });
-    assert_eq!(field, "layers.participants");
-    assert!(message.starts_with("layers[1] (Secondary)"), "{message}");
-    assert_eq!(
-        with(&|s| s.layers[0].shift = ShiftLength::Hours(0)).0,
-        "layers.shift"
-    );
-    assert_eq!(
-        with(&|s| s.layers[0].shift = ShiftLength::Weeks(53)).0,
-        "layers.shift"
-    );
-    let (field, _) = with(&|s| {
-        let mut r = Restriction::business_hours();
-        r.end = r.start;
-        s.layers[0].restrictions.push(r);
-    });
-    assert_eq!(field, "layers.restrictions.end");
-    assert_eq!(
-        with(&|s| s.layers[0].restrictions.push(Restriction {
-            days: vec![],
-            ..Restriction::business_hours()
-        }))
-        .0,
-        "layers.restrictions.days"
-    );
-    let (field, _) = with(&|s| {
-        s.overrides.push(Override {
-            user: handles(&["bob"]).remove(0),
-            start: at("2026-01-02T00:00Z"),
-            end: at("2026-01-02T00:00Z"),
-        })
-    });
-    assert_eq!(field, "overrides.end");
-    // No layers at all is allowed: only overrides put anyone on call.
-    assert!(Schedule::new(NewSchedule {
-        layers: vec![],
-        ..ok
-    })
-    .is_ok());
-}
-
-#[test]
-fn schedules_round_trip_through_json_and_are_checked_on_the_way_in() {
-    let mut l = layer(
-        "Primary",
-        &["alice", "bob"],
-        ShiftLength::Hours(12),
-        "2026-03-07T08:00",
-    );
-    l.restrictions = vec![Restriction::business_hours()];
-    let s = schedule("America/New_York", vec![l], vec![]);
-    let json = serde_json::to_string(&s).unwrap();
-    assert!(json.contains(r#""shift":{"hours":12}"#), "{json}");
-    assert!(
-        json.contains(r#""days":["mon","tue","wed","thu","fri"]"#),
-        "{json}"
-    );
-    assert_eq!(serde_json::from_str::<Schedule>(&json).unwrap(), s);
-    let bad = json.replace("America/New_York", "Nowhere/Special");
-    let err = serde_json::from_str::<Schedule>(&bad)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("Nowhere/Special"), "{err}");
 }
