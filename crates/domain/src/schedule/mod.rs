@@ -119,6 +119,18 @@ impl TryFrom<NewSchedule> for Schedule {
     }
 }
 
+impl From<Schedule> for NewSchedule {
+    /// The input that builds this schedule again, e.g. to add an override and recheck.
+    fn from(s: Schedule) -> Self {
+        Self {
+            name: s.name,
+            time_zone: s.time_zone.name().to_owned(),
+            layers: s.layers,
+            overrides: s.overrides,
+        }
+    }
+}
+
 impl Schedule {
     /// Checks `input` and builds the schedule. Errors name the field (`layers.shift`) and
     /// say in the message which layer or override (`layers[1] (Secondary)`) and how to
@@ -196,6 +208,10 @@ impl Schedule {
     /// The final schedule over `[from, to)`: who is on call when, clipped to the range,
     /// sorted, never overlapping, with gaps where nobody is. Adjacent shifts of the same
     /// person from the same source are joined. Empty if `from >= to`.
+    ///
+    /// The work grows with the window, not with how long ago a rotation started (shift
+    /// indices are computed, not counted); a year of hourly shifts is about 9,000 rows, so
+    /// callers should bound the window they accept.
     pub fn shifts(&self, from: Timestamp, to: Timestamp) -> Vec<Shift> {
         if from >= to {
             return Vec::new();

@@ -352,6 +352,48 @@ fn old_rotations_are_computed_not_walked() {
 }
 
 #[test]
+fn a_year_of_a_busy_schedule_is_cheap() {
+    let mut day = layer(
+        "Day",
+        &["carol", "dave"],
+        ShiftLength::Hours(1),
+        "2016-06-01T09:00",
+    );
+    day.restrictions = vec![Restriction::business_hours()];
+    let overrides = (0..300)
+        .map(|i| Override {
+            user: handles(&["erin"]).remove(0),
+            start: at("2026-01-01T00:00Z") + jiff::SignedDuration::from_hours(i * 29),
+            end: at("2026-01-01T00:00Z") + jiff::SignedDuration::from_hours(i * 29 + 3),
+        })
+        .collect();
+    let s = schedule(
+        "Australia/Lord_Howe",
+        vec![
+            layer(
+                "Base",
+                &["alice", "bob"],
+                ShiftLength::Hours(1),
+                "2010-01-01T00:30",
+            ),
+            layer(
+                "Week",
+                &["frank"],
+                ShiftLength::Weeks(1),
+                "2026-02-01T09:00",
+            ),
+            day,
+        ],
+        overrides,
+    );
+    let shifts = s.shifts(at("2026-01-01T00:00Z"), at("2027-01-01T00:00Z"));
+    assert!(shifts.len() > 1_000);
+    assert_eq!(shifts.first().unwrap().start, at("2026-01-01T00:00Z"));
+    assert_eq!(shifts.last().unwrap().end, at("2027-01-01T00:00Z"));
+    assert!(shifts.windows(2).all(|p| p[0].end == p[1].start));
+}
+
+#[test]
 fn the_end_of_time_does_not_panic() {
     let l = layer(
         "Far",

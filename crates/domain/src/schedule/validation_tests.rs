@@ -106,3 +106,21 @@ fn schedules_round_trip_through_json_and_are_checked_on_the_way_in() {
         .to_string();
     assert!(err.contains("Nowhere/Special"), "{err}");
 }
+
+#[test]
+fn a_schedule_converts_back_to_its_input_for_edits() {
+    let s = schedule("Europe/Berlin", vec![], vec![]);
+    let mut input = NewSchedule::from(s.clone());
+    assert_eq!(Schedule::new(input.clone()).unwrap(), s);
+    input.overrides.push(Override {
+        user: handles(&["alice"]).remove(0),
+        start: at("2026-01-01T00:00Z"),
+        end: at("2026-01-02T00:00Z"),
+    });
+    let edited = Schedule::new(input).unwrap();
+    assert_eq!(
+        edited.on_call_at(at("2026-01-01T12:00Z")).unwrap().as_str(),
+        "alice"
+    );
+    assert_eq!(edited.on_call_at(at("2026-01-02T00:00Z")), None);
+}
