@@ -45,7 +45,10 @@ pub fn render(calendar_name: &str, shifts: &[Shift], uid_domain: &str, now: Time
             let _ = write!(uid, "-{count}");
         }
         line("BEGIN:VEVENT");
-        line(&format!("UID:{uid}@{uid_domain}"));
+        line(&format!(
+            "UID:{}",
+            escape_text(&format!("{uid}@{uid_domain}"))
+        ));
         line(&format!("DTSTAMP:{stamp}"));
         line(&format!("DTSTART:{start}"));
         line(&format!("DTEND:{end}"));
