@@ -1,7 +1,7 @@
 //! Klaxon's rules, and nothing else: the severity policy, the incident state machine,
-//! timeline events and their projection, status-update templates and the maths over
-//! incident times. This crate does no I/O, is not async and knows neither SQL nor HTTP;
-//! callers pass in the current time.
+//! timeline events and their projection, status-update templates, the maths over
+//! incident times and on-call schedules. This crate does no I/O, is not async and knows
+//! neither SQL nor HTTP; callers pass in the current time.
 #![forbid(unsafe_code)]
 
 pub mod alert;
@@ -12,6 +12,7 @@ pub mod ids;
 pub mod incident;
 pub mod paging;
 pub mod policy;
+pub mod schedule;
 pub mod service;
 pub mod severity;
 pub mod template;
