@@ -320,6 +320,39 @@ pub fn describe(kind: &EventKind) -> String {
         EventKind::MergedFrom { from, title } => format!("{from} merged in: {title}"),
         EventKind::Noted { text } => format!("note: {text}"),
         EventKind::EvidenceAttached { evidence } => describe_evidence(evidence),
+        EventKind::Paged {
+            round,
+            step,
+            users,
+            urgency,
+        } => {
+            let again = if *round > 0 { format!(", repeat {round}") } else { String::new() };
+            if users.is_empty() {
+                format!("escalation step {}{again}: nobody to page", step + 1)
+            } else {
+                format!("paged ({urgency} urgency, step {}{again}): {}", step + 1, users.join(", "))
+            }
+        }
+        EventKind::Notified { user, method, attempt } => {
+            let tries = if *attempt > 1 { format!(" (attempt {attempt})") } else { String::new() };
+            format!("notified {user} by {}{tries}", method.as_str())
+        }
+        EventKind::NotificationFailed {
+            user,
+            method,
+            attempt,
+            error,
+            retry_at,
+        } => match retry_at {
+            Some(at) => format!(
+                "{} to {user} failed (attempt {attempt}): {error}; retrying at {at}",
+                method.as_str()
+            ),
+            None => format!(
+                "{} to {user} failed (attempt {attempt}): {error}; gave up",
+                method.as_str()
+            ),
+        },
     }
 }
 

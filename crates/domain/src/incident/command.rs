@@ -347,6 +347,29 @@ pub fn decide(
     Ok(stamp(incident.version, kinds, at, ctx))
 }
 
+/// What the engine did for an incident (paged, notified, failed to notify), as timeline
+/// events. Refused for anything but those kinds, and for incidents merged away.
+pub fn record(
+    incident: &Incident,
+    kinds: Vec<EventKind>,
+    ctx: &Context,
+) -> Result<Vec<TimelineEvent>, DomainError> {
+    not_merged_away(incident)?;
+    let engine_only = kinds.iter().all(|k| {
+        matches!(
+            k,
+            EventKind::Paged { .. } | EventKind::Notified { .. } | EventKind::NotificationFailed { .. }
+        )
+    });
+    if !engine_only {
+        return Err(DomainError::invalid(
+            "kind",
+            "only paging and notification events are recorded this way",
+        ));
+    }
+    Ok(stamp(incident.version, kinds, None, ctx))
+}
+
 /// Merges `source` into `target`: the events for each, in that order. Both must be
 /// open; a restricted incident may only join another restricted one.
 pub fn merge(

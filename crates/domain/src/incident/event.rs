@@ -125,6 +125,30 @@ pub enum EventKind {
     EvidenceAttached {
         evidence: Evidence,
     },
+    /// The engine paged an escalation step: `users` are who it reached for (empty when
+    /// nobody was on call).
+    Paged {
+        round: u32,
+        step: u32,
+        users: Vec<String>,
+        urgency: String,
+    },
+    /// A notification was handed to its channel.
+    Notified {
+        user: String,
+        method: crate::paging::ContactKind,
+        attempt: u32,
+    },
+    /// A notification failed; it is tried again at `retry_at`, or given up without one.
+    NotificationFailed {
+        user: String,
+        method: crate::paging::ContactKind,
+        attempt: u32,
+        error: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schema(value_type = Option<String>, format = DateTime)]
+        retry_at: Option<Timestamp>,
+    },
 }
 
 impl EventKind {
@@ -147,6 +171,9 @@ impl EventKind {
             Self::Noted { .. } => "noted",
             Self::AlertAttached { .. } => "alert_attached",
             Self::EvidenceAttached { .. } => "evidence_attached",
+            Self::Paged { .. } => "paged",
+            Self::Notified { .. } => "notified",
+            Self::NotificationFailed { .. } => "notification_failed",
         }
     }
 }

@@ -17,7 +17,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use command::{
-    decide, declare, declare_from_alert, merge, Command, Context, MAX_EVIDENCE_BYTES, MAX_TITLE,
+    decide, declare, declare_from_alert, merge, record, Command, Context, MAX_EVIDENCE_BYTES,
+    MAX_TITLE,
 };
 pub use event::{EventKind, NewEvent, Source, TimelineEvent, TriageAnswer};
 pub use input::{

@@ -261,7 +261,11 @@ impl Incident {
             }
             EventKind::MergedFrom { from, .. } => self.merged_from.push(*from),
             EventKind::AlertAttached { .. } => self.alert_count += 1,
-            EventKind::Noted { .. } | EventKind::EvidenceAttached { .. } => {}
+            EventKind::Noted { .. }
+            | EventKind::EvidenceAttached { .. }
+            | EventKind::Paged { .. }
+            | EventKind::Notified { .. }
+            | EventKind::NotificationFailed { .. } => {}
         }
         self.version = event.seq;
         self.updated_at = event.recorded_at;

@@ -4,6 +4,9 @@
 
 mod contact;
 mod escalation;
+mod jobs;
+
+pub use jobs::{plan as plan_jobs, EscalateJob, JobKind, JobPlan, PlannedJob};
 
 pub use crate::policy::Urgency;
 pub use contact::{

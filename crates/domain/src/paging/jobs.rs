@@ -1,0 +1,116 @@
+//! Which work an incident change leaves for later. The store writes these jobs in the
+//! same transaction as the events that caused them, and cancels the ones an event makes
+//! pointless (an acknowledgement stops the escalation), so nothing that must happen
+//! later lives only in memory.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::incident::{EventKind, Incident, TimelineEvent};
+
+/// What a job does when its time comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JobKind {
+    /// Page an escalation step's targets and schedule the next step.
+    Escalate,
+    /// Deliver a page to one contact method of one person.
+    Page,
+    /// After an acknowledgement: page again if the incident is not mitigated in time.
+    AckTimeout,
+    /// Deliver anything else (a test message, a channel post).
+    Notify,
+}
+
+impl JobKind {
+    pub const ALL: [Self; 4] = [Self::Escalate, Self::Page, Self::AckTimeout, Self::Notify];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Escalate => "escalate",
+            Self::Page => "page",
+            Self::AckTimeout => "ack-timeout",
+            Self::Notify => "notify",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// A job to write: `key` makes it idempotent (one live job per kind, incident and key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedJob {
+    pub kind: JobKind,
+    pub key: String,
+    pub run_at: Timestamp,
+    pub payload: serde_json::Value,
+}
+
+/// Where an escalation is: which run of the policy (`generation`, restarted by an
+/// acknowledgement timeout), which pass over its steps and which step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscalateJob {
+    pub generation: String,
+    pub round: u32,
+    pub step: u32,
+}
+
+impl EscalateJob {
+    pub fn planned(&self, run_at: Timestamp) -> PlannedJob {
+        PlannedJob {
+            kind: JobKind::Escalate,
+            key: format!("{}/{}/{}", self.generation, self.round, self.step),
+            run_at,
+            payload: serde_json::to_value(self).expect("plain data serialises"),
+        }
+    }
+}
+
+/// The jobs a change adds and the kinds of the incident's pending jobs it cancels.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JobPlan {
+    pub add: Vec<PlannedJob>,
+    pub cancel: Vec<JobKind>,
+}
+
+/// The jobs that `events` (just applied, giving `after`) call for:
+/// - a declaration starts the escalation at once (drills page nobody);
+/// - an acknowledgement stops the escalation and pending pages, and starts the
+///   acknowledgement-timeout check;
+/// - mitigation ends the timeout check; resolving, declining or merging ends all paging.
+pub fn plan(events: &[TimelineEvent], after: &Incident) -> JobPlan {
+    let mut plan = JobPlan::default();
+    for event in events {
+        match &event.kind {
+            EventKind::Declared { .. } if !after.drill => {
+                let first = EscalateJob {
+                    generation: "0".into(),
+                    round: 0,
+                    step: 0,
+                };
+                plan.add.push(first.planned(event.recorded_at));
+            }
+            EventKind::Acknowledged => {
+                plan.cancel.extend([JobKind::Escalate, JobKind::Page]);
+                plan.add.push(PlannedJob {
+                    kind: JobKind::AckTimeout,
+                    key: event.seq.to_string(),
+                    run_at: event.recorded_at,
+                    payload: serde_json::json!({ "acknowledged_seq": event.seq }),
+                });
+            }
+            EventKind::Mitigated { .. } => plan.cancel.push(JobKind::AckTimeout),
+            EventKind::Resolved { .. } | EventKind::Declined { .. } | EventKind::MergedInto { .. } => {
+                plan.cancel.extend([JobKind::Escalate, JobKind::Page, JobKind::AckTimeout]);
+            }
+            _ => {}
+        }
+    }
+    // A job added after a cancellation of its kind in the same change survives it:
+    // the store cancels first, then adds.
+    plan.cancel.sort_by_key(|k| k.as_str());
+    plan.cancel.dedup();
+    plan
+}
