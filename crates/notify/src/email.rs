@@ -37,7 +37,9 @@ pub struct SmtpConfig {
     pub from: String,
     /// The name Klaxon gives in `EHLO`; defaults to the address literal `[127.0.0.1]`.
     pub hello_name: Option<String>,
-    /// Applies to each SMTP command.
+    /// Bounds one whole delivery: connecting and the SMTP conversation. (lettre's async
+    /// transport bounds only the connect; a server that stalls mid-conversation would
+    /// otherwise hold a worker until the server's own timeout, often 5 minutes.)
     pub timeout: Duration,
 }
 
@@ -76,6 +78,7 @@ pub struct Email {
 pub struct EmailClient {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for EmailClient {
@@ -113,6 +116,7 @@ impl EmailClient {
         Ok(Self {
             transport: builder.build(),
             from,
+            timeout: config.timeout,
         })
     }
 
@@ -121,7 +125,7 @@ impl EmailClient {
         &self.from
     }
 
-    /// Sends one message. SMTP 4xx replies, timeouts and connection failures are
+    /// Sends one message within the configured timeout. SMTP 4xx replies, timeouts and connection failures are
     /// transient; 5xx replies (unknown recipient, refused auth) and bad addresses are
     /// permanent.
     #[tracing::instrument(skip_all)]
@@ -145,7 +149,13 @@ impl EmailClient {
             )),
         }
         .map_err(|e| DeliveryError::permanent(format!("smtp: cannot build message: {e}")))?;
-        self.transport.send(mail).await.map(drop).map_err(classify)
+        match tokio::time::timeout(self.timeout, self.transport.send(mail)).await {
+            Ok(sent) => sent.map(drop).map_err(classify),
+            Err(_) => Err(DeliveryError::transient(format!(
+                "smtp: no answer within {:?}",
+                self.timeout
+            ))),
+        }
     }
 }
 
