@@ -10,7 +10,15 @@
 //! takes already-rendered text and a [`Destination`] chosen by the engine, and reports
 //! what happened. It does no retries of its own beyond Slack's channel-name suffixing;
 //! the engine owns backoff and dead-lettering.
+//!
+//! See `README.md` for the channel list, error classification, and how receivers verify
+//! the signed webhook.
 #![forbid(unsafe_code)]
+
+// Compile the README's Rust examples as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 mod channel;
 pub mod email;
