@@ -286,3 +286,41 @@ async fn a_server_that_stalls_times_out_as_transient() {
     );
     hold.abort();
 }
+
+#[tokio::test]
+async fn starttls_required_never_falls_back_to_plain_text() {
+    // The sink does not offer STARTTLS; the mail must not go out unencrypted.
+    let mut sink = Sink::start(&[]).await;
+    let mut config = sink.config();
+    config.tls = SmtpTls::StartTls;
+    let err = EmailClient::new(config)
+        .unwrap()
+        .send(&email())
+        .await
+        .unwrap_err();
+    assert!(!err.is_transient(), "{err:?}");
+    assert!(err.message().contains("STARTTLS"), "{err}");
+    assert!(
+        timeout(Duration::from_millis(500), sink.received())
+            .await
+            .is_err(),
+        "the sink received a message in plain text"
+    );
+}
+
+#[tokio::test]
+async fn implicit_tls_speaks_tls_from_the_first_byte() {
+    // A plain-text server cannot complete the TLS handshake, and gets no mail.
+    let mut sink = Sink::start(&[]).await;
+    let mut config = sink.config();
+    config.tls = SmtpTls::Implicit;
+    let err = EmailClient::new(config)
+        .unwrap()
+        .send(&email())
+        .await
+        .unwrap_err();
+    assert!(err.message().contains("smtp"), "{err}");
+    assert!(timeout(Duration::from_millis(500), sink.received())
+        .await
+        .is_err());
+}
