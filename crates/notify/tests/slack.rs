@@ -336,7 +336,7 @@ async fn channel_delivery_to_a_user_opens_a_dm_and_posts_blocks() {
     Mock::given(path("/chat.postMessage"))
         .and(body_partial_json(json!({
             "channel": "D7",
-            "text": "[SEV1 #42] API down\n502s on <all> routes",
+            "text": "[SEV1 #42] API down\n502s on &lt;all&gt; routes",
             "blocks": [
                 { "type": "header", "text": { "text": "[SEV1 #42] API down" } },
                 { "type": "section", "text": { "type": "mrkdwn", "text": "502s on &lt;all&gt; routes" } },

@@ -252,7 +252,8 @@ impl Channel for SlackClient {
             None => escape(&message.text),
         };
         let blocks = message_blocks(&message.subject, &body, &message.links);
-        let fallback = format!("{}\n{}", message.subject, message.text);
+        // `text` is the notification fallback and Slack reads it as mrkdwn too.
+        let fallback = format!("{}\n{}", escape(&message.subject), escape(&message.text));
         let posted = self
             .post_message(&channel, &fallback, Some(blocks), None)
             .await?;
