@@ -13,9 +13,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use klaxon_domain::alert::AlertEvent;
+use klaxon_domain::alert::{self, Alert, AlertDecision, AlertEvent};
 use klaxon_domain::service::Service;
-use klaxon_store::{InboxEntry, InboxItem, StoreError};
+use klaxon_store::{InboxEntry, InboxItem, Repeat, StoreError};
 
 use crate::auth::random_hex;
 use crate::state::AppState;
@@ -60,7 +60,9 @@ impl AppState {
         Ok(keys)
     }
 
-    /// Applies the oldest waiting entries; returns how many it read.
+    /// Applies the oldest waiting entries; returns how many it read. Triggers for alerts
+    /// that are open (repeats, the bulk of any storm) are counted in bulk first; the
+    /// rest go one by one, each alert's after its repeats.
     pub async fn apply_inbox(&self) -> Result<usize, StoreError> {
         let items = self.store.inbox(BATCH).await?;
         if items.is_empty() {
@@ -74,11 +76,77 @@ impl AppState {
             .map(|s| (s.id, s))
             .collect();
         let read = items.len();
-        let chains = chains(items);
-        futures_util::stream::iter(chains)
+        let open = self.open_alerts_of(&items).await?;
+        let mut repeats = Vec::new();
+        let mut split = Vec::new();
+        for chain in chains(items) {
+            let alert = open.get(&(chain[0].entry.service_id, chain[0].entry.dedup_key.clone()));
+            let prefix = match alert {
+                Some(a) => chain
+                    .iter()
+                    .take_while(|i| alert::decide(Some(a), &i.entry.event) == AlertDecision::Repeat)
+                    .count(),
+                None => 0,
+            };
+            if let Some(a) = alert {
+                repeats.extend(chain[..prefix].iter().map(|i| Repeat {
+                    alert_id: a.id,
+                    inbox_id: i.id,
+                    event: i.entry.event.clone(),
+                    at: i.entry.received_at,
+                }));
+            }
+            split.push((prefix, chain));
+        }
+        let counted = repeats.len();
+        let bulk_done = counted == 0
+            || match self.store.repeat_alerts(repeats).await {
+                Ok(()) => {
+                    self.metrics.alert_events_applied.inc_by(counted as u64);
+                    true
+                }
+                Err(StoreError::Conflict(m)) => {
+                    tracing::debug!(reason = %m, "counting repeats in bulk lost a race; one by one instead");
+                    false
+                }
+                Err(e) => return Err(e),
+            };
+        let rest: Vec<Vec<InboxItem>> = split
+            .into_iter()
+            .map(|(prefix, mut chain)| {
+                if bulk_done {
+                    chain.drain(..prefix);
+                }
+                chain
+            })
+            .filter(|chain| !chain.is_empty())
+            .collect();
+        futures_util::stream::iter(rest)
             .for_each_concurrent(PARALLEL, |chain| self.apply_chain(&services, chain))
             .await;
         Ok(read)
+    }
+
+    /// The open alerts the entries name, by service and dedup key.
+    async fn open_alerts_of(
+        &self,
+        items: &[InboxItem],
+    ) -> Result<HashMap<(i64, String), Alert>, StoreError> {
+        let mut keys: HashMap<i64, Vec<String>> = HashMap::new();
+        for item in items {
+            keys.entry(item.entry.service_id)
+                .or_default()
+                .push(item.entry.dedup_key.clone());
+        }
+        let mut open = HashMap::new();
+        for (service_id, mut keys) in keys {
+            keys.sort_unstable();
+            keys.dedup();
+            for a in self.store.open_alerts(service_id, &keys).await? {
+                open.insert((a.service_id, a.dedup_key.clone()), a);
+            }
+        }
+        Ok(open)
     }
 
     /// Applies one alert's entries in order, stopping at the first that fails so that

@@ -560,3 +560,64 @@ async fn maintenance_windows_keep_alerts_from_opening_incidents() {
     );
     app.cleanup().await;
 }
+
+/// A burst of repeats, resolves and new triggers for a few keys, accepted faster than
+/// they are applied, ends exactly as if each had been applied alone: repeats counted
+/// in bulk, a resolve in the middle of a key's events closes its alert, the trigger
+/// after it opens a new one.
+#[tokio::test]
+async fn a_burst_applies_as_if_one_event_at_a_time() {
+    let app = spawn_app().await;
+    let key = service(&app, "api", Grouping::PerAlert).await;
+    send(&app, &trigger(&key, Some("a"), "warning")).await;
+    let resolve_a = json!({"routing_key": key, "event_action": "resolve", "dedup_key": "a"});
+    let mut bodies = vec![];
+    bodies.extend((0..5).map(|_| trigger(&key, Some("a"), "warning")));
+    bodies.push(resolve_a);
+    bodies.push(trigger(&key, Some("a"), "warning"));
+    bodies.extend((0..3).map(|_| trigger(&key, Some("b"), "warning")));
+    for body in &bodies {
+        let r = app
+            .http()
+            .post(format!("{}/v2/enqueue", app.url))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+    }
+    let all = alerts(&app).await;
+    let mut summary: Vec<(String, AlertStatus, i64)> = all
+        .iter()
+        .map(|a| (a.dedup_key.clone(), a.status, a.repeat_count))
+        .collect();
+    summary.sort_by_key(|s| (s.0.clone(), s.2));
+    assert_eq!(
+        summary,
+        [
+            ("a".to_owned(), AlertStatus::Triggered, 1),
+            ("a".to_owned(), AlertStatus::Resolved, 6),
+            ("b".to_owned(), AlertStatus::Triggered, 3),
+        ]
+    );
+    let first_a = all
+        .iter()
+        .find(|a| a.dedup_key == "a" && a.status == AlertStatus::Resolved)
+        .unwrap();
+    let detail: Value = app
+        .http()
+        .get(app.api(&format!("/alerts/{}", first_a.id)))
+        .bearer_auth(common::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        detail["log"].as_array().unwrap().len(),
+        7,
+        "every event is on the log: 6 triggers and the resolve"
+    );
+    app.cleanup().await;
+}

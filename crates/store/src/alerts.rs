@@ -63,6 +63,15 @@ pub struct InboxItem {
     pub attempts: i64,
 }
 
+/// A trigger for an alert that is open: counted on it, applied in bulk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repeat {
+    pub alert_id: i64,
+    pub inbox_id: i64,
+    pub event: AlertEvent,
+    pub at: Timestamp,
+}
+
 /// Which alerts to list, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
@@ -127,6 +136,13 @@ pub trait AlertStore: Send + Sync + 'static {
     /// Records a failed attempt at an inbox entry; with `give_up` it stays stored but
     /// is skipped from now on.
     async fn inbox_failed(&self, id: i64, error: &str, give_up: bool) -> Result<()>;
+    /// The open alerts of `service_id` with any of these dedup keys.
+    async fn open_alerts(&self, service_id: i64, dedup_keys: &[String]) -> Result<Vec<Alert>>;
+    /// Applies many repeated triggers at once, in order: each alert counts its repeats
+    /// and takes the last time and summary, each event is logged and its inbox entry
+    /// removed. All or nothing: `Conflict` if an alert is no longer open or an inbox
+    /// entry is gone.
+    async fn repeat_alerts(&self, repeats: Vec<Repeat>) -> Result<()>;
     /// How many of an incident's alerts are open.
     async fn open_alert_count(&self, incident: IncidentNumber) -> Result<i64>;
     async fn alert(&self, id: i64) -> Result<Alert>;

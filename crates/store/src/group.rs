@@ -36,8 +36,12 @@ pub(crate) enum WriteOp {
         incident: Option<Box<Change>>,
         inbox: Option<i64>,
     },
+    /// Repeated triggers on open alerts, in bulk.
+    Repeats(Vec<crate::alerts::Repeat>),
     /// Inbox entries handled without a change to any alert.
     Discard(Vec<i64>),
+    /// A claimed job's outcome and effects.
+    FinishJob(Box<crate::paging::JobDone>),
 }
 
 /// What a write produced.

@@ -7,10 +7,12 @@
 
 mod alerts;
 mod group;
+mod paging;
 mod postgres;
 mod services;
 mod sql;
 mod sql_alerts;
+mod sql_paging;
 mod sql_services;
 mod sqlite;
 pub mod testing;
@@ -26,8 +28,9 @@ use klaxon_domain::{Handle, IncidentNumber, Severity};
 
 pub use alerts::{
     AlertFilter, AlertLogEntry, AlertStore, AlertUpdate, InboxEntry, InboxItem, IncidentWrite,
-    NewAlert,
+    NewAlert, Repeat,
 };
+pub use paging::{ActionLink, Job, JobDone, JobOutcome, PagingStore};
 pub use postgres::PostgresStore;
 pub use services::{NewKey, ServiceStore};
 pub use sqlite::SqliteStore;
@@ -74,11 +77,14 @@ pub struct Change {
     pub new_participants: Vec<String>,
     /// The status the incident's open alerts move to with these events, if any.
     pub alerts: Option<klaxon_domain::alert::AlertStatus>,
+    /// The jobs these events start and cancel (paging, timeouts).
+    pub jobs: klaxon_domain::paging::JobPlan,
 }
 
 impl Change {
     /// The change `events` make to `before`: the projection they lead to, the version
-    /// `before` must still be at, and who joins the participants.
+    /// `before` must still be at, who joins the participants, and what the alerts and
+    /// the job queue do with it.
     pub fn new(before: &Incident, events: Vec<TimelineEvent>) -> Change {
         let mut incident = before.clone();
         for event in &events {
@@ -91,12 +97,14 @@ impl Change {
             .cloned()
             .collect();
         let alerts = klaxon_domain::alert::alerts_after(&events);
+        let jobs = klaxon_domain::paging::plan_jobs(&events, &incident);
         Change {
             incident,
             expected_version: before.version,
             events,
             new_participants,
             alerts,
+            jobs,
         }
     }
 }
@@ -125,7 +133,7 @@ pub struct Authenticated {
 
 /// Everything Klaxon keeps. Implementations must make each method atomic.
 #[async_trait]
-pub trait Store: ServiceStore + AlertStore + Send + Sync + 'static {
+pub trait Store: ServiceStore + AlertStore + PagingStore + Send + Sync + 'static {
     /// Checks the database answers.
     async fn ping(&self) -> Result<()>;
 

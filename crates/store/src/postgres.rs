@@ -22,6 +22,9 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
+    /// Replicas claiming jobs at once skip each other's rows instead of waiting.
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+
     /// Connects to the database at `url` and migrates it. sqlx's migrator takes an
     /// advisory lock, so replicas starting together migrate once.
     pub async fn open(url: &str) -> crate::Result<Self> {
@@ -87,3 +90,4 @@ impl PostgresStore {
 crate::sql::impl_store!(PostgresStore, sqlx::Postgres);
 crate::sql_services::impl_service_store!(PostgresStore, sqlx::Postgres);
 crate::sql_alerts::impl_alert_store!(PostgresStore, sqlx::Postgres);
+crate::sql_paging::impl_paging_store!(PostgresStore, sqlx::Postgres);

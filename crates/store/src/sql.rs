@@ -260,7 +260,9 @@ macro_rules! impl_store {
                     aq::change_alert(tx, *id, *update, event, *at, incident.as_deref(), *inbox).await?;
                     Ok(Written::Alert { id: *id, incident: None })
                 }
+                WriteOp::Repeats(repeats) => aq::apply_repeats(tx, repeats).await.map(|()| Written::Nothing),
                 WriteOp::Discard(ids) => aq::delete_inbox(tx, ids).await.map(|()| Written::Nothing),
+                WriteOp::FinishJob(done) => paging_queries::apply_finish(tx, done).await,
             }
         }
 
@@ -359,6 +361,8 @@ macro_rules! impl_store {
             .await?;
             insert_events(tx, incident.number, events).await?;
             write_participants(tx, incident.number, &incident.participants).await?;
+            let plan = klaxon_domain::paging::plan_jobs(events, &incident);
+            paging_queries::apply_plan(tx, incident.number, &plan, incident.updated_at).await?;
             Ok(incident)
         }
 
@@ -390,6 +394,7 @@ macro_rules! impl_store {
                 }
                 insert_events(tx, i.number, &change.events).await?;
                 write_participants(tx, i.number, &change.new_participants).await?;
+                paging_queries::apply_plan(tx, i.number, &change.jobs, i.updated_at).await?;
                 let at = ms(i.updated_at);
                 match change.alerts {
                     Some(klaxon_domain::alert::AlertStatus::Acknowledged) => {

@@ -15,7 +15,7 @@ macro_rules! impl_alert_store {
             use klaxon_domain::IncidentNumber;
             use sqlx::{QueryBuilder, Row};
 
-            use crate::alerts::{AlertFilter, AlertLogEntry, AlertStore, AlertUpdate, InboxEntry, InboxItem, IncidentWrite, NewAlert};
+            use crate::alerts::{AlertFilter, AlertLogEntry, AlertStore, AlertUpdate, InboxEntry, InboxItem, IncidentWrite, NewAlert, Repeat};
             use crate::group::{WriteOp, Written};
             use crate::{corrupt, instant, ms, Result, StoreError};
 
@@ -151,6 +151,29 @@ macro_rules! impl_alert_store {
                     Ok(())
                 }
 
+                async fn open_alerts(&self, service_id: i64, dedup_keys: &[String]) -> Result<Vec<Alert>> {
+                    let mut found = Vec::with_capacity(dedup_keys.len());
+                    for chunk in dedup_keys.chunks(500) {
+                        let mut q = QueryBuilder::<$db>::new(format!(
+                            "SELECT {ALERT_COLUMNS} FROM alerts WHERE status <> 'resolved' AND service_id = "
+                        ));
+                        q.push_bind(service_id).push(" AND dedup_key IN (");
+                        let mut list = q.separated(", ");
+                        for key in chunk {
+                            list.push_bind(key.clone());
+                        }
+                        q.push(")");
+                        for row in q.build().fetch_all(self.reader()).await? {
+                            found.push(alert_from_row(&row)?);
+                        }
+                    }
+                    Ok(found)
+                }
+
+                async fn repeat_alerts(&self, repeats: Vec<Repeat>) -> Result<()> {
+                    self.submit(WriteOp::Repeats(repeats)).await.map(|_| ())
+                }
+
                 async fn open_alert_count(&self, incident: IncidentNumber) -> Result<i64> {
                     let n: i64 = sqlx::query_scalar(
                         "SELECT COUNT(*) FROM alerts WHERE incident_number = $1 AND status <> 'resolved'",
@@ -215,7 +238,61 @@ macro_rules! impl_alert_store {
                 Ok(())
             }
 
+            /// Many repeats in a handful of statements: one `UPDATE … FROM (VALUES …)`
+            /// for the alerts, one multi-row `INSERT` for their logs, one `DELETE` for
+            /// the inbox entries.
+            pub(super) async fn apply_repeats(tx: &mut Tx, repeats: &[Repeat]) -> Result<()> {
+                // Per alert, in order: how many, the last time, the last summary given.
+                let mut per_alert: Vec<(i64, i64, Timestamp, Option<String>)> = Vec::new();
+                let mut index = std::collections::HashMap::new();
+                for r in repeats {
+                    let i = *index.entry(r.alert_id).or_insert_with(|| {
+                        per_alert.push((r.alert_id, 0, r.at, None));
+                        per_alert.len() - 1
+                    });
+                    let entry = &mut per_alert[i];
+                    entry.1 += 1;
+                    entry.2 = entry.2.max(r.at);
+                    if r.event.summary.is_some() {
+                        entry.3 = r.event.summary.clone();
+                    }
+                }
+                for chunk in per_alert.chunks(500) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "UPDATE alerts SET repeat_count = repeat_count + v.n, last_seen_at = v.at, \
+                         summary = COALESCE(v.summary, alerts.summary) FROM (SELECT column1 AS id, column2 AS n, \
+                         column3 AS at, column4 AS summary FROM (",
+                    );
+                    q.push_values(chunk, |mut row, (id, n, at, summary)| {
+                        row.push_bind(*id).push_bind(*n).push_bind(ms(*at)).push_bind(summary.clone());
+                    });
+                    q.push(") AS x) AS v WHERE alerts.id = v.id AND alerts.status <> 'resolved'");
+                    let updated = q.build().execute(&mut **tx).await?.rows_affected();
+                    if updated != chunk.len() as u64 {
+                        return Err(StoreError::Conflict("an alert closed while its repeats were counted".into()));
+                    }
+                }
+                for chunk in repeats.chunks(1000) {
+                    let mut q = QueryBuilder::<$db>::new("INSERT INTO alert_events (alert_id, action, received_at, data) ");
+                    q.push_values(chunk, |mut row, r| {
+                        row.push_bind(r.alert_id).push_bind("trigger").push_bind(ms(r.at)).push_bind(json(&r.event));
+                    });
+                    q.build().execute(&mut **tx).await?;
+                }
+                let ids: Vec<i64> = repeats.iter().map(|r| r.inbox_id).collect();
+                let removed = delete_inbox_counted(tx, &ids).await?;
+                if removed != ids.len() as u64 {
+                    return Err(StoreError::Conflict("an inbox entry was applied already".into()));
+                }
+                Ok(())
+            }
+
             pub(super) async fn delete_inbox(tx: &mut Tx, ids: &[i64]) -> Result<()> {
+                delete_inbox_counted(tx, ids).await.map(|_| ())
+            }
+
+            async fn delete_inbox_counted(tx: &mut Tx, ids: &[i64]) -> Result<u64> {
+                let mut removed = 0;
                 for chunk in ids.chunks(1000) {
                     let mut q = QueryBuilder::<$db>::new("DELETE FROM alert_inbox WHERE id IN (");
                     let mut list = q.separated(", ");
@@ -223,9 +300,9 @@ macro_rules! impl_alert_store {
                         list.push_bind(*id);
                     }
                     q.push(")");
-                    q.build().execute(&mut **tx).await?;
+                    removed += q.build().execute(&mut **tx).await?.rows_affected();
                 }
-                Ok(())
+                Ok(removed)
             }
 
             /// Removes the inbox entry a write applies; gone means another worker

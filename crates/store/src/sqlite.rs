@@ -20,6 +20,9 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// SQLite has one writer; claims never contend.
+    const SKIP_LOCKED: &'static str = "";
+
     /// Opens (creating if missing) the database at `url` and migrates it.
     pub async fn open(url: &str) -> crate::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
@@ -111,3 +114,4 @@ async fn checkpoint(
 crate::sql::impl_store!(SqliteStore, sqlx::Sqlite);
 crate::sql_services::impl_service_store!(SqliteStore, sqlx::Sqlite);
 crate::sql_alerts::impl_alert_store!(SqliteStore, sqlx::Sqlite);
+crate::sql_paging::impl_paging_store!(SqliteStore, sqlx::Sqlite);

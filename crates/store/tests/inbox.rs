@@ -8,7 +8,9 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use klaxon_domain::alert::{AlertAction, AlertEvent, AlertSeverity};
 use klaxon_domain::service::{NewService, ServiceName};
-use klaxon_store::{AlertUpdate, InboxEntry, IncidentWrite, NewAlert, NewKey, Store, StoreError};
+use klaxon_store::{
+    AlertUpdate, InboxEntry, IncidentWrite, NewAlert, NewKey, Repeat, Store, StoreError,
+};
 
 fn now() -> Timestamp {
     "2026-11-26T10:00:00Z".parse().unwrap()
@@ -129,6 +131,60 @@ async fn inbox_keeps_order_and_applies_once(store: Arc<dyn Store>) {
     assert!(store.inbox(100).await.unwrap().is_empty());
 }
 
+async fn repeats_are_counted_in_bulk_all_or_nothing(store: Arc<dyn Store>) {
+    let api = service(&store).await;
+    let first = entry(api, "disk", AlertAction::Trigger);
+    let new = NewAlert {
+        service_id: api,
+        dedup_key: "disk".into(),
+        event: first.event.clone(),
+        group_key: None,
+        received_at: now(),
+    };
+    let (id, _) = store
+        .open_alert_with(&new, &IncidentWrite::None, None)
+        .await
+        .unwrap();
+    let mut later = entry(api, "disk", AlertAction::Trigger);
+    later.event.summary = Some("disk is still down".into());
+    later.received_at = now() + jiff::SignedDuration::from_secs(60);
+    store
+        .enqueue_alerts(vec![first.clone(), first.clone(), later.clone()])
+        .await
+        .unwrap();
+    let repeats: Vec<Repeat> = store
+        .inbox(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| Repeat {
+            alert_id: id,
+            inbox_id: i.id,
+            event: i.entry.event,
+            at: i.entry.received_at,
+        })
+        .collect();
+    store.repeat_alerts(repeats.clone()).await.unwrap();
+    let alert = store.alert(id).await.unwrap();
+    assert_eq!(
+        (
+            alert.repeat_count,
+            alert.summary.as_str(),
+            alert.last_seen_at
+        ),
+        (4, "disk is still down", later.received_at)
+    );
+    assert_eq!(store.alert_log(id).await.unwrap().len(), 4);
+    assert!(store.inbox(10).await.unwrap().is_empty());
+    let again = store.repeat_alerts(repeats).await.unwrap_err();
+    assert!(matches!(again, StoreError::Conflict(_)), "{again}");
+    assert_eq!(
+        store.alert(id).await.unwrap().repeat_count,
+        4,
+        "a refused bulk write counts nothing"
+    );
+}
+
 #[tokio::test]
 async fn a_singleton_has_one_holder_until_its_process_goes() {
     let Some(db) = klaxon_store::testing::TempPostgres::new().await else {
@@ -160,4 +216,7 @@ async fn a_singleton_has_one_holder_until_its_process_goes() {
     db.drop_database().await;
 }
 
-contract!(inbox_keeps_order_and_applies_once);
+contract!(
+    inbox_keeps_order_and_applies_once,
+    repeats_are_counted_in_bulk_all_or_nothing
+);

@@ -358,7 +358,9 @@ pub fn record(
     let engine_only = kinds.iter().all(|k| {
         matches!(
             k,
-            EventKind::Paged { .. } | EventKind::Notified { .. } | EventKind::NotificationFailed { .. }
+            EventKind::Paged { .. }
+                | EventKind::Notified { .. }
+                | EventKind::NotificationFailed { .. }
         )
     });
     if !engine_only {

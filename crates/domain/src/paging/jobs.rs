@@ -102,8 +102,11 @@ pub fn plan(events: &[TimelineEvent], after: &Incident) -> JobPlan {
                 });
             }
             EventKind::Mitigated { .. } => plan.cancel.push(JobKind::AckTimeout),
-            EventKind::Resolved { .. } | EventKind::Declined { .. } | EventKind::MergedInto { .. } => {
-                plan.cancel.extend([JobKind::Escalate, JobKind::Page, JobKind::AckTimeout]);
+            EventKind::Resolved { .. }
+            | EventKind::Declined { .. }
+            | EventKind::MergedInto { .. } => {
+                plan.cancel
+                    .extend([JobKind::Escalate, JobKind::Page, JobKind::AckTimeout]);
             }
             _ => {}
         }

@@ -5,8 +5,10 @@
 mod contact;
 mod escalation;
 mod jobs;
+mod message;
 
 pub use jobs::{plan as plan_jobs, EscalateJob, JobKind, JobPlan, PlannedJob};
+pub use message::{page_text, PageText};
 
 pub use crate::policy::Urgency;
 pub use contact::{

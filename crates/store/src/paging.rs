@@ -1,0 +1,138 @@
+//! Storage of what paging needs: people's contact methods and notification rules,
+//! on-call schedules, escalation policies, and the durable job queue.
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+use klaxon_domain::paging::{
+    ContactMethod, EscalationPolicy, JobKind, NewContactMethod, NewEscalationPolicy,
+    NewNotificationRule, NotificationRule, PlannedJob,
+};
+use klaxon_domain::schedule::Schedule;
+use klaxon_domain::{Handle, IncidentNumber};
+
+use crate::{Change, Result};
+
+/// A job as stored, claimed by a worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: i64,
+    pub kind: JobKind,
+    pub incident: Option<IncidentNumber>,
+    pub dedup_key: String,
+    pub run_at: Timestamp,
+    pub payload: serde_json::Value,
+    /// Claims so far, this one included.
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    /// Set once the job was given up on.
+    pub dead_at: Option<Timestamp>,
+}
+
+/// What became of a claimed job, written in one transaction with `changes` (timeline
+/// events about it) and `jobs` (work it leads to).
+#[derive(Debug, Clone)]
+pub struct JobDone {
+    pub id: i64,
+    pub outcome: JobOutcome,
+    pub changes: Vec<Change>,
+    pub jobs: Vec<(Option<IncidentNumber>, PlannedJob)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobOutcome {
+    /// Done: the job is deleted.
+    Done,
+    /// Failed for now: run again at `at`.
+    Retry { at: Timestamp, error: String },
+    /// Given up on: kept, with `dead_at`, and never run again.
+    Dead { at: Timestamp, error: String },
+}
+
+/// What an action link lets its holder do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionLink {
+    pub incident: IncidentNumber,
+    /// `acknowledge` or `resolve`.
+    pub action: String,
+    /// Who the link was sent to; the action is theirs.
+    pub handle: Handle,
+    pub expires_at: Timestamp,
+}
+
+#[async_trait]
+pub trait PagingStore: Send + Sync + 'static {
+    /// Adds a contact method. `NotFound` for an unknown user, `Conflict` if the user
+    /// has it already.
+    async fn add_contact_method(
+        &self,
+        user: &Handle,
+        method: &NewContactMethod,
+        at: Timestamp,
+    ) -> Result<ContactMethod>;
+    async fn contact_methods(&self, user: &Handle) -> Result<Vec<ContactMethod>>;
+    async fn contact_method(&self, id: i64) -> Result<ContactMethod>;
+    /// Removes a contact method of `user`, and the rules that use it.
+    async fn remove_contact_method(&self, user: &Handle, id: i64) -> Result<()>;
+    async fn mark_contact_verified(&self, id: i64, at: Timestamp) -> Result<()>;
+    /// Adds a rule; `NotFound` unless the contact method is the user's own.
+    async fn add_notification_rule(
+        &self,
+        user: &Handle,
+        rule: &NewNotificationRule,
+    ) -> Result<NotificationRule>;
+    async fn notification_rules(&self, user: &Handle) -> Result<Vec<NotificationRule>>;
+    async fn remove_notification_rule(&self, user: &Handle, id: i64) -> Result<()>;
+
+    /// `Conflict` if the name is taken.
+    async fn create_schedule(&self, schedule: &Schedule, at: Timestamp) -> Result<()>;
+    /// Replaces the schedule called `name` (which `schedule` may rename).
+    async fn update_schedule(&self, name: &str, schedule: &Schedule) -> Result<()>;
+    async fn schedules(&self) -> Result<Vec<Schedule>>;
+    async fn schedule(&self, name: &str) -> Result<Schedule>;
+    async fn delete_schedule(&self, name: &str) -> Result<()>;
+
+    async fn create_policy(
+        &self,
+        policy: &NewEscalationPolicy,
+        at: Timestamp,
+    ) -> Result<EscalationPolicy>;
+    async fn update_policy(
+        &self,
+        name: &str,
+        policy: &NewEscalationPolicy,
+    ) -> Result<EscalationPolicy>;
+    async fn policies(&self) -> Result<Vec<EscalationPolicy>>;
+    async fn policy(&self, name: &str) -> Result<EscalationPolicy>;
+    async fn delete_policy(&self, name: &str) -> Result<()>;
+
+    /// Adds jobs, each at most once: a job whose kind, incident and key match a stored
+    /// one is left out.
+    async fn add_jobs(
+        &self,
+        incident: Option<IncidentNumber>,
+        jobs: &[PlannedJob],
+        at: Timestamp,
+    ) -> Result<()>;
+    /// Claims up to `limit` jobs due at `now` that nobody holds, for `lease`; oldest
+    /// due first. Each claim counts as an attempt.
+    async fn claim_jobs(
+        &self,
+        now: Timestamp,
+        lease: SignedDuration,
+        limit: u32,
+    ) -> Result<Vec<Job>>;
+    /// Records what became of a claimed job, with its effects, all or nothing.
+    /// `Conflict` (and nothing written) if the job was cancelled meanwhile.
+    async fn finish_job(&self, done: JobDone) -> Result<()>;
+    /// Jobs not yet done (dead ones included), by due time; of one incident if given.
+    async fn jobs(&self, incident: Option<IncidentNumber>) -> Result<Vec<Job>>;
+    /// When the next live job is due, if any.
+    async fn next_job_at(&self) -> Result<Option<Timestamp>>;
+
+    /// Stores an action link by the hash of its token.
+    async fn create_link(&self, token_hash: &str, link: &ActionLink) -> Result<()>;
+    /// The link with this token hash, if it exists and is unused and unexpired at `now`.
+    async fn peek_link(&self, token_hash: &str, now: Timestamp) -> Result<Option<ActionLink>>;
+    /// Uses the link up: the same as `peek_link`, but only once.
+    async fn use_link(&self, token_hash: &str, now: Timestamp) -> Result<Option<ActionLink>>;
+}

@@ -1,0 +1,534 @@
+//! The SQL of [`crate::PagingStore`], shared by both backends like `sql.rs`.
+
+/// Implements [`crate::PagingStore`] for `$store` on `$db`. Expands inside the backend
+/// module, next to `impl_store!`, whose incident writes it reuses; `$store` provides
+/// `SKIP_LOCKED`, the clause that keeps replicas from waiting on each other's claims.
+macro_rules! impl_paging_store {
+    ($store:ty, $db:ty) => {
+        mod paging_queries {
+            use super::*;
+
+            use async_trait::async_trait;
+            use jiff::{SignedDuration, Timestamp};
+            use klaxon_domain::paging::{
+                ContactKind, ContactMethod, EscalationPolicy, JobKind, JobPlan, NewContactMethod, NewEscalationPolicy,
+                NewNotificationRule, NotificationRule, PlannedJob, Urgency,
+            };
+            use klaxon_domain::schedule::{NewSchedule, Schedule};
+            use klaxon_domain::{Handle, IncidentNumber};
+            use sqlx::{QueryBuilder, Row};
+
+            use crate::group::{WriteOp, Written};
+            use crate::paging::{ActionLink, Job, JobDone, JobOutcome, PagingStore};
+            use crate::{corrupt, instant, ms, Result, StoreError};
+
+            type DbRow = <$db as sqlx::Database>::Row;
+
+            const METHOD_COLUMNS: &str = "c.id, u.handle, c.kind, c.address, c.label, c.verified_at, c.created_at";
+            const JOB_COLUMNS: &str = "id, kind, incident_number, dedup_key, run_at, payload, attempts, last_error, dead_at";
+
+            #[async_trait]
+            impl PagingStore for $store {
+                async fn add_contact_method(&self, user: &Handle, method: &NewContactMethod, at: Timestamp) -> Result<ContactMethod> {
+                    let mut tx = self.write().await?;
+                    let user_id = user_id(&mut tx, user).await?;
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO contact_methods (user_id, kind, address, label, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    )
+                    .bind(user_id)
+                    .bind(method.kind.as_str())
+                    .bind(&method.address)
+                    .bind(method.label.as_deref())
+                    .bind(ms(at))
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| unique_violation(e, || format!("{user} already has {} {}", method.kind.as_str(), method.address)))?;
+                    tx.commit().await?;
+                    self.contact_method(id).await
+                }
+
+                async fn contact_methods(&self, user: &Handle) -> Result<Vec<ContactMethod>> {
+                    let sql = format!("SELECT {METHOD_COLUMNS} FROM contact_methods c JOIN users u ON u.id = c.user_id WHERE u.handle = $1 ORDER BY c.id");
+                    let rows = sqlx::query(&sql).bind(user.as_str()).fetch_all(self.reader()).await?;
+                    rows.iter().map(method_from_row).collect()
+                }
+
+                async fn contact_method(&self, id: i64) -> Result<ContactMethod> {
+                    let sql = format!("SELECT {METHOD_COLUMNS} FROM contact_methods c JOIN users u ON u.id = c.user_id WHERE c.id = $1");
+                    match sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await? {
+                        Some(row) => method_from_row(&row),
+                        None => Err(StoreError::NotFound(format!("there is no contact method {id}; see `klaxon user contact list`"))),
+                    }
+                }
+
+                async fn remove_contact_method(&self, user: &Handle, id: i64) -> Result<()> {
+                    let mut tx = self.write().await?;
+                    let user_id = user_id(&mut tx, user).await?;
+                    let gone = sqlx::query("DELETE FROM contact_methods WHERE id = $1 AND user_id = $2")
+                        .bind(id)
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if gone == 0 {
+                        return Err(StoreError::NotFound(format!("{user} has no contact method {id}")));
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn mark_contact_verified(&self, id: i64, at: Timestamp) -> Result<()> {
+                    let mut tx = self.write().await?;
+                    sqlx::query("UPDATE contact_methods SET verified_at = $1 WHERE id = $2").bind(ms(at)).bind(id).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn add_notification_rule(&self, user: &Handle, rule: &NewNotificationRule) -> Result<NotificationRule> {
+                    let mut tx = self.write().await?;
+                    let user_id = user_id(&mut tx, user).await?;
+                    let owner: Option<i64> = sqlx::query_scalar("SELECT user_id FROM contact_methods WHERE id = $1")
+                        .bind(rule.contact_method)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if owner != Some(user_id) {
+                        return Err(StoreError::NotFound(format!(
+                            "{user} has no contact method {}; see `klaxon user contact list {user}`",
+                            rule.contact_method
+                        )));
+                    }
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO notification_rules (user_id, contact_method_id, urgency, delay_minutes) VALUES ($1, $2, $3, $4) RETURNING id",
+                    )
+                    .bind(user_id)
+                    .bind(rule.contact_method)
+                    .bind(urgency_str(rule.urgency))
+                    .bind(i64::from(rule.delay_minutes))
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| unique_violation(e, || "that rule exists already".to_owned()))?;
+                    tx.commit().await?;
+                    Ok(NotificationRule {
+                        id,
+                        user: user.clone(),
+                        urgency: rule.urgency,
+                        contact_method: rule.contact_method,
+                        delay_minutes: rule.delay_minutes,
+                    })
+                }
+
+                async fn notification_rules(&self, user: &Handle) -> Result<Vec<NotificationRule>> {
+                    let rows = sqlx::query(
+                        "SELECT r.id, r.urgency, r.contact_method_id, r.delay_minutes FROM notification_rules r \
+                         JOIN users u ON u.id = r.user_id WHERE u.handle = $1 ORDER BY r.urgency, r.delay_minutes, r.id",
+                    )
+                    .bind(user.as_str())
+                    .fetch_all(self.reader())
+                    .await?;
+                    rows.iter()
+                        .map(|row| {
+                            let urgency: String = row.try_get(1)?;
+                            let delay: i64 = row.try_get(3)?;
+                            Ok(NotificationRule {
+                                id: row.try_get(0)?,
+                                user: user.clone(),
+                                urgency: parse_urgency(&urgency)?,
+                                contact_method: row.try_get(2)?,
+                                delay_minutes: u32::try_from(delay).map_err(|e| corrupt("rule delay", e))?,
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn remove_notification_rule(&self, user: &Handle, id: i64) -> Result<()> {
+                    let mut tx = self.write().await?;
+                    let user_id = user_id(&mut tx, user).await?;
+                    let gone = sqlx::query("DELETE FROM notification_rules WHERE id = $1 AND user_id = $2")
+                        .bind(id)
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if gone == 0 {
+                        return Err(StoreError::NotFound(format!("{user} has no notification rule {id}")));
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn create_schedule(&self, schedule: &Schedule, at: Timestamp) -> Result<()> {
+                    let mut tx = self.write().await?;
+                    sqlx::query("INSERT INTO schedules (name, data, created_at) VALUES ($1, $2, $3)")
+                        .bind(schedule.name())
+                        .bind(schedule_json(schedule))
+                        .bind(ms(at))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| unique_violation(e, || format!("a schedule named '{}' already exists", schedule.name())))?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn update_schedule(&self, name: &str, schedule: &Schedule) -> Result<()> {
+                    let mut tx = self.write().await?;
+                    let updated = sqlx::query("UPDATE schedules SET name = $1, data = $2 WHERE name = $3")
+                        .bind(schedule.name())
+                        .bind(schedule_json(schedule))
+                        .bind(name)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| unique_violation(e, || format!("a schedule named '{}' already exists", schedule.name())))?
+                        .rows_affected();
+                    if updated == 0 {
+                        return Err(no_schedule(name));
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn schedules(&self) -> Result<Vec<Schedule>> {
+                    let rows: Vec<String> = sqlx::query_scalar("SELECT data FROM schedules ORDER BY name").fetch_all(self.reader()).await?;
+                    rows.iter().map(|d| schedule_from_json(d)).collect()
+                }
+
+                async fn schedule(&self, name: &str) -> Result<Schedule> {
+                    let data: Option<String> = sqlx::query_scalar("SELECT data FROM schedules WHERE name = $1")
+                        .bind(name)
+                        .fetch_optional(self.reader())
+                        .await?;
+                    data.map_or_else(|| Err(no_schedule(name)), |d| schedule_from_json(&d))
+                }
+
+                async fn delete_schedule(&self, name: &str) -> Result<()> {
+                    let mut tx = self.write().await?;
+                    let gone = sqlx::query("DELETE FROM schedules WHERE name = $1").bind(name).execute(&mut *tx).await?.rows_affected();
+                    if gone == 0 {
+                        return Err(no_schedule(name));
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn create_policy(&self, policy: &NewEscalationPolicy, at: Timestamp) -> Result<EscalationPolicy> {
+                    let mut tx = self.write().await?;
+                    sqlx::query("INSERT INTO escalation_policies (name, data, created_at) VALUES ($1, $2, $3)")
+                        .bind(&policy.name)
+                        .bind(json(policy))
+                        .bind(ms(at))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| unique_violation(e, || format!("an escalation policy named '{}' already exists", policy.name)))?;
+                    tx.commit().await?;
+                    self.policy(&policy.name).await
+                }
+
+                async fn update_policy(&self, name: &str, policy: &NewEscalationPolicy) -> Result<EscalationPolicy> {
+                    let mut tx = self.write().await?;
+                    let updated = sqlx::query("UPDATE escalation_policies SET name = $1, data = $2 WHERE name = $3")
+                        .bind(&policy.name)
+                        .bind(json(policy))
+                        .bind(name)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| unique_violation(e, || format!("an escalation policy named '{}' already exists", policy.name)))?
+                        .rows_affected();
+                    if updated == 0 {
+                        return Err(no_policy(name));
+                    }
+                    tx.commit().await?;
+                    self.policy(&policy.name).await
+                }
+
+                async fn policies(&self) -> Result<Vec<EscalationPolicy>> {
+                    let rows = sqlx::query("SELECT id, data FROM escalation_policies ORDER BY name").fetch_all(self.reader()).await?;
+                    rows.iter().map(policy_from_row).collect()
+                }
+
+                async fn policy(&self, name: &str) -> Result<EscalationPolicy> {
+                    let row = sqlx::query("SELECT id, data FROM escalation_policies WHERE name = $1")
+                        .bind(name)
+                        .fetch_optional(self.reader())
+                        .await?;
+                    row.map_or_else(|| Err(no_policy(name)), |r| policy_from_row(&r))
+                }
+
+                async fn delete_policy(&self, name: &str) -> Result<()> {
+                    let mut tx = self.write().await?;
+                    let gone = sqlx::query("DELETE FROM escalation_policies WHERE name = $1").bind(name).execute(&mut *tx).await?.rows_affected();
+                    if gone == 0 {
+                        return Err(no_policy(name));
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn add_jobs(&self, incident: Option<IncidentNumber>, jobs: &[PlannedJob], at: Timestamp) -> Result<()> {
+                    let mut tx = self.write().await?;
+                    for job in jobs {
+                        insert_job(&mut tx, incident, job, at).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn claim_jobs(&self, now: Timestamp, lease: SignedDuration, limit: u32) -> Result<Vec<Job>> {
+                    let mut tx = self.write().await?;
+                    // The outer WHERE repeats the conditions: on PostgreSQL a row another
+                    // replica claimed meanwhile is re-checked against them and skipped.
+                    let sql = format!(
+                        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 \
+                         WHERE dead_at IS NULL AND run_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) AND id IN \
+                         (SELECT id FROM jobs WHERE dead_at IS NULL AND run_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) \
+                          ORDER BY run_at, id LIMIT $3{}) \
+                         RETURNING {JOB_COLUMNS}",
+                        <$store>::SKIP_LOCKED
+                    );
+                    let rows = sqlx::query(&sql)
+                        .bind(ms(now + lease))
+                        .bind(ms(now))
+                        .bind(i64::from(limit))
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    let mut jobs: Vec<Job> = rows.iter().map(job_from_row).collect::<Result<_>>()?;
+                    jobs.sort_by_key(|j| (j.run_at, j.id));
+                    Ok(jobs)
+                }
+
+                async fn finish_job(&self, done: JobDone) -> Result<()> {
+                    self.submit(WriteOp::FinishJob(Box::new(done))).await.map(|_| ())
+                }
+
+                async fn jobs(&self, incident: Option<IncidentNumber>) -> Result<Vec<Job>> {
+                    let mut q = QueryBuilder::<$db>::new(format!("SELECT {JOB_COLUMNS} FROM jobs"));
+                    if let Some(n) = incident {
+                        q.push(" WHERE incident_number = ").push_bind(n.0);
+                    }
+                    q.push(" ORDER BY run_at, id");
+                    let rows = q.build().fetch_all(self.reader()).await?;
+                    rows.iter().map(job_from_row).collect()
+                }
+
+                async fn create_link(&self, token_hash: &str, link: &ActionLink) -> Result<()> {
+                    let mut tx = self.write().await?;
+                    sqlx::query(
+                        "INSERT INTO action_links (token_hash, incident_number, action, handle, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(token_hash)
+                    .bind(link.incident.0)
+                    .bind(&link.action)
+                    .bind(link.handle.as_str())
+                    .bind(ms(link.expires_at))
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn peek_link(&self, token_hash: &str, now: Timestamp) -> Result<Option<ActionLink>> {
+                    let row = sqlx::query(
+                        "SELECT incident_number, action, handle, expires_at FROM action_links \
+                         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+                    )
+                    .bind(token_hash)
+                    .bind(ms(now))
+                    .fetch_optional(self.reader())
+                    .await?;
+                    row.as_ref().map(link_from_row).transpose()
+                }
+
+                async fn use_link(&self, token_hash: &str, now: Timestamp) -> Result<Option<ActionLink>> {
+                    let mut tx = self.write().await?;
+                    let row = sqlx::query(
+                        "UPDATE action_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+                         RETURNING incident_number, action, handle, expires_at",
+                    )
+                    .bind(ms(now))
+                    .bind(token_hash)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    row.as_ref().map(link_from_row).transpose()
+                }
+
+                async fn next_job_at(&self) -> Result<Option<Timestamp>> {
+                    let at: Option<i64> = sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE dead_at IS NULL")
+                        .fetch_one(self.reader())
+                        .await?;
+                    Ok(at.map(instant))
+                }
+            }
+
+            /// Writes a finished job's outcome and effects; inside the group commit.
+            pub(super) async fn apply_finish(tx: &mut Tx, done: &JobDone) -> Result<Written> {
+                let touched = match &done.outcome {
+                    JobOutcome::Done => sqlx::query("DELETE FROM jobs WHERE id = $1").bind(done.id).execute(&mut **tx).await?,
+                    JobOutcome::Retry { at, error } => {
+                        sqlx::query("UPDATE jobs SET run_at = $1, last_error = $2, locked_until = NULL WHERE id = $3")
+                            .bind(ms(*at))
+                            .bind(error)
+                            .bind(done.id)
+                            .execute(&mut **tx)
+                            .await?
+                    }
+                    JobOutcome::Dead { at, error } => {
+                        sqlx::query("UPDATE jobs SET dead_at = $1, last_error = $2, locked_until = NULL WHERE id = $3")
+                            .bind(ms(*at))
+                            .bind(error)
+                            .bind(done.id)
+                            .execute(&mut **tx)
+                            .await?
+                    }
+                };
+                if touched.rows_affected() == 0 {
+                    return Err(StoreError::Conflict(format!("job {} was cancelled while it ran", done.id)));
+                }
+                apply_commit(tx, &done.changes).await?;
+                let at = done.changes.first().map_or_else(Timestamp::now, |c| c.incident.updated_at);
+                for (incident, job) in &done.jobs {
+                    insert_job(tx, *incident, job, at).await?;
+                }
+                Ok(Written::Nothing)
+            }
+
+            /// Applies the job plan of an incident change: cancels first, then adds.
+            pub(super) async fn apply_plan(tx: &mut Tx, number: IncidentNumber, plan: &JobPlan, at: Timestamp) -> Result<()> {
+                if !plan.cancel.is_empty() {
+                    let mut q = QueryBuilder::<$db>::new("DELETE FROM jobs WHERE dead_at IS NULL AND incident_number = ");
+                    q.push_bind(number.0).push(" AND kind IN (");
+                    let mut kinds = q.separated(", ");
+                    for kind in &plan.cancel {
+                        kinds.push_bind(kind.as_str());
+                    }
+                    q.push(")");
+                    q.build().execute(&mut **tx).await?;
+                }
+                for job in &plan.add {
+                    insert_job(tx, Some(number), job, at).await?;
+                }
+                Ok(())
+            }
+
+            async fn insert_job(tx: &mut Tx, incident: Option<IncidentNumber>, job: &PlannedJob, at: Timestamp) -> Result<()> {
+                let incident_part = incident.map_or_else(|| "-".to_owned(), |n| n.0.to_string());
+                let key = format!("{}/{incident_part}/{}", job.kind.as_str(), job.key);
+                sqlx::query(
+                    "INSERT INTO jobs (kind, incident_number, dedup_key, run_at, payload, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedup_key) DO NOTHING",
+                )
+                .bind(job.kind.as_str())
+                .bind(incident.map(|n| n.0))
+                .bind(key)
+                .bind(ms(job.run_at))
+                .bind(job.payload.to_string())
+                .bind(ms(at))
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn user_id(tx: &mut Tx, user: &Handle) -> Result<i64> {
+                let id: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE handle = $1")
+                    .bind(user.as_str())
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                id.ok_or_else(|| StoreError::NotFound(format!("there is no user '{user}'; see `klaxon user list`")))
+            }
+
+            fn method_from_row(row: &DbRow) -> Result<ContactMethod> {
+                let handle: String = row.try_get(1)?;
+                let kind: String = row.try_get(2)?;
+                let verified: Option<i64> = row.try_get(5)?;
+                Ok(ContactMethod {
+                    id: row.try_get(0)?,
+                    user: Handle::parse(&handle).map_err(|e| corrupt("user handle", e))?,
+                    kind: ContactKind::parse(&kind).map_err(|e| corrupt("contact kind", e))?,
+                    address: row.try_get(3)?,
+                    label: row.try_get(4)?,
+                    verified_at: verified.map(instant),
+                    created_at: instant(row.try_get(6)?),
+                })
+            }
+
+            fn job_from_row(row: &DbRow) -> Result<Job> {
+                let kind: String = row.try_get(1)?;
+                let incident: Option<i64> = row.try_get(2)?;
+                let payload: String = row.try_get(5)?;
+                let attempts: i64 = row.try_get(6)?;
+                let dead: Option<i64> = row.try_get(8)?;
+                Ok(Job {
+                    id: row.try_get(0)?,
+                    kind: JobKind::parse(&kind).ok_or_else(|| corrupt("job kind", &kind))?,
+                    incident: incident.map(IncidentNumber),
+                    dedup_key: row.try_get(3)?,
+                    run_at: instant(row.try_get(4)?),
+                    payload: serde_json::from_str(&payload).map_err(|e| corrupt("job payload", e))?,
+                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                    last_error: row.try_get(7)?,
+                    dead_at: dead.map(instant),
+                })
+            }
+
+            fn link_from_row(row: &DbRow) -> Result<ActionLink> {
+                let handle: String = row.try_get(2)?;
+                Ok(ActionLink {
+                    incident: IncidentNumber(row.try_get(0)?),
+                    action: row.try_get(1)?,
+                    handle: Handle::parse(&handle).map_err(|e| corrupt("link handle", e))?,
+                    expires_at: instant(row.try_get(3)?),
+                })
+            }
+
+            fn policy_from_row(row: &DbRow) -> Result<EscalationPolicy> {
+                let data: String = row.try_get(1)?;
+                let p: NewEscalationPolicy = serde_json::from_str(&data).map_err(|e| corrupt("escalation policy", e))?;
+                Ok(EscalationPolicy {
+                    id: row.try_get(0)?,
+                    name: p.name,
+                    description: p.description,
+                    steps: p.steps,
+                    repeat: p.repeat,
+                    ack_timeout_minutes: p.ack_timeout_minutes,
+                })
+            }
+
+            fn schedule_json(schedule: &Schedule) -> String {
+                json(&NewSchedule::from(schedule.clone()))
+            }
+
+            fn schedule_from_json(data: &str) -> Result<Schedule> {
+                let new: NewSchedule = serde_json::from_str(data).map_err(|e| corrupt("schedule", e))?;
+                Schedule::new(new).map_err(|e| corrupt("schedule", e))
+            }
+
+            fn no_schedule(name: &str) -> StoreError {
+                StoreError::NotFound(format!("there is no schedule '{name}'; see `klaxon schedule list`"))
+            }
+
+            fn no_policy(name: &str) -> StoreError {
+                StoreError::NotFound(format!("there is no escalation policy '{name}'; see `klaxon escalation list`"))
+            }
+
+            fn urgency_str(u: Urgency) -> &'static str {
+                match u {
+                    Urgency::High => "high",
+                    Urgency::Low => "low",
+                }
+            }
+
+            fn parse_urgency(text: &str) -> Result<Urgency> {
+                match text {
+                    "high" => Ok(Urgency::High),
+                    "low" => Ok(Urgency::Low),
+                    other => Err(corrupt("urgency", other)),
+                }
+            }
+
+            fn json<T: serde::Serialize>(value: &T) -> String {
+                serde_json::to_string(value).expect("plain data always serialises")
+            }
+        }
+    };
+}
+
+pub(crate) use impl_paging_store;
