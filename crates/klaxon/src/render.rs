@@ -326,15 +326,31 @@ pub fn describe(kind: &EventKind) -> String {
             users,
             urgency,
         } => {
-            let again = if *round > 0 { format!(", repeat {round}") } else { String::new() };
+            let again = if *round > 0 {
+                format!(", repeat {round}")
+            } else {
+                String::new()
+            };
             if users.is_empty() {
                 format!("escalation step {}{again}: nobody to page", step + 1)
             } else {
-                format!("paged ({urgency} urgency, step {}{again}): {}", step + 1, users.join(", "))
+                format!(
+                    "paged ({urgency} urgency, step {}{again}): {}",
+                    step + 1,
+                    users.join(", ")
+                )
             }
         }
-        EventKind::Notified { user, method, attempt } => {
-            let tries = if *attempt > 1 { format!(" (attempt {attempt})") } else { String::new() };
+        EventKind::Notified {
+            user,
+            method,
+            attempt,
+        } => {
+            let tries = if *attempt > 1 {
+                format!(" (attempt {attempt})")
+            } else {
+                String::new()
+            };
             format!("notified {user} by {}{tries}", method.as_str())
         }
         EventKind::NotificationFailed {
