@@ -51,7 +51,7 @@ klaxon() { # DATABASE_URL
     routing_key=$(KLAXON_URL="http://127.0.0.1:$port" KLAXON_TOKEN=$token "$bin" service create bench --json \
         | python3 -c 'import json,sys; print(json.load(sys.stdin)["integration_key"])')
 }
-export KLAXON_BOOTSTRAP_TOKEN=$token RUST_LOG=warn
+export KLAXON_BOOTSTRAP_TOKEN=$token KLAXON_LOG=warn
 
 cat >"$work/am.yml" <<'YAML'
 route:
@@ -97,12 +97,22 @@ for round in $(seq 1 "$rounds"); do
     fi
 done
 
-# The storm: 100,000 events (two threads of 50,000) over 5,000 dedup keys.
+# The storm: 100,000 events (two threads of 50,000) over 5,000 dedup keys. wrk waits out
+# its duration even when its threads have stopped, so it is interrupted (and reports)
+# once Klaxon has answered 100,000 of them.
+accepted() {
+    curl -fs "http://127.0.0.1:$port/metrics" \
+        | awk '/^klaxon_http_requests_total\{.*route="\/v2\/enqueue".*status="202"/ {print $2}'
+}
 label="storm klaxon-sqlite"
 klaxon "sqlite://$work/storm.db"
-duration=600s load klaxon "http://127.0.0.1:$port" STOP_AFTER=50000
-echo "DRAIN $label seconds=$(drain)"
-alerts=$(curl -fs -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/alerts?limit=10000" \
-    | python3 -c 'import json,sys; a=json.load(sys.stdin); print(len(a), sum(x["repeat_count"] for x in a))')
-echo "STORM alerts_and_events_counted=$alerts $(grep -E 'VmHWM|VmRSS' "/proc/$pid/status" | tr -s ' \t\n' ' ')"
+duration=600s load klaxon "http://127.0.0.1:$port" STOP_AFTER=50000 >"$work/storm.out" &
+storm=$!
+until [ "$(accepted || echo 0)" -ge 100000 ] 2>/dev/null; do sleep 0.2; done
+kill -INT "$(pgrep -f 'wrk -t.* -d600s')" 2>/dev/null || true
+wait "$storm" || true
+cat "$work/storm.out"
+echo "DRAIN $label seconds=$(drain) accepted=$(accepted)"
+counted=$(python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(*c.execute("SELECT COUNT(*), SUM(repeat_count) FROM alerts").fetchone())' "$work/storm.db")
+echo "STORM alerts_and_events_counted=$counted $(grep -E 'VmHWM|VmRSS' "/proc/$pid/status" | tr -s ' \t\n' ' ')"
 stop

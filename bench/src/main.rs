@@ -151,6 +151,7 @@ async fn main() {
         bootstrap_token: Some(TOKEN.into()),
         public_url: None,
         ingest_rate_limit: None,
+        channels: Default::default(),
     };
     let server = klaxon_server::start(config, Arc::new(SystemClock))
         .await

@@ -4,6 +4,8 @@
 //! rules of its own: what a request means is the server's business.
 #![forbid(unsafe_code)]
 
+mod paging;
+
 use std::fmt;
 use std::time::Duration;
 
@@ -410,6 +412,35 @@ impl Client {
     ) -> Result<IntegrationKey, ClientError> {
         self.post_empty(&format!("/services/{name}/keys/{id}/revoke"))
             .await
+    }
+
+    async fn delete(&self, path: &str) -> Result<(), ClientError> {
+        let response = self
+            .request(Method::DELETE, path)
+            .send()
+            .await
+            .map_err(|e| self.transport(e))?;
+        self.check(response).await.map(|_| ())
+    }
+
+    async fn put<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        self.send(self.request(Method::PUT, path).json(body), path)
+            .await
+    }
+
+    /// A GET whose answer is text, not JSON (calendar feeds).
+    async fn get_text(&self, path: &str) -> Result<String, ClientError> {
+        let response = self
+            .request(Method::GET, path)
+            .send()
+            .await
+            .map_err(|e| self.transport(e))?;
+        let body = self.check(response).await?;
+        Ok(String::from_utf8_lossy(&body).into_owned())
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {

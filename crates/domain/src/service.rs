@@ -162,6 +162,10 @@ pub struct AlertRules {
     /// What one Klaxon alert stands for in Alertmanager (and Grafana) notifications.
     #[serde(default)]
     pub alertmanager_dedup: AlertmanagerDedup,
+    /// Who is paged when an incident of this service triggers: an escalation policy's
+    /// name. Without one, nobody is paged and the timeline says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation_policy: Option<String>,
 }
 
 /// How Alertmanager notifications deduplicate: one Klaxon alert per Prometheus alert

@@ -51,6 +51,102 @@ pub struct ServeArgs {
     /// How to write logs to stderr. The filter comes from KLAXON_LOG (default: info).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    #[command(flatten)]
+    channels: ChannelArgs,
+}
+
+/// The outbound services pages and messages go through; each is optional.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Channels")]
+struct ChannelArgs {
+    /// Twilio account SID, for SMS and voice pages.
+    #[arg(long, env = "KLAXON_TWILIO_ACCOUNT_SID", requires_all = ["twilio_auth_token", "twilio_from"])]
+    twilio_account_sid: Option<String>,
+    /// Twilio auth token (also checks Twilio's signatures on replies).
+    #[arg(long, env = "KLAXON_TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    twilio_auth_token: Option<String>,
+    /// The number pages come from, E.164 (+15551234567).
+    #[arg(long, env = "KLAXON_TWILIO_FROM")]
+    twilio_from: Option<String>,
+    /// Twilio's API base URL.
+    #[arg(
+        long,
+        env = "KLAXON_TWILIO_URL",
+        default_value = "https://api.twilio.com/2010-04-01"
+    )]
+    twilio_url: String,
+    /// SMTP server for e-mail pages.
+    #[arg(long, env = "KLAXON_SMTP_HOST", requires = "smtp_from")]
+    smtp_host: Option<String>,
+    #[arg(long, env = "KLAXON_SMTP_PORT", default_value_t = 587)]
+    smtp_port: u16,
+    /// none, starttls or tls (implicit TLS, usually port 465).
+    #[arg(long, env = "KLAXON_SMTP_TLS", default_value = "starttls", value_parser = ["none", "starttls", "tls"])]
+    smtp_tls: String,
+    #[arg(long, env = "KLAXON_SMTP_USERNAME")]
+    smtp_username: Option<String>,
+    #[arg(long, env = "KLAXON_SMTP_PASSWORD", hide_env_values = true)]
+    smtp_password: Option<String>,
+    /// The From of e-mail pages, e.g. "Klaxon <klaxon@example.com>".
+    #[arg(long, env = "KLAXON_SMTP_FROM")]
+    smtp_from: Option<String>,
+    /// Slack bot token (xoxb-...), for Slack DMs.
+    #[arg(long, env = "KLAXON_SLACK_TOKEN", hide_env_values = true)]
+    slack_token: Option<String>,
+    /// Slack's Web API base URL.
+    #[arg(
+        long,
+        env = "KLAXON_SLACK_URL",
+        default_value = "https://slack.com/api/"
+    )]
+    slack_url: String,
+    /// The secret that signs outbound webhooks (X-Klaxon-Signature).
+    #[arg(long, env = "KLAXON_WEBHOOK_SECRET", hide_env_values = true)]
+    webhook_secret: Option<String>,
+}
+
+impl ChannelArgs {
+    fn config(self) -> klaxon_server::ChannelConfig {
+        use klaxon_server::{ChannelConfig, SlackConfig, SmtpConfig, SmtpTls, TwilioConfig};
+        let twilio = match (
+            self.twilio_account_sid,
+            self.twilio_auth_token,
+            self.twilio_from,
+        ) {
+            (Some(account_sid), Some(auth_token), Some(from)) => Some(TwilioConfig {
+                base_url: self.twilio_url,
+                account_sid,
+                auth_token,
+                from,
+            }),
+            _ => None,
+        };
+        let smtp = match (self.smtp_host, self.smtp_from) {
+            (Some(host), Some(from)) => {
+                let mut c = SmtpConfig::new(host, from);
+                c.port = self.smtp_port;
+                c.tls = match self.smtp_tls.as_str() {
+                    "none" => SmtpTls::None,
+                    "tls" => SmtpTls::Implicit,
+                    _ => SmtpTls::StartTls,
+                };
+                c.username = self.smtp_username;
+                c.password = self.smtp_password.map(Into::into);
+                Some(c)
+            }
+            _ => None,
+        };
+        let slack = self.slack_token.map(|bot_token| SlackConfig {
+            base_url: self.slack_url,
+            bot_token,
+        });
+        ChannelConfig {
+            twilio,
+            smtp,
+            slack,
+            webhook_secret: self.webhook_secret,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -96,6 +192,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         bootstrap_token,
         public_url: args.public_url,
         ingest_rate_limit: std::num::NonZeroU32::new(args.ingest_rate_limit),
+        channels: args.channels.config(),
     };
     klaxon_server::serve(config, shutdown_signal())
         .await

@@ -7,12 +7,16 @@ mod alerts;
 mod api;
 mod auth;
 mod cache;
+mod channels;
 mod clock;
+mod deliver;
+mod engine;
 mod error;
 mod extract;
 mod heartbeats;
 mod inbox;
 mod ingest;
+mod links;
 mod locks;
 mod metrics;
 mod openapi;
@@ -27,7 +31,9 @@ use std::sync::Arc;
 
 use klaxon_domain::policy::Policy;
 
+pub use channels::{ChannelConfig, SlackConfig, TwilioConfig};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use klaxon_notify::email::{SmtpConfig, SmtpTls};
 pub use state::AppState;
 
 /// What `klaxon serve` needs to start.
@@ -44,6 +50,8 @@ pub struct ServeConfig {
     /// Events per second each integration key may send (bursts of twice that); `None`
     /// for no limit.
     pub ingest_rate_limit: Option<std::num::NonZeroU32>,
+    /// The outbound services pages go through.
+    pub channels: ChannelConfig,
 }
 
 /// The default [`ServeConfig::ingest_rate_limit`]: generous, it only stops runaways.
@@ -59,6 +67,7 @@ impl std::fmt::Debug for ServeConfig {
                 &self.bootstrap_token.as_ref().map(|_| "[redacted]"),
             )
             .field("public_url", &self.public_url)
+            .field("channels", &self.channels)
             .finish_non_exhaustive()
     }
 }
@@ -123,6 +132,8 @@ pub async fn start(
 ) -> Result<RunningServer, ServerError> {
     let store = klaxon_store::open(&config.database_url).await?;
     let mut state = AppState::new(store, config.policy, clock, config.public_url);
+    state.channels =
+        Arc::new(channels::Channels::new(&config.channels).map_err(ServerError::Config)?);
     state.rate_limit = config
         .ingest_rate_limit
         .map(|per_second| std::sync::Arc::new(rate_limit::KeyLimits::new(per_second)));
@@ -139,6 +150,7 @@ pub async fn start(
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(heartbeats::run_checks(state.clone(), stopped.clone()));
     tokio::spawn(inbox::run(state.clone(), stopped.clone()));
+    tokio::spawn(engine::run(state.clone(), stopped.clone()));
     let mut stopped = stopped;
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

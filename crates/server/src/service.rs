@@ -86,6 +86,7 @@ impl AppState {
         let declared_at = events.first().map_or(ctx.now, |e| e.effective_at());
         let slug = incident::slug_base(&input.title, declared_at, self.policy.time_zone.zone());
         let incident = self.store.declare(&slug, &events).await?;
+        self.engine_wake.notify_one();
         tracing::info!(
             number = incident.number.0,
             severity = incident.severity.level(),
@@ -127,6 +128,7 @@ impl AppState {
         let events = incident::decide(&incident, command, &self.context(caller))?;
         let (projected, change) = project(incident, events);
         self.store.commit(&[change]).await?;
+        self.engine_wake.notify_one();
         Ok(self.view(projected))
     }
 

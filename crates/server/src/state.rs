@@ -29,6 +29,10 @@ pub struct AppState {
     pub services: Arc<ServiceCache>,
     /// Wakes the alert inbox worker when events are accepted.
     pub inbox_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the engine when jobs may have become due.
+    pub engine_wake: Arc<tokio::sync::Notify>,
+    /// The outbound channels pages and messages go through.
+    pub channels: Arc<crate::channels::Channels>,
 }
 
 impl AppState {
@@ -66,6 +70,8 @@ impl AppState {
             tokens: Arc::default(),
             services: Arc::default(),
             inbox_wake: Arc::default(),
+            engine_wake: Arc::default(),
+            channels: Arc::default(),
         }
     }
 }

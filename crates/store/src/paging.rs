@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use klaxon_domain::paging::{
-    ContactMethod, EscalationPolicy, JobKind, NewContactMethod, NewEscalationPolicy,
+    ContactKind, ContactMethod, EscalationPolicy, JobKind, NewContactMethod, NewEscalationPolicy,
     NewNotificationRule, NotificationRule, PlannedJob,
 };
 use klaxon_domain::schedule::Schedule;
@@ -71,6 +71,12 @@ pub trait PagingStore: Send + Sync + 'static {
     ) -> Result<ContactMethod>;
     async fn contact_methods(&self, user: &Handle) -> Result<Vec<ContactMethod>>;
     async fn contact_method(&self, id: i64) -> Result<ContactMethod>;
+    /// The contact method of this kind and address, if anyone has it (for replies).
+    async fn contact_method_by_address(
+        &self,
+        kind: ContactKind,
+        address: &str,
+    ) -> Result<Option<ContactMethod>>;
     /// Removes a contact method of `user`, and the rules that use it.
     async fn remove_contact_method(&self, user: &Handle, id: i64) -> Result<()>;
     async fn mark_contact_verified(&self, id: i64, at: Timestamp) -> Result<()>;

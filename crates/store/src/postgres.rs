@@ -85,6 +85,14 @@ impl PostgresStore {
     ) -> crate::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         Ok(pool.begin().await?)
     }
+
+    /// Begins a write transaction on the group-commit writer's own connection.
+    async fn begin_on(
+        conn: &mut <sqlx::Postgres as sqlx::Database>::Connection,
+    ) -> crate::Result<sqlx::Transaction<'_, sqlx::Postgres>> {
+        use sqlx::Connection;
+        Ok(conn.begin().await?)
+    }
 }
 
 crate::sql::impl_store!(PostgresStore, sqlx::Postgres);

@@ -22,7 +22,7 @@ macro_rules! impl_store {
         use crate::{corrupt, instant, ms, Authenticated, Change, IncidentFilter, Result, StoreError};
 
         type DbRow = <$db as sqlx::Database>::Row;
-        type Tx = sqlx::Transaction<'static, $db>;
+        type Tx<'c> = sqlx::Transaction<'c, $db>;
 
         const TOKEN_COLUMNS: &str = "t.id, t.name, t.scope, u.handle, t.created_at, t.revoked_at";
         const USER_COLUMNS: &str = "u.id, u.handle, u.name, u.email, u.created_at";
@@ -244,7 +244,7 @@ macro_rules! impl_store {
             }
         }
 
-        async fn apply(tx: &mut Tx, op: &WriteOp) -> Result<Written> {
+        async fn apply(tx: &mut Tx<'_>, op: &WriteOp) -> Result<Written> {
             use alert_queries as aq;
             match op {
                 WriteOp::Declare { slug_base, events } => apply_declare(tx, slug_base, events).await.map(Written::Incident),
@@ -271,18 +271,47 @@ macro_rules! impl_store {
         /// each only once that commit is durable. If any write in a batch fails, the batch
         /// is rolled back and each write runs alone, so one bad write fails only itself.
         async fn run_writer(pool: sqlx::Pool<$db>, mut jobs: tokio::sync::mpsc::Receiver<WriteJob>) {
+            // The writer keeps one connection: acquiring it from the pool for every
+            // batch costs a wait for its return, which is most of a batch's time.
+            let mut held: Option<sqlx::pool::PoolConnection<$db>> = None;
             let mut batch = Vec::new();
             while jobs.recv_many(&mut batch, crate::group::MAX_BATCH).await > 0 {
-                let outcomes = write_batch(&pool, &batch).await;
+                let conn = match held.take() {
+                    Some(conn) => Ok(conn),
+                    None => pool.acquire().await,
+                };
+                let outcomes = match conn {
+                    Ok(mut conn) => {
+                        let outcomes = write_batch(&mut conn, &batch).await;
+                        // A connection that failed may be broken: take a fresh one next.
+                        if outcomes.iter().all(|o| o.is_ok()) {
+                            held = Some(conn);
+                        }
+                        outcomes
+                    }
+                    Err(e) => {
+                        let message = e.to_string();
+                        batch.iter().map(|_| Err(StoreError::Other(message.clone()))).collect()
+                    }
+                };
                 for (job, outcome) in batch.drain(..).zip(outcomes) {
                     let _ = job.reply.send(outcome);
                 }
             }
         }
 
-        async fn write_batch(pool: &sqlx::Pool<$db>, batch: &[WriteJob]) -> Vec<Result<Written>> {
+        async fn write_batch(conn: &mut <$db as sqlx::Database>::Connection, batch: &[WriteJob]) -> Vec<Result<Written>> {
+            if let Some(entries) = only_enqueues(batch) {
+                return match alert_queries::insert_inbox_alone(conn, &entries).await {
+                    Ok(()) => batch.iter().map(|_| Ok(Written::Nothing)).collect(),
+                    Err(e) => {
+                        let message = e.to_string();
+                        batch.iter().map(|_| Err(StoreError::Other(message.clone()))).collect()
+                    }
+                };
+            }
             let together = async {
-                let mut tx = <$store>::begin_write(pool).await?;
+                let mut tx = <$store>::begin_on(conn).await?;
                 // Accepted alert events of the whole batch go in with one statement:
                 // this is the ingest path, where a statement per request would cost
                 // more than the commit.
@@ -312,7 +341,7 @@ macro_rules! impl_store {
                     let mut outcomes = Vec::with_capacity(batch.len());
                     for job in batch {
                         let alone = async {
-                            let mut tx = <$store>::begin_write(pool).await?;
+                            let mut tx = <$store>::begin_on(&mut *conn).await?;
                             let outcome = apply(&mut tx, &job.op).await?;
                             tx.commit().await?;
                             Ok(outcome)
@@ -324,7 +353,20 @@ macro_rules! impl_store {
             }
         }
 
-    async fn apply_declare(tx: &mut Tx, slug_base: &str, events: &[TimelineEvent]) -> Result<Incident> {
+        /// The entries of a batch made only of accepted alert events that fit one
+        /// statement: the ingest path's common case, written without a transaction.
+        fn only_enqueues(batch: &[WriteJob]) -> Option<Vec<&crate::alerts::InboxEntry>> {
+            let mut entries = Vec::new();
+            for job in batch {
+                match &job.op {
+                    WriteOp::Enqueue(e) => entries.extend(e.iter()),
+                    _ => return None,
+                }
+            }
+            (entries.len() <= alert_queries::INBOX_ROWS).then_some(entries)
+        }
+
+    async fn apply_declare(tx: &mut Tx<'_>, slug_base: &str, events: &[TimelineEvent]) -> Result<Incident> {
             // The counter row also serialises concurrent declarations on PostgreSQL,
             // which keeps the slug check below free of races.
             let number: i64 = sqlx::query_scalar(
@@ -366,7 +408,7 @@ macro_rules! impl_store {
             Ok(incident)
         }
 
-    async fn apply_commit(tx: &mut Tx, changes: &[Change]) -> Result<()> {
+    async fn apply_commit(tx: &mut Tx<'_>, changes: &[Change]) -> Result<()> {
             for change in changes {
                 let i = &change.incident;
                 let updated = sqlx::query(
@@ -423,7 +465,7 @@ macro_rules! impl_store {
             Ok(())
         }
 
-        async fn insert_user(tx: &mut Tx, user: &NewUser, at: Timestamp) -> Result<User> {
+        async fn insert_user(tx: &mut Tx<'_>, user: &NewUser, at: Timestamp) -> Result<User> {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO users (handle, name, email, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
             )
@@ -444,7 +486,7 @@ macro_rules! impl_store {
         }
 
         async fn insert_token(
-            tx: &mut Tx,
+            tx: &mut Tx<'_>,
             name: &str,
             scope: Scope,
             user_id: i64,
@@ -465,7 +507,7 @@ macro_rules! impl_store {
             Ok(id)
         }
 
-        async fn insert_events(tx: &mut Tx, number: IncidentNumber, events: &[TimelineEvent]) -> Result<()> {
+        async fn insert_events(tx: &mut Tx<'_>, number: IncidentNumber, events: &[TimelineEvent]) -> Result<()> {
             for e in events {
                 let data = serde_json::to_string(&e.kind).map_err(|e| StoreError::Other(e.to_string()))?;
                 sqlx::query(
@@ -489,7 +531,7 @@ macro_rules! impl_store {
             Ok(())
         }
 
-        async fn write_participants(tx: &mut Tx, number: IncidentNumber, handles: &[String]) -> Result<()> {
+        async fn write_participants(tx: &mut Tx<'_>, number: IncidentNumber, handles: &[String]) -> Result<()> {
             for handle in handles {
                 sqlx::query(
                     "INSERT INTO incident_participants (incident_number, handle) VALUES ($1, $2) ON CONFLICT DO NOTHING",

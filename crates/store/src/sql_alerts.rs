@@ -222,26 +222,42 @@ macro_rules! impl_alert_store {
                 }
             }
 
-            /// Accepted events into the inbox, a thousand rows per statement (well inside
-            /// both backends' limits on parameters).
-            pub(super) async fn insert_inbox(tx: &mut Tx, entries: &[&InboxEntry]) -> Result<()> {
-                for chunk in entries.chunks(1000) {
-                    let mut q = QueryBuilder::<$db>::new("INSERT INTO alert_inbox (service_id, dedup_key, received_at, event) ");
-                    q.push_values(chunk, |mut row, e| {
-                        row.push_bind(e.service_id)
-                            .push_bind(e.dedup_key.clone())
-                            .push_bind(ms(e.received_at))
-                            .push_bind(json(&e.event));
-                    });
-                    q.build().execute(&mut **tx).await?;
+            /// The most accepted events one statement inserts: well inside both
+            /// backends' limits on parameters.
+            pub(super) const INBOX_ROWS: usize = 1000;
+
+            /// Accepted events into the inbox, [`INBOX_ROWS`] per statement.
+            pub(super) async fn insert_inbox(tx: &mut Tx<'_>, entries: &[&InboxEntry]) -> Result<()> {
+                for chunk in entries.chunks(INBOX_ROWS) {
+                    inbox_insert(chunk).build().execute(&mut **tx).await?;
                 }
                 Ok(())
+            }
+
+            /// Accepted events into the inbox with a single statement outside any
+            /// transaction: on its own, a statement is atomic and durable, and saves
+            /// the round trips of `BEGIN` and `COMMIT`. At most [`INBOX_ROWS`] entries.
+            pub(super) async fn insert_inbox_alone(conn: &mut <$db as sqlx::Database>::Connection, entries: &[&InboxEntry]) -> Result<()> {
+                debug_assert!(entries.len() <= INBOX_ROWS);
+                inbox_insert(entries).build().execute(&mut *conn).await?;
+                Ok(())
+            }
+
+            fn inbox_insert<'a>(entries: &[&'a InboxEntry]) -> QueryBuilder<'a, $db> {
+                let mut q = QueryBuilder::<$db>::new("INSERT INTO alert_inbox (service_id, dedup_key, received_at, event) ");
+                q.push_values(entries, |mut row, e| {
+                    row.push_bind(e.service_id)
+                        .push_bind(e.dedup_key.clone())
+                        .push_bind(ms(e.received_at))
+                        .push_bind(json(&e.event));
+                });
+                q
             }
 
             /// Many repeats in a handful of statements: one `UPDATE … FROM (VALUES …)`
             /// for the alerts, one multi-row `INSERT` for their logs, one `DELETE` for
             /// the inbox entries.
-            pub(super) async fn apply_repeats(tx: &mut Tx, repeats: &[Repeat]) -> Result<()> {
+            pub(super) async fn apply_repeats(tx: &mut Tx<'_>, repeats: &[Repeat]) -> Result<()> {
                 // Per alert, in order: how many, the last time, the last summary given.
                 let mut per_alert: Vec<(i64, i64, Timestamp, Option<String>)> = Vec::new();
                 let mut index = std::collections::HashMap::new();
@@ -287,11 +303,11 @@ macro_rules! impl_alert_store {
                 Ok(())
             }
 
-            pub(super) async fn delete_inbox(tx: &mut Tx, ids: &[i64]) -> Result<()> {
+            pub(super) async fn delete_inbox(tx: &mut Tx<'_>, ids: &[i64]) -> Result<()> {
                 delete_inbox_counted(tx, ids).await.map(|_| ())
             }
 
-            async fn delete_inbox_counted(tx: &mut Tx, ids: &[i64]) -> Result<u64> {
+            async fn delete_inbox_counted(tx: &mut Tx<'_>, ids: &[i64]) -> Result<u64> {
                 let mut removed = 0;
                 for chunk in ids.chunks(1000) {
                     let mut q = QueryBuilder::<$db>::new("DELETE FROM alert_inbox WHERE id IN (");
@@ -307,7 +323,7 @@ macro_rules! impl_alert_store {
 
             /// Removes the inbox entry a write applies; gone means another worker
             /// applied it already, so the write must not happen twice.
-            async fn take_inbox(tx: &mut Tx, inbox: Option<i64>) -> Result<()> {
+            async fn take_inbox(tx: &mut Tx<'_>, inbox: Option<i64>) -> Result<()> {
                 let Some(id) = inbox else { return Ok(()) };
                 let taken = sqlx::query("DELETE FROM alert_inbox WHERE id = $1").bind(id).execute(&mut **tx).await?.rows_affected();
                 if taken == 0 {
@@ -317,7 +333,7 @@ macro_rules! impl_alert_store {
             }
 
             pub(super) async fn insert_alert(
-                tx: &mut Tx,
+                tx: &mut Tx<'_>,
                 alert: &NewAlert,
                 incident: &IncidentWrite,
                 inbox: Option<i64>,
@@ -363,7 +379,7 @@ macro_rules! impl_alert_store {
             }
 
             pub(super) async fn change_alert(
-                tx: &mut Tx,
+                tx: &mut Tx<'_>,
                 id: i64,
                 update: AlertUpdate,
                 event: &AlertEvent,
@@ -401,7 +417,7 @@ macro_rules! impl_alert_store {
             }
 
             async fn log_event(
-                conn: &mut Tx,
+                conn: &mut Tx<'_>,
                 id: i64,
                 event: &AlertEvent,
                 at: Timestamp,

@@ -61,6 +61,15 @@ macro_rules! impl_paging_store {
                     }
                 }
 
+                async fn contact_method_by_address(&self, kind: ContactKind, address: &str) -> Result<Option<ContactMethod>> {
+                    let sql = format!(
+                        "SELECT {METHOD_COLUMNS} FROM contact_methods c JOIN users u ON u.id = c.user_id \
+                         WHERE c.kind = $1 AND c.address = $2 ORDER BY c.id LIMIT 1"
+                    );
+                    let row = sqlx::query(&sql).bind(kind.as_str()).bind(address).fetch_optional(self.reader()).await?;
+                    row.as_ref().map(method_from_row).transpose()
+                }
+
                 async fn remove_contact_method(&self, user: &Handle, id: i64) -> Result<()> {
                     let mut tx = self.write().await?;
                     let user_id = user_id(&mut tx, user).await?;
@@ -360,7 +369,7 @@ macro_rules! impl_paging_store {
             }
 
             /// Writes a finished job's outcome and effects; inside the group commit.
-            pub(super) async fn apply_finish(tx: &mut Tx, done: &JobDone) -> Result<Written> {
+            pub(super) async fn apply_finish(tx: &mut Tx<'_>, done: &JobDone) -> Result<Written> {
                 let touched = match &done.outcome {
                     JobOutcome::Done => sqlx::query("DELETE FROM jobs WHERE id = $1").bind(done.id).execute(&mut **tx).await?,
                     JobOutcome::Retry { at, error } => {
@@ -392,7 +401,7 @@ macro_rules! impl_paging_store {
             }
 
             /// Applies the job plan of an incident change: cancels first, then adds.
-            pub(super) async fn apply_plan(tx: &mut Tx, number: IncidentNumber, plan: &JobPlan, at: Timestamp) -> Result<()> {
+            pub(super) async fn apply_plan(tx: &mut Tx<'_>, number: IncidentNumber, plan: &JobPlan, at: Timestamp) -> Result<()> {
                 if !plan.cancel.is_empty() {
                     let mut q = QueryBuilder::<$db>::new("DELETE FROM jobs WHERE dead_at IS NULL AND incident_number = ");
                     q.push_bind(number.0).push(" AND kind IN (");
@@ -409,7 +418,7 @@ macro_rules! impl_paging_store {
                 Ok(())
             }
 
-            async fn insert_job(tx: &mut Tx, incident: Option<IncidentNumber>, job: &PlannedJob, at: Timestamp) -> Result<()> {
+            async fn insert_job(tx: &mut Tx<'_>, incident: Option<IncidentNumber>, job: &PlannedJob, at: Timestamp) -> Result<()> {
                 let incident_part = incident.map_or_else(|| "-".to_owned(), |n| n.0.to_string());
                 let key = format!("{}/{incident_part}/{}", job.kind.as_str(), job.key);
                 sqlx::query(
@@ -427,7 +436,7 @@ macro_rules! impl_paging_store {
                 Ok(())
             }
 
-            async fn user_id(tx: &mut Tx, user: &Handle) -> Result<i64> {
+            async fn user_id(tx: &mut Tx<'_>, user: &Handle) -> Result<i64> {
                 let id: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE handle = $1")
                     .bind(user.as_str())
                     .fetch_optional(&mut **tx)

@@ -16,7 +16,7 @@ macro_rules! impl_service_store {
             use crate::{corrupt, instant, ms, Result, StoreError};
 
             type DbRow = <$db as sqlx::Database>::Row;
-            type Tx = sqlx::Transaction<'static, $db>;
+            type Tx<'c> = sqlx::Transaction<'c, $db>;
 
             const SERVICE_COLUMNS: &str = "id, name, description, owner_team, runbook_links, rules, created_at";
             const KEY_COLUMNS: &str = "id, key, signing_secret, created_at, revoked_at, service_id";
@@ -394,7 +394,7 @@ macro_rules! impl_service_store {
                 service_from_row(&row, keys)
             }
 
-            async fn insert_key(tx: &mut Tx, service_id: i64, key: &NewKey, at: Timestamp) -> Result<IntegrationKey> {
+            async fn insert_key(tx: &mut Tx<'_>, service_id: i64, key: &NewKey, at: Timestamp) -> Result<IntegrationKey> {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO integration_keys (service_id, key, signing_secret, created_at) \
                      VALUES ($1, $2, $3, $4) RETURNING id",
@@ -414,7 +414,7 @@ macro_rules! impl_service_store {
                 })
             }
 
-            async fn revoke(tx: &mut Tx, name: &ServiceName, id: i64, at: Timestamp) -> Result<IntegrationKey> {
+            async fn revoke(tx: &mut Tx<'_>, name: &ServiceName, id: i64, at: Timestamp) -> Result<IntegrationKey> {
                 let service = service_id(&mut *tx, name).await?;
                 let sql = format!("SELECT {KEY_COLUMNS} FROM integration_keys WHERE id = $1 AND service_id = $2");
                 let row = sqlx::query(&sql).bind(id).bind(service).fetch_optional(&mut **tx).await?;

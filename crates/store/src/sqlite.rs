@@ -36,13 +36,19 @@ impl SqliteStore {
             .foreign_keys(true);
         // The writer never checkpoints: a checkpoint inside a commit stalls every write
         // queued behind it (it was the whole p99). `checkpoint` does it beside the writer.
+        // Connections are checked by using them: a ping before every acquire would add
+        // a round trip to the SQLite thread to every write batch and read.
+        // Two connections: one the group-commit writer keeps for itself, one for the
+        // other writes; `BEGIN IMMEDIATE` and busy_timeout order them.
         let writer = SqlitePoolOptions::new()
-            .max_connections(1)
+            .max_connections(2)
+            .test_before_acquire(false)
             .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
             .await?;
         MIGRATOR.run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .min_connections(1)
             .connect_with(options.clone())
             .await?;
@@ -80,6 +86,14 @@ impl SqliteStore {
         pool: &SqlitePool,
     ) -> crate::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Begins a write transaction on the group-commit writer's own connection.
+    async fn begin_on(
+        conn: &mut <sqlx::Sqlite as sqlx::Database>::Connection,
+    ) -> crate::Result<sqlx::Transaction<'_, sqlx::Sqlite>> {
+        use sqlx::Connection;
+        Ok(conn.begin_with("BEGIN IMMEDIATE").await?)
     }
 }
 

@@ -2,6 +2,7 @@
 //! how an incident escalates through people and schedules until someone acknowledges.
 //! Pure rules; the engine in the server runs them as durable jobs.
 
+pub mod api;
 mod contact;
 mod escalation;
 mod jobs;

@@ -2,11 +2,14 @@
 //! the local policy commands is a client of the REST API.
 
 mod alert;
+mod contact;
 mod declare;
 mod event;
 mod heartbeat;
 mod incident;
+mod paging;
 mod policy;
+mod schedule;
 mod service;
 mod token;
 mod update;
@@ -60,6 +63,14 @@ enum Command {
     Event(event::EventArgs),
     /// Monitors that expect a ping every interval.
     Heartbeat(heartbeat::HeartbeatArgs),
+    /// On-call schedules: rotations, overrides, shifts and calendar feeds.
+    Schedule(schedule::ScheduleArgs),
+    /// Escalation policies: whom an incident pages, in what order.
+    Escalation(paging::EscalationArgs),
+    /// Who is on call now, per service.
+    Oncall(paging::OnCallArgs),
+    /// Page a person (or whoever is on call on a schedule) directly.
+    Page(paging::PageArgs),
 }
 
 /// Where the server is and who we are to it.
@@ -151,6 +162,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Alert(args) => alert::run(args).await,
         Command::Event(args) => event::run(args).await,
         Command::Heartbeat(args) => heartbeat::run(args).await,
+        Command::Schedule(args) => schedule::run(args).await,
+        Command::Escalation(args) => paging::escalation(args).await,
+        Command::Oncall(args) => paging::on_call(args).await,
+        Command::Page(args) => paging::page(args).await,
     }
 }
 

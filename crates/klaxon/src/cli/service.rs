@@ -39,6 +39,9 @@ struct ServiceFields {
     /// (per-alert) or one per notification group (per-group).
     #[arg(long, value_name = "MODE", value_parser = alertmanager_dedup)]
     alertmanager_dedup: Option<AlertmanagerDedup>,
+    /// The escalation policy that pages for this service's incidents ("none" to remove).
+    #[arg(long, value_name = "NAME")]
+    escalation_policy: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -162,6 +165,11 @@ impl ServiceFields {
             grouping: self.grouping.clone().unwrap_or(base.grouping),
             auto_resolve: self.auto_resolve.unwrap_or(base.auto_resolve),
             alertmanager_dedup: self.alertmanager_dedup.unwrap_or(base.alertmanager_dedup),
+            escalation_policy: match self.escalation_policy.as_deref() {
+                None => base.escalation_policy.clone(),
+                Some("none") => None,
+                Some(name) => Some(name.to_owned()),
+            },
             ..base
         }
     }
@@ -277,6 +285,13 @@ fn show(s: &Service) {
         if s.rules.auto_resolve { "yes" } else { "no" },
     );
     row("alertmanager", s.rules.alertmanager_dedup.as_str());
+    row(
+        "escalation",
+        s.rules
+            .escalation_policy
+            .as_deref()
+            .unwrap_or("none: nobody is paged"),
+    );
     for link in &s.runbook_links {
         row("runbook", link);
     }

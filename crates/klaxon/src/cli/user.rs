@@ -30,6 +30,12 @@ enum UserCommand {
     },
     /// List everyone.
     List,
+    /// A person's contact methods: where they are reached.
+    #[command(subcommand)]
+    Contact(super::contact::ContactCommand),
+    /// A person's notification rules: which contact method, how soon after a page.
+    #[command(subcommand)]
+    Rule(super::contact::RuleCommand),
 }
 
 pub async fn run(args: UserArgs) -> anyhow::Result<()> {
@@ -56,6 +62,8 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
                 user.handle, user.name, user.email
             );
         }
+        UserCommand::Contact(command) => super::contact::contact(&client, json, command).await?,
+        UserCommand::Rule(command) => super::contact::rule(&client, json, command).await?,
         UserCommand::List => {
             let users = client.users().await?;
             if json {

@@ -2,7 +2,10 @@
 //! OpenAPI document is generated from the handlers' annotations.
 
 pub(crate) mod alerts;
+pub(crate) mod escalation;
 pub(crate) mod incidents;
+pub(crate) mod people;
+pub(crate) mod schedules;
 pub(crate) mod services;
 pub(crate) mod system;
 pub(crate) mod users;
@@ -71,6 +74,55 @@ pub fn router(state: AppState) -> Router {
         .route("/alerts/{id}", get(alerts::show))
         .route("/alerts/{id}/ack", post(alerts::ack))
         .route("/alerts/{id}/resolve", post(alerts::resolve))
+        .route(
+            "/users/{handle}/contact-methods",
+            get(people::methods).post(people::add_method),
+        )
+        .route(
+            "/users/{handle}/contact-methods/{id}",
+            axum::routing::delete(people::remove_method),
+        )
+        .route(
+            "/users/{handle}/contact-methods/{id}/test",
+            post(people::test_method),
+        )
+        .route(
+            "/users/{handle}/notification-rules",
+            get(people::rules).post(people::add_rule),
+        )
+        .route(
+            "/users/{handle}/notification-rules/{id}",
+            axum::routing::delete(people::remove_rule),
+        )
+        .route(
+            "/users/{handle}/calendar.ics",
+            get(schedules::user_calendar),
+        )
+        .route("/schedules", get(schedules::list).post(schedules::create))
+        .route(
+            "/schedules/{name}",
+            get(schedules::show)
+                .put(schedules::replace)
+                .delete(schedules::delete),
+        )
+        .route("/schedules/{name}/shifts", get(schedules::shifts))
+        .route("/schedules/{name}/oncall", get(schedules::on_call))
+        .route(
+            "/schedules/{name}/calendar.ics",
+            get(schedules::schedule_calendar),
+        )
+        .route(
+            "/escalation-policies",
+            get(escalation::list).post(escalation::create),
+        )
+        .route(
+            "/escalation-policies/{name}",
+            get(escalation::show)
+                .put(escalation::replace)
+                .delete(escalation::delete),
+        )
+        .route("/oncall", get(escalation::on_call))
+        .route("/page", post(escalation::page))
         .route("/openapi.json", get(system::openapi));
     let ingest = Router::new()
         .route("/v2/enqueue", post(crate::ingest::enqueue))
@@ -86,6 +138,12 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .merge(ingest)
+        .route(
+            "/l/{token}",
+            get(crate::links::show).post(crate::links::act),
+        )
+        .route("/twilio/voice/{token}", post(crate::links::voice))
+        .route("/twilio/sms", post(crate::links::sms))
         .route("/healthz", get(system::healthz))
         .route("/readyz", get(system::readyz))
         .route("/metrics", get(system::metrics))

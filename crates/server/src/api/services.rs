@@ -7,9 +7,9 @@ use axum::Json;
 use klaxon_domain::auth::Scope;
 use klaxon_domain::service::{
     Heartbeat, IntegrationKey, MaintenanceWindow, NewHeartbeat, NewMaintenance, NewService,
-    Service, ServiceUpdate,
+    Service, ServiceFields, ServiceUpdate,
 };
-use klaxon_store::NewKey;
+use klaxon_store::{NewKey, StoreError};
 
 use crate::auth::{random_hex, Caller};
 use crate::error::ApiError;
@@ -21,6 +21,22 @@ fn new_key() -> NewKey {
     NewKey {
         key: random_hex(16),
         signing_secret: random_hex(32),
+    }
+}
+
+/// Refuses an escalation policy that does not exist, naming the field.
+async fn known_policy(state: &AppState, fields: &ServiceFields) -> Result<(), ApiError> {
+    let Some(policy) = &fields.rules.escalation_policy else {
+        return Ok(());
+    };
+    match state.store.policy(policy).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::NotFound(_)) => Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "rules.escalation_policy",
+            format!("there is no escalation policy '{policy}'; see `klaxon escalation list`"),
+        )),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -54,6 +70,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Service>), ApiError> {
     caller.require(Scope::Admin)?;
     let (name, fields) = new.validated()?;
+    known_policy(&state, &fields).await?;
     let service = state
         .store
         .create_service(&name, &fields, &new_key(), state.clock.now())
@@ -83,6 +100,7 @@ pub async fn update(
     caller.require(Scope::Admin)?;
     let current = state.store.service(&name).await?;
     let fields = update.apply_to(&current)?;
+    known_policy(&state, &fields).await?;
     let updated = state.store.update_service(&name, &fields).await?;
     state.services.clear();
     Ok(Json(updated))

@@ -12,7 +12,7 @@ use klaxon_domain::api::{NewToken, NewUser, Problem};
 use klaxon_domain::auth::Scope;
 use klaxon_domain::policy::Policy;
 use klaxon_domain::Handle;
-use klaxon_server::{ManualClock, RunningServer, ServeConfig};
+use klaxon_server::{ChannelConfig, Clock, ManualClock, RunningServer, ServeConfig};
 use klaxon_store::testing::{TempPostgres, TempSqlite};
 
 pub const ADMIN_TOKEN: &str = "klx_test_bootstrap_token_0123456789";
@@ -23,7 +23,7 @@ pub struct TestApp {
     pub admin: Client,
     pub clock: Arc<ManualClock>,
     pub database_url: String,
-    rate_limit: Option<NonZeroU32>,
+    pub settings: Settings,
     /// Held so the SQLite directory outlives the server; removed on drop.
     _sqlite: Option<TempSqlite>,
     postgres: Option<TempPostgres>,
@@ -37,32 +37,60 @@ fn default_rate_limit() -> Option<NonZeroU32> {
     NonZeroU32::new(klaxon_server::DEFAULT_INGEST_RATE_LIMIT)
 }
 
+/// What a test server is started with, beyond its fresh database.
+#[derive(Clone)]
+pub struct Settings {
+    pub rate_limit: Option<NonZeroU32>,
+    pub channels: ChannelConfig,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            rate_limit: default_rate_limit(),
+            channels: ChannelConfig::default(),
+        }
+    }
+}
+
 /// A server on a fresh SQLite file.
 pub async fn spawn_app() -> TestApp {
-    let db = TempSqlite::new();
-    spawn_on(db.url.clone(), Some(db), None, default_rate_limit()).await
+    spawn_sqlite(Settings::default()).await
 }
 
 /// A server on a fresh SQLite file whose integration keys may send `per_second` events.
 pub async fn spawn_app_with_rate_limit(per_second: u32) -> TestApp {
-    let db = TempSqlite::new();
-    spawn_on(db.url.clone(), Some(db), None, NonZeroU32::new(per_second)).await
+    spawn_sqlite(Settings {
+        rate_limit: NonZeroU32::new(per_second),
+        ..Settings::default()
+    })
+    .await
 }
 
 /// A server on a fresh PostgreSQL database, or `None` where none is configured.
 pub async fn spawn_app_postgres() -> Option<TestApp> {
+    spawn_postgres(Settings::default()).await
+}
+
+pub async fn spawn_sqlite(settings: Settings) -> TestApp {
+    let db = TempSqlite::new();
+    spawn_on(db.url.clone(), Some(db), None, settings).await
+}
+
+/// On PostgreSQL, or `None` where none is configured.
+pub async fn spawn_postgres(settings: Settings) -> Option<TestApp> {
     let db = TempPostgres::new().await?;
-    Some(spawn_on(db.url.clone(), None, Some(db), default_rate_limit()).await)
+    Some(spawn_on(db.url.clone(), None, Some(db), settings).await)
 }
 
 async fn spawn_on(
     database_url: String,
     sqlite: Option<TempSqlite>,
     postgres: Option<TempPostgres>,
-    rate_limit: Option<NonZeroU32>,
+    settings: Settings,
 ) -> TestApp {
     let clock = Arc::new(ManualClock::new(start_time()));
-    let server = start(&database_url, clock.clone(), rate_limit).await;
+    let server = start(&database_url, clock.clone(), &settings).await;
     let url = format!("http://{}", server.addr);
     let admin = Client::new(url.clone(), ADMIN_TOKEN).with_source("cli");
     TestApp {
@@ -71,16 +99,17 @@ async fn spawn_on(
         admin,
         clock,
         database_url,
-        rate_limit,
+        settings,
         _sqlite: sqlite,
         postgres,
     }
 }
 
-async fn start(
+/// Starts a server on `database_url` (another replica, when one runs already).
+pub async fn start(
     database_url: &str,
     clock: Arc<ManualClock>,
-    rate_limit: Option<NonZeroU32>,
+    settings: &Settings,
 ) -> RunningServer {
     let config = ServeConfig {
         database_url: database_url.to_owned(),
@@ -88,7 +117,8 @@ async fn start(
         policy: Policy::builtin(),
         bootstrap_token: Some(ADMIN_TOKEN.to_owned()),
         public_url: Some("https://klaxon.example.com".into()),
-        ingest_rate_limit: rate_limit,
+        ingest_rate_limit: settings.rate_limit,
+        channels: settings.channels.clone(),
     };
     klaxon_server::start(config, clock)
         .await
@@ -99,7 +129,7 @@ impl TestApp {
     /// Stops the server and starts a new one on the same database: a restart.
     pub async fn restart(&mut self) {
         self.server.take().unwrap().stop().await.unwrap();
-        let server = start(&self.database_url, self.clock.clone(), self.rate_limit).await;
+        let server = start(&self.database_url, self.clock.clone(), &self.settings).await;
         self.url = format!("http://{}", server.addr);
         self.admin = Client::new(self.url.clone(), ADMIN_TOKEN).with_source("cli");
         self.server = Some(server);
@@ -133,6 +163,34 @@ impl TestApp {
             .settle(std::time::Duration::from_secs(10))
             .await
             .expect("the alert inbox empties");
+    }
+
+    pub fn state(&self) -> &klaxon_server::AppState {
+        &self.server.as_ref().expect("a running server").state
+    }
+
+    /// Runs the engine until no job is due at the clock's time (the background engine
+    /// may run some of them; this waits for those too).
+    pub async fn run_jobs(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            self.state().run_due_jobs().await.expect("jobs run");
+            let now = self.clock.now();
+            let due = self
+                .state()
+                .store
+                .jobs(None)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|j| j.dead_at.is_none() && j.run_at <= now)
+                .count();
+            if due == 0 {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "{due} jobs stay due");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 
     pub fn http(&self) -> reqwest::Client {

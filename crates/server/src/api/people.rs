@@ -1,0 +1,159 @@
+//! How people are reached: their contact methods and notification rules. People manage
+//! their own; admins manage anyone's.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use klaxon_domain::auth::Scope;
+use klaxon_domain::paging::{
+    ContactMethod, JobKind, NewContactMethod, NewNotificationRule, NotificationRule, PlannedJob,
+};
+use klaxon_domain::Handle;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+/// The handle in the path, if the caller may manage that person's paging settings.
+fn manageable(caller: &Caller, handle: &str) -> Result<Handle, ApiError> {
+    let handle =
+        Handle::parse(handle).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    if caller.user.handle != handle {
+        caller.require(Scope::Admin).map_err(|_| {
+            ApiError::forbidden(format!(
+                "only {handle} and admins may change how {handle} is reached"
+            ))
+        })?;
+    }
+    caller.require(Scope::Viewer)?;
+    Ok(handle)
+}
+
+fn id(text: &str, what: &str) -> Result<i64, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("'{text}' is not a {what} id"),
+        )
+    })
+}
+
+#[utoipa::path(get, path = "/users/{handle}/contact-methods", tag = "people", params(("handle" = String, Path)),
+    responses((status = 200, body = [ContactMethod]), (status = 404)))]
+pub async fn methods(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(handle): Path<String>,
+) -> Result<Json<Vec<ContactMethod>>, ApiError> {
+    let handle = manageable(&caller, &handle)?;
+    state.store.user(&handle).await?;
+    Ok(Json(state.store.contact_methods(&handle).await?))
+}
+
+#[utoipa::path(post, path = "/users/{handle}/contact-methods", tag = "people", params(("handle" = String, Path)),
+    request_body = NewContactMethod,
+    responses((status = 201, body = ContactMethod), (status = 404), (status = 409), (status = 422)))]
+pub async fn add_method(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(handle): Path<String>,
+    ApiJson(method): ApiJson<NewContactMethod>,
+) -> Result<(StatusCode, Json<ContactMethod>), ApiError> {
+    let handle = manageable(&caller, &handle)?;
+    let method = method.validated()?;
+    let added = state
+        .store
+        .add_contact_method(&handle, &method, state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(added)))
+}
+
+#[utoipa::path(delete, path = "/users/{handle}/contact-methods/{id}", tag = "people",
+    params(("handle" = String, Path), ("id" = i64, Path)), responses((status = 204), (status = 404)))]
+pub async fn remove_method(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((handle, method)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let handle = manageable(&caller, &handle)?;
+    let method = id(&method, "contact method")?;
+    state.store.remove_contact_method(&handle, method).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/users/{handle}/contact-methods/{id}/test", tag = "people",
+    params(("handle" = String, Path), ("id" = i64, Path)),
+    responses((status = 202, description = "A test message is queued; `verified_at` is set once it is delivered"), (status = 404)))]
+pub async fn test_method(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((handle, method)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let handle = manageable(&caller, &handle)?;
+    let method = state
+        .store
+        .contact_method(id(&method, "contact method")?)
+        .await?;
+    if method.user != handle {
+        return Err(ApiError::not_found(format!(
+            "{handle} has no contact method {}",
+            method.id
+        )));
+    }
+    let now = state.clock.now();
+    let job = PlannedJob {
+        kind: JobKind::Notify,
+        key: format!("test/{}/{}", method.id, now.as_millisecond()),
+        run_at: now,
+        payload: serde_json::json!({ "user": handle, "contact_method": method.id }),
+    };
+    state.store.add_jobs(None, &[job], now).await?;
+    state.engine_wake.notify_one();
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "status": "queued" })),
+    ))
+}
+
+#[utoipa::path(get, path = "/users/{handle}/notification-rules", tag = "people", params(("handle" = String, Path)),
+    responses((status = 200, body = [NotificationRule]), (status = 404)))]
+pub async fn rules(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(handle): Path<String>,
+) -> Result<Json<Vec<NotificationRule>>, ApiError> {
+    let handle = manageable(&caller, &handle)?;
+    state.store.user(&handle).await?;
+    Ok(Json(state.store.notification_rules(&handle).await?))
+}
+
+#[utoipa::path(post, path = "/users/{handle}/notification-rules", tag = "people", params(("handle" = String, Path)),
+    request_body = NewNotificationRule,
+    responses((status = 201, body = NotificationRule), (status = 404), (status = 409), (status = 422)))]
+pub async fn add_rule(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(handle): Path<String>,
+    ApiJson(rule): ApiJson<NewNotificationRule>,
+) -> Result<(StatusCode, Json<NotificationRule>), ApiError> {
+    let handle = manageable(&caller, &handle)?;
+    let rule = rule.validated()?;
+    let added = state.store.add_notification_rule(&handle, &rule).await?;
+    Ok((StatusCode::CREATED, Json(added)))
+}
+
+#[utoipa::path(delete, path = "/users/{handle}/notification-rules/{id}", tag = "people",
+    params(("handle" = String, Path), ("id" = i64, Path)), responses((status = 204), (status = 404)))]
+pub async fn remove_rule(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((handle, rule)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let handle = manageable(&caller, &handle)?;
+    state
+        .store
+        .remove_notification_rule(&handle, id(&rule, "notification rule")?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,151 @@
+//! The outbound channels this server is configured with, and how a contact method maps
+//! onto one. Which channels exist is configuration (`klaxon serve --twilio-…`, `--smtp-…`,
+//! `--slack-…`); a contact method whose channel is not configured fails its delivery
+//! permanently, with a message that says which settings are missing.
+
+use std::sync::Arc;
+
+use klaxon_domain::paging::{ContactKind, ContactMethod};
+use klaxon_notify::email::{EmailClient, SmtpConfig};
+use klaxon_notify::slack::SlackClient;
+use klaxon_notify::twilio::{SmsChannel, TwilioClient, VoiceChannel};
+use klaxon_notify::webhook::WebhookClient;
+use klaxon_notify::{Channel, DeliveryError, Destination, Secret};
+
+/// Where the outbound services are and how to authenticate; each is optional.
+#[derive(Clone, Default)]
+pub struct ChannelConfig {
+    pub twilio: Option<TwilioConfig>,
+    pub smtp: Option<SmtpConfig>,
+    pub slack: Option<SlackConfig>,
+    /// Signs the generic outbound webhook (`X-Klaxon-Signature`).
+    pub webhook_secret: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct TwilioConfig {
+    /// `https://api.twilio.com/2010-04-01` unless pointed elsewhere (tests).
+    pub base_url: String,
+    pub account_sid: String,
+    pub auth_token: String,
+    /// The number pages come from (E.164).
+    pub from: String,
+}
+
+#[derive(Clone)]
+pub struct SlackConfig {
+    /// `https://slack.com/api/` unless pointed elsewhere (tests).
+    pub base_url: String,
+    pub bot_token: String,
+}
+
+impl std::fmt::Debug for ChannelConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelConfig")
+            .field("twilio", &self.twilio.as_ref().map(|t| &t.base_url))
+            .field("smtp", &self.smtp.as_ref().map(|s| &s.host))
+            .field("slack", &self.slack.as_ref().map(|s| &s.base_url))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The channels, built once at start-up.
+#[derive(Clone, Default)]
+pub struct Channels {
+    sms: Option<Arc<dyn Channel>>,
+    voice: Option<Arc<dyn Channel>>,
+    email: Option<Arc<dyn Channel>>,
+    slack: Option<Arc<dyn Channel>>,
+    webhook: Option<(Arc<dyn Channel>, String)>,
+    /// For inbound Twilio webhooks' signatures.
+    pub twilio_auth_token: Option<String>,
+}
+
+impl Channels {
+    pub fn new(config: &ChannelConfig) -> Result<Self, String> {
+        let mut channels = Channels::default();
+        if let Some(t) = &config.twilio {
+            let client = TwilioClient::new(
+                t.base_url.clone(),
+                t.account_sid.clone(),
+                t.auth_token.clone(),
+            );
+            channels.sms = Some(Arc::new(SmsChannel {
+                client: client.clone(),
+                from: t.from.clone(),
+            }));
+            channels.voice = Some(Arc::new(VoiceChannel {
+                client,
+                from: t.from.clone(),
+            }));
+            channels.twilio_auth_token = Some(t.auth_token.clone());
+        }
+        if let Some(smtp) = &config.smtp {
+            let client = EmailClient::new(smtp.clone())
+                .map_err(|e| format!("SMTP settings: {}", e.message()))?;
+            channels.email = Some(Arc::new(client));
+        }
+        if let Some(s) = &config.slack {
+            channels.slack = Some(Arc::new(SlackClient::new(
+                s.base_url.clone(),
+                s.bot_token.clone(),
+            )));
+        }
+        if let Some(secret) = &config.webhook_secret {
+            channels.webhook = Some((Arc::new(WebhookClient::new()), secret.clone()));
+        }
+        Ok(channels)
+    }
+
+    /// The channel and destination for a contact method, or why there is none.
+    pub fn route(
+        &self,
+        method: &ContactMethod,
+    ) -> Result<(Arc<dyn Channel>, Destination), DeliveryError> {
+        let missing = |what: &str, flags: &str| {
+            DeliveryError::permanent(format!(
+                "{what} is not configured; start klaxon serve with {flags}"
+            ))
+        };
+        let twilio_flags = "--twilio-account-sid, --twilio-auth-token and --twilio-from";
+        match method.kind {
+            ContactKind::Sms => Ok((
+                self.sms
+                    .clone()
+                    .ok_or_else(|| missing("SMS", twilio_flags))?,
+                Destination::Phone(method.address.clone()),
+            )),
+            ContactKind::Voice => Ok((
+                self.voice
+                    .clone()
+                    .ok_or_else(|| missing("voice", twilio_flags))?,
+                Destination::Phone(method.address.clone()),
+            )),
+            ContactKind::Email => Ok((
+                self.email
+                    .clone()
+                    .ok_or_else(|| missing("e-mail", "--smtp-host and --smtp-from"))?,
+                Destination::Email(method.address.clone()),
+            )),
+            ContactKind::Slack => Ok((
+                self.slack
+                    .clone()
+                    .ok_or_else(|| missing("Slack", "--slack-token"))?,
+                Destination::SlackUser(method.address.clone()),
+            )),
+            ContactKind::Webhook => {
+                let (channel, secret) = self
+                    .webhook
+                    .clone()
+                    .ok_or_else(|| missing("the outbound webhook", "--webhook-secret"))?;
+                Ok((
+                    channel,
+                    Destination::Webhook {
+                        url: Secret::from(method.address.clone()),
+                        signing_secret: Some(Secret::from(secret)),
+                    },
+                ))
+            }
+        }
+    }
+}

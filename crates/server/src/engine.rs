@@ -1,0 +1,430 @@
+//! The engine: runs the jobs the store keeps (escalation steps, page deliveries,
+//! acknowledgement timeouts, test messages) when they are due. A job is claimed with a
+//! lease, so a crashed worker's job runs again elsewhere; its outcome, the timeline
+//! events about it and the jobs it leads to are written in one transaction. Time is the
+//! injectable clock, so tests move it instead of sleeping.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use jiff::{SignedDuration, Timestamp};
+use klaxon_domain::incident::{self, Command, Context, EventKind, Incident, Source, Status};
+use klaxon_domain::paging::{self, JobKind, PlannedJob};
+use klaxon_domain::{DomainError, Handle};
+use klaxon_store::{Change, Job, JobDone, JobOutcome, StoreError};
+
+use crate::state::AppState;
+
+/// How long a claimed job is held before another worker may take it: longer than any
+/// delivery (channel timeouts are 10 s), short enough that a crash delays a page little.
+pub const LEASE: SignedDuration = SignedDuration::from_secs(30);
+/// Jobs claimed at once, and run at once.
+const CLAIM: u32 = 512;
+const PARALLEL: usize = 64;
+/// Attempts at a delivery before it is given up (dead-lettered) and the timeline says so.
+pub const MAX_ATTEMPTS: u32 = 8;
+/// How often the engine looks for due jobs when nothing wakes it.
+const POLL: Duration = Duration::from_millis(500);
+
+/// The delay before attempt `attempt + 1`: 10 s doubling to at most 30 minutes, with up
+/// to a fifth more at random so that retries of many deliveries spread out.
+pub fn backoff(attempt: u32) -> SignedDuration {
+    let base = 10_i64.saturating_mul(1 << attempt.saturating_sub(1).min(10));
+    let seconds = base.min(30 * 60);
+    let jitter = rand::random_range(0..=seconds / 5);
+    SignedDuration::from_secs(seconds + jitter)
+}
+
+/// What a job runner decided, before it is written.
+pub(crate) struct Ran {
+    pub(crate) outcome: JobOutcome,
+    pub(crate) events: Vec<EventKind>,
+    pub(crate) notes: Vec<String>,
+    pub(crate) jobs: Vec<PlannedJob>,
+}
+
+impl Ran {
+    pub(crate) fn done() -> Self {
+        Ran {
+            outcome: JobOutcome::Done,
+            events: vec![],
+            notes: vec![],
+            jobs: vec![],
+        }
+    }
+}
+
+impl AppState {
+    fn engine_context(&self) -> Context<'_> {
+        Context {
+            actor: Handle::parse("klaxon").expect("a valid handle"),
+            source: Source::Engine,
+            now: self.clock.now(),
+            policy: &self.policy,
+            link_base: self.public_url.clone(),
+        }
+    }
+
+    /// Runs every job due now, until none is left; how many ran.
+    pub async fn run_due_jobs(&self) -> Result<usize, StoreError> {
+        let mut ran = 0;
+        loop {
+            let jobs = self
+                .store
+                .claim_jobs(self.clock.now(), LEASE, CLAIM)
+                .await?;
+            if jobs.is_empty() {
+                return Ok(ran);
+            }
+            ran += jobs.len();
+            futures_util::stream::iter(jobs)
+                .for_each_concurrent(PARALLEL, |job| self.run_job(job))
+                .await;
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(job = job.id, kind = job.kind.as_str(), incident = job.incident.map(|n| n.0)))]
+    async fn run_job(&self, job: Job) {
+        let ran = match job.kind {
+            JobKind::Escalate => self.escalate(&job).await,
+            JobKind::Page | JobKind::Notify => self.deliver(&job).await,
+            JobKind::AckTimeout => self.ack_timeout(&job).await,
+        };
+        let ran = match ran {
+            Ok(ran) => ran,
+            Err(e) => {
+                // A fault of Klaxon's own (the database, a corrupt row): try again later;
+                // the claim's attempt counts, so a job that always fails ends up dead.
+                tracing::warn!(error = %e, "job failed");
+                let error = e.to_string();
+                let outcome = if job.attempts >= MAX_ATTEMPTS {
+                    JobOutcome::Dead {
+                        at: self.clock.now(),
+                        error,
+                    }
+                } else {
+                    JobOutcome::Retry {
+                        at: self.clock.now() + backoff(job.attempts),
+                        error,
+                    }
+                };
+                Ran {
+                    outcome,
+                    ..Ran::done()
+                }
+            }
+        };
+        if let Err(e) = self.finish(&job, ran).await {
+            match e {
+                StoreError::Conflict(m) => tracing::debug!(reason = %m, "job outcome not written"),
+                other => {
+                    tracing::warn!(error = %other, "cannot record a job's outcome; its lease will run out and it runs again")
+                }
+            }
+        }
+        self.engine_wake.notify_one();
+    }
+
+    /// Writes a job's outcome with its timeline events and follow-up jobs. Deliveries
+    /// for one incident finish one at a time in this process; a change another replica
+    /// made meanwhile is read again and the events placed after it.
+    async fn finish(&self, job: &Job, ran: Ran) -> Result<(), StoreError> {
+        let _held = match job.incident {
+            Some(n) => Some(self.incident_locks.lock(&[n.0]).await),
+            None => None,
+        };
+        let mut tries = 1;
+        loop {
+            match self.try_finish(job, &ran).await {
+                Err(StoreError::Conflict(_)) if tries < 5 => tries += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_finish(&self, job: &Job, ran: &Ran) -> Result<(), StoreError> {
+        let mut changes = vec![];
+        if let (Some(n), false) = (job.incident, ran.events.is_empty() && ran.notes.is_empty()) {
+            let incident = self.store.incident(n).await?;
+            let ctx = self.engine_context();
+            let mut events =
+                incident::record(&incident, ran.events.clone(), &ctx).map_err(domain)?;
+            let mut projected = incident.clone();
+            events.iter().for_each(|e| projected.apply(e));
+            for text in &ran.notes {
+                let note = Command::Note {
+                    text: text.clone(),
+                    at: None,
+                };
+                let more = incident::decide(&projected, &note, &ctx).map_err(domain)?;
+                more.iter().for_each(|e| projected.apply(e));
+                events.extend(more);
+            }
+            changes.push(Change::new(&incident, events));
+        }
+        let jobs = ran.jobs.iter().map(|j| (job.incident, j.clone())).collect();
+        self.store
+            .finish_job(JobDone {
+                id: job.id,
+                outcome: ran.outcome.clone(),
+                changes,
+                jobs,
+            })
+            .await
+    }
+
+    /// Pages the step the job names and schedules the next one.
+    async fn escalate(&self, job: &Job) -> Result<Ran, StoreError> {
+        let at: paging::EscalateJob = serde_json::from_value(job.payload.clone())
+            .map_err(|e| StoreError::Other(format!("escalation job payload: {e}")))?;
+        let Some(n) = job.incident else {
+            return Ok(Ran::done());
+        };
+        let incident = self.store.incident(n).await?;
+        // A first escalation pages while nobody has acknowledged; one restarted by an
+        // acknowledgement timeout pages while nobody has mitigated.
+        let pages = match at.generation.as_str() {
+            "0" => incident.status == Status::Triggered,
+            _ => matches!(incident.status, Status::Triggered | Status::Acknowledged),
+        };
+        if !pages {
+            return Ok(Ran::done());
+        }
+        let policy = match self.escalation_policy_of(&incident).await? {
+            Policy::Found(policy) => policy,
+            // A service without a policy: the timeline says nobody was paged. An
+            // incident without a (known) service has nobody to page by design.
+            Policy::Missing(service) => {
+                let mut ran = Ran::done();
+                if at.round == 0 && at.step == 0 {
+                    ran.notes.push(nobody_to_page(&service));
+                }
+                return Ok(ran);
+            }
+            Policy::NoService => return Ok(Ran::done()),
+        };
+        let position = paging::Position {
+            round: at.round,
+            step: at.step as usize,
+        };
+        let Some(step) = policy.step(position) else {
+            return Ok(Ran::done());
+        };
+        let now = self.clock.now();
+        let mut users: Vec<Handle> = vec![];
+        for target in &step.targets {
+            let user = match target {
+                paging::Target::User(h) => Some(h.clone()),
+                paging::Target::Schedule(name) => match self.store.schedule(name).await {
+                    Ok(schedule) => schedule.on_call_at(now),
+                    Err(StoreError::NotFound(_)) => None,
+                    Err(e) => return Err(e),
+                },
+            };
+            if let Some(user) = user.filter(|u| !users.contains(u)) {
+                users.push(user);
+            }
+        }
+        let urgency = self.policy.severity(incident.severity).paging;
+        let mut ran = Ran::done();
+        for user in &users {
+            ran.jobs
+                .extend(self.pages_for(user, urgency, &at, now).await?);
+        }
+        ran.events.push(EventKind::Paged {
+            round: at.round,
+            step: at.step,
+            users: users.iter().map(|u| u.to_string()).collect(),
+            urgency: urgency_name(urgency).to_owned(),
+        });
+        if let Some((next, minutes)) = policy.after(position) {
+            let next = paging::EscalateJob {
+                generation: at.generation.clone(),
+                round: next.round,
+                step: next.step as u32,
+            };
+            ran.jobs
+                .push(next.planned(now + SignedDuration::from_mins(i64::from(minutes))));
+        }
+        Ok(ran)
+    }
+
+    /// A page job per notification rule of `user` for this urgency. Someone without
+    /// rules for it is paged at once on every contact method that suits the urgency, so
+    /// a missing rule never means a silent page.
+    async fn pages_for(
+        &self,
+        user: &Handle,
+        urgency: paging::Urgency,
+        at: &paging::EscalateJob,
+        now: Timestamp,
+    ) -> Result<Vec<PlannedJob>, StoreError> {
+        let methods = self.store.contact_methods(user).await?;
+        let rules: Vec<(i64, u32)> = self
+            .store
+            .notification_rules(user)
+            .await?
+            .into_iter()
+            .filter(|r| r.urgency == urgency)
+            .map(|r| (r.contact_method, r.delay_minutes))
+            .collect();
+        let chosen: Vec<(i64, u32)> = if rules.is_empty() {
+            methods
+                .iter()
+                .filter(|m| urgency == paging::Urgency::High || !m.kind.interrupts())
+                .map(|m| (m.id, 0))
+                .collect()
+        } else {
+            rules
+        };
+        Ok(chosen
+            .into_iter()
+            .map(|(method, delay)| PlannedJob {
+                kind: JobKind::Page,
+                key: format!(
+                    "{}/{}/{}/{user}/{method}/{delay}",
+                    at.generation, at.round, at.step
+                ),
+                run_at: now + SignedDuration::from_mins(i64::from(delay)),
+                payload: serde_json::json!({ "user": user, "contact_method": method }),
+            })
+            .collect())
+    }
+
+    /// Pages `user` now about `message`, from `by`: a delivery per high-urgency rule (or
+    /// per contact method, without rules), each at its rule's delay. How many.
+    pub async fn page_directly(
+        &self,
+        user: &Handle,
+        message: &str,
+        by: &Handle,
+    ) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let direct = paging::EscalateJob {
+            generation: format!("direct-{}", now.as_millisecond()),
+            round: 0,
+            step: 0,
+        };
+        let jobs: Vec<PlannedJob> = self
+            .pages_for(user, paging::Urgency::High, &direct, now)
+            .await?
+            .into_iter()
+            .map(|mut job| {
+                job.kind = JobKind::Notify;
+                job.payload["message"] = serde_json::json!(message);
+                job.payload["from"] = serde_json::json!(by);
+                job
+            })
+            .collect();
+        self.store.add_jobs(None, &jobs, now).await?;
+        self.engine_wake.notify_one();
+        Ok(jobs.len())
+    }
+
+    async fn escalation_policy_of(&self, incident: &Incident) -> Result<Policy, StoreError> {
+        let Some(name) = incident
+            .service
+            .as_deref()
+            .and_then(|s| klaxon_domain::service::ServiceName::parse(s).ok())
+        else {
+            return Ok(Policy::NoService);
+        };
+        let service = match self.store.service(&name).await {
+            Ok(s) => s,
+            Err(StoreError::NotFound(_)) => return Ok(Policy::NoService),
+            Err(e) => return Err(e),
+        };
+        let Some(policy) = &service.rules.escalation_policy else {
+            return Ok(Policy::Missing(name.to_string()));
+        };
+        match self.store.policy(policy).await {
+            Ok(p) => Ok(Policy::Found(p)),
+            Err(StoreError::NotFound(_)) => Ok(Policy::Missing(name.to_string())),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// After an acknowledgement: with a policy that has a timeout, waits for it; if the
+    /// incident is still only acknowledged then, pages again from the first step.
+    async fn ack_timeout(&self, job: &Job) -> Result<Ran, StoreError> {
+        let Some(n) = job.incident else {
+            return Ok(Ran::done());
+        };
+        let incident = self.store.incident(n).await?;
+        if incident.status != Status::Acknowledged {
+            return Ok(Ran::done());
+        }
+        let Policy::Found(policy) = self.escalation_policy_of(&incident).await? else {
+            return Ok(Ran::done());
+        };
+        let Some(minutes) = policy.ack_timeout_minutes else {
+            return Ok(Ran::done());
+        };
+        let seq = job.payload["acknowledged_seq"].as_i64().unwrap_or_default();
+        let mut ran = Ran::done();
+        if job.payload["due"].as_bool() != Some(true) {
+            let acked = incident.acknowledged_at.unwrap_or(job.run_at);
+            ran.jobs.push(PlannedJob {
+                kind: JobKind::AckTimeout,
+                key: format!("{seq}/due"),
+                run_at: acked + SignedDuration::from_mins(i64::from(minutes)),
+                payload: serde_json::json!({ "acknowledged_seq": seq, "due": true }),
+            });
+            return Ok(ran);
+        }
+        ran.notes.push(format!(
+            "Acknowledged but not mitigated within {minutes} minutes: paging again from the first step."
+        ));
+        let again = paging::EscalateJob {
+            generation: format!("ack{seq}"),
+            round: 0,
+            step: 0,
+        };
+        ran.jobs.push(again.planned(self.clock.now()));
+        Ok(ran)
+    }
+}
+
+/// The escalation policy an incident pages by.
+enum Policy {
+    Found(paging::EscalationPolicy),
+    /// The incident's service has none (or names one that is gone).
+    Missing(String),
+    /// The incident has no service Klaxon knows.
+    NoService,
+}
+
+fn nobody_to_page(service: &str) -> String {
+    format!(
+        "Nobody was paged: service {service} has no escalation policy \
+         (klaxon service update {service} --escalation-policy NAME)."
+    )
+}
+
+pub fn urgency_name(u: paging::Urgency) -> &'static str {
+    match u {
+        paging::Urgency::High => "high",
+        paging::Urgency::Low => "low",
+    }
+}
+
+fn domain(e: DomainError) -> StoreError {
+    match e {
+        DomainError::Conflict(m) => StoreError::Conflict(m),
+        other => StoreError::Other(format!("the engine broke an incident rule: {other}")),
+    }
+}
+
+/// Runs due jobs until `stop` changes, waking when work is added or every [`POLL`].
+pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = state.run_due_jobs().await {
+            tracing::warn!(error = %e, "running jobs failed; will try again");
+        }
+        tokio::select! {
+            _ = state.engine_wake.notified() => {}
+            _ = tokio::time::sleep(POLL) => {}
+            _ = stop.changed() => break,
+        }
+    }
+}
