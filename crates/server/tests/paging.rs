@@ -398,15 +398,28 @@ async fn a_number_twilio_refuses_is_given_up_at_once_and_said_so() {
 async fn pending_escalations_survive_a_restart() {
     let twilio = MockServer::start().await;
     accept_twilio(&twilio).await;
-    let mut app = spawn_sqlite(twilio_settings(&twilio)).await;
+    survive_a_restart(spawn_sqlite(twilio_settings(&twilio)).await, &twilio).await;
+}
+
+#[tokio::test]
+async fn pending_escalations_survive_a_restart_on_postgres() {
+    let twilio = MockServer::start().await;
+    accept_twilio(&twilio).await;
+    let Some(app) = common::spawn_postgres(twilio_settings(&twilio)).await else {
+        return;
+    };
+    survive_a_restart(app, &twilio).await;
+}
+
+async fn survive_a_restart(mut app: TestApp, twilio: &MockServer) {
     let key = set_up(&app).await;
     trigger(&app, &key).await;
     app.run_jobs().await;
-    assert_eq!(sent(&twilio, MESSAGES).await.len(), 1);
+    assert_eq!(sent(twilio, MESSAGES).await.len(), 1);
     app.restart().await;
     app.clock.advance(SignedDuration::from_mins(5));
     app.run_jobs().await;
-    let sms = sent(&twilio, MESSAGES).await;
+    let sms = sent(twilio, MESSAGES).await;
     assert_eq!(sms.len(), 2, "step 2 fires after the restart, on time");
     assert_eq!(field(&sms[1], "To"), "+15552220002");
     app.cleanup().await;
@@ -444,5 +457,49 @@ async fn contact_methods_are_checked_and_tested() {
         .await;
     let p = problem(carol.contact_methods(&handle("bob")).await);
     assert_eq!(p.status, 403, "only bob and admins see how bob is reached");
+    app.cleanup().await;
+}
+
+/// Two servers on one PostgreSQL database, both running the engine: every escalation
+/// step of every incident is sent exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_send_each_page_once() {
+    let twilio = MockServer::start().await;
+    accept_twilio(&twilio).await;
+    let Some(app) = common::spawn_postgres(twilio_settings(&twilio)).await else {
+        return;
+    };
+    let key = set_up(&app).await;
+    let replica = common::start(&app.database_url, app.clock.clone(), &app.settings).await;
+    const INCIDENTS: usize = 20;
+    for i in 0..INCIDENTS {
+        let body = json!({"routing_key": key, "event_action": "trigger", "dedup_key": format!("host-{i}"),
+            "payload": {"summary": format!("host-{i} down"), "source": "lb-1", "severity": "critical"}});
+        let r = app
+            .http()
+            .post(format!("{}/v2/enqueue", app.url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+    }
+    app.settle().await;
+    for minutes in [0, 5] {
+        app.clock.advance(SignedDuration::from_mins(minutes));
+        let (one, two) = tokio::join!(app.state().run_due_jobs(), replica.state.run_due_jobs());
+        one.unwrap();
+        two.unwrap();
+        app.run_jobs().await;
+    }
+    let sms = sent(&twilio, MESSAGES).await;
+    let to = |n: &str| sms.iter().filter(|f| field(f, "To") == n).count();
+    assert_eq!(
+        (to("+15551110001"), to("+15552220002")),
+        (INCIDENTS, INCIDENTS),
+        "each step once per incident"
+    );
+    assert_eq!(sent(&twilio, CALLS).await.len(), INCIDENTS);
+    replica.stop().await.unwrap();
     app.cleanup().await;
 }
