@@ -59,6 +59,8 @@ pub struct Channels {
     webhook: Option<(Arc<dyn Channel>, String)>,
     /// For inbound Twilio webhooks' signatures.
     pub twilio_auth_token: Option<String>,
+    /// For the incident channels, beyond DMs.
+    pub slack_client: Option<SlackClient>,
 }
 
 impl Channels {
@@ -86,10 +88,9 @@ impl Channels {
             channels.email = Some(Arc::new(client));
         }
         if let Some(s) = &config.slack {
-            channels.slack = Some(Arc::new(SlackClient::new(
-                s.base_url.clone(),
-                s.bot_token.clone(),
-            )));
+            let client = SlackClient::new(s.base_url.clone(), s.bot_token.clone());
+            channels.slack = Some(Arc::new(client.clone()));
+            channels.slack_client = Some(client);
         }
         if let Some(secret) = &config.webhook_secret {
             channels.webhook = Some((Arc::new(WebhookClient::new()), secret.clone()));

@@ -89,6 +89,7 @@ impl AppState {
             JobKind::Escalate => self.escalate(&job).await,
             JobKind::Page | JobKind::Notify => self.deliver(&job).await,
             JobKind::AckTimeout => self.ack_timeout(&job).await,
+            JobKind::Announce => self.announce(&job).await,
         };
         let ran = match ran {
             Ok(ran) => ran,

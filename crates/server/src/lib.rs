@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod alerts;
+mod announce;
 mod api;
 mod auth;
 mod cache;

@@ -166,11 +166,57 @@ fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
         .unwrap_or("")
 }
 
+/// A Slack fake that accepts what Klaxon sends to it with the bot token.
+async fn accept_slack(slack: &MockServer) {
+    let bearer = || header("authorization", "Bearer xoxb-test");
+    let created = json!({"ok": true, "channel": {"id": "C42", "name": "incident-20261126-api-returning-502-errors"}});
+    Mock::given(method("POST"))
+        .and(path("/api/conversations.create"))
+        .and(bearer())
+        .respond_with(ResponseTemplate::new(200).set_body_json(created))
+        .mount(slack)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .and(bearer())
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "channel": "C42", "ts": "1700000000.000100"})),
+        )
+        .mount(slack)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.update"))
+        .and(bearer())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
+        .mount(slack)
+        .await;
+}
+
+/// The JSON bodies Slack's fake received at `method`.
+async fn slack_calls(slack: &MockServer, at: &str) -> Vec<serde_json::Value> {
+    slack
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path() == format!("/api/{at}"))
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect()
+}
+
 #[tokio::test]
 async fn an_alert_pages_escalates_and_stops_at_the_acknowledgement() {
     let twilio = MockServer::start().await;
     accept_twilio(&twilio).await;
-    let app = spawn_sqlite(twilio_settings(&twilio)).await;
+    let slack = MockServer::start().await;
+    accept_slack(&slack).await;
+    let mut settings = twilio_settings(&twilio);
+    settings.channels.slack = Some(klaxon_server::SlackConfig {
+        base_url: format!("{}/api/", slack.uri()),
+        bot_token: "xoxb-test".into(),
+    });
+    let app = spawn_sqlite(settings).await;
     let key = set_up(&app).await;
     trigger(&app, &key).await;
     app.run_jobs().await;
@@ -278,6 +324,77 @@ async fn an_alert_pages_escalates_and_stops_at_the_acknowledgement() {
     assert_eq!(
         acked.actor, "alice",
         "the link acts as the person it was sent to"
+    );
+
+    // Slack: a SEV2 gets its own channel with the runbook's detected message, and a
+    // pointer to it in the incident channel; updates and the resolution follow there.
+    let created = slack_calls(&slack, "conversations.create").await;
+    assert_eq!(created.len(), 1);
+    assert_eq!(
+        created[0]["name"],
+        "incident-20261126-api-returning-502-errors"
+    );
+    assert_eq!(created[0]["is_private"], false);
+    let update = klaxon_domain::incident::StatusUpdateInput {
+        status: Some("Rolling back release 2.1.3".into()),
+        ..klaxon_domain::incident::StatusUpdateInput::new(
+            klaxon_domain::incident::UpdateKind::Update,
+        )
+    };
+    app.admin
+        .post_update(IncidentNumber(1), &update)
+        .await
+        .unwrap();
+    app.run_jobs().await;
+    let resolve = klaxon_domain::api::ResolveRequest {
+        root_cause: Some("Bad release".into()),
+        fix: Some("Rolled back".into()),
+        at: None,
+    };
+    app.admin
+        .resolve(IncidentNumber(1), &resolve)
+        .await
+        .unwrap();
+    app.run_jobs().await;
+    let posts = slack_calls(&slack, "chat.postMessage").await;
+    let texts: Vec<(&str, &str)> = posts
+        .iter()
+        .map(|p| (p["channel"].as_str().unwrap(), p["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(texts.len(), 4, "{texts:#?}");
+    let (detected, pointer, update, resolved) = (texts[0], texts[1], texts[2], texts[3]);
+    assert!(
+        detected.0 == "C42"
+            && detected.1.contains("INCIDENT DETECTED")
+            && detected.1.contains("API returning 502 errors"),
+        "{texts:#?}"
+    );
+    assert!(
+        pointer.0 == "#eng-incident-prd" && pointer.1.contains("<#C42>"),
+        "{texts:#?}"
+    );
+    assert!(
+        update.0 == "C42"
+            && update.1.contains("STATUS UPDATE")
+            && update.1.contains("Rolling back release 2.1.3"),
+        "{texts:#?}"
+    );
+    assert!(
+        resolved.0 == "C42"
+            && resolved.1.contains("INCIDENT RESOLVED")
+            && resolved.1.contains("Bad release"),
+        "{texts:#?}"
+    );
+    let edits = slack_calls(&slack, "chat.update").await;
+    let last = edits.last().unwrap();
+    assert_eq!(
+        (last["channel"].as_str(), last["ts"].as_str()),
+        (Some("C42"), Some("1700000000.000100")),
+        "the headline is edited in place"
+    );
+    assert!(
+        last["text"].as_str().unwrap().contains("resolved"),
+        "{last}"
     );
     assert!(
         app.state()
@@ -501,5 +618,62 @@ async fn two_replicas_send_each_page_once() {
     );
     assert_eq!(sent(&twilio, CALLS).await.len(), INCIDENTS);
     replica.stop().await.unwrap();
+    app.cleanup().await;
+}
+
+/// A restricted incident gets a private channel and never touches the public incident
+/// channel; a SEV3 (thread mode) otherwise lives in a thread of the incident channel.
+#[tokio::test]
+async fn restricted_incidents_stay_private_and_low_severities_get_a_thread() {
+    let slack = MockServer::start().await;
+    accept_slack(&slack).await;
+    let settings = Settings {
+        channels: ChannelConfig {
+            slack: Some(klaxon_server::SlackConfig {
+                base_url: format!("{}/api/", slack.uri()),
+                bot_token: "xoxb-test".into(),
+            }),
+            ..Default::default()
+        },
+        ..Settings::default()
+    };
+    let app = spawn_sqlite(settings).await;
+    let declare = |title: &str, restricted| klaxon_domain::incident::DeclareInput {
+        title: title.into(),
+        severity: Some(klaxon_domain::Severity::new(3).unwrap()),
+        restricted,
+        ..Default::default()
+    };
+    app.admin
+        .declare(&declare("Leaked credentials", true))
+        .await
+        .unwrap();
+    app.run_jobs().await;
+    let created = slack_calls(&slack, "conversations.create").await;
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0]["is_private"], true);
+    let posts = slack_calls(&slack, "chat.postMessage").await;
+    assert!(
+        posts.iter().all(|p| p["channel"] == "C42"),
+        "nothing public: {posts:#?}"
+    );
+
+    app.admin
+        .declare(&declare("Search slow for some users", false))
+        .await
+        .unwrap();
+    app.run_jobs().await;
+    assert_eq!(
+        slack_calls(&slack, "conversations.create").await.len(),
+        1,
+        "a SEV3 gets no channel"
+    );
+    let posts = slack_calls(&slack, "chat.postMessage").await;
+    let last = posts.last().unwrap();
+    assert_eq!(last["channel"], "#eng-incident-prd");
+    assert!(last["text"]
+        .as_str()
+        .unwrap()
+        .contains("Search slow for some users"));
     app.cleanup().await;
 }

@@ -48,6 +48,17 @@ pub enum JobOutcome {
     Dead { at: Timestamp, error: String },
 }
 
+/// Where an incident is discussed in chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Room {
+    /// The channel id (or name) messages go to.
+    pub channel: String,
+    /// The thread in that channel, when the incident has no channel of its own.
+    pub thread_ts: Option<String>,
+    /// The headline message, edited as the incident changes.
+    pub headline_ts: String,
+}
+
 /// What an action link lets its holder do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionLink {
@@ -134,6 +145,11 @@ pub trait PagingStore: Send + Sync + 'static {
     async fn jobs(&self, incident: Option<IncidentNumber>) -> Result<Vec<Job>>;
     /// When the next live job is due, if any.
     async fn next_job_at(&self) -> Result<Option<Timestamp>>;
+
+    /// The incident's chat room, once announced.
+    async fn room(&self, incident: IncidentNumber) -> Result<Option<Room>>;
+    /// Records the incident's chat room; `Conflict` if it has one already.
+    async fn save_room(&self, incident: IncidentNumber, room: &Room) -> Result<()>;
 
     /// Stores an action link by the hash of its token.
     async fn create_link(&self, token_hash: &str, link: &ActionLink) -> Result<()>;

@@ -19,7 +19,7 @@ macro_rules! impl_paging_store {
             use sqlx::{QueryBuilder, Row};
 
             use crate::group::{WriteOp, Written};
-            use crate::paging::{ActionLink, Job, JobDone, JobOutcome, PagingStore};
+            use crate::paging::{ActionLink, Job, JobDone, JobOutcome, PagingStore, Room};
             use crate::{corrupt, instant, ms, Result, StoreError};
 
             type DbRow = <$db as sqlx::Database>::Row;
@@ -316,6 +316,29 @@ macro_rules! impl_paging_store {
                     q.push(" ORDER BY run_at, id");
                     let rows = q.build().fetch_all(self.reader()).await?;
                     rows.iter().map(job_from_row).collect()
+                }
+
+                async fn room(&self, incident: IncidentNumber) -> Result<Option<Room>> {
+                    let row = sqlx::query("SELECT channel, thread_ts, headline_ts FROM incident_rooms WHERE incident_number = $1")
+                        .bind(incident.0)
+                        .fetch_optional(self.reader())
+                        .await?;
+                    row.map(|r| Ok(Room { channel: r.try_get(0)?, thread_ts: r.try_get(1)?, headline_ts: r.try_get(2)? }))
+                        .transpose()
+                }
+
+                async fn save_room(&self, incident: IncidentNumber, room: &Room) -> Result<()> {
+                    let mut tx = self.write().await?;
+                    sqlx::query("INSERT INTO incident_rooms (incident_number, channel, thread_ts, headline_ts) VALUES ($1, $2, $3, $4)")
+                        .bind(incident.0)
+                        .bind(&room.channel)
+                        .bind(room.thread_ts.as_deref())
+                        .bind(&room.headline_ts)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| unique_violation(e, || format!("incident {incident} has a chat room already")))?;
+                    tx.commit().await?;
+                    Ok(())
                 }
 
                 async fn create_link(&self, token_hash: &str, link: &ActionLink) -> Result<()> {

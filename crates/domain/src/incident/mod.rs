@@ -27,6 +27,7 @@ pub use input::{
 };
 pub use projection::{Incident, Mitigation, Resolution, Roles};
 pub use slug::slug_base;
+pub use update::automatic_message;
 pub use view::{Durations, IncidentView, ResponseTarget as ResponseStatus};
 
 use crate::DomainError;

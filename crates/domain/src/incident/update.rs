@@ -62,6 +62,30 @@ pub(super) fn post_update(
     })
 }
 
+/// The internal message of `kind` for `incident` as it stands, with no person's input:
+/// what Klaxon posts by itself (the detected message when an incident opens, kept up to
+/// date as its headline; the mitigated and resolved messages). `status` replaces the
+/// template's default status line.
+pub fn automatic_message(
+    incident: &Incident,
+    kind: UpdateKind,
+    status: Option<String>,
+    ctx: &Context,
+) -> Rendered {
+    let mut input = StatusUpdateInput::new(kind);
+    input.status = status;
+    // Without a person's input every field comes from the incident and is valid.
+    let fields = update_fields(incident, &input, ctx).unwrap_or_default();
+    let set = &ctx.policy.templates.internal;
+    let template = match kind {
+        UpdateKind::Detected => &set.detected,
+        UpdateKind::Update => &set.update,
+        UpdateKind::Mitigated => &set.mitigated,
+        UpdateKind::Resolved => &set.resolved,
+    };
+    template::render(template, &fields)
+}
+
 /// The values a template can use, from the update first and the incident second.
 fn update_fields<'a>(
     incident: &Incident,

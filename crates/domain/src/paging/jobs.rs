@@ -6,7 +6,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::incident::{EventKind, Incident, TimelineEvent};
+use crate::incident::{EventKind, Incident, TimelineEvent, UpdateAudience};
 
 /// What a job does when its time comes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -18,12 +18,21 @@ pub enum JobKind {
     Page,
     /// After an acknowledgement: page again if the incident is not mitigated in time.
     AckTimeout,
-    /// Deliver anything else (a test message, a channel post).
+    /// Deliver anything else (a test message, a direct page).
     Notify,
+    /// Tell the incident's chat channel about an event (opened, update, mitigated,
+    /// resolved), creating the channel when the incident opens.
+    Announce,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 4] = [Self::Escalate, Self::Page, Self::AckTimeout, Self::Notify];
+    pub const ALL: [Self; 5] = [
+        Self::Escalate,
+        Self::Page,
+        Self::AckTimeout,
+        Self::Notify,
+        Self::Announce,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -31,6 +40,7 @@ impl JobKind {
             Self::Page => "page",
             Self::AckTimeout => "ack-timeout",
             Self::Notify => "notify",
+            Self::Announce => "announce",
         }
     }
 
@@ -79,10 +89,29 @@ pub struct JobPlan {
 /// - a declaration starts the escalation at once (drills page nobody);
 /// - an acknowledgement stops the escalation and pending pages, and starts the
 ///   acknowledgement-timeout check;
-/// - mitigation ends the timeout check; resolving, declining or merging ends all paging.
+/// - mitigation ends the timeout check; resolving, declining or merging ends all paging;
+/// - openings, acknowledgements, severity changes, internal updates, mitigations and
+///   resolutions are announced in the incident's chat channel, in order.
 pub fn plan(events: &[TimelineEvent], after: &Incident) -> JobPlan {
     let mut plan = JobPlan::default();
     for event in events {
+        let announced = match &event.kind {
+            EventKind::Declared { .. }
+            | EventKind::Mitigated { .. }
+            | EventKind::Resolved { .. }
+            | EventKind::Acknowledged
+            | EventKind::SeverityChanged { .. } => true,
+            EventKind::StatusUpdated { audience, .. } => *audience == UpdateAudience::Internal,
+            _ => false,
+        };
+        if announced && !after.drill {
+            plan.add.push(PlannedJob {
+                kind: JobKind::Announce,
+                key: event.seq.to_string(),
+                run_at: event.recorded_at,
+                payload: serde_json::json!({ "seq": event.seq }),
+            });
+        }
         match &event.kind {
             EventKind::Declared { .. } if !after.drill => {
                 let first = EscalateJob {
@@ -101,7 +130,10 @@ pub fn plan(events: &[TimelineEvent], after: &Incident) -> JobPlan {
                     payload: serde_json::json!({ "acknowledged_seq": event.seq }),
                 });
             }
-            EventKind::Mitigated { .. } => plan.cancel.push(JobKind::AckTimeout),
+            EventKind::Mitigated { .. } => {
+                plan.cancel
+                    .extend([JobKind::AckTimeout, JobKind::Escalate, JobKind::Page]);
+            }
             EventKind::Resolved { .. }
             | EventKind::Declined { .. }
             | EventKind::MergedInto { .. } => {

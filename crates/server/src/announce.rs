@@ -1,0 +1,211 @@
+//! The incident's chat channel (Slack): when an incident opens, a channel of its own for
+//! severities whose policy says `dedicated` (private for restricted incidents, which
+//! never touch public channels), or a thread in the policy's incident channel; the
+//! runbook's "INCIDENT DETECTED" message as its headline, edited in place as the incident
+//! changes; then every internal status update, the mitigation and the resolution.
+
+use jiff::SignedDuration;
+use klaxon_domain::incident::{self, EventKind, Incident, Source, UpdateKind};
+use klaxon_domain::paging::ContactKind;
+use klaxon_domain::policy::ChannelMode;
+use klaxon_domain::Handle;
+use klaxon_notify::slack::{MessageRef, SlackClient};
+use klaxon_notify::DeliveryError;
+use klaxon_store::{Job, JobOutcome, Room, StoreError};
+
+use crate::engine::{backoff, Ran, MAX_ATTEMPTS};
+use crate::state::AppState;
+
+impl AppState {
+    /// Announces the timeline event the job names in the incident's chat room.
+    pub(crate) async fn announce(&self, job: &Job) -> Result<Ran, StoreError> {
+        let (Some(slack), Some(n)) = (self.channels.slack_client.as_ref(), job.incident) else {
+            return Ok(Ran::done());
+        };
+        let seq = job.payload["seq"].as_i64().unwrap_or_default();
+        let incident = self.store.incident(n).await?;
+        let timeline = self.store.timeline(n).await?;
+        let Some(event) = timeline.iter().find(|e| e.seq == seq) else {
+            return Ok(Ran::done());
+        };
+        let room = self.store.room(n).await?;
+        let sent = match (&event.kind, room) {
+            (EventKind::Declared { .. }, None) => self.open_room(slack, &incident).await,
+            (EventKind::Declared { .. }, Some(_)) => Ok(()),
+            (_, None) => {
+                // The opening announcement has not run yet: wait for it, in order.
+                let earlier = self.store.jobs(Some(n)).await?.into_iter().any(|j| {
+                    j.kind == klaxon_domain::paging::JobKind::Announce
+                        && j.id < job.id
+                        && j.dead_at.is_none()
+                });
+                if earlier {
+                    let mut ran = Ran::done();
+                    ran.outcome = JobOutcome::Retry {
+                        at: self.clock.now() + SignedDuration::from_secs(2),
+                        error: "waiting for the incident's channel".into(),
+                    };
+                    return Ok(ran);
+                }
+                return Ok(Ran::done());
+            }
+            (kind, Some(room)) => self.post_event(slack, &incident, kind, &room).await,
+        };
+        let mut ran = Ran::done();
+        if let Err(e) = sent {
+            let error = format!("Slack: {}", e.message());
+            tracing::warn!(incident = n.0, error, "announcing failed");
+            ran.outcome = if e.is_transient() && job.attempts < MAX_ATTEMPTS {
+                let wait = backoff(job.attempts);
+                let asked = e
+                    .retry_after()
+                    .and_then(|d| SignedDuration::try_from(d).ok())
+                    .unwrap_or(wait);
+                JobOutcome::Retry {
+                    at: self.clock.now() + wait.max(asked),
+                    error,
+                }
+            } else {
+                JobOutcome::Dead {
+                    at: self.clock.now(),
+                    error,
+                }
+            };
+        }
+        Ok(ran)
+    }
+
+    /// Creates the incident's room and posts its headline.
+    async fn open_room(
+        &self,
+        slack: &SlackClient,
+        incident: &Incident,
+    ) -> Result<(), DeliveryError> {
+        let headline = self.headline(incident);
+        let severity = self.policy.severity(incident.severity);
+        let own_channel = incident.restricted || severity.channel == ChannelMode::Dedicated;
+        let room = if own_channel {
+            let channel = slack
+                .create_channel(&incident.slug, incident.restricted)
+                .await?;
+            let people = self.slack_ids(&incident.participants).await;
+            if !people.is_empty() {
+                let ids: Vec<&str> = people.iter().map(String::as_str).collect();
+                slack.invite(&channel.id, &ids).await?;
+            }
+            let posted = slack
+                .post_message(&channel.id, &headline, None, None)
+                .await?;
+            if !incident.restricted {
+                let pointer = format!(
+                    "[SEV{} {}] {} — join <#{}>",
+                    incident.severity.level(),
+                    incident.number,
+                    incident.title,
+                    channel.id
+                );
+                slack
+                    .post_message(&self.policy.incident_channel, &pointer, None, None)
+                    .await?;
+            }
+            Room {
+                channel: channel.id,
+                thread_ts: None,
+                headline_ts: posted.ts,
+            }
+        } else {
+            let posted = slack
+                .post_message(&self.policy.incident_channel, &headline, None, None)
+                .await?;
+            Room {
+                channel: posted.channel,
+                thread_ts: Some(posted.ts.clone()),
+                headline_ts: posted.ts,
+            }
+        };
+        self.store
+            .save_room(incident.number, &room)
+            .await
+            .map_err(|e| {
+                DeliveryError::transient(format!("cannot record the incident's channel: {e}"))
+            })
+    }
+
+    /// Posts an event in the room and brings the headline up to date.
+    async fn post_event(
+        &self,
+        slack: &SlackClient,
+        incident: &Incident,
+        kind: &EventKind,
+        room: &Room,
+    ) -> Result<(), DeliveryError> {
+        let ctx = self.announce_context();
+        let text = match kind {
+            EventKind::StatusUpdated { message, .. } => Some(message.text.clone()),
+            EventKind::Mitigated { .. } => {
+                Some(incident::automatic_message(incident, UpdateKind::Mitigated, None, &ctx).text)
+            }
+            EventKind::Resolved { .. } => {
+                Some(incident::automatic_message(incident, UpdateKind::Resolved, None, &ctx).text)
+            }
+            EventKind::SeverityChanged { from, to, reason } => {
+                Some(format!("Severity changed from {from} to {to}: {reason}"))
+            }
+            _ => None,
+        };
+        if let Some(text) = text {
+            slack
+                .post_message(&room.channel, &text, None, room.thread_ts.as_deref())
+                .await?;
+        }
+        let headline = MessageRef {
+            channel: room.channel.clone(),
+            ts: room.headline_ts.clone(),
+        };
+        slack
+            .update_message(&headline, &self.headline(incident), None)
+            .await
+    }
+
+    /// The detected message with the incident's current status: the room's headline.
+    fn headline(&self, incident: &Incident) -> String {
+        let status = Some(format!(
+            "{} ({})",
+            incident.status,
+            self.policy.severity(incident.severity).name
+        ));
+        incident::automatic_message(
+            incident,
+            UpdateKind::Detected,
+            status,
+            &self.announce_context(),
+        )
+        .text
+    }
+
+    fn announce_context(&self) -> incident::Context<'_> {
+        incident::Context {
+            actor: Handle::parse("klaxon").expect("a valid handle"),
+            source: Source::Engine,
+            now: self.clock.now(),
+            policy: &self.policy,
+            link_base: self.public_url.clone(),
+        }
+    }
+
+    /// The Slack member ids of these people, where they have one.
+    async fn slack_ids(&self, handles: &[String]) -> Vec<String> {
+        let mut ids = vec![];
+        for h in handles.iter().filter_map(|h| Handle::parse(h).ok()) {
+            if let Ok(methods) = self.store.contact_methods(&h).await {
+                ids.extend(
+                    methods
+                        .into_iter()
+                        .filter(|m| m.kind == ContactKind::Slack)
+                        .map(|m| m.address),
+                );
+            }
+        }
+        ids
+    }
+}
