@@ -39,13 +39,30 @@ const TOKEN: &str = "klx_bench_bootstrap_token_0123456789";
 /// SMS arrivals by the text after the subject's `]`: the incident's title.
 type Arrivals = Arc<Mutex<HashMap<String, Instant>>>;
 
-async fn sms(State(arrivals): State<Arrivals>, body: Bytes) -> (axum::http::StatusCode, Json<serde_json::Value>) {
+async fn sms(
+    State(arrivals): State<Arrivals>,
+    body: Bytes,
+) -> (axum::http::StatusCode, Json<serde_json::Value>) {
     let now = Instant::now();
     let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let text = form.iter().find(|(k, _)| k == "Body").map(|(_, v)| v.as_str()).unwrap_or("");
-    let title = text.split("] ").nth(1).unwrap_or("").split_whitespace().next().unwrap_or("").to_owned();
+    let text = form
+        .iter()
+        .find(|(k, _)| k == "Body")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    let title = text
+        .split("] ")
+        .nth(1)
+        .unwrap_or("")
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_owned();
     arrivals.lock().unwrap().entry(title).or_insert(now);
-    (axum::http::StatusCode::CREATED, Json(serde_json::json!({"sid": "SMbench", "status": "queued"})))
+    (
+        axum::http::StatusCode::CREATED,
+        Json(serde_json::json!({"sid": "SMbench", "status": "queued"})),
+    )
 }
 
 fn arg(name: &str, default: &str) -> String {
@@ -66,7 +83,9 @@ async fn main() {
     let open: usize = arg("--open", "1000").parse().expect("--open N");
     let alerts: usize = arg("--alerts", "300").parse().expect("--alerts N");
     let due: usize = arg("--due", "10000").parse().expect("--due N");
-    let postgres = std::env::args().any(|a| a == "--postgres").then(|| arg("--postgres", ""));
+    let postgres = std::env::args()
+        .any(|a| a == "--postgres")
+        .then(|| arg("--postgres", ""));
 
     let arrivals: Arrivals = Arc::default();
     let fake = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -80,7 +99,10 @@ async fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let (database_url, backend) = match &postgres {
         Some(url) => (url.clone(), "postgres"),
-        None => (format!("sqlite://{}", dir.join("bench.db").display()), "sqlite"),
+        None => (
+            format!("sqlite://{}", dir.join("bench.db").display()),
+            "sqlite",
+        ),
     };
     let config = ServeConfig {
         database_url,
@@ -99,25 +121,51 @@ async fn main() {
             ..Default::default()
         },
     };
-    let server = klaxon_server::start(config, Arc::new(SystemClock)).await.unwrap();
+    let server = klaxon_server::start(config, Arc::new(SystemClock))
+        .await
+        .unwrap();
     let url = format!("http://{}", server.addr);
     let client = Client::new(url.clone(), TOKEN);
 
     // alice is paged by SMS at once; the policy pages her and waits an hour.
     let alice = Handle::parse("alice").unwrap();
-    client.create_user(&NewUser { handle: alice.clone(), name: "Alice".into(), email: "alice@example.com".into() }).await.unwrap();
+    client
+        .create_user(&NewUser {
+            handle: alice.clone(),
+            name: "Alice".into(),
+            email: "alice@example.com".into(),
+        })
+        .await
+        .unwrap();
     let method = client
-        .add_contact_method(&alice, &NewContactMethod { kind: ContactKind::Sms, address: "+15551110001".into(), label: None })
+        .add_contact_method(
+            &alice,
+            &NewContactMethod {
+                kind: ContactKind::Sms,
+                address: "+15551110001".into(),
+                label: None,
+            },
+        )
         .await
         .unwrap();
     client
-        .add_notification_rule(&alice, &NewNotificationRule { urgency: Urgency::High, contact_method: method.id, delay_minutes: 0 })
+        .add_notification_rule(
+            &alice,
+            &NewNotificationRule {
+                urgency: Urgency::High,
+                contact_method: method.id,
+                delay_minutes: 0,
+            },
+        )
         .await
         .unwrap();
     let policy = NewEscalationPolicy {
         name: "bench".into(),
         description: String::new(),
-        steps: vec![EscalationStep { targets: vec![Target::User(alice.clone())], delay_minutes: 60 }],
+        steps: vec![EscalationStep {
+            targets: vec![Target::User(alice.clone())],
+            delay_minutes: 60,
+        }],
         repeat: 0,
         ack_timeout_minutes: None,
     };
@@ -127,9 +175,17 @@ async fn main() {
         description: String::new(),
         owner_team: None,
         runbook_links: vec![],
-        rules: AlertRules { escalation_policy: Some("bench".into()), ..Default::default() },
+        rules: AlertRules {
+            escalation_policy: Some("bench".into()),
+            ..Default::default()
+        },
     };
-    let key = client.create_service(&service).await.unwrap().integration_key.unwrap();
+    let key = client
+        .create_service(&service)
+        .await
+        .unwrap()
+        .integration_key
+        .unwrap();
     let http = reqwest::Client::new();
     let send = |title: String| {
         let body = serde_json::json!({"routing_key": key, "event_action": "trigger", "dedup_key": title,
@@ -195,9 +251,22 @@ async fn main() {
                         drill: true,
                         ..Default::default()
                     };
-                    let ctx = Context { actor: alice.clone(), source: Source::Api, now: SystemClock.now(), policy: &policy, link_base: None };
+                    let ctx = Context {
+                        actor: alice.clone(),
+                        source: Source::Api,
+                        now: SystemClock.now(),
+                        policy: &policy,
+                        link_base: None,
+                    };
                     let events = incident::declare(&input, &ctx).unwrap();
-                    numbers.push(state.store.declare(&format!("due-{i}"), &events).await.unwrap().number);
+                    numbers.push(
+                        state
+                            .store
+                            .declare(&format!("due-{i}"), &events)
+                            .await
+                            .unwrap()
+                            .number,
+                    );
                 }
                 numbers
             })
@@ -209,7 +278,12 @@ async fn main() {
     }
     let lead: i64 = arg("--lead", "30").parse().expect("--lead SECONDS");
     let fire_at = clock.now() + SignedDuration::from_secs(lead);
-    let job = EscalateJob { generation: "bench".into(), round: 0, step: 0 }.planned(fire_at);
+    let job = EscalateJob {
+        generation: "bench".into(),
+        round: 0,
+        step: 0,
+    }
+    .planned(fire_at);
     let adds: Vec<_> = numbers
         .chunks(numbers.len().div_ceil(workers).max(1))
         .map(|chunk| {
@@ -217,7 +291,11 @@ async fn main() {
             let (chunk, job) = (chunk.to_vec(), job.clone());
             tokio::spawn(async move {
                 for n in chunk {
-                    state.store.add_jobs(Some(n), std::slice::from_ref(&job), SystemClock.now()).await.unwrap();
+                    state
+                        .store
+                        .add_jobs(Some(n), std::slice::from_ref(&job), SystemClock.now())
+                        .await
+                        .unwrap();
                 }
             })
         })
@@ -226,13 +304,20 @@ async fn main() {
         a.await.unwrap();
     }
     let ahead = fire_at.duration_since(clock.now()).as_secs_f64();
-    assert!(ahead > 0.0, "setting up {due} jobs took longer than the lead time; raise it");
+    assert!(
+        ahead > 0.0,
+        "setting up {due} jobs took longer than the lead time; raise it"
+    );
     let fire_instant = Instant::now() + Duration::from_secs_f64(ahead);
     let total = open + alerts + due;
     // When the last escalation step ran: no escalation job left.
     let stepped = loop {
         let jobs = server.state.store.jobs(None).await.unwrap();
-        if !jobs.iter().any(|j| j.kind == klaxon_domain::paging::JobKind::Escalate && j.dead_at.is_none() && j.run_at <= fire_at) {
+        if !jobs.iter().any(|j| {
+            j.kind == klaxon_domain::paging::JobKind::Escalate
+                && j.dead_at.is_none()
+                && j.run_at <= fire_at
+        }) {
             break Instant::now();
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

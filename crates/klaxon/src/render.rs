@@ -320,6 +320,21 @@ pub fn describe(kind: &EventKind) -> String {
         EventKind::MergedFrom { from, title } => format!("{from} merged in: {title}"),
         EventKind::Noted { text } => format!("note: {text}"),
         EventKind::EvidenceAttached { evidence } => describe_evidence(evidence),
+        EventKind::ResponseTargetMissed {
+            due_at,
+            late_by_seconds,
+        } => format!(
+            "response target missed: acknowledged {} after it was due ({due_at})",
+            klaxon_domain::time::human_duration(*late_by_seconds)
+        ),
+        EventKind::UpdateMissed { due_at, reminded } => {
+            let who = reminded
+                .iter()
+                .map(|h| format!("@{h}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("internal update missed (due {due_at}); reminded {who}")
+        }
         EventKind::Paged {
             round,
             step,

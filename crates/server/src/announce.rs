@@ -19,14 +19,27 @@ use crate::state::AppState;
 impl AppState {
     /// Announces the timeline event the job names in the incident's chat room.
     pub(crate) async fn announce(&self, job: &Job) -> Result<Ran, StoreError> {
-        let (Some(slack), Some(n)) = (self.channels.slack_client.as_ref(), job.incident) else {
+        let Some(n) = job.incident else {
             return Ok(Ran::done());
         };
+        if let Some(text) = job.payload["reminder"].as_str() {
+            return self.post_reminder(job, text).await;
+        }
         let seq = job.payload["seq"].as_i64().unwrap_or_default();
         let incident = self.store.incident(n).await?;
         let timeline = self.store.timeline(n).await?;
         let Some(event) = timeline.iter().find(|e| e.seq == seq) else {
             return Ok(Ran::done());
+        };
+        // An opening or an internal update starts the wait for the next update.
+        let mut ran = Ran::done();
+        let starts_cadence = matches!(&event.kind, EventKind::Declared { .. })
+            || matches!(&event.kind, EventKind::StatusUpdated { audience, .. } if *audience == klaxon_domain::incident::UpdateAudience::Internal);
+        if starts_cadence {
+            ran.jobs.extend(self.reminder_for(&incident));
+        }
+        let Some(slack) = self.channels.slack_client.as_ref() else {
+            return Ok(ran);
         };
         let room = self.store.room(n).await?;
         let sent = match (&event.kind, room) {
@@ -40,18 +53,18 @@ impl AppState {
                         && j.dead_at.is_none()
                 });
                 if earlier {
-                    let mut ran = Ran::done();
-                    ran.outcome = JobOutcome::Retry {
+                    // The reminder is planned again when this runs again.
+                    let mut wait = Ran::done();
+                    wait.outcome = JobOutcome::Retry {
                         at: self.clock.now() + SignedDuration::from_secs(2),
                         error: "waiting for the incident's channel".into(),
                     };
-                    return Ok(ran);
+                    return Ok(wait);
                 }
-                return Ok(Ran::done());
+                return Ok(ran);
             }
             (kind, Some(room)) => self.post_event(slack, &incident, kind, &room).await,
         };
-        let mut ran = Ran::done();
         if let Err(e) = sent {
             let error = format!("Slack: {}", e.message());
             tracing::warn!(incident = n.0, error, "announcing failed");
@@ -70,6 +83,28 @@ impl AppState {
                     at: self.clock.now(),
                     error,
                 }
+            };
+        }
+        Ok(ran)
+    }
+
+    /// Posts an update reminder in the incident's room.
+    async fn post_reminder(&self, job: &Job, text: &str) -> Result<Ran, StoreError> {
+        let (Some(slack), Some(channel)) = (
+            self.channels.slack_client.as_ref(),
+            job.payload["channel"].as_str(),
+        ) else {
+            return Ok(Ran::done());
+        };
+        let thread = job.payload["thread_ts"].as_str();
+        let mut ran = Ran::done();
+        if let Err(e) = slack
+            .post_message(channel, &format!("⏰ {text}"), None, thread)
+            .await
+        {
+            ran.outcome = JobOutcome::Dead {
+                at: self.clock.now(),
+                error: format!("Slack: {}", e.message()),
             };
         }
         Ok(ran)

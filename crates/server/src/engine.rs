@@ -90,6 +90,7 @@ impl AppState {
             JobKind::Page | JobKind::Notify => self.deliver(&job).await,
             JobKind::AckTimeout => self.ack_timeout(&job).await,
             JobKind::Announce => self.announce(&job).await,
+            JobKind::Remind => self.remind(&job).await,
         };
         let ran = match ran {
             Ok(ran) => ran,
@@ -253,7 +254,7 @@ impl AppState {
     /// A page job per notification rule of `user` for this urgency. Someone without
     /// rules for it is paged at once on every contact method that suits the urgency, so
     /// a missing rule never means a silent page.
-    async fn pages_for(
+    pub(crate) async fn pages_for(
         &self,
         user: &Handle,
         urgency: paging::Urgency,

@@ -22,6 +22,7 @@ mod locks;
 mod metrics;
 mod openapi;
 mod rate_limit;
+mod remind;
 mod service;
 mod state;
 mod webhooks;

@@ -93,7 +93,13 @@ async fn tour(app: &TestApp) {
     assert_eq!(shown.durations.to_mitigate, Some(18 * 60));
     assert_eq!(shown.durations.to_resolve, Some(45 * 60));
     let timeline = shown.timeline.unwrap();
-    let kinds: Vec<_> = timeline.iter().map(|e| e.kind.name()).collect();
+    // What people did; the engine's own records (a reminder of the update due at
+    // 10:35, missed before the 10:42 resolution) come and go with its timing.
+    let kinds: Vec<_> = timeline
+        .iter()
+        .filter(|e| e.source != klaxon_domain::incident::Source::Engine)
+        .map(|e| e.kind.name())
+        .collect();
     assert_eq!(
         kinds,
         [

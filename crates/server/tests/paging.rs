@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::fakes::{accept_slack, slack_calls};
 use common::{problem, spawn_sqlite, Settings, TestApp};
 use jiff::SignedDuration;
 use klaxon_domain::api::NewUser;
@@ -166,45 +167,6 @@ fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
         .unwrap_or("")
 }
 
-/// A Slack fake that accepts what Klaxon sends to it with the bot token.
-async fn accept_slack(slack: &MockServer) {
-    let bearer = || header("authorization", "Bearer xoxb-test");
-    let created = json!({"ok": true, "channel": {"id": "C42", "name": "incident-20261126-api-returning-502-errors"}});
-    Mock::given(method("POST"))
-        .and(path("/api/conversations.create"))
-        .and(bearer())
-        .respond_with(ResponseTemplate::new(200).set_body_json(created))
-        .mount(slack)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/chat.postMessage"))
-        .and(bearer())
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"ok": true, "channel": "C42", "ts": "1700000000.000100"})),
-        )
-        .mount(slack)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/chat.update"))
-        .and(bearer())
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
-        .mount(slack)
-        .await;
-}
-
-/// The JSON bodies Slack's fake received at `method`.
-async fn slack_calls(slack: &MockServer, at: &str) -> Vec<serde_json::Value> {
-    slack
-        .received_requests()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.url.path() == format!("/api/{at}"))
-        .map(|r| serde_json::from_slice(&r.body).unwrap())
-        .collect()
-}
-
 #[tokio::test]
 async fn an_alert_pages_escalates_and_stops_at_the_acknowledgement() {
     let twilio = MockServer::start().await;
@@ -357,10 +319,14 @@ async fn an_alert_pages_escalates_and_stops_at_the_acknowledgement() {
         .unwrap();
     app.run_jobs().await;
     let posts = slack_calls(&slack, "chat.postMessage").await;
-    let texts: Vec<(&str, &str)> = posts
+    let all: Vec<(&str, &str)> = posts
         .iter()
         .map(|p| (p["channel"].as_str().unwrap(), p["text"].as_str().unwrap()))
         .collect();
+    // Half an hour passed without an update: the room was reminded (see cadence.rs).
+    let (reminders, texts): (Vec<_>, Vec<_>) =
+        all.into_iter().partition(|(_, t)| t.starts_with('⏰'));
+    assert!(!reminders.is_empty());
     assert_eq!(texts.len(), 4, "{texts:#?}");
     let (detected, pointer, update, resolved) = (texts[0], texts[1], texts[2], texts[3]);
     assert!(
@@ -396,15 +362,13 @@ async fn an_alert_pages_escalates_and_stops_at_the_acknowledgement() {
         last["text"].as_str().unwrap().contains("resolved"),
         "{last}"
     );
-    assert!(
-        app.state()
-            .store
-            .jobs(Some(IncidentNumber(1)))
-            .await
-            .unwrap()
-            .is_empty(),
-        "nothing left to run"
-    );
+    let left = app
+        .state()
+        .store
+        .jobs(Some(IncidentNumber(1)))
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "nothing left to run: {left:#?}");
     app.cleanup().await;
 }
 

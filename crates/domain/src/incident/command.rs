@@ -200,7 +200,19 @@ pub fn decide(
                 _ => return Err(not_now(incident, "acknowledging", "reopen it first")),
             }
             milestone_time(incident, *at, ctx.now)?;
-            (vec![EventKind::Acknowledged], *at)
+            let acked = at.unwrap_or(ctx.now);
+            let due_at = ctx
+                .policy
+                .response_deadline(incident.severity, incident.declared_at);
+            let mut kinds = vec![EventKind::Acknowledged];
+            // A late acknowledgement is a fact of the incident, kept for the review.
+            if acked > due_at {
+                kinds.push(EventKind::ResponseTargetMissed {
+                    due_at,
+                    late_by_seconds: acked.duration_since(due_at).as_secs(),
+                });
+            }
+            (kinds, *at)
         }
         Command::Assign { role, user } => {
             workable(incident, "assigning roles")?;
@@ -361,6 +373,7 @@ pub fn record(
             EventKind::Paged { .. }
                 | EventKind::Notified { .. }
                 | EventKind::NotificationFailed { .. }
+                | EventKind::UpdateMissed { .. }
         )
     });
     if !engine_only {

@@ -125,6 +125,19 @@ pub enum EventKind {
     EvidenceAttached {
         evidence: Evidence,
     },
+    /// The acknowledgement came after the severity's response target.
+    ResponseTargetMissed {
+        #[schema(value_type = String, format = DateTime)]
+        due_at: Timestamp,
+        late_by_seconds: i64,
+    },
+    /// An internal status update was due and none was posted; the communicator (or the
+    /// commander) was reminded.
+    UpdateMissed {
+        #[schema(value_type = String, format = DateTime)]
+        due_at: Timestamp,
+        reminded: Vec<String>,
+    },
     /// The engine paged an escalation step: `users` are who it reached for (empty when
     /// nobody was on call).
     Paged {
@@ -171,6 +184,8 @@ impl EventKind {
             Self::Noted { .. } => "noted",
             Self::AlertAttached { .. } => "alert_attached",
             Self::EvidenceAttached { .. } => "evidence_attached",
+            Self::ResponseTargetMissed { .. } => "response_target_missed",
+            Self::UpdateMissed { .. } => "update_missed",
             Self::Paged { .. } => "paged",
             Self::Notified { .. } => "notified",
             Self::NotificationFailed { .. } => "notification_failed",

@@ -263,6 +263,8 @@ impl Incident {
             EventKind::AlertAttached { .. } => self.alert_count += 1,
             EventKind::Noted { .. }
             | EventKind::EvidenceAttached { .. }
+            | EventKind::ResponseTargetMissed { .. }
+            | EventKind::UpdateMissed { .. }
             | EventKind::Paged { .. }
             | EventKind::Notified { .. }
             | EventKind::NotificationFailed { .. } => {}

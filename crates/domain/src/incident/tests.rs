@@ -416,3 +416,43 @@ fn alerts_open_incidents_titled_by_their_summary() {
     assert_eq!(incident.alert_count, 1);
     assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
 }
+
+#[test]
+fn a_late_acknowledgement_records_the_missed_response_target() {
+    let policy = Policy::builtin();
+    let declared: Timestamp = "2026-11-26T10:00:00Z".parse().unwrap();
+    let input = DeclareInput {
+        title: "API down".into(),
+        severity: Some(Severity::new(2).unwrap()),
+        ..Default::default()
+    };
+    let ctx_at = |now| Context {
+        actor: Handle::parse("alice").unwrap(),
+        source: Source::Api,
+        now,
+        policy: &policy,
+        link_base: None,
+    };
+    let events = declare(&input, &ctx_at(declared)).unwrap();
+    let incident = Incident::replay(IncidentNumber(1), "s", &events).unwrap();
+    let on_time = decide(
+        &incident,
+        &Command::Acknowledge { at: None },
+        &ctx_at(declared + jiff::SignedDuration::from_mins(15)),
+    )
+    .unwrap();
+    assert_eq!(on_time.len(), 1, "15 minutes is within SEV2's target");
+    let late = decide(
+        &incident,
+        &Command::Acknowledge { at: None },
+        &ctx_at(declared + jiff::SignedDuration::from_mins(22)),
+    )
+    .unwrap();
+    assert_eq!(
+        late[1].kind,
+        EventKind::ResponseTargetMissed {
+            due_at: declared + jiff::SignedDuration::from_mins(15),
+            late_by_seconds: 7 * 60,
+        }
+    );
+}

@@ -23,15 +23,18 @@ pub enum JobKind {
     /// Tell the incident's chat channel about an event (opened, update, mitigated,
     /// resolved), creating the channel when the incident opens.
     Announce,
+    /// Remind the communicator (or commander) that an internal update is due.
+    Remind,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Escalate,
         Self::Page,
         Self::AckTimeout,
         Self::Notify,
         Self::Announce,
+        Self::Remind,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +44,7 @@ impl JobKind {
             Self::AckTimeout => "ack-timeout",
             Self::Notify => "notify",
             Self::Announce => "announce",
+            Self::Remind => "remind",
         }
     }
 
@@ -137,8 +141,16 @@ pub fn plan(events: &[TimelineEvent], after: &Incident) -> JobPlan {
             EventKind::Resolved { .. }
             | EventKind::Declined { .. }
             | EventKind::MergedInto { .. } => {
-                plan.cancel
-                    .extend([JobKind::Escalate, JobKind::Page, JobKind::AckTimeout]);
+                plan.cancel.extend([
+                    JobKind::Escalate,
+                    JobKind::Page,
+                    JobKind::AckTimeout,
+                    JobKind::Remind,
+                ]);
+            }
+            // The reminder for the next update is planned when this one is announced.
+            EventKind::StatusUpdated { audience, .. } if *audience == UpdateAudience::Internal => {
+                plan.cancel.push(JobKind::Remind);
             }
             _ => {}
         }

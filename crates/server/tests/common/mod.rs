@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod fakes;
+
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -176,7 +178,7 @@ impl TestApp {
         loop {
             self.state().run_due_jobs().await.expect("jobs run");
             let now = self.clock.now();
-            let due = self
+            let due: Vec<_> = self
                 .state()
                 .store
                 .jobs(None)
@@ -184,11 +186,14 @@ impl TestApp {
                 .unwrap()
                 .into_iter()
                 .filter(|j| j.dead_at.is_none() && j.run_at <= now)
-                .count();
-            if due == 0 {
+                .collect();
+            if due.is_empty() {
                 return;
             }
-            assert!(std::time::Instant::now() < deadline, "{due} jobs stay due");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "jobs stay due: {due:#?}"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
     }
