@@ -41,6 +41,8 @@ pub struct Server {
     pub child: Child,
     pub url: String,
     pub dir: TempDir,
+    /// Settings the server is started (and restarted) with.
+    pub env: Vec<(String, String)>,
 }
 
 impl Server {
@@ -50,6 +52,11 @@ impl Server {
 
     /// Starts `klaxon serve` on the data under `dir`.
     pub fn start_in(dir: TempDir) -> Server {
+        Server::start_with(dir, Vec::new())
+    }
+
+    /// Starts `klaxon serve` on the data under `dir` with these environment settings.
+    pub fn start_with(dir: TempDir, env: Vec<(String, String)>) -> Server {
         let addr = format!("127.0.0.1:{}", free_port());
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -62,6 +69,7 @@ impl Server {
             .args(["--listen", &addr])
             .env("KLAXON_BOOTSTRAP_TOKEN", TOKEN)
             .env("KLAXON_LOG", "warn")
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -70,6 +78,7 @@ impl Server {
             child,
             url: format!("http://{addr}"),
             dir,
+            env,
         };
         server.wait_until_healthy(&addr);
         server
@@ -97,8 +106,9 @@ impl Server {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
         let dir = std::mem::replace(&mut self.dir, TempDir(PathBuf::new()));
+        let env = std::mem::take(&mut self.env);
         drop(self);
-        Server::start_in(dir)
+        Server::start_with(dir, env)
     }
 
     pub fn log(&self) -> String {
