@@ -2,7 +2,7 @@
 //! policies, who is on call, direct pages.
 
 use jiff::Timestamp;
-use klaxon_domain::paging::api::{NewPage, OnCall, Paged, ServiceOnCall};
+use klaxon_domain::paging::api::{NewPage, OnCall, Paged, ServiceOnCall, Subscription};
 use klaxon_domain::paging::{
     ContactMethod, EscalationPolicy, NewContactMethod, NewEscalationPolicy, NewNotificationRule,
     NotificationRule,
@@ -165,6 +165,19 @@ impl Client {
 
     pub async fn on_call(&self) -> Result<Vec<ServiceOnCall>, ClientError> {
         self.get("/oncall").await
+    }
+
+    pub async fn subscriptions(&self) -> Result<Vec<Subscription>, ClientError> {
+        self.get("/subscriptions").await
+    }
+
+    pub async fn subscribe(&self, body: &Subscription) -> Result<Subscription, ClientError> {
+        self.post("/subscriptions", body).await
+    }
+
+    pub async fn unsubscribe(&self, team: &str, user: &Handle) -> Result<(), ClientError> {
+        self.delete(&format!("/subscriptions/{}/{user}", segment(team)))
+            .await
     }
 
     pub async fn page(&self, body: &NewPage) -> Result<Paged, ClientError> {

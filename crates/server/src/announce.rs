@@ -38,6 +38,8 @@ impl AppState {
         if starts_cadence {
             ran.jobs.extend(self.reminder_for(&incident));
         }
+        ran.jobs
+            .extend(self.tell_stakeholders(&incident, &event.kind, seq).await?);
         let Some(slack) = self.channels.slack_client.as_ref() else {
             return Ok(ran);
         };
@@ -86,6 +88,56 @@ impl AppState {
             };
         }
         Ok(ran)
+    }
+
+    /// Messages to the people subscribed to the teams the severity policy tells about
+    /// this incident, when it opens and when it resolves, by their low-urgency rules (no
+    /// SMS or calls). Restricted incidents are told to nobody beyond their participants.
+    async fn tell_stakeholders(
+        &self,
+        incident: &Incident,
+        kind: &EventKind,
+        seq: i64,
+    ) -> Result<Vec<klaxon_domain::paging::PlannedJob>, StoreError> {
+        let update = match kind {
+            EventKind::Declared { .. } => UpdateKind::Detected,
+            EventKind::Resolved { .. } => UpdateKind::Resolved,
+            _ => return Ok(vec![]),
+        };
+        if incident.restricted {
+            return Ok(vec![]);
+        }
+        let teams = self
+            .policy
+            .severity(incident.severity)
+            .stakeholder_teams(incident.customer_facing);
+        let mut people: Vec<Handle> = vec![];
+        for (team, user) in self.store.subscriptions().await? {
+            if teams.contains(&team.as_str()) && !people.contains(&user) {
+                people.push(user);
+            }
+        }
+        let text =
+            incident::automatic_message(incident, update, None, &self.announce_context()).text;
+        let now = self.clock.now();
+        let mut jobs = vec![];
+        for person in &people {
+            let key = klaxon_domain::paging::EscalateJob {
+                generation: format!("stakeholders-{seq}"),
+                round: 0,
+                step: 0,
+            };
+            for mut job in self
+                .pages_for(person, klaxon_domain::paging::Urgency::Low, &key, now)
+                .await?
+            {
+                job.kind = klaxon_domain::paging::JobKind::Notify;
+                job.payload["message"] = serde_json::json!(text);
+                job.payload["from"] = serde_json::json!("klaxon");
+                jobs.push(job);
+            }
+        }
+        Ok(jobs)
     }
 
     /// Posts an update reminder in the incident's room.

@@ -25,6 +25,7 @@ use crate::api;
         api::alerts::list, api::alerts::show, api::alerts::ack, api::alerts::resolve,
         api::people::methods, api::people::add_method, api::people::remove_method, api::people::test_method,
         api::people::rules, api::people::add_rule, api::people::remove_rule,
+        api::people::subscriptions, api::people::subscribe, api::people::unsubscribe,
         api::schedules::list, api::schedules::create, api::schedules::show, api::schedules::replace,
         api::schedules::delete, api::schedules::shifts, api::schedules::on_call,
         api::schedules::schedule_calendar, api::schedules::user_calendar,

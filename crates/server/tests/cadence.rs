@@ -117,3 +117,82 @@ async fn missed_targets_and_updates_are_recorded_and_reminded() {
     );
     app.cleanup().await;
 }
+
+/// Stakeholders hear about an incident by the policy: engineering always, customer
+/// success when it is customer-facing, management for SEV1; by Slack DM here.
+#[tokio::test]
+async fn stakeholders_hear_by_severity_and_customer_impact() {
+    use klaxon_domain::paging::api::Subscription;
+    use klaxon_domain::paging::{ContactKind, NewContactMethod};
+    let slack = MockServer::start().await;
+    accept_slack(&slack).await;
+    let settings = Settings {
+        channels: ChannelConfig {
+            slack: Some(SlackConfig {
+                base_url: format!("{}/api/", slack.uri()),
+                bot_token: "xoxb-test".into(),
+            }),
+            ..Default::default()
+        },
+        ..Settings::default()
+    };
+    let app = spawn_sqlite(settings).await;
+    for (team, user, member) in [
+        ("engineering", "eng", "UENG"),
+        ("customer-success", "cs", "UCS"),
+        ("management", "boss", "UBOSS"),
+    ] {
+        let handle = Handle::parse(user).unwrap();
+        let new = NewUser {
+            handle: handle.clone(),
+            name: user.into(),
+            email: format!("{user}@example.com"),
+        };
+        app.admin.create_user(&new).await.unwrap();
+        let dm = NewContactMethod {
+            kind: ContactKind::Slack,
+            address: member.into(),
+            label: None,
+        };
+        app.admin.add_contact_method(&handle, &dm).await.unwrap();
+        app.admin
+            .subscribe(&Subscription {
+                team: team.into(),
+                user: handle,
+            })
+            .await
+            .unwrap();
+    }
+    let told = || async {
+        let mut users: Vec<String> = slack_calls(&slack, "conversations.open")
+            .await
+            .iter()
+            .map(|b| b["users"].as_str().unwrap().to_owned())
+            .collect();
+        users.sort();
+        users
+    };
+    let declare = |severity, customer_facing| DeclareInput {
+        title: "Payments failing".into(),
+        severity: Some(Severity::new(severity).unwrap()),
+        customer_facing,
+        ..Default::default()
+    };
+    app.admin.declare(&declare(2, false)).await.unwrap();
+    app.run_jobs().await;
+    assert_eq!(told().await, ["UENG"]);
+    app.admin.declare(&declare(1, true)).await.unwrap();
+    app.run_jobs().await;
+    assert_eq!(told().await, ["UBOSS", "UCS", "UENG", "UENG"]);
+    let dms: Vec<_> = slack_calls(&slack, "chat.postMessage")
+        .await
+        .into_iter()
+        .filter(|p| p["channel"] == "D1")
+        .collect();
+    assert!(
+        dms.iter()
+            .all(|p| p["text"].as_str().unwrap().contains("Payments failing")),
+        "{dms:#?}"
+    );
+    app.cleanup().await;
+}

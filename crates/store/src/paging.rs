@@ -146,6 +146,12 @@ pub trait PagingStore: Send + Sync + 'static {
     /// When the next live job is due, if any.
     async fn next_job_at(&self) -> Result<Option<Timestamp>>;
 
+    /// Subscribes `user` to incidents the policy tells `team` about; `Conflict` if so already.
+    async fn subscribe(&self, team: &str, user: &Handle) -> Result<()>;
+    async fn unsubscribe(&self, team: &str, user: &Handle) -> Result<()>;
+    /// Every (team, user) subscription, by team.
+    async fn subscriptions(&self) -> Result<Vec<(String, Handle)>>;
+
     /// The incident's chat room, once announced.
     async fn room(&self, incident: IncidentNumber) -> Result<Option<Room>>;
     /// Records the incident's chat room; `Conflict` if it has one already.

@@ -318,6 +318,49 @@ macro_rules! impl_paging_store {
                     rows.iter().map(job_from_row).collect()
                 }
 
+                async fn subscribe(&self, team: &str, user: &Handle) -> Result<()> {
+                    let mut tx = self.write().await?;
+                    let user_id = user_id(&mut tx, user).await?;
+                    sqlx::query("INSERT INTO team_subscriptions (team, user_id) VALUES ($1, $2)")
+                        .bind(team)
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| unique_violation(e, || format!("{user} is subscribed to {team} already")))?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn unsubscribe(&self, team: &str, user: &Handle) -> Result<()> {
+                    let mut tx = self.write().await?;
+                    let user_id = user_id(&mut tx, user).await?;
+                    let gone = sqlx::query("DELETE FROM team_subscriptions WHERE team = $1 AND user_id = $2")
+                        .bind(team)
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if gone == 0 {
+                        return Err(StoreError::NotFound(format!("{user} is not subscribed to {team}")));
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn subscriptions(&self) -> Result<Vec<(String, Handle)>> {
+                    let rows = sqlx::query(
+                        "SELECT s.team, u.handle FROM team_subscriptions s JOIN users u ON u.id = s.user_id ORDER BY s.team, u.handle",
+                    )
+                    .fetch_all(self.reader())
+                    .await?;
+                    rows.iter()
+                        .map(|r| {
+                            let handle: String = r.try_get(1)?;
+                            Ok((r.try_get(0)?, Handle::parse(&handle).map_err(|e| corrupt("user handle", e))?))
+                        })
+                        .collect()
+                }
+
                 async fn room(&self, incident: IncidentNumber) -> Result<Option<Room>> {
                     let row = sqlx::query("SELECT channel, thread_ts, headline_ts FROM incident_rooms WHERE incident_number = $1")
                         .bind(incident.0)

@@ -40,3 +40,35 @@ pub struct Paged {
     /// Deliveries queued: one per contact method the user's high-urgency rules name.
     pub deliveries: usize,
 }
+
+/// A person told about the incidents the severity policy tells a team about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Subscription {
+    /// A team the policy's `notify` lists name, e.g. `engineering`.
+    pub team: String,
+    #[schema(value_type = String)]
+    pub user: Handle,
+}
+
+impl Subscription {
+    pub fn validated(mut self) -> Result<Self, crate::DomainError> {
+        self.team = self.team.trim().to_owned();
+        let ok = !self.team.is_empty()
+            && self.team.len() <= 64
+            && self
+                .team
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !ok {
+            return Err(crate::DomainError::invalid(
+                "team",
+                format!(
+                    "'{}' is not a team name; use 1 to 64 lower-case letters, digits, '-' or '_'",
+                    self.team
+                ),
+            ));
+        }
+        Ok(self)
+    }
+}

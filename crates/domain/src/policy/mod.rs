@@ -167,6 +167,18 @@ pub struct Phase {
     pub checklist: Vec<String>,
 }
 
+impl SeverityPolicy {
+    /// The teams told about an incident of this severity: those the policy names
+    /// always, and those it names for customer-facing incidents when this one is.
+    pub fn stakeholder_teams(&self, customer_facing: bool) -> Vec<&str> {
+        self.notify
+            .iter()
+            .filter(|s| s.when == NotifyWhen::Always || customer_facing)
+            .map(|s| s.team.as_str())
+            .collect()
+    }
+}
+
 impl Policy {
     /// The built-in policy that mirrors the reference runbook.
     pub fn builtin() -> Policy {
@@ -228,6 +240,22 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stakeholders_follow_severity_and_customer_impact() {
+        let p = Policy::builtin();
+        let sev = |n| p.severity(Severity::new(n).unwrap());
+        assert_eq!(sev(2).stakeholder_teams(false), ["engineering"]);
+        assert_eq!(
+            sev(2).stakeholder_teams(true),
+            ["engineering", "customer-success"]
+        );
+        assert_eq!(
+            sev(1).stakeholder_teams(false),
+            ["engineering", "management"]
+        );
+        assert!(sev(3).stakeholder_teams(true).is_empty());
+    }
 
     #[test]
     fn the_builtin_policy_mirrors_the_runbook() {

@@ -71,6 +71,8 @@ enum Command {
     Oncall(paging::OnCallArgs),
     /// Page a person (or whoever is on call on a schedule) directly.
     Page(paging::PageArgs),
+    /// Stakeholders: who hears about the incidents the policy tells a team about.
+    Team(paging::TeamArgs),
 }
 
 /// Where the server is and who we are to it.
@@ -166,6 +168,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Escalation(args) => paging::escalation(args).await,
         Command::Oncall(args) => paging::on_call(args).await,
         Command::Page(args) => paging::page(args).await,
+        Command::Team(args) => paging::team(args).await,
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use klaxon_domain::paging::api::NewPage;
+use klaxon_domain::paging::api::{NewPage, Subscription};
 use klaxon_domain::paging::{NewEscalationPolicy, Target};
 use klaxon_domain::Handle;
 
@@ -202,5 +202,64 @@ pub async fn page(args: PageArgs) -> anyhow::Result<()> {
         "paged @{} ({} deliveries queued)",
         paged.user, paged.deliveries
     );
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct TeamArgs {
+    #[command(flatten)]
+    connection: Connection,
+    #[command(subcommand)]
+    command: TeamCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum TeamCommand {
+    /// Tell USER about the incidents the severity policy tells TEAM about.
+    #[command(after_help = "Example: klaxon team subscribe management carol")]
+    Subscribe {
+        team: String,
+        #[arg(value_parser = handle)]
+        user: Handle,
+    },
+    /// Stop telling USER about TEAM's incidents.
+    Unsubscribe {
+        team: String,
+        #[arg(value_parser = handle)]
+        user: Handle,
+    },
+    /// Who is subscribed to which team.
+    List,
+}
+
+pub async fn team(args: TeamArgs) -> anyhow::Result<()> {
+    let client = args.connection.client()?;
+    let json = args.connection.json;
+    match args.command {
+        TeamCommand::Subscribe { team, user } => {
+            let added = client.subscribe(&Subscription { team, user }).await?;
+            if json {
+                return output::json(&added);
+            }
+            println!("@{} now hears about {}'s incidents", added.user, added.team);
+        }
+        TeamCommand::Unsubscribe { team, user } => {
+            client.unsubscribe(&team, &user).await?;
+            if !json {
+                println!("@{user} no longer hears about {team}'s incidents");
+            }
+        }
+        TeamCommand::List => {
+            let all = client.subscriptions().await?;
+            if json {
+                return output::json(&all);
+            }
+            let mut t = output::table(["TEAM", "SUBSCRIBER"]);
+            for s in &all {
+                t.add_row([s.team.clone(), format!("@{}", s.user)]);
+            }
+            output::print_table(&t);
+        }
+    }
     Ok(())
 }

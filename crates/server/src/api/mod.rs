@@ -98,6 +98,14 @@ pub fn router(state: AppState) -> Router {
             "/users/{handle}/calendar.ics",
             get(schedules::user_calendar),
         )
+        .route(
+            "/subscriptions",
+            get(people::subscriptions).post(people::subscribe),
+        )
+        .route(
+            "/subscriptions/{team}/{handle}",
+            axum::routing::delete(people::unsubscribe),
+        )
         .route("/schedules", get(schedules::list).post(schedules::create))
         .route(
             "/schedules/{name}",

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use klaxon_domain::auth::Scope;
+use klaxon_domain::paging::api::Subscription;
 use klaxon_domain::paging::{
     ContactMethod, JobKind, NewContactMethod, NewNotificationRule, NotificationRule, PlannedJob,
 };
@@ -155,5 +156,44 @@ pub async fn remove_rule(
         .store
         .remove_notification_rule(&handle, id(&rule, "notification rule")?)
         .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/subscriptions", tag = "people", responses((status = 200, body = [Subscription])))]
+pub async fn subscriptions(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<Subscription>>, ApiError> {
+    caller.require(Scope::Viewer)?;
+    let all = state.store.subscriptions().await?;
+    Ok(Json(
+        all.into_iter()
+            .map(|(team, user)| Subscription { team, user })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(post, path = "/subscriptions", tag = "people", request_body = Subscription,
+    responses((status = 201, body = Subscription), (status = 404), (status = 409), (status = 422)))]
+pub async fn subscribe(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(new): ApiJson<Subscription>,
+) -> Result<(StatusCode, Json<Subscription>), ApiError> {
+    let new = new.validated()?;
+    manageable(&caller, new.user.as_str())?;
+    state.store.subscribe(&new.team, &new.user).await?;
+    Ok((StatusCode::CREATED, Json(new)))
+}
+
+#[utoipa::path(delete, path = "/subscriptions/{team}/{handle}", tag = "people",
+    params(("team" = String, Path), ("handle" = String, Path)), responses((status = 204), (status = 404)))]
+pub async fn unsubscribe(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((team, handle)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let handle = manageable(&caller, &handle)?;
+    state.store.unsubscribe(&team, &handle).await?;
     Ok(StatusCode::NO_CONTENT)
 }

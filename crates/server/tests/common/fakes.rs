@@ -6,6 +6,14 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// A Slack fake that accepts what Klaxon sends to it with the bot token.
 pub async fn accept_slack(slack: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path("/api/conversations.open"))
+        .and(header("authorization", "Bearer xoxb-test"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"ok": true, "channel": {"id": "D1"}})),
+        )
+        .mount(slack)
+        .await;
     let bearer = || header("authorization", "Bearer xoxb-test");
     let created = json!({"ok": true, "channel": {"id": "C42", "name": "incident-20261126-api-returning-502-errors"}});
     Mock::given(method("POST"))
