@@ -42,6 +42,8 @@ pub(crate) enum WriteOp {
     Discard(Vec<i64>),
     /// A claimed job's outcome and effects.
     FinishJob(Box<crate::paging::JobDone>),
+    /// An acknowledge or resolve link, by its token's hash.
+    CreateLink(String, Box<crate::paging::ActionLink>),
 }
 
 /// What a write produced.

@@ -263,6 +263,7 @@ macro_rules! impl_store {
                 WriteOp::Repeats(repeats) => aq::apply_repeats(tx, repeats).await.map(|()| Written::Nothing),
                 WriteOp::Discard(ids) => aq::delete_inbox(tx, ids).await.map(|()| Written::Nothing),
                 WriteOp::FinishJob(done) => paging_queries::apply_finish(tx, done).await,
+                WriteOp::CreateLink(hash, link) => paging_queries::insert_link(tx, hash, link).await.map(|()| Written::Nothing),
             }
         }
 

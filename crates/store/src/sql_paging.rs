@@ -385,19 +385,10 @@ macro_rules! impl_paging_store {
                 }
 
                 async fn create_link(&self, token_hash: &str, link: &ActionLink) -> Result<()> {
-                    let mut tx = self.write().await?;
-                    sqlx::query(
-                        "INSERT INTO action_links (token_hash, incident_number, action, handle, expires_at) VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(token_hash)
-                    .bind(link.incident.0)
-                    .bind(&link.action)
-                    .bind(link.handle.as_str())
-                    .bind(ms(link.expires_at))
-                    .execute(&mut *tx)
-                    .await?;
-                    tx.commit().await?;
-                    Ok(())
+                    // Through the group commit: a burst of pages creates links by the
+                    // thousand, and a transaction of its own each would queue them.
+                    let op = WriteOp::CreateLink(token_hash.to_owned(), Box::new(link.clone()));
+                    self.submit(op).await.map(|_| ())
                 }
 
                 async fn peek_link(&self, token_hash: &str, now: Timestamp) -> Result<Option<ActionLink>> {
@@ -464,6 +455,20 @@ macro_rules! impl_paging_store {
                     insert_job(tx, *incident, job, at).await?;
                 }
                 Ok(Written::Nothing)
+            }
+
+            pub(super) async fn insert_link(tx: &mut Tx<'_>, token_hash: &str, link: &ActionLink) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO action_links (token_hash, incident_number, action, handle, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(token_hash)
+                .bind(link.incident.0)
+                .bind(&link.action)
+                .bind(link.handle.as_str())
+                .bind(ms(link.expires_at))
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
             }
 
             /// Applies the job plan of an incident change: cancels first, then adds.
