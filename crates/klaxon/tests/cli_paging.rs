@@ -155,13 +155,16 @@ fn escalations_pending_at_a_crash_fire_on_time_after_the_restart() {
         (Duration::from_secs(59)..Duration::from_secs(65)).contains(&after),
         "bob was paged {after:?} after alice; the step waits one minute"
     );
-    assert_eq!(
-        sent.lock()
-            .unwrap()
-            .iter()
-            .filter(|(_, to)| to == "+15551110001")
-            .count(),
-        1,
-        "the restart does not page step 1 again"
+    // At least once, never lost: the kill may land between alice's SMS and its record,
+    // and then that page is sent once more when its lease runs out. Never more.
+    let alice_pages = sent
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, to)| to == "+15551110001")
+        .count();
+    assert!(
+        (1..=2).contains(&alice_pages),
+        "step 1 paged alice {alice_pages} times"
     );
 }
