@@ -213,8 +213,40 @@ impl AppState {
             return Ok(Ran::done());
         };
         let now = self.clock.now();
+        let users = self.who_is_paged(&step.targets, now).await?;
+        let urgency = self.policy.severity(incident.severity).paging;
+        let mut ran = Ran::done();
+        for user in &users {
+            ran.jobs
+                .extend(self.pages_for(user, urgency, &at, now).await?);
+        }
+        ran.events.push(EventKind::Paged {
+            round: at.round,
+            step: at.step,
+            users: users.iter().map(|u| u.to_string()).collect(),
+            urgency: urgency.as_str().to_owned(),
+        });
+        if let Some((next, minutes)) = policy.after(position) {
+            let next = paging::EscalateJob {
+                generation: at.generation.clone(),
+                round: next.round,
+                step: next.step as u32,
+            };
+            ran.jobs
+                .push(next.planned(now + SignedDuration::from_mins(i64::from(minutes))));
+        }
+        Ok(ran)
+    }
+
+    /// The people `targets` stand for at `now`, each once: the users named, and whoever
+    /// is on call on the schedules named (a schedule that is gone names nobody).
+    pub(crate) async fn who_is_paged(
+        &self,
+        targets: &[paging::Target],
+        now: Timestamp,
+    ) -> Result<Vec<Handle>, StoreError> {
         let mut users: Vec<Handle> = vec![];
-        for target in &step.targets {
+        for target in targets {
             let user = match target {
                 paging::Target::User(h) => Some(h.clone()),
                 paging::Target::Schedule(name) => match self.store.schedule(name).await {
@@ -227,28 +259,7 @@ impl AppState {
                 users.push(user);
             }
         }
-        let urgency = self.policy.severity(incident.severity).paging;
-        let mut ran = Ran::done();
-        for user in &users {
-            ran.jobs
-                .extend(self.pages_for(user, urgency, &at, now).await?);
-        }
-        ran.events.push(EventKind::Paged {
-            round: at.round,
-            step: at.step,
-            users: users.iter().map(|u| u.to_string()).collect(),
-            urgency: urgency_name(urgency).to_owned(),
-        });
-        if let Some((next, minutes)) = policy.after(position) {
-            let next = paging::EscalateJob {
-                generation: at.generation.clone(),
-                round: next.round,
-                step: next.step as u32,
-            };
-            ran.jobs
-                .push(next.planned(now + SignedDuration::from_mins(i64::from(minutes))));
-        }
-        Ok(ran)
+        Ok(users)
     }
 
     /// A page job per notification rule of `user` for this urgency. Someone without
@@ -401,13 +412,6 @@ fn nobody_to_page(service: &str) -> String {
         "Nobody was paged: service {service} has no escalation policy \
          (klaxon service update {service} --escalation-policy NAME)."
     )
-}
-
-pub fn urgency_name(u: paging::Urgency) -> &'static str {
-    match u {
-        paging::Urgency::High => "high",
-        paging::Urgency::Low => "low",
-    }
 }
 
 fn domain(e: DomainError) -> StoreError {

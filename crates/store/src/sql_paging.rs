@@ -111,7 +111,7 @@ macro_rules! impl_paging_store {
                     )
                     .bind(user_id)
                     .bind(rule.contact_method)
-                    .bind(urgency_str(rule.urgency))
+                    .bind(rule.urgency.as_str())
                     .bind(i64::from(rule.delay_minutes))
                     .fetch_one(&mut *tx)
                     .await
@@ -141,7 +141,7 @@ macro_rules! impl_paging_store {
                             Ok(NotificationRule {
                                 id: row.try_get(0)?,
                                 user: user.clone(),
-                                urgency: parse_urgency(&urgency)?,
+                                urgency: Urgency::parse(&urgency).ok_or_else(|| corrupt("urgency", &urgency))?,
                                 contact_method: row.try_get(2)?,
                                 delay_minutes: u32::try_from(delay).map_err(|e| corrupt("rule delay", e))?,
                             })
@@ -587,21 +587,6 @@ macro_rules! impl_paging_store {
 
             fn no_policy(name: &str) -> StoreError {
                 StoreError::NotFound(format!("there is no escalation policy '{name}'; see `klaxon escalation list`"))
-            }
-
-            fn urgency_str(u: Urgency) -> &'static str {
-                match u {
-                    Urgency::High => "high",
-                    Urgency::Low => "low",
-                }
-            }
-
-            fn parse_urgency(text: &str) -> Result<Urgency> {
-                match text {
-                    "high" => Ok(Urgency::High),
-                    "low" => Ok(Urgency::Low),
-                    other => Err(corrupt("urgency", other)),
-                }
             }
 
             fn json<T: serde::Serialize>(value: &T) -> String {

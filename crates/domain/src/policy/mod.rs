@@ -88,6 +88,21 @@ pub enum Urgency {
     Low,
 }
 
+impl Urgency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::High => "high",
+            Self::Low => "low",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::High, Self::Low]
+            .into_iter()
+            .find(|u| u.as_str() == text)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Stakeholder {

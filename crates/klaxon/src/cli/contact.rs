@@ -157,7 +157,7 @@ pub async fn rule(client: &Client, json: bool, command: RuleCommand) -> anyhow::
             println!(
                 "added rule {}: contact method {method} {delay} min after a {} page",
                 added.id,
-                urgency_name(urgency)
+                urgency.as_str()
             );
         }
         RuleCommand::List { user } => {
@@ -175,7 +175,7 @@ pub async fn rule(client: &Client, json: bool, command: RuleCommand) -> anyhow::
                     .unwrap_or_else(|| r.contact_method.to_string());
                 t.add_row([
                     r.id.to_string(),
-                    urgency_name(r.urgency).to_owned(),
+                    r.urgency.as_str().to_owned(),
                     format!("{} min", r.delay_minutes),
                     method,
                 ]);
@@ -190,11 +190,4 @@ pub async fn rule(client: &Client, json: bool, command: RuleCommand) -> anyhow::
         }
     }
     Ok(())
-}
-
-fn urgency_name(u: Urgency) -> &'static str {
-    match u {
-        Urgency::High => "high",
-        Urgency::Low => "low",
-    }
 }

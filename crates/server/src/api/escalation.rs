@@ -141,26 +141,17 @@ pub async fn on_call(
         let mut on_call = vec![];
         if let Some(name) = &service.rules.escalation_policy {
             if let Ok(policy) = state.store.policy(name).await {
-                for target in policy
+                let first = policy
                     .steps
                     .first()
                     .map(|s| s.targets.as_slice())
-                    .unwrap_or_default()
-                {
-                    let user = match target {
-                        Target::User(h) => Some(h.clone()),
-                        Target::Schedule(s) => state
-                            .store
-                            .schedule(s)
-                            .await
-                            .ok()
-                            .and_then(|s| s.on_call_at(now)),
-                    };
-                    if let Some(user) = user.map(|u| u.to_string()).filter(|u| !on_call.contains(u))
-                    {
-                        on_call.push(user);
-                    }
-                }
+                    .unwrap_or_default();
+                on_call = state
+                    .who_is_paged(first, now)
+                    .await?
+                    .iter()
+                    .map(|u| u.to_string())
+                    .collect();
             }
         }
         answer.push(ServiceOnCall {
