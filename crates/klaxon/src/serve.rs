@@ -103,6 +103,25 @@ struct ChannelArgs {
     /// The secret that signs outbound webhooks (X-Klaxon-Signature).
     #[arg(long, env = "KLAXON_WEBHOOK_SECRET", hide_env_values = true)]
     webhook_secret: Option<String>,
+    /// Send Amazon SNS subscription confirmations here (`http(s)://host[:port]`, e.g. a
+    /// VPC endpoint) instead of to the SubscribeURL's own sns.<region>.amazonaws.com.
+    #[arg(long, env = "KLAXON_SNS_ENDPOINT", value_parser = http_endpoint)]
+    sns_endpoint: Option<String>,
+}
+
+/// An `http://` or `https://` address with a host, for `--sns-endpoint`.
+fn http_endpoint(text: &str) -> Result<String, String> {
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or_else(|| format!("'{text}' is not an http:// or https:// address"))?;
+    let host = rest.trim_end_matches('/');
+    if host.is_empty() || host.contains(['/', '?', '#', ' ', '@']) {
+        return Err(format!(
+            "'{text}' must be scheme and host only, like https://sns.us-east-1.amazonaws.com"
+        ));
+    }
+    Ok(text.to_owned())
 }
 
 impl ChannelArgs {
@@ -145,6 +164,7 @@ impl ChannelArgs {
             smtp,
             slack,
             webhook_secret: self.webhook_secret,
+            sns_endpoint: self.sns_endpoint,
         }
     }
 }

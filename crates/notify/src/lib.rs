@@ -1,5 +1,6 @@
 //! Klaxon's outbound channels: one module per service Klaxon delivers to (Slack, Twilio
-//! SMS and voice, SMTP e-mail, our signed generic webhook, Microsoft Teams, Mattermost).
+//! SMS and voice, SMTP e-mail, our signed generic webhook, Microsoft Teams, Mattermost),
+//! and the one request Klaxon makes to a source: confirming an Amazon SNS subscription.
 //!
 //! Each module is a thin typed client over the service's wire format with a configurable
 //! base URL and request timeout, plus the small presentation helpers that channel needs
@@ -27,6 +28,7 @@ mod http;
 pub mod mattermost;
 mod secret;
 pub mod slack;
+pub mod sns;
 pub mod teams;
 pub mod twilio;
 pub mod webhook;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use klaxon_domain::paging::{ContactKind, ContactMethod};
 use klaxon_notify::email::{EmailClient, SmtpConfig};
 use klaxon_notify::slack::SlackClient;
+use klaxon_notify::sns::SnsClient;
 use klaxon_notify::twilio::{SmsChannel, TwilioClient, VoiceChannel};
 use klaxon_notify::webhook::WebhookClient;
 use klaxon_notify::{Channel, DeliveryError, Destination, Secret};
@@ -20,6 +21,8 @@ pub struct ChannelConfig {
     pub slack: Option<SlackConfig>,
     /// Signs the generic outbound webhook (`X-Klaxon-Signature`).
     pub webhook_secret: Option<String>,
+    /// Where SNS subscription confirmations go instead of the `SubscribeURL`'s host.
+    pub sns_endpoint: Option<String>,
 }
 
 #[derive(Clone)]
@@ -61,6 +64,8 @@ pub struct Channels {
     pub twilio_auth_token: Option<String>,
     /// For the incident channels, beyond DMs.
     pub slack_client: Option<SlackClient>,
+    /// Confirms Amazon SNS subscriptions of the CloudWatch endpoint.
+    pub sns: SnsClient,
 }
 
 impl Channels {
@@ -91,6 +96,9 @@ impl Channels {
             let client = SlackClient::new(s.base_url.clone(), s.bot_token.clone());
             channels.slack = Some(Arc::new(client.clone()));
             channels.slack_client = Some(client);
+        }
+        if let Some(endpoint) = &config.sns_endpoint {
+            channels.sns = SnsClient::new().with_endpoint(endpoint.clone());
         }
         if let Some(secret) = &config.webhook_secret {
             channels.webhook = Some((Arc::new(WebhookClient::new()), secret.clone()));

@@ -91,11 +91,24 @@ pub async fn ingest(
             )
         }
         Ok(Parsed::SnsSubscription { subscribe_url }) => {
-            // Klaxon makes no outbound requests yet, so it cannot confirm by itself.
-            let message = format!(
-                "Klaxon does not confirm SNS subscriptions by itself yet; open this URL to confirm: {subscribe_url}"
-            );
-            return refused(StatusCode::UNPROCESSABLE_ENTITY, vec![message]);
+            // The parser has checked the URL is SNS's own, so this is no SSRF.
+            return match state.channels.sns.confirm(&subscribe_url).await {
+                Ok(()) => {
+                    tracing::info!(service = %service.name, "SNS subscription confirmed");
+                    answer(StatusCode::OK, json!({"status": "confirmed"}))
+                }
+                Err(e) => {
+                    tracing::warn!(service = %service.name, error = e.message(), "SNS subscription not confirmed");
+                    let message = format!(
+                        "could not confirm the SNS subscription ({}); ask SNS to send the confirmation again, or open {subscribe_url} yourself",
+                        e.message()
+                    );
+                    answer(
+                        StatusCode::BAD_GATEWAY,
+                        json!({"status": "error", "errors": [message]}),
+                    )
+                }
+            };
         }
         Ok(Parsed::Change { .. }) => {
             return refused(
