@@ -121,6 +121,7 @@ impl AppState {
             incident::automatic_message(incident, update, None, &self.announce_context()).text;
         let now = self.clock.now();
         let mut jobs = vec![];
+        let lookups = crate::lookups::Lookups::new(&*self.store);
         for person in &people {
             let key = klaxon_domain::paging::EscalateJob {
                 generation: format!("stakeholders-{seq}"),
@@ -128,7 +129,13 @@ impl AppState {
                 step: 0,
             };
             for mut job in self
-                .pages_for(person, klaxon_domain::paging::Urgency::Low, &key, now)
+                .pages_for(
+                    &lookups,
+                    person,
+                    klaxon_domain::paging::Urgency::Low,
+                    &key,
+                    now,
+                )
                 .await?
             {
                 job.kind = klaxon_domain::paging::JobKind::Notify;

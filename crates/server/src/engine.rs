@@ -13,6 +13,7 @@ use klaxon_domain::paging::{self, JobKind, PlannedJob};
 use klaxon_domain::{DomainError, Handle};
 use klaxon_store::{Change, Job, JobDone, JobOutcome, StoreError};
 
+use crate::lookups::Lookups;
 use crate::state::AppState;
 
 /// How long a claimed job is held before another worker may take it: longer than any
@@ -41,6 +42,9 @@ pub(crate) struct Ran {
     pub(crate) events: Vec<EventKind>,
     pub(crate) notes: Vec<String>,
     pub(crate) jobs: Vec<PlannedJob>,
+    /// The incident as the runner read it, so writing the outcome need not read it
+    /// again (a change meanwhile is caught by its version, and then it is read again).
+    pub(crate) incident: Option<Incident>,
 }
 
 impl Ran {
@@ -50,6 +54,15 @@ impl Ran {
             events: vec![],
             notes: vec![],
             jobs: vec![],
+            incident: None,
+        }
+    }
+
+    /// Done, having read `incident`.
+    pub(crate) fn seen(incident: Incident) -> Self {
+        Ran {
+            incident: Some(incident),
+            ..Ran::done()
         }
     }
 }
@@ -77,18 +90,19 @@ impl AppState {
                 return Ok(ran);
             }
             ran += jobs.len();
+            let lookups = Lookups::new(&*self.store);
             futures_util::stream::iter(jobs)
-                .for_each_concurrent(PARALLEL, |job| self.run_job(job))
+                .for_each_concurrent(PARALLEL, |job| self.run_job(job, &lookups))
                 .await;
         }
     }
 
     #[tracing::instrument(skip_all, fields(job = job.id, kind = job.kind.as_str(), incident = job.incident.map(|n| n.0)))]
-    async fn run_job(&self, job: Job) {
+    async fn run_job(&self, job: Job, lookups: &Lookups<'_>) {
         let ran = match job.kind {
-            JobKind::Escalate => self.escalate(&job).await,
+            JobKind::Escalate => self.escalate(&job, lookups).await,
             JobKind::Page | JobKind::Notify => self.deliver(&job).await,
-            JobKind::AckTimeout => self.ack_timeout(&job).await,
+            JobKind::AckTimeout => self.ack_timeout(&job, lookups).await,
             JobKind::Announce => self.announce(&job).await,
             JobKind::Remind => self.remind(&job).await,
         };
@@ -136,18 +150,27 @@ impl AppState {
             None => None,
         };
         let mut tries = 1;
+        let mut seen = ran.incident.clone();
         loop {
-            match self.try_finish(job, &ran).await {
+            match self.try_finish(job, &ran, seen.take()).await {
                 Err(StoreError::Conflict(_)) if tries < 5 => tries += 1,
                 other => return other,
             }
         }
     }
 
-    async fn try_finish(&self, job: &Job, ran: &Ran) -> Result<(), StoreError> {
+    async fn try_finish(
+        &self,
+        job: &Job,
+        ran: &Ran,
+        seen: Option<Incident>,
+    ) -> Result<(), StoreError> {
         let mut changes = vec![];
         if let (Some(n), false) = (job.incident, ran.events.is_empty() && ran.notes.is_empty()) {
-            let incident = self.store.incident(n).await?;
+            let incident = match seen.filter(|i| i.number == n) {
+                Some(incident) => incident,
+                None => self.store.incident(n).await?,
+            };
             let ctx = self.engine_context();
             let mut events =
                 incident::record(&incident, ran.events.clone(), &ctx).map_err(domain)?;
@@ -176,7 +199,7 @@ impl AppState {
     }
 
     /// Pages the step the job names and schedules the next one.
-    async fn escalate(&self, job: &Job) -> Result<Ran, StoreError> {
+    async fn escalate(&self, job: &Job, lookups: &Lookups<'_>) -> Result<Ran, StoreError> {
         let at: paging::EscalateJob = serde_json::from_value(job.payload.clone())
             .map_err(|e| StoreError::Other(format!("escalation job payload: {e}")))?;
         let Some(n) = job.incident else {
@@ -192,12 +215,12 @@ impl AppState {
         if !pages {
             return Ok(Ran::done());
         }
-        let policy = match self.escalation_policy_of(&incident).await? {
+        let policy = match self.escalation_policy_of(&incident, lookups).await? {
             Policy::Found(policy) => policy,
             // A service without a policy: the timeline says nobody was paged. An
             // incident without a (known) service has nobody to page by design.
             Policy::Missing(service) => {
-                let mut ran = Ran::done();
+                let mut ran = Ran::seen(incident);
                 if at.round == 0 && at.step == 0 {
                     ran.notes.push(nobody_to_page(&service));
                 }
@@ -213,12 +236,12 @@ impl AppState {
             return Ok(Ran::done());
         };
         let now = self.clock.now();
-        let users = self.who_is_paged(&step.targets, now).await?;
+        let users = self.who_is_paged(lookups, &step.targets, now).await?;
         let urgency = self.policy.severity(incident.severity).paging;
-        let mut ran = Ran::done();
+        let mut ran = Ran::seen(incident);
         for user in &users {
             ran.jobs
-                .extend(self.pages_for(user, urgency, &at, now).await?);
+                .extend(self.pages_for(lookups, user, urgency, &at, now).await?);
         }
         ran.events.push(EventKind::Paged {
             round: at.round,
@@ -242,6 +265,7 @@ impl AppState {
     /// is on call on the schedules named (a schedule that is gone names nobody).
     pub(crate) async fn who_is_paged(
         &self,
+        lookups: &Lookups<'_>,
         targets: &[paging::Target],
         now: Timestamp,
     ) -> Result<Vec<Handle>, StoreError> {
@@ -249,11 +273,10 @@ impl AppState {
         for target in targets {
             let user = match target {
                 paging::Target::User(h) => Some(h.clone()),
-                paging::Target::Schedule(name) => match self.store.schedule(name).await {
-                    Ok(schedule) => schedule.on_call_at(now),
-                    Err(StoreError::NotFound(_)) => None,
-                    Err(e) => return Err(e),
-                },
+                paging::Target::Schedule(name) => lookups
+                    .schedule(name)
+                    .await?
+                    .and_then(|schedule| schedule.on_call_at(now)),
             };
             if let Some(user) = user.filter(|u| !users.contains(u)) {
                 users.push(user);
@@ -267,17 +290,17 @@ impl AppState {
     /// a missing rule never means a silent page.
     pub(crate) async fn pages_for(
         &self,
+        lookups: &Lookups<'_>,
         user: &Handle,
         urgency: paging::Urgency,
         at: &paging::EscalateJob,
         now: Timestamp,
     ) -> Result<Vec<PlannedJob>, StoreError> {
-        let methods = self.store.contact_methods(user).await?;
-        let rules: Vec<(i64, u32)> = self
-            .store
+        let methods = lookups.contact_methods(user).await?;
+        let rules: Vec<(i64, u32)> = lookups
             .notification_rules(user)
             .await?
-            .into_iter()
+            .iter()
             .filter(|r| r.urgency == urgency)
             .map(|r| (r.contact_method, r.delay_minutes))
             .collect();
@@ -319,7 +342,13 @@ impl AppState {
             step: 0,
         };
         let jobs: Vec<PlannedJob> = self
-            .pages_for(user, paging::Urgency::High, &direct, now)
+            .pages_for(
+                &Lookups::new(&*self.store),
+                user,
+                paging::Urgency::High,
+                &direct,
+                now,
+            )
             .await?
             .into_iter()
             .map(|mut job| {
@@ -334,7 +363,11 @@ impl AppState {
         Ok(jobs.len())
     }
 
-    async fn escalation_policy_of(&self, incident: &Incident) -> Result<Policy, StoreError> {
+    async fn escalation_policy_of(
+        &self,
+        incident: &Incident,
+        lookups: &Lookups<'_>,
+    ) -> Result<Policy, StoreError> {
         let Some(name) = incident
             .service
             .as_deref()
@@ -342,24 +375,21 @@ impl AppState {
         else {
             return Ok(Policy::NoService);
         };
-        let service = match self.store.service(&name).await {
-            Ok(s) => s,
-            Err(StoreError::NotFound(_)) => return Ok(Policy::NoService),
-            Err(e) => return Err(e),
+        let Some(service) = lookups.service(&name).await? else {
+            return Ok(Policy::NoService);
         };
         let Some(policy) = &service.rules.escalation_policy else {
             return Ok(Policy::Missing(name.to_string()));
         };
-        match self.store.policy(policy).await {
-            Ok(p) => Ok(Policy::Found(p)),
-            Err(StoreError::NotFound(_)) => Ok(Policy::Missing(name.to_string())),
-            Err(e) => Err(e),
+        match lookups.policy(policy).await? {
+            Some(p) => Ok(Policy::Found(p)),
+            None => Ok(Policy::Missing(name.to_string())),
         }
     }
 
     /// After an acknowledgement: with a policy that has a timeout, waits for it; if the
     /// incident is still only acknowledged then, pages again from the first step.
-    async fn ack_timeout(&self, job: &Job) -> Result<Ran, StoreError> {
+    async fn ack_timeout(&self, job: &Job, lookups: &Lookups<'_>) -> Result<Ran, StoreError> {
         let Some(n) = job.incident else {
             return Ok(Ran::done());
         };
@@ -367,7 +397,7 @@ impl AppState {
         if incident.status != Status::Acknowledged {
             return Ok(Ran::done());
         }
-        let Policy::Found(policy) = self.escalation_policy_of(&incident).await? else {
+        let Policy::Found(policy) = self.escalation_policy_of(&incident, lookups).await? else {
             return Ok(Ran::done());
         };
         let Some(minutes) = policy.ack_timeout_minutes else {
@@ -400,7 +430,7 @@ impl AppState {
 
 /// The escalation policy an incident pages by.
 enum Policy {
-    Found(paging::EscalationPolicy),
+    Found(std::sync::Arc<paging::EscalationPolicy>),
     /// The incident's service has none (or names one that is gone).
     Missing(String),
     /// The incident has no service Klaxon knows.

@@ -19,6 +19,7 @@ mod inbox;
 mod ingest;
 mod links;
 mod locks;
+mod lookups;
 mod metrics;
 mod openapi;
 mod rate_limit;

@@ -1,5 +1,6 @@
 //! Prometheus metrics: requests and their latency per route, incidents by status and
-//! severity (read from the store at scrape time, drills left out), and the alert inbox.
+//! severity (read from the store at scrape time, drills left out), the alert inbox, and
+//! the engine's jobs due and dead by kind.
 
 use std::time::Instant;
 
@@ -29,6 +30,11 @@ struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabels {
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct IncidentLabels {
     status: String,
     severity: String,
@@ -40,6 +46,8 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram>,
     incidents: Family<IncidentLabels, Gauge>,
     inbox_depth: Gauge,
+    jobs_due: Family<JobLabels, Gauge>,
+    jobs_dead: Family<JobLabels, Gauge>,
     /// Alert events applied from the inbox, and set aside after failing repeatedly.
     pub alert_events_applied: Counter,
     pub alert_events_failed: Counter,
@@ -72,6 +80,18 @@ impl Metrics {
             "Accepted alert events not yet applied, set-aside ones included",
             inbox_depth.clone(),
         );
+        let jobs_due = Family::<JobLabels, Gauge>::default();
+        registry.register(
+            "jobs_due",
+            "Engine jobs due and not yet done, by kind: a number that stays up means the engine is behind",
+            jobs_due.clone(),
+        );
+        let jobs_dead = Family::<JobLabels, Gauge>::default();
+        registry.register(
+            "jobs_dead",
+            "Engine jobs given up after their last attempt, by kind",
+            jobs_dead.clone(),
+        );
         let alert_events_applied = Counter::default();
         registry.register(
             "alert_events_applied",
@@ -90,6 +110,8 @@ impl Metrics {
             latency,
             incidents,
             inbox_depth,
+            jobs_due,
+            jobs_dead,
             alert_events_applied,
             alert_events_failed,
         }
@@ -115,6 +137,15 @@ pub async fn render(state: &AppState) -> Result<String, klaxon_store::StoreError
     let counts = state.store.incident_counts().await?;
     let m = &state.metrics;
     m.inbox_depth.set(state.store.inbox_depth().await?);
+    m.jobs_due.clear();
+    m.jobs_dead.clear();
+    for backlog in state.store.job_backlog(state.clock.now()).await? {
+        let labels = JobLabels {
+            kind: backlog.kind.as_str().to_owned(),
+        };
+        m.jobs_due.get_or_create(&labels).set(backlog.due);
+        m.jobs_dead.get_or_create(&labels).set(backlog.dead);
+    }
     m.incidents.clear();
     for (status, severity, n) in counts {
         let labels = IncidentLabels {

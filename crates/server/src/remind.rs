@@ -49,6 +49,7 @@ impl AppState {
             incident.number, incident.number.0
         );
         let now = self.clock.now();
+        let lookups = crate::lookups::Lookups::new(&*self.store);
         for person in &people {
             let key = paging::EscalateJob {
                 generation: format!("remind-{}", due.as_millisecond()),
@@ -56,7 +57,7 @@ impl AppState {
                 step: 0,
             };
             for mut page in self
-                .pages_for(person, paging::Urgency::Low, &key, now)
+                .pages_for(&lookups, person, paging::Urgency::Low, &key, now)
                 .await?
             {
                 page.kind = JobKind::Notify;

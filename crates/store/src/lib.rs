@@ -30,7 +30,7 @@ pub use alerts::{
     AlertFilter, AlertLogEntry, AlertStore, AlertUpdate, InboxEntry, InboxItem, IncidentWrite,
     NewAlert, Repeat,
 };
-pub use paging::{ActionLink, Job, JobDone, JobOutcome, PagingStore, Room};
+pub use paging::{ActionLink, Job, JobBacklog, JobDone, JobOutcome, PagingStore, Room};
 pub use postgres::PostgresStore;
 pub use services::{NewKey, ServiceStore};
 pub use sqlite::SqliteStore;

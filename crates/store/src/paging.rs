@@ -38,6 +38,14 @@ pub struct JobDone {
     pub jobs: Vec<(Option<IncidentNumber>, PlannedJob)>,
 }
 
+/// How many jobs of a kind wait, and how many were given up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobBacklog {
+    pub kind: JobKind,
+    pub due: i64,
+    pub dead: i64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobOutcome {
     /// Done: the job is deleted.
@@ -145,6 +153,9 @@ pub trait PagingStore: Send + Sync + 'static {
     async fn jobs(&self, incident: Option<IncidentNumber>) -> Result<Vec<Job>>;
     /// When the next live job is due, if any.
     async fn next_job_at(&self) -> Result<Option<Timestamp>>;
+    /// Per kind of job: how many live ones are due by `now` (the engine's backlog) and
+    /// how many are dead (given up). Kinds without any are left out.
+    async fn job_backlog(&self, now: Timestamp) -> Result<Vec<JobBacklog>>;
 
     /// Subscribes `user` to incidents the policy tells `team` about; `Conflict` if so already.
     async fn subscribe(&self, team: &str, user: &Handle) -> Result<()>;

@@ -325,13 +325,23 @@ macro_rules! impl_store {
                     .flatten()
                     .collect();
                 alert_queries::insert_inbox(&mut tx, &inbox).await?;
+                // So are the jobs the engine finished: thousands of escalation steps
+                // due at once finish in a few statements.
+                let finished: Vec<&crate::paging::JobDone> = batch
+                    .iter()
+                    .filter_map(|job| match &job.op {
+                        WriteOp::FinishJob(done) => Some(&**done),
+                        _ => None,
+                    })
+                    .collect();
                 let mut outcomes = Vec::with_capacity(batch.len());
                 for job in batch {
                     outcomes.push(match job.op {
-                        WriteOp::Enqueue(_) => Written::Nothing,
+                        WriteOp::Enqueue(_) | WriteOp::FinishJob(_) => Written::Nothing,
                         ref op => apply(&mut tx, op).await?,
                     });
                 }
+                paging_queries::apply_finishes(&mut tx, &finished).await?;
                 tx.commit().await?;
                 Ok::<_, StoreError>(outcomes)
             };
@@ -410,58 +420,138 @@ macro_rules! impl_store {
         }
 
     async fn apply_commit(tx: &mut Tx<'_>, changes: &[Change]) -> Result<()> {
+            apply_changes(tx, &changes.iter().collect::<Vec<_>>()).await
+        }
+
+    /// Writes incident changes. Changes to distinct incidents go in together, a
+    /// statement per kind of row for all of them: the engine finishes thousands of
+    /// escalation steps at once, and a statement per change per row would cost a
+    /// round trip each. Two changes to one incident go one after the other.
+    async fn apply_changes(tx: &mut Tx<'_>, changes: &[&Change]) -> Result<()> {
+            let mut numbers = std::collections::HashSet::new();
+            if changes.len() < 2 || !changes.iter().all(|c| numbers.insert(c.incident.number)) {
+                for change in changes {
+                    apply_change(tx, change).await?;
+                }
+                return Ok(());
+            }
+            for chunk in changes.chunks(CHANGE_ROWS) {
+                update_incidents(tx, chunk).await?;
+            }
+            let events: Vec<_> = changes
+                .iter()
+                .flat_map(|c| c.events.iter().map(|e| (c.incident.number, e)))
+                .collect();
+            for chunk in events.chunks(CHANGE_ROWS) {
+                insert_event_rows(tx, chunk).await?;
+            }
             for change in changes {
+                write_participants(tx, change.incident.number, &change.new_participants).await?;
+            }
+            let mut jobs = vec![];
+            for change in changes {
+                let number = change.incident.number;
+                paging_queries::cancel_jobs(tx, number, &change.jobs.cancel).await?;
+                jobs.extend(change.jobs.add.iter().map(|j| (Some(number), j, change.incident.updated_at)));
+                move_alerts(tx, change).await?;
+            }
+            paging_queries::insert_jobs(tx, &jobs).await
+        }
+
+    /// Rows per statement when changes are written together: well under both
+    /// databases' limits on bound parameters.
+    const CHANGE_ROWS: usize = 500;
+
+    /// The projections of changed incidents, each only if it is still at the version
+    /// its change was made from.
+    async fn update_incidents(tx: &mut Tx<'_>, changes: &[&Change]) -> Result<()> {
+            let mut q = QueryBuilder::<$db>::new(
+                "UPDATE incidents SET status = v.status, severity = v.severity, service = v.service, \
+                 restricted = v.restricted, drill = v.drill, version = v.version, updated_at = v.updated_at, data = v.data \
+                 FROM (SELECT column1 AS number, column2 AS expected, column3 AS status, column4 AS severity, \
+                 column5 AS service, column6 AS restricted, column7 AS drill, column8 AS version, \
+                 column9 AS updated_at, column10 AS data FROM (",
+            );
+            q.push_values(changes, |mut row, change| {
                 let i = &change.incident;
-                let updated = sqlx::query(
-                    "UPDATE incidents SET status = $1, severity = $2, service = $3, restricted = $4, drill = $5, \
-                     version = $6, updated_at = $7, data = $8 WHERE number = $9 AND version = $10",
-                )
-                .bind(i.status.as_str())
-                .bind(i64::from(i.severity.level()))
-                .bind(i.service.as_deref())
-                .bind(i.restricted)
-                .bind(i.drill)
-                .bind(i.version)
-                .bind(ms(i.updated_at))
-                .bind(projection_json(i))
-                .bind(i.number.0)
-                .bind(change.expected_version)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected();
-                if updated == 0 {
-                    return Err(StoreError::Conflict(format!(
-                        "incident {} changed while this request was handled; try again",
-                        i.number
-                    )));
+                row.push_bind(i.number.0)
+                    .push_bind(change.expected_version)
+                    .push_bind(i.status.as_str())
+                    .push_bind(i64::from(i.severity.level()))
+                    .push_bind(i.service.clone())
+                    .push_bind(i.restricted)
+                    .push_bind(i.drill)
+                    .push_bind(i.version)
+                    .push_bind(ms(i.updated_at))
+                    .push_bind(projection_json(i));
+            });
+            q.push(") AS x) AS v WHERE incidents.number = v.number AND incidents.version = v.expected");
+            let updated = q.build().execute(&mut **tx).await?.rows_affected();
+            if updated != changes.len() as u64 {
+                return Err(StoreError::Conflict(
+                    "an incident changed while this change was made; try again".into(),
+                ));
+            }
+            Ok(())
+        }
+
+    async fn apply_change(tx: &mut Tx<'_>, change: &Change) -> Result<()> {
+            let i = &change.incident;
+            let updated = sqlx::query(
+                "UPDATE incidents SET status = $1, severity = $2, service = $3, restricted = $4, drill = $5, \
+                 version = $6, updated_at = $7, data = $8 WHERE number = $9 AND version = $10",
+            )
+            .bind(i.status.as_str())
+            .bind(i64::from(i.severity.level()))
+            .bind(i.service.as_deref())
+            .bind(i.restricted)
+            .bind(i.drill)
+            .bind(i.version)
+            .bind(ms(i.updated_at))
+            .bind(projection_json(i))
+            .bind(i.number.0)
+            .bind(change.expected_version)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+            if updated == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "incident {} changed while this request was handled; try again",
+                    i.number
+                )));
+            }
+            insert_events(tx, i.number, &change.events).await?;
+            write_participants(tx, i.number, &change.new_participants).await?;
+            paging_queries::apply_plan(tx, i.number, &change.jobs, i.updated_at).await?;
+            move_alerts(tx, change).await
+        }
+
+    /// Moves an incident's open alerts along with it (acknowledged, resolved).
+    async fn move_alerts(tx: &mut Tx<'_>, change: &Change) -> Result<()> {
+            let i = &change.incident;
+            let at = ms(i.updated_at);
+            match change.alerts {
+                Some(klaxon_domain::alert::AlertStatus::Acknowledged) => {
+                    sqlx::query(
+                        "UPDATE alerts SET status = 'acknowledged', acknowledged_at = $1 \
+                         WHERE incident_number = $2 AND status = 'triggered'",
+                    )
+                    .bind(at)
+                    .bind(i.number.0)
+                    .execute(&mut **tx)
+                    .await?;
                 }
-                insert_events(tx, i.number, &change.events).await?;
-                write_participants(tx, i.number, &change.new_participants).await?;
-                paging_queries::apply_plan(tx, i.number, &change.jobs, i.updated_at).await?;
-                let at = ms(i.updated_at);
-                match change.alerts {
-                    Some(klaxon_domain::alert::AlertStatus::Acknowledged) => {
-                        sqlx::query(
-                            "UPDATE alerts SET status = 'acknowledged', acknowledged_at = $1 \
-                             WHERE incident_number = $2 AND status = 'triggered'",
-                        )
-                        .bind(at)
-                        .bind(i.number.0)
-                        .execute(&mut **tx)
-                        .await?;
-                    }
-                    Some(klaxon_domain::alert::AlertStatus::Resolved) => {
-                        sqlx::query(
-                            "UPDATE alerts SET status = 'resolved', resolved_at = $1 \
-                             WHERE incident_number = $2 AND status <> 'resolved'",
-                        )
-                        .bind(at)
-                        .bind(i.number.0)
-                        .execute(&mut **tx)
-                        .await?;
-                    }
-                    Some(klaxon_domain::alert::AlertStatus::Triggered) | None => {}
+                Some(klaxon_domain::alert::AlertStatus::Resolved) => {
+                    sqlx::query(
+                        "UPDATE alerts SET status = 'resolved', resolved_at = $1 \
+                         WHERE incident_number = $2 AND status <> 'resolved'",
+                    )
+                    .bind(at)
+                    .bind(i.number.0)
+                    .execute(&mut **tx)
+                    .await?;
                 }
+                Some(klaxon_domain::alert::AlertStatus::Triggered) | None => {}
             }
             Ok(())
         }
@@ -509,26 +599,43 @@ macro_rules! impl_store {
         }
 
         async fn insert_events(tx: &mut Tx<'_>, number: IncidentNumber, events: &[TimelineEvent]) -> Result<()> {
-            for e in events {
-                let data = serde_json::to_string(&e.kind).map_err(|e| StoreError::Other(e.to_string()))?;
-                sqlx::query(
-                    "INSERT INTO incident_events (incident_number, seq, type, actor, source, recorded_at, occurred_at, data) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(number.0)
-                .bind(e.seq)
-                .bind(e.kind.name())
-                .bind(&e.actor)
-                .bind(e.source.as_str())
-                .bind(ms(e.recorded_at))
-                .bind(e.occurred_at.map(ms))
-                .bind(data)
-                .execute(&mut **tx)
-                .await
-                .map_err(|err| {
-                    unique_violation(err, || format!("incident {number} changed while this request was handled; try again"))
-                })?;
+            let rows: Vec<_> = events.iter().map(|e| (number, e)).collect();
+            for chunk in rows.chunks(CHANGE_ROWS) {
+                insert_event_rows(tx, chunk).await?;
             }
+            Ok(())
+        }
+
+        /// Timeline events of one or more incidents, with one statement.
+        async fn insert_event_rows(tx: &mut Tx<'_>, rows: &[(IncidentNumber, &TimelineEvent)]) -> Result<()> {
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let mut data = Vec::with_capacity(rows.len());
+            for (_, e) in rows {
+                data.push(serde_json::to_string(&e.kind).map_err(|e| StoreError::Other(e.to_string()))?);
+            }
+            let mut q = QueryBuilder::<$db>::new(
+                "INSERT INTO incident_events (incident_number, seq, type, actor, source, recorded_at, occurred_at, data) ",
+            );
+            q.push_values(rows.iter().zip(data), |mut row, ((number, e), data)| {
+                row.push_bind(number.0)
+                    .push_bind(e.seq)
+                    .push_bind(e.kind.name())
+                    .push_bind(e.actor.clone())
+                    .push_bind(e.source.as_str())
+                    .push_bind(ms(e.recorded_at))
+                    .push_bind(e.occurred_at.map(ms))
+                    .push_bind(data);
+            });
+            let first = rows[0].0;
+            let one = rows.iter().all(|(n, _)| *n == first);
+            q.build().execute(&mut **tx).await.map_err(|err| {
+                unique_violation(err, || match one {
+                    true => format!("incident {first} changed while this request was handled; try again"),
+                    false => "an incident changed while this request was handled; try again".to_owned(),
+                })
+            })?;
             Ok(())
         }
 

@@ -19,7 +19,7 @@ macro_rules! impl_paging_store {
             use sqlx::{QueryBuilder, Row};
 
             use crate::group::{WriteOp, Written};
-            use crate::paging::{ActionLink, Job, JobDone, JobOutcome, PagingStore, Room};
+            use crate::paging::{ActionLink, Job, JobBacklog, JobDone, JobOutcome, PagingStore, Room};
             use crate::{corrupt, instant, ms, Result, StoreError};
 
             type DbRow = <$db as sqlx::Database>::Row;
@@ -273,9 +273,8 @@ macro_rules! impl_paging_store {
 
                 async fn add_jobs(&self, incident: Option<IncidentNumber>, jobs: &[PlannedJob], at: Timestamp) -> Result<()> {
                     let mut tx = self.write().await?;
-                    for job in jobs {
-                        insert_job(&mut tx, incident, job, at).await?;
-                    }
+                    let rows: Vec<_> = jobs.iter().map(|job| (incident, job, at)).collect();
+                    insert_jobs(&mut tx, &rows).await?;
                     tx.commit().await?;
                     Ok(())
                 }
@@ -417,6 +416,26 @@ macro_rules! impl_paging_store {
                     row.as_ref().map(link_from_row).transpose()
                 }
 
+                async fn job_backlog(&self, now: Timestamp) -> Result<Vec<JobBacklog>> {
+                    let rows = sqlx::query(
+                        "SELECT kind, COUNT(*) FILTER (WHERE dead_at IS NULL AND run_at <= $1), \
+                         COUNT(*) FILTER (WHERE dead_at IS NOT NULL) FROM jobs GROUP BY kind ORDER BY kind",
+                    )
+                    .bind(ms(now))
+                    .fetch_all(self.reader())
+                    .await?;
+                    rows.iter()
+                        .map(|row| {
+                            let kind: String = row.try_get(0)?;
+                            Ok(JobBacklog {
+                                kind: JobKind::parse(&kind).ok_or_else(|| corrupt("job kind", kind))?,
+                                due: row.try_get(1)?,
+                                dead: row.try_get(2)?,
+                            })
+                        })
+                        .collect()
+                }
+
                 async fn next_job_at(&self) -> Result<Option<Timestamp>> {
                     let at: Option<i64> = sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE dead_at IS NULL")
                         .fetch_one(self.reader())
@@ -427,34 +446,56 @@ macro_rules! impl_paging_store {
 
             /// Writes a finished job's outcome and effects; inside the group commit.
             pub(super) async fn apply_finish(tx: &mut Tx<'_>, done: &JobDone) -> Result<Written> {
-                let touched = match &done.outcome {
-                    JobOutcome::Done => sqlx::query("DELETE FROM jobs WHERE id = $1").bind(done.id).execute(&mut **tx).await?,
-                    JobOutcome::Retry { at, error } => {
-                        sqlx::query("UPDATE jobs SET run_at = $1, last_error = $2, locked_until = NULL WHERE id = $3")
-                            .bind(ms(*at))
-                            .bind(error)
-                            .bind(done.id)
-                            .execute(&mut **tx)
-                            .await?
+                apply_finishes(tx, &[done]).await.map(|()| Written::Nothing)
+            }
+
+            /// Writes the outcomes and effects of finished jobs together: the jobs done
+            /// are deleted with one statement, their incident changes and follow-up jobs
+            /// written with a statement per kind of row (see `apply_changes`). A job
+            /// that is gone (cancelled while it ran) fails the lot, which the group
+            /// commit then writes one by one to find it.
+            pub(super) async fn apply_finishes(tx: &mut Tx<'_>, dones: &[&JobDone]) -> Result<()> {
+                let done: Vec<i64> = dones.iter().filter(|d| d.outcome == JobOutcome::Done).map(|d| d.id).collect();
+                let mut touched = 0;
+                for chunk in done.chunks(1000) {
+                    let mut q = QueryBuilder::<$db>::new("DELETE FROM jobs WHERE id IN (");
+                    let mut ids = q.separated(", ");
+                    for id in chunk {
+                        ids.push_bind(*id);
                     }
-                    JobOutcome::Dead { at, error } => {
-                        sqlx::query("UPDATE jobs SET dead_at = $1, last_error = $2, locked_until = NULL WHERE id = $3")
-                            .bind(ms(*at))
-                            .bind(error)
-                            .bind(done.id)
-                            .execute(&mut **tx)
-                            .await?
-                    }
-                };
-                if touched.rows_affected() == 0 {
-                    return Err(StoreError::Conflict(format!("job {} was cancelled while it ran", done.id)));
+                    q.push(")");
+                    touched += q.build().execute(&mut **tx).await?.rows_affected();
                 }
-                apply_commit(tx, &done.changes).await?;
-                let at = done.changes.first().map_or_else(Timestamp::now, |c| c.incident.updated_at);
-                for (incident, job) in &done.jobs {
-                    insert_job(tx, *incident, job, at).await?;
+                for d in dones {
+                    let (column, at, error) = match &d.outcome {
+                        JobOutcome::Done => continue,
+                        JobOutcome::Retry { at, error } => ("run_at", at, error),
+                        JobOutcome::Dead { at, error } => ("dead_at", at, error),
+                    };
+                    touched += sqlx::query(&format!(
+                        "UPDATE jobs SET {column} = $1, last_error = $2, locked_until = NULL WHERE id = $3"
+                    ))
+                    .bind(ms(*at))
+                    .bind(error)
+                    .bind(d.id)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected();
                 }
-                Ok(Written::Nothing)
+                if touched != dones.len() as u64 {
+                    return Err(match dones {
+                        [one] => StoreError::Conflict(format!("job {} was cancelled while it ran", one.id)),
+                        _ => StoreError::Conflict("a job was cancelled while it ran".into()),
+                    });
+                }
+                let changes: Vec<&Change> = dones.iter().flat_map(|d| d.changes.iter()).collect();
+                apply_changes(tx, &changes).await?;
+                let mut jobs = vec![];
+                for d in dones {
+                    let at = d.changes.first().map_or_else(Timestamp::now, |c| c.incident.updated_at);
+                    jobs.extend(d.jobs.iter().map(|(incident, job)| (*incident, job, at)));
+                }
+                insert_jobs(tx, &jobs).await
             }
 
             pub(super) async fn insert_link(tx: &mut Tx<'_>, token_hash: &str, link: &ActionLink) -> Result<()> {
@@ -473,37 +514,49 @@ macro_rules! impl_paging_store {
 
             /// Applies the job plan of an incident change: cancels first, then adds.
             pub(super) async fn apply_plan(tx: &mut Tx<'_>, number: IncidentNumber, plan: &JobPlan, at: Timestamp) -> Result<()> {
-                if !plan.cancel.is_empty() {
-                    let mut q = QueryBuilder::<$db>::new("DELETE FROM jobs WHERE dead_at IS NULL AND incident_number = ");
-                    q.push_bind(number.0).push(" AND kind IN (");
-                    let mut kinds = q.separated(", ");
-                    for kind in &plan.cancel {
-                        kinds.push_bind(kind.as_str());
-                    }
-                    q.push(")");
-                    q.build().execute(&mut **tx).await?;
+                cancel_jobs(tx, number, &plan.cancel).await?;
+                let jobs: Vec<_> = plan.add.iter().map(|job| (Some(number), job, at)).collect();
+                insert_jobs(tx, &jobs).await
+            }
+
+            /// Cancels an incident's live jobs of these kinds.
+            pub(super) async fn cancel_jobs(tx: &mut Tx<'_>, number: IncidentNumber, kinds: &[JobKind]) -> Result<()> {
+                if kinds.is_empty() {
+                    return Ok(());
                 }
-                for job in &plan.add {
-                    insert_job(tx, Some(number), job, at).await?;
+                let mut q = QueryBuilder::<$db>::new("DELETE FROM jobs WHERE dead_at IS NULL AND incident_number = ");
+                q.push_bind(number.0).push(" AND kind IN (");
+                let mut list = q.separated(", ");
+                for kind in kinds {
+                    list.push_bind(kind.as_str());
                 }
+                q.push(")");
+                q.build().execute(&mut **tx).await?;
                 Ok(())
             }
 
-            async fn insert_job(tx: &mut Tx<'_>, incident: Option<IncidentNumber>, job: &PlannedJob, at: Timestamp) -> Result<()> {
-                let incident_part = incident.map_or_else(|| "-".to_owned(), |n| n.0.to_string());
-                let key = format!("{}/{incident_part}/{}", job.kind.as_str(), job.key);
-                sqlx::query(
-                    "INSERT INTO jobs (kind, incident_number, dedup_key, run_at, payload, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedup_key) DO NOTHING",
-                )
-                .bind(job.kind.as_str())
-                .bind(incident.map(|n| n.0))
-                .bind(key)
-                .bind(ms(job.run_at))
-                .bind(job.payload.to_string())
-                .bind(ms(at))
-                .execute(&mut **tx)
-                .await?;
+            /// Jobs to run, each created `at`, a statement per 500; one whose key is
+            /// taken by a live job already is left out (idempotency).
+            pub(super) async fn insert_jobs(
+                tx: &mut Tx<'_>,
+                jobs: &[(Option<IncidentNumber>, &PlannedJob, Timestamp)],
+            ) -> Result<()> {
+                for chunk in jobs.chunks(500) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO jobs (kind, incident_number, dedup_key, run_at, payload, created_at) ",
+                    );
+                    q.push_values(chunk, |mut row, (incident, job, at)| {
+                        let incident_part = incident.map_or_else(|| "-".to_owned(), |n| n.0.to_string());
+                        row.push_bind(job.kind.as_str())
+                            .push_bind(incident.map(|n| n.0))
+                            .push_bind(format!("{}/{incident_part}/{}", job.kind.as_str(), job.key))
+                            .push_bind(ms(job.run_at))
+                            .push_bind(job.payload.to_string())
+                            .push_bind(ms(*at));
+                    });
+                    q.push(" ON CONFLICT (dedup_key) DO NOTHING");
+                    q.build().execute(&mut **tx).await?;
+                }
                 Ok(())
             }
 

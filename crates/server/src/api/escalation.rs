@@ -137,6 +137,7 @@ pub async fn on_call(
     caller.require(Scope::Viewer)?;
     let now = state.clock.now();
     let mut answer = vec![];
+    let lookups = crate::lookups::Lookups::new(&*state.store);
     for service in state.store.services().await? {
         let mut on_call = vec![];
         if let Some(name) = &service.rules.escalation_policy {
@@ -147,7 +148,7 @@ pub async fn on_call(
                     .map(|s| s.targets.as_slice())
                     .unwrap_or_default();
                 on_call = state
-                    .who_is_paged(first, now)
+                    .who_is_paged(&lookups, first, now)
                     .await?
                     .iter()
                     .map(|u| u.to_string())

@@ -1,0 +1,126 @@
+//! What a batch of jobs reads about the world besides its incidents: services,
+//! escalation policies, schedules, people's contact methods and notification rules. Ten
+//! thousand escalation steps due at once page through a handful of policies and people;
+//! each is read once per batch of claimed jobs instead of once per job. A batch lives for
+//! one claim, so a change made meanwhile is seen by the next claim, within a second.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
+
+use klaxon_domain::paging::{ContactMethod, EscalationPolicy, NotificationRule};
+use klaxon_domain::schedule::Schedule;
+use klaxon_domain::service::{Service, ServiceName};
+use klaxon_domain::Handle;
+use klaxon_store::{Store, StoreError};
+use tokio::sync::OnceCell;
+
+/// Answers by key, each loaded at most once while the memo lives (a failed load is not
+/// kept: the next caller tries again). Concurrent callers of one key share one load.
+struct Memo<K, V>(Mutex<HashMap<K, Arc<OnceCell<V>>>>);
+
+impl<K, V> Default for Memo<K, V> {
+    fn default() -> Self {
+        Self(Mutex::new(HashMap::new()))
+    }
+}
+
+impl<K: Eq + Hash, V: Clone> Memo<K, V> {
+    async fn get<F>(&self, key: K, load: F) -> Result<V, StoreError>
+    where
+        F: AsyncFnOnce() -> Result<V, StoreError>,
+    {
+        let cell = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_default()
+            .clone();
+        cell.get_or_try_init(async || load().await).await.cloned()
+    }
+}
+
+/// `None` for a thing that is not there (deleted, or never made), other errors as they are.
+fn found<T>(result: Result<T, StoreError>) -> Result<Option<T>, StoreError> {
+    match result {
+        Ok(found) => Ok(Some(found)),
+        Err(StoreError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The reads of one batch of jobs, each done once.
+pub(crate) struct Lookups<'a> {
+    store: &'a dyn Store,
+    services: Memo<ServiceName, Option<Arc<Service>>>,
+    policies: Memo<String, Option<Arc<EscalationPolicy>>>,
+    schedules: Memo<String, Option<Arc<Schedule>>>,
+    methods: Memo<Handle, Arc<Vec<ContactMethod>>>,
+    rules: Memo<Handle, Arc<Vec<NotificationRule>>>,
+}
+
+impl<'a> Lookups<'a> {
+    pub(crate) fn new(store: &'a dyn Store) -> Self {
+        Self {
+            store,
+            services: Memo::default(),
+            policies: Memo::default(),
+            schedules: Memo::default(),
+            methods: Memo::default(),
+            rules: Memo::default(),
+        }
+    }
+
+    pub(crate) async fn service(
+        &self,
+        name: &ServiceName,
+    ) -> Result<Option<Arc<Service>>, StoreError> {
+        self.services
+            .get(name.clone(), async || {
+                Ok(found(self.store.service(name).await)?.map(Arc::new))
+            })
+            .await
+    }
+
+    pub(crate) async fn policy(
+        &self,
+        name: &str,
+    ) -> Result<Option<Arc<EscalationPolicy>>, StoreError> {
+        self.policies
+            .get(name.to_owned(), async || {
+                Ok(found(self.store.policy(name).await)?.map(Arc::new))
+            })
+            .await
+    }
+
+    pub(crate) async fn schedule(&self, name: &str) -> Result<Option<Arc<Schedule>>, StoreError> {
+        self.schedules
+            .get(name.to_owned(), async || {
+                Ok(found(self.store.schedule(name).await)?.map(Arc::new))
+            })
+            .await
+    }
+
+    pub(crate) async fn contact_methods(
+        &self,
+        user: &Handle,
+    ) -> Result<Arc<Vec<ContactMethod>>, StoreError> {
+        self.methods
+            .get(user.clone(), async || {
+                Ok(Arc::new(self.store.contact_methods(user).await?))
+            })
+            .await
+    }
+
+    pub(crate) async fn notification_rules(
+        &self,
+        user: &Handle,
+    ) -> Result<Arc<Vec<NotificationRule>>, StoreError> {
+        self.rules
+            .get(user.clone(), async || {
+                Ok(Arc::new(self.store.notification_rules(user).await?))
+            })
+            .await
+    }
+}
