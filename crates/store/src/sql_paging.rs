@@ -281,13 +281,17 @@ macro_rules! impl_paging_store {
 
                 async fn claim_jobs(&self, now: Timestamp, lease: SignedDuration, limit: u32) -> Result<Vec<Job>> {
                     let mut tx = self.write().await?;
-                    // The outer WHERE repeats the conditions: on PostgreSQL a row another
-                    // replica claimed meanwhile is re-checked against them and skipped.
+                    // The due jobs are picked (and on PostgreSQL locked, skipping those
+                    // another replica is claiming) once, in a materialised CTE. Written as
+                    // `WHERE id IN (SELECT … LIMIT … FOR UPDATE SKIP LOCKED)` instead,
+                    // PostgreSQL may run the subquery again for rows changed meanwhile,
+                    // claiming more than the limit at the cost of a sort each time.
                     let sql = format!(
-                        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 \
-                         WHERE dead_at IS NULL AND run_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) AND id IN \
-                         (SELECT id FROM jobs WHERE dead_at IS NULL AND run_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) \
-                          ORDER BY run_at, id LIMIT $3{}) \
+                        "WITH due AS MATERIALIZED (SELECT id FROM jobs \
+                         WHERE dead_at IS NULL AND run_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) \
+                         ORDER BY run_at, id LIMIT $3{}) \
+                         UPDATE jobs SET locked_until = $1, attempts = attempts + 1 \
+                         WHERE id IN (SELECT id FROM due) \
                          RETURNING {JOB_COLUMNS}",
                         <$store>::SKIP_LOCKED
                     );
