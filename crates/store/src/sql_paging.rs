@@ -271,6 +271,13 @@ macro_rules! impl_paging_store {
                     Ok(())
                 }
 
+                fn set_outlets(&self, outlets: klaxon_domain::paging::Outlets) {
+                    match self.outlets.write() {
+                        Ok(mut current) => *current = outlets,
+                        Err(poisoned) => *poisoned.into_inner() = outlets,
+                    }
+                }
+
                 async fn add_jobs(&self, incident: Option<IncidentNumber>, jobs: &[PlannedJob], at: Timestamp) -> Result<()> {
                     let mut tx = self.write().await?;
                     for job in jobs {
@@ -426,7 +433,7 @@ macro_rules! impl_paging_store {
             }
 
             /// Writes a finished job's outcome and effects; inside the group commit.
-            pub(super) async fn apply_finish(tx: &mut Tx<'_>, done: &JobDone) -> Result<Written> {
+            pub(super) async fn apply_finish(tx: &mut Tx<'_>, done: &JobDone, outlets: &klaxon_domain::paging::Outlets) -> Result<Written> {
                 let touched = match &done.outcome {
                     JobOutcome::Done => sqlx::query("DELETE FROM jobs WHERE id = $1").bind(done.id).execute(&mut **tx).await?,
                     JobOutcome::Retry { at, error } => {
@@ -436,6 +443,16 @@ macro_rules! impl_paging_store {
                             .bind(done.id)
                             .execute(&mut **tx)
                             .await?
+                    }
+                    JobOutcome::Wait { at, reason } => {
+                        sqlx::query(
+                            "UPDATE jobs SET run_at = $1, last_error = $2, locked_until = NULL, attempts = attempts - 1 WHERE id = $3",
+                        )
+                        .bind(ms(*at))
+                        .bind(reason)
+                        .bind(done.id)
+                        .execute(&mut **tx)
+                        .await?
                     }
                     JobOutcome::Dead { at, error } => {
                         sqlx::query("UPDATE jobs SET dead_at = $1, last_error = $2, locked_until = NULL WHERE id = $3")
@@ -449,7 +466,7 @@ macro_rules! impl_paging_store {
                 if touched.rows_affected() == 0 {
                     return Err(StoreError::Conflict(format!("job {} was cancelled while it ran", done.id)));
                 }
-                apply_commit(tx, &done.changes).await?;
+                apply_commit(tx, &done.changes, outlets).await?;
                 let at = done.changes.first().map_or_else(Timestamp::now, |c| c.incident.updated_at);
                 for (incident, job) in &done.jobs {
                     insert_job(tx, *incident, job, at).await?;
