@@ -38,10 +38,17 @@ impl AppState {
         }
         let seq = job.payload["seq"].as_i64().unwrap_or_default();
         let timeline = self.store.timeline(n).await?;
-        let Some(event) = timeline.iter().find(|e| e.seq == seq) else {
+        let Some(at) = timeline.iter().position(|e| e.seq == seq) else {
             return Ok(Ran::done());
         };
-        let Some(message) = self.room_message(&incident, &event.kind, job) else {
+        // A post cannot be edited later: it says what the incident was at this event
+        // (the opening says "triggered" even when it goes out after the acknowledgement).
+        let Some(then) = Incident::replay(n, &incident.slug, &timeline[..=at]) else {
+            return Err(StoreError::Other(format!(
+                "incident {n} has no declaration"
+            )));
+        };
+        let Some(message) = self.room_message(&then, &timeline[at].kind, job) else {
             return Ok(Ran::done());
         };
         let to = Destination::Webhook {
