@@ -258,7 +258,11 @@ macro_rules! impl_store {
                     Ok(Written::Alert { id, incident })
                 }
                 WriteOp::UpdateAlert { id, update, event, at, incident, inbox } => {
-                    aq::change_alert(tx, *id, *update, event, *at, incident.as_deref(), *inbox, outlets).await?;
+                    aq::change_alert(tx, *id, *update, event, *at, *inbox).await?;
+                    // The incident change the alert leads to, in the same transaction.
+                    if let Some(change) = incident.as_deref() {
+                        apply_commit(tx, std::slice::from_ref(change), outlets).await?;
+                    }
                     Ok(Written::Alert { id: *id, incident: None })
                 }
                 WriteOp::Repeats(repeats) => aq::apply_repeats(tx, repeats).await.map(|()| Written::Nothing),

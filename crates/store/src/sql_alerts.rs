@@ -385,9 +385,7 @@ macro_rules! impl_alert_store {
                 update: AlertUpdate,
                 event: &AlertEvent,
                 at: Timestamp,
-                incident: Option<&crate::Change>,
                 inbox: Option<i64>,
-                outlets: &klaxon_domain::paging::Outlets,
             ) -> Result<()> {
                 take_inbox(tx, inbox).await?;
                 let query = match update {
@@ -412,9 +410,6 @@ macro_rules! impl_alert_store {
                     return Err(StoreError::Conflict(format!("alert {id} changed meanwhile; try again")));
                 }
                 log_event(tx, id, event, at).await?;
-                if let Some(change) = incident {
-                    apply_commit(tx, std::slice::from_ref(change), outlets).await?;
-                }
                 Ok(())
             }
 
