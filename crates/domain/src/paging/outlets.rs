@@ -135,3 +135,83 @@ pub fn event_document(incident: &Incident, event: &TimelineEvent) -> serde_json:
         "data": data,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incident::{declare, Context, DeclareInput, Source};
+    use crate::policy::Policy;
+    use crate::{Handle, IncidentNumber, Severity};
+
+    fn opened(restricted: bool, drill: bool) -> (Vec<TimelineEvent>, Incident) {
+        let policy = Policy::builtin();
+        let ctx = Context {
+            actor: Handle::parse("alice").unwrap(),
+            source: Source::Cli,
+            now: "2026-11-26T10:00:00Z".parse().unwrap(),
+            policy: &policy,
+            link_base: None,
+        };
+        let input = DeclareInput {
+            title: "API down".into(),
+            severity: Some(Severity::new(1).unwrap()),
+            restricted,
+            drill,
+            ..Default::default()
+        };
+        let events = declare(&input, &ctx).unwrap();
+        let incident = Incident::replay(IncidentNumber(42), "incident-api", &events).unwrap();
+        (events, incident)
+    }
+
+    fn kinds(jobs: &[PlannedJob]) -> Vec<(JobKind, String)> {
+        jobs.iter().map(|j| (j.kind, j.key.clone())).collect()
+    }
+
+    #[test]
+    fn no_outlets_no_jobs() {
+        let (events, incident) = opened(false, false);
+        assert!(Outlets::default().jobs(&events, &incident).is_empty());
+    }
+
+    #[test]
+    fn every_event_is_published_and_openings_posted_per_room() {
+        let (events, incident) = opened(false, false);
+        let outlets = Outlets {
+            publish_events: true,
+            rooms: vec![ChatRoom::Teams, ChatRoom::Mattermost],
+        };
+        let jobs = outlets.jobs(&events, &incident);
+        let published = jobs.iter().filter(|j| j.kind == JobKind::Publish).count();
+        assert_eq!(published, events.len());
+        let posted: Vec<_> = kinds(&jobs)
+            .into_iter()
+            .filter(|(k, _)| *k == JobKind::RoomPost)
+            .collect();
+        assert_eq!(
+            posted,
+            vec![
+                (JobKind::RoomPost, "teams/1".to_owned()),
+                (JobKind::RoomPost, "mattermost/1".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn restricted_and_drills_are_published_but_never_posted() {
+        let outlets = Outlets {
+            publish_events: true,
+            rooms: vec![ChatRoom::Teams],
+        };
+        for (restricted, drill) in [(true, false), (false, true)] {
+            let (events, incident) = opened(restricted, drill);
+            let jobs = outlets.jobs(&events, &incident);
+            assert!(jobs.iter().all(|j| j.kind == JobKind::Publish), "{jobs:?}");
+            let doc = event_document(&incident, &events[0]);
+            assert_eq!(doc["restricted"], restricted);
+            assert_eq!(doc["drill"], drill);
+            assert_eq!(doc["delivery_id"], "incident-42-1");
+            assert_eq!(doc["event"], "incident.declared");
+        }
+    }
+}
