@@ -103,6 +103,15 @@ struct ChannelArgs {
     /// The secret that signs outbound webhooks (X-Klaxon-Signature).
     #[arg(long, env = "KLAXON_WEBHOOK_SECRET", hide_env_values = true)]
     webhook_secret: Option<String>,
+    /// POST every incident event here as signed JSON (needs --webhook-secret).
+    #[arg(long, env = "KLAXON_EVENTS_WEBHOOK", hide_env_values = true)]
+    events_webhook: Option<String>,
+    /// Microsoft Teams incoming-webhook URL of a shared incident room (a credential).
+    #[arg(long, env = "KLAXON_TEAMS_WEBHOOK", hide_env_values = true)]
+    teams_webhook: Option<String>,
+    /// Mattermost incoming-webhook URL of a shared incident room (a credential).
+    #[arg(long, env = "KLAXON_MATTERMOST_WEBHOOK", hide_env_values = true)]
+    mattermost_webhook: Option<String>,
     /// Send Amazon SNS subscription confirmations here (`http(s)://host[:port]`, e.g. a
     /// VPC endpoint) instead of to the SubscribeURL's own sns.<region>.amazonaws.com.
     #[arg(long, env = "KLAXON_SNS_ENDPOINT", value_parser = http_endpoint)]
@@ -165,6 +174,9 @@ impl ChannelArgs {
             slack,
             webhook_secret: self.webhook_secret,
             sns_endpoint: self.sns_endpoint,
+            events_webhook: self.events_webhook,
+            teams_webhook: self.teams_webhook,
+            mattermost_webhook: self.mattermost_webhook,
         }
     }
 }

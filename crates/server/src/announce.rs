@@ -233,21 +233,7 @@ impl AppState {
         kind: &EventKind,
         room: &Room,
     ) -> Result<(), DeliveryError> {
-        let ctx = self.announce_context();
-        let text = match kind {
-            EventKind::StatusUpdated { message, .. } => Some(message.text.clone()),
-            EventKind::Mitigated { .. } => {
-                Some(incident::automatic_message(incident, UpdateKind::Mitigated, None, &ctx).text)
-            }
-            EventKind::Resolved { .. } => {
-                Some(incident::automatic_message(incident, UpdateKind::Resolved, None, &ctx).text)
-            }
-            EventKind::SeverityChanged { from, to, reason } => {
-                Some(format!("Severity changed from {from} to {to}: {reason}"))
-            }
-            _ => None,
-        };
-        if let Some(text) = text {
+        if let Some(text) = self.event_text(incident, kind) {
             slack
                 .post_message(&room.channel, &text, None, room.thread_ts.as_deref())
                 .await?;
@@ -261,8 +247,28 @@ impl AppState {
             .await
     }
 
+    /// The message an announced event (other than the opening) posts in a room: the
+    /// update as written, or the runbook's mitigated and resolved templates. `None`
+    /// for events that only change the headline (an acknowledgement).
+    pub(crate) fn event_text(&self, incident: &Incident, kind: &EventKind) -> Option<String> {
+        let ctx = self.announce_context();
+        match kind {
+            EventKind::StatusUpdated { message, .. } => Some(message.text.clone()),
+            EventKind::Mitigated { .. } => {
+                Some(incident::automatic_message(incident, UpdateKind::Mitigated, None, &ctx).text)
+            }
+            EventKind::Resolved { .. } => {
+                Some(incident::automatic_message(incident, UpdateKind::Resolved, None, &ctx).text)
+            }
+            EventKind::SeverityChanged { from, to, reason } => {
+                Some(format!("Severity changed from {from} to {to}: {reason}"))
+            }
+            _ => None,
+        }
+    }
+
     /// The detected message with the incident's current status: the room's headline.
-    fn headline(&self, incident: &Incident) -> String {
+    pub(crate) fn headline(&self, incident: &Incident) -> String {
         let status = Some(format!(
             "{} ({})",
             incident.status,

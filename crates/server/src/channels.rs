@@ -1,14 +1,18 @@
 //! The outbound channels this server is configured with, and how a contact method maps
 //! onto one. Which channels exist is configuration (`klaxon serve --twilio-…`, `--smtp-…`,
 //! `--slack-…`); a contact method whose channel is not configured fails its delivery
-//! permanently, with a message that says which settings are missing.
+//! permanently, with a message that says which settings are missing. The server-wide
+//! outlets (the event webhook, Teams and Mattermost rooms) are checked here at start-up,
+//! so a bad setting stops `klaxon serve` instead of failing every delivery later.
 
 use std::sync::Arc;
 
-use klaxon_domain::paging::{ContactKind, ContactMethod};
+use klaxon_domain::paging::{ChatRoom, ContactKind, ContactMethod, Outlets};
 use klaxon_notify::email::{EmailClient, SmtpConfig};
+use klaxon_notify::mattermost::MattermostClient;
 use klaxon_notify::slack::SlackClient;
 use klaxon_notify::sns::SnsClient;
+use klaxon_notify::teams::TeamsClient;
 use klaxon_notify::twilio::{SmsChannel, TwilioClient, VoiceChannel};
 use klaxon_notify::webhook::WebhookClient;
 use klaxon_notify::{Channel, DeliveryError, Destination, Secret};
@@ -23,6 +27,11 @@ pub struct ChannelConfig {
     pub webhook_secret: Option<String>,
     /// Where SNS subscription confirmations go instead of the `SubscribeURL`'s host.
     pub sns_endpoint: Option<String>,
+    /// Receives every timeline event of every incident, signed with `webhook_secret`.
+    pub events_webhook: Option<String>,
+    /// Incoming-webhook URLs of shared incident rooms. They are credentials.
+    pub teams_webhook: Option<String>,
+    pub mattermost_webhook: Option<String>,
 }
 
 #[derive(Clone)]
@@ -48,6 +57,12 @@ impl std::fmt::Debug for ChannelConfig {
             .field("twilio", &self.twilio.as_ref().map(|t| &t.base_url))
             .field("smtp", &self.smtp.as_ref().map(|s| &s.host))
             .field("slack", &self.slack.as_ref().map(|s| &s.base_url))
+            .field(
+                "events_webhook",
+                &self.events_webhook.as_deref().map(url_origin),
+            )
+            .field("teams_webhook", &self.teams_webhook.is_some())
+            .field("mattermost_webhook", &self.mattermost_webhook.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -66,6 +81,26 @@ pub struct Channels {
     pub slack_client: Option<SlackClient>,
     /// Confirms Amazon SNS subscriptions of the CloudWatch endpoint.
     pub sns: SnsClient,
+    /// The server-wide event webhook, when configured.
+    pub events: Option<EventsWebhook>,
+    /// Shared incident rooms fed by incoming webhooks.
+    pub rooms: Vec<SharedRoom>,
+}
+
+/// Where every incident event is published, and the secret that signs it.
+#[derive(Clone)]
+pub struct EventsWebhook {
+    pub client: WebhookClient,
+    pub url: Secret,
+    pub secret: Secret,
+}
+
+/// A shared chat room (Teams, Mattermost) and the channel that posts to it.
+#[derive(Clone)]
+pub struct SharedRoom {
+    pub room: ChatRoom,
+    pub channel: Arc<dyn Channel>,
+    pub url: Secret,
 }
 
 impl Channels {
@@ -103,7 +138,49 @@ impl Channels {
         if let Some(secret) = &config.webhook_secret {
             channels.webhook = Some((Arc::new(WebhookClient::new()), secret.clone()));
         }
+        if let Some(url) = &config.events_webhook {
+            http_url("--events-webhook", url)?;
+            let secret = config.webhook_secret.clone().ok_or(
+                "--events-webhook needs --webhook-secret (KLAXON_WEBHOOK_SECRET) to sign \
+                 the events; receivers must be able to check they come from Klaxon",
+            )?;
+            channels.events = Some(EventsWebhook {
+                client: WebhookClient::new(),
+                url: Secret::from(url.clone()),
+                secret: Secret::from(secret),
+            });
+        }
+        if let Some(url) = &config.teams_webhook {
+            http_url("--teams-webhook", url)?;
+            channels.rooms.push(SharedRoom {
+                room: ChatRoom::Teams,
+                channel: Arc::new(TeamsClient::new()),
+                url: Secret::from(url.clone()),
+            });
+        }
+        if let Some(url) = &config.mattermost_webhook {
+            http_url("--mattermost-webhook", url)?;
+            channels.rooms.push(SharedRoom {
+                room: ChatRoom::Mattermost,
+                channel: Arc::new(MattermostClient::new()),
+                url: Secret::from(url.clone()),
+            });
+        }
         Ok(channels)
+    }
+
+    /// The outlets the store writes jobs for: only those configured, so a server
+    /// without them adds no write to any incident change.
+    pub fn outlets(&self) -> Outlets {
+        Outlets {
+            publish_events: self.events.is_some(),
+            rooms: self.rooms.iter().map(|r| r.room).collect(),
+        }
+    }
+
+    /// The shared room of this kind, if configured.
+    pub fn room(&self, room: ChatRoom) -> Option<&SharedRoom> {
+        self.rooms.iter().find(|r| r.room == room)
     }
 
     /// The channel and destination for a contact method, or why there is none.
@@ -157,4 +234,26 @@ impl Channels {
             }
         }
     }
+}
+
+/// Refuses a URL that is not `http(s)://HOST…`. The message names the flag and never
+/// repeats the URL, which may hold a credential.
+fn http_url(flag: &str, url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| format!("{flag} is not a valid URL ({e}); give the full https://… address"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(format!(
+            "{flag} must be an http:// or https:// URL with a host, not a {}: URL",
+            parsed.scheme()
+        ));
+    }
+    Ok(())
+}
+
+/// `scheme://host[:port]` of a URL, for logs: paths and queries may hold tokens.
+pub fn url_origin(url: &str) -> String {
+    reqwest::Url::parse(url).map_or_else(
+        |_| "[unparsable URL]".to_owned(),
+        |u| u.origin().ascii_serialization(),
+    )
 }

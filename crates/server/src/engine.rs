@@ -11,6 +11,7 @@ use jiff::{SignedDuration, Timestamp};
 use klaxon_domain::incident::{self, Command, Context, EventKind, Incident, Source, Status};
 use klaxon_domain::paging::{self, JobKind, PlannedJob};
 use klaxon_domain::{DomainError, Handle};
+use klaxon_notify::DeliveryError;
 use klaxon_store::{Change, Job, JobDone, JobOutcome, StoreError};
 
 use crate::lookups::Lookups;
@@ -105,6 +106,8 @@ impl AppState {
             JobKind::AckTimeout => self.ack_timeout(&job, lookups).await,
             JobKind::Announce => self.announce(&job).await,
             JobKind::Remind => self.remind(&job).await,
+            JobKind::Publish => self.publish(&job).await,
+            JobKind::RoomPost => self.post_in_room(&job).await,
         };
         let ran = match ran {
             Ok(ran) => ran,
@@ -196,6 +199,63 @@ impl AppState {
                 jobs,
             })
             .await
+    }
+
+    /// What becomes of a delivery that failed: retried after [`backoff`] (or later, if
+    /// the service asked so) while the failure may pass and attempts remain; else dead.
+    pub(crate) fn after_failure(&self, job: &Job, e: &DeliveryError, error: String) -> JobOutcome {
+        let now = self.clock.now();
+        if e.is_transient() && job.attempts < MAX_ATTEMPTS {
+            let wait = backoff(job.attempts);
+            let asked = e
+                .retry_after()
+                .and_then(|d| SignedDuration::try_from(d).ok())
+                .unwrap_or(wait);
+            JobOutcome::Retry {
+                at: now + wait.max(asked),
+                error,
+            }
+        } else {
+            tracing::error!(
+                job = job.id,
+                attempts = job.attempts,
+                error,
+                "delivery given up; the job stays dead in the jobs table"
+            );
+            JobOutcome::Dead { at: now, error }
+        }
+    }
+
+    /// Keeps an incident's deliveries in seq order: if an earlier job of the same kind
+    /// and `lane` (the same room, say) is still pending on this job's incident, a
+    /// [`JobOutcome::Wait`] until that one's next run, which costs this job no attempt.
+    /// A dead earlier job does not hold later ones back: it stays in `jobs` for an
+    /// operator, and the receiver sees the gap in `seq`.
+    pub(crate) async fn wait_for_earlier(
+        &self,
+        job: &Job,
+        lane: impl Fn(&Job) -> bool,
+    ) -> Result<Option<Ran>, StoreError> {
+        let Some(n) = job.incident else {
+            return Ok(None);
+        };
+        let seq = |j: &Job| j.payload["seq"].as_i64().unwrap_or_default();
+        let earlier = self
+            .store
+            .jobs(Some(n))
+            .await?
+            .into_iter()
+            .filter(|j| j.kind == job.kind && j.id != job.id && j.dead_at.is_none())
+            .filter(|j| lane(j) && seq(j) < seq(job))
+            .min_by_key(|j| seq(j));
+        Ok(earlier.map(|first| Ran {
+            // An earlier job that is running now finishes before the next claim.
+            outcome: JobOutcome::Wait {
+                at: first.run_at.max(self.clock.now()),
+                reason: format!("waiting for event {} to be delivered first", seq(&first)),
+            },
+            ..Ran::done()
+        }))
     }
 
     /// Pages the step the job names and schedules the next one.

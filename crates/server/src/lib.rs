@@ -22,8 +22,10 @@ mod locks;
 mod lookups;
 mod metrics;
 mod openapi;
+mod publish;
 mod rate_limit;
 mod remind;
+mod rooms;
 mod service;
 mod state;
 mod webhooks;
@@ -128,15 +130,36 @@ impl RunningServer {
     }
 }
 
+/// Says which server-wide outlets are on, without their URLs' paths (credentials).
+fn log_outlets(config: &ChannelConfig) {
+    if let Some(url) = &config.events_webhook {
+        tracing::info!(
+            origin = channels::url_origin(url),
+            "publishing every incident event to the event webhook"
+        );
+    }
+    if config.teams_webhook.is_some() {
+        tracing::info!("posting incident announcements to the Teams room");
+    }
+    if config.mattermost_webhook.is_some() {
+        tracing::info!("posting incident announcements to the Mattermost room");
+    }
+}
+
 /// Opens the database, bootstraps the first admin if needed, binds and starts serving.
 pub async fn start(
     config: ServeConfig,
     clock: Arc<dyn Clock>,
 ) -> Result<RunningServer, ServerError> {
+    // Bad channel settings stop the start before anything is opened or written.
+    let channels = channels::Channels::new(&config.channels).map_err(ServerError::Config)?;
     let store = klaxon_store::open(&config.database_url).await?;
+    // Before the first write: every incident change from now on writes the jobs of
+    // the configured outlets in its own transaction.
+    store.set_outlets(channels.outlets());
+    log_outlets(&config.channels);
     let mut state = AppState::new(store, config.policy, clock, config.public_url);
-    state.channels =
-        Arc::new(channels::Channels::new(&config.channels).map_err(ServerError::Config)?);
+    state.channels = Arc::new(channels);
     state.rate_limit = config
         .ingest_rate_limit
         .map(|per_second| std::sync::Arc::new(rate_limit::KeyLimits::new(per_second)));

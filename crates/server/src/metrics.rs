@@ -29,6 +29,14 @@ struct RouteLabels {
     route: String,
 }
 
+/// A server-wide outlet (`events`, `teams`, `mattermost`) and what became of one
+/// attempt: `delivered`, `failed` (will be retried) or `dead` (given up).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutletLabels {
+    pub outlet: String,
+    pub outcome: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct JobLabels {
     kind: String,
@@ -51,6 +59,8 @@ pub struct Metrics {
     /// Alert events applied from the inbox, and set aside after failing repeatedly.
     pub alert_events_applied: Counter,
     pub alert_events_failed: Counter,
+    /// Attempts at the event webhook and shared rooms, by outlet and outcome.
+    pub outlet_deliveries: Family<OutletLabels, Counter>,
 }
 
 impl Metrics {
@@ -104,6 +114,13 @@ impl Metrics {
             "Alert events set aside after failing repeatedly (see the alert_inbox table)",
             alert_events_failed.clone(),
         );
+        let outlet_deliveries = Family::<OutletLabels, Counter>::default();
+        registry.register(
+            "outlet_deliveries",
+            "Deliveries to the event webhook and shared chat rooms by outcome \
+             (dead: given up, the job stays dead in the jobs table)",
+            outlet_deliveries.clone(),
+        );
         Self {
             registry,
             requests,
@@ -114,7 +131,24 @@ impl Metrics {
             jobs_dead,
             alert_events_applied,
             alert_events_failed,
+            outlet_deliveries,
         }
+    }
+
+    /// Counts one attempt at an outlet.
+    pub fn count_outlet(&self, outlet: &str, outcome: &klaxon_store::JobOutcome) {
+        let outcome = match outcome {
+            klaxon_store::JobOutcome::Done => "delivered",
+            klaxon_store::JobOutcome::Retry { .. } => "failed",
+            klaxon_store::JobOutcome::Dead { .. } => "dead",
+            klaxon_store::JobOutcome::Wait { .. } => return,
+        };
+        self.outlet_deliveries
+            .get_or_create(&OutletLabels {
+                outlet: outlet.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {

@@ -66,6 +66,10 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The outlets a store writes jobs for, shared by the store and its group-commit
+/// writer task.
+pub(crate) type SharedOutlets = Arc<std::sync::RwLock<klaxon_domain::paging::Outlets>>;
+
 /// New events and the projection they lead to, for one incident. The store writes them
 /// only if the incident is still at `expected_version`.
 #[derive(Debug, Clone)]

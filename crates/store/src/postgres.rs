@@ -17,6 +17,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 pub struct PostgresStore {
     pool: PgPool,
     jobs: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
+    outlets: crate::SharedOutlets,
     /// The sessions holding this process's singleton advisory locks, by name.
     singletons: Arc<tokio::sync::Mutex<HashMap<String, PgConnection>>>,
 }
@@ -38,10 +39,12 @@ impl PostgresStore {
             .await?;
         MIGRATOR.run(&pool).await?;
         let (jobs, queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
-        tokio::spawn(run_writer(pool.clone(), queue));
+        let outlets = crate::SharedOutlets::default();
+        tokio::spawn(run_writer(pool.clone(), queue, outlets.clone()));
         Ok(Self {
             pool,
             jobs,
+            outlets,
             singletons: Arc::default(),
         })
     }

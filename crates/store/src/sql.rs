@@ -19,6 +19,7 @@ macro_rules! impl_store {
         use sqlx::{QueryBuilder, Row};
 
         use crate::group::{WriteJob, WriteOp, Written};
+        use klaxon_domain::paging::{JobPlan, Outlets};
         use crate::{corrupt, instant, ms, Authenticated, Change, IncidentFilter, Result, StoreError};
 
         type DbRow = <$db as sqlx::Database>::Row;
@@ -244,25 +245,29 @@ macro_rules! impl_store {
             }
         }
 
-        async fn apply(tx: &mut Tx<'_>, op: &WriteOp) -> Result<Written> {
+        async fn apply(tx: &mut Tx<'_>, op: &WriteOp, outlets: &Outlets) -> Result<Written> {
             use alert_queries as aq;
             match op {
-                WriteOp::Declare { slug_base, events } => apply_declare(tx, slug_base, events).await.map(Written::Incident),
-                WriteOp::Commit(changes) => apply_commit(tx, changes).await.map(|()| Written::Nothing),
+                WriteOp::Declare { slug_base, events } => apply_declare(tx, slug_base, events, outlets).await.map(Written::Incident),
+                WriteOp::Commit(changes) => apply_commit(tx, changes, outlets).await.map(|()| Written::Nothing),
                 WriteOp::Enqueue(entries) => {
                     aq::insert_inbox(tx, &entries.iter().collect::<Vec<_>>()).await.map(|()| Written::Nothing)
                 }
                 WriteOp::OpenAlert { alert, incident, inbox } => {
-                    let (id, incident) = aq::insert_alert(tx, alert, incident, *inbox).await?;
+                    let (id, incident) = aq::insert_alert(tx, alert, incident, *inbox, outlets).await?;
                     Ok(Written::Alert { id, incident })
                 }
                 WriteOp::UpdateAlert { id, update, event, at, incident, inbox } => {
-                    aq::change_alert(tx, *id, *update, event, *at, incident.as_deref(), *inbox).await?;
+                    aq::change_alert(tx, *id, *update, event, *at, *inbox).await?;
+                    // The incident change the alert leads to, in the same transaction.
+                    if let Some(change) = incident.as_deref() {
+                        apply_commit(tx, std::slice::from_ref(change), outlets).await?;
+                    }
                     Ok(Written::Alert { id: *id, incident: None })
                 }
                 WriteOp::Repeats(repeats) => aq::apply_repeats(tx, repeats).await.map(|()| Written::Nothing),
                 WriteOp::Discard(ids) => aq::delete_inbox(tx, ids).await.map(|()| Written::Nothing),
-                WriteOp::FinishJob(done) => paging_queries::apply_finish(tx, done).await,
+                WriteOp::FinishJob(done) => paging_queries::apply_finish(tx, done, outlets).await,
                 WriteOp::CreateLink(hash, link) => paging_queries::insert_link(tx, hash, link).await.map(|()| Written::Nothing),
             }
         }
@@ -271,7 +276,7 @@ macro_rules! impl_store {
         /// [`crate::group::MAX_BATCH`]) and commits them in one transaction, answering
         /// each only once that commit is durable. If any write in a batch fails, the batch
         /// is rolled back and each write runs alone, so one bad write fails only itself.
-        async fn run_writer(pool: sqlx::Pool<$db>, mut jobs: tokio::sync::mpsc::Receiver<WriteJob>) {
+        async fn run_writer(pool: sqlx::Pool<$db>, mut jobs: tokio::sync::mpsc::Receiver<WriteJob>, outlets: crate::SharedOutlets) {
             // The writer keeps one connection: acquiring it from the pool for every
             // batch costs a wait for its return, which is most of a batch's time.
             let mut held: Option<sqlx::pool::PoolConnection<$db>> = None;
@@ -283,7 +288,8 @@ macro_rules! impl_store {
                 };
                 let outcomes = match conn {
                     Ok(mut conn) => {
-                        let outcomes = write_batch(&mut conn, &batch).await;
+                        let current = outlets.read().map(|o| o.clone()).unwrap_or_default();
+                        let outcomes = write_batch(&mut conn, &batch, &current).await;
                         // A connection that failed may be broken: take a fresh one next.
                         if outcomes.iter().all(|o| o.is_ok()) {
                             held = Some(conn);
@@ -301,7 +307,7 @@ macro_rules! impl_store {
             }
         }
 
-        async fn write_batch(conn: &mut <$db as sqlx::Database>::Connection, batch: &[WriteJob]) -> Vec<Result<Written>> {
+        async fn write_batch(conn: &mut <$db as sqlx::Database>::Connection, batch: &[WriteJob], outlets: &Outlets) -> Vec<Result<Written>> {
             if let Some(entries) = only_enqueues(batch) {
                 return match alert_queries::insert_inbox_alone(conn, &entries).await {
                     Ok(()) => batch.iter().map(|_| Ok(Written::Nothing)).collect(),
@@ -338,10 +344,10 @@ macro_rules! impl_store {
                 for job in batch {
                     outcomes.push(match job.op {
                         WriteOp::Enqueue(_) | WriteOp::FinishJob(_) => Written::Nothing,
-                        ref op => apply(&mut tx, op).await?,
+                        ref op => apply(&mut tx, op, outlets).await?,
                     });
                 }
-                paging_queries::apply_finishes(&mut tx, &finished).await?;
+                paging_queries::apply_finishes(&mut tx, &finished, outlets).await?;
                 tx.commit().await?;
                 Ok::<_, StoreError>(outcomes)
             };
@@ -353,7 +359,7 @@ macro_rules! impl_store {
                     for job in batch {
                         let alone = async {
                             let mut tx = <$store>::begin_on(&mut *conn).await?;
-                            let outcome = apply(&mut tx, &job.op).await?;
+                            let outcome = apply(&mut tx, &job.op, outlets).await?;
                             tx.commit().await?;
                             Ok(outcome)
                         };
@@ -377,7 +383,7 @@ macro_rules! impl_store {
             (entries.len() <= alert_queries::INBOX_ROWS).then_some(entries)
         }
 
-    async fn apply_declare(tx: &mut Tx<'_>, slug_base: &str, events: &[TimelineEvent]) -> Result<Incident> {
+    async fn apply_declare(tx: &mut Tx<'_>, slug_base: &str, events: &[TimelineEvent], outlets: &Outlets) -> Result<Incident> {
             // The counter row also serialises concurrent declarations on PostgreSQL,
             // which keeps the slug check below free of races.
             let number: i64 = sqlx::query_scalar(
@@ -414,24 +420,25 @@ macro_rules! impl_store {
             .await?;
             insert_events(tx, incident.number, events).await?;
             write_participants(tx, incident.number, &incident.participants).await?;
-            let plan = klaxon_domain::paging::plan_jobs(events, &incident);
+            let mut plan = klaxon_domain::paging::plan_jobs(events, &incident);
+            plan.add.extend(outlets.jobs(events, &incident));
             paging_queries::apply_plan(tx, incident.number, &plan, incident.updated_at).await?;
             Ok(incident)
         }
 
-    async fn apply_commit(tx: &mut Tx<'_>, changes: &[Change]) -> Result<()> {
-            apply_changes(tx, &changes.iter().collect::<Vec<_>>()).await
+    async fn apply_commit(tx: &mut Tx<'_>, changes: &[Change], outlets: &Outlets) -> Result<()> {
+            apply_changes(tx, &changes.iter().collect::<Vec<_>>(), outlets).await
         }
 
     /// Writes incident changes. Changes to distinct incidents go in together, a
     /// statement per kind of row for all of them: the engine finishes thousands of
     /// escalation steps at once, and a statement per change per row would cost a
     /// round trip each. Two changes to one incident go one after the other.
-    async fn apply_changes(tx: &mut Tx<'_>, changes: &[&Change]) -> Result<()> {
+    async fn apply_changes(tx: &mut Tx<'_>, changes: &[&Change], outlets: &Outlets) -> Result<()> {
             let mut numbers = std::collections::HashSet::new();
             if changes.len() < 2 || !changes.iter().all(|c| numbers.insert(c.incident.number)) {
                 for change in changes {
-                    apply_change(tx, change).await?;
+                    apply_change(tx, change, outlets).await?;
                 }
                 return Ok(());
             }
@@ -448,11 +455,16 @@ macro_rules! impl_store {
             for change in changes {
                 write_participants(tx, change.incident.number, &change.new_participants).await?;
             }
+            // Only servers with an event webhook or shared rooms write outlet jobs.
+            let outlet_jobs: Vec<Vec<_>> = changes
+                .iter()
+                .map(|c| outlets.jobs(&c.events, &c.incident))
+                .collect();
             let mut jobs = vec![];
-            for change in changes {
-                let number = change.incident.number;
+            for (change, outlet_jobs) in changes.iter().zip(&outlet_jobs) {
+                let (number, at) = (change.incident.number, change.incident.updated_at);
                 paging_queries::cancel_jobs(tx, number, &change.jobs.cancel).await?;
-                jobs.extend(change.jobs.add.iter().map(|j| (Some(number), j, change.incident.updated_at)));
+                jobs.extend(change.jobs.add.iter().chain(outlet_jobs).map(|j| (Some(number), j, at)));
                 move_alerts(tx, change).await?;
             }
             paging_queries::insert_jobs(tx, &jobs).await
@@ -495,7 +507,7 @@ macro_rules! impl_store {
             Ok(())
         }
 
-    async fn apply_change(tx: &mut Tx<'_>, change: &Change) -> Result<()> {
+    async fn apply_change(tx: &mut Tx<'_>, change: &Change, outlets: &Outlets) -> Result<()> {
             let i = &change.incident;
             let updated = sqlx::query(
                 "UPDATE incidents SET status = $1, severity = $2, service = $3, restricted = $4, drill = $5, \
@@ -523,6 +535,9 @@ macro_rules! impl_store {
             insert_events(tx, i.number, &change.events).await?;
             write_participants(tx, i.number, &change.new_participants).await?;
             paging_queries::apply_plan(tx, i.number, &change.jobs, i.updated_at).await?;
+            // Only servers with an event webhook or shared rooms write these.
+            let outlet_jobs = JobPlan { add: outlets.jobs(&change.events, i), cancel: vec![] };
+            paging_queries::apply_plan(tx, i.number, &outlet_jobs, i.updated_at).await?;
             move_alerts(tx, change).await
         }
 

@@ -337,13 +337,14 @@ macro_rules! impl_alert_store {
                 alert: &NewAlert,
                 incident: &IncidentWrite,
                 inbox: Option<i64>,
+                outlets: &klaxon_domain::paging::Outlets,
             ) -> Result<(i64, Option<Incident>)> {
                 take_inbox(tx, inbox).await?;
                 let incident = match incident {
                     IncidentWrite::None => None,
-                    IncidentWrite::Declare { slug_base, events } => Some(apply_declare(tx, slug_base, events).await?),
+                    IncidentWrite::Declare { slug_base, events } => Some(apply_declare(tx, slug_base, events, outlets).await?),
                     IncidentWrite::Join(change) => {
-                        apply_commit(tx, std::slice::from_ref(change)).await?;
+                        apply_commit(tx, std::slice::from_ref(change), outlets).await?;
                         Some(change.incident.clone())
                     }
                 };
@@ -384,7 +385,6 @@ macro_rules! impl_alert_store {
                 update: AlertUpdate,
                 event: &AlertEvent,
                 at: Timestamp,
-                incident: Option<&crate::Change>,
                 inbox: Option<i64>,
             ) -> Result<()> {
                 take_inbox(tx, inbox).await?;
@@ -410,9 +410,6 @@ macro_rules! impl_alert_store {
                     return Err(StoreError::Conflict(format!("alert {id} changed meanwhile; try again")));
                 }
                 log_event(tx, id, event, at).await?;
-                if let Some(change) = incident {
-                    apply_commit(tx, std::slice::from_ref(change)).await?;
-                }
                 Ok(())
             }
 

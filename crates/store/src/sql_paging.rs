@@ -271,6 +271,13 @@ macro_rules! impl_paging_store {
                     Ok(())
                 }
 
+                fn set_outlets(&self, outlets: klaxon_domain::paging::Outlets) {
+                    match self.outlets.write() {
+                        Ok(mut current) => *current = outlets,
+                        Err(poisoned) => *poisoned.into_inner() = outlets,
+                    }
+                }
+
                 async fn add_jobs(&self, incident: Option<IncidentNumber>, jobs: &[PlannedJob], at: Timestamp) -> Result<()> {
                     let mut tx = self.write().await?;
                     let rows: Vec<_> = jobs.iter().map(|job| (incident, job, at)).collect();
@@ -449,8 +456,8 @@ macro_rules! impl_paging_store {
             }
 
             /// Writes a finished job's outcome and effects; inside the group commit.
-            pub(super) async fn apply_finish(tx: &mut Tx<'_>, done: &JobDone) -> Result<Written> {
-                apply_finishes(tx, &[done]).await.map(|()| Written::Nothing)
+            pub(super) async fn apply_finish(tx: &mut Tx<'_>, done: &JobDone, outlets: &klaxon_domain::paging::Outlets) -> Result<Written> {
+                apply_finishes(tx, &[done], outlets).await.map(|()| Written::Nothing)
             }
 
             /// Writes the outcomes and effects of finished jobs together: the jobs done
@@ -458,7 +465,7 @@ macro_rules! impl_paging_store {
             /// written with a statement per kind of row (see `apply_changes`). A job
             /// that is gone (cancelled while it ran) fails the lot, which the group
             /// commit then writes one by one to find it.
-            pub(super) async fn apply_finishes(tx: &mut Tx<'_>, dones: &[&JobDone]) -> Result<()> {
+            pub(super) async fn apply_finishes(tx: &mut Tx<'_>, dones: &[&JobDone], outlets: &klaxon_domain::paging::Outlets) -> Result<()> {
                 let done: Vec<i64> = dones.iter().filter(|d| d.outcome == JobOutcome::Done).map(|d| d.id).collect();
                 let mut touched = 0;
                 for chunk in done.chunks(1000) {
@@ -471,13 +478,15 @@ macro_rules! impl_paging_store {
                     touched += q.build().execute(&mut **tx).await?.rows_affected();
                 }
                 for d in dones {
-                    let (column, at, error) = match &d.outcome {
+                    // A job that waits gives its claim back without spending an attempt.
+                    let (set, at, error) = match &d.outcome {
                         JobOutcome::Done => continue,
-                        JobOutcome::Retry { at, error } => ("run_at", at, error),
-                        JobOutcome::Dead { at, error } => ("dead_at", at, error),
+                        JobOutcome::Retry { at, error } => ("run_at = $1", at, error),
+                        JobOutcome::Wait { at, reason } => ("run_at = $1, attempts = attempts - 1", at, reason),
+                        JobOutcome::Dead { at, error } => ("dead_at = $1", at, error),
                     };
                     touched += sqlx::query(&format!(
-                        "UPDATE jobs SET {column} = $1, last_error = $2, locked_until = NULL WHERE id = $3"
+                        "UPDATE jobs SET {set}, last_error = $2, locked_until = NULL WHERE id = $3"
                     ))
                     .bind(ms(*at))
                     .bind(error)
@@ -493,7 +502,7 @@ macro_rules! impl_paging_store {
                     });
                 }
                 let changes: Vec<&Change> = dones.iter().flat_map(|d| d.changes.iter()).collect();
-                apply_changes(tx, &changes).await?;
+                apply_changes(tx, &changes, outlets).await?;
                 let mut jobs = vec![];
                 for d in dones {
                     let at = d.changes.first().map_or_else(Timestamp::now, |c| c.incident.updated_at);

@@ -17,6 +17,7 @@ pub struct SqliteStore {
     reader: SqlitePool,
     writer: SqlitePool,
     jobs: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
+    outlets: crate::SharedOutlets,
 }
 
 impl SqliteStore {
@@ -57,12 +58,14 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         let (jobs, queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
-        tokio::spawn(run_writer(writer.clone(), queue));
+        let outlets = crate::SharedOutlets::default();
+        tokio::spawn(run_writer(writer.clone(), queue, outlets.clone()));
         tokio::spawn(checkpoint(checkpointer, jobs.downgrade()));
         Ok(Self {
             reader,
             writer,
             jobs,
+            outlets,
         })
     }
 

@@ -25,16 +25,22 @@ pub enum JobKind {
     Announce,
     /// Remind the communicator (or commander) that an internal update is due.
     Remind,
+    /// POST one timeline event to the server-wide event webhook.
+    Publish,
+    /// Post one announced event in a shared chat room (Teams, Mattermost).
+    RoomPost,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 8] = [
         Self::Escalate,
         Self::Page,
         Self::AckTimeout,
         Self::Notify,
         Self::Announce,
         Self::Remind,
+        Self::Publish,
+        Self::RoomPost,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +51,8 @@ impl JobKind {
             Self::Notify => "notify",
             Self::Announce => "announce",
             Self::Remind => "remind",
+            Self::Publish => "publish",
+            Self::RoomPost => "room-post",
         }
     }
 
@@ -89,6 +97,20 @@ pub struct JobPlan {
     pub cancel: Vec<JobKind>,
 }
 
+/// Whether `kind` is announced in the incident's chat channel: openings,
+/// acknowledgements, severity changes, internal updates, mitigations and resolutions.
+pub fn announced(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Declared { .. }
+        | EventKind::Mitigated { .. }
+        | EventKind::Resolved { .. }
+        | EventKind::Acknowledged
+        | EventKind::SeverityChanged { .. } => true,
+        EventKind::StatusUpdated { audience, .. } => *audience == UpdateAudience::Internal,
+        _ => false,
+    }
+}
+
 /// The jobs that `events` (just applied, giving `after`) call for:
 /// - a declaration starts the escalation at once (drills page nobody);
 /// - an acknowledgement stops the escalation and pending pages, and starts the
@@ -99,16 +121,7 @@ pub struct JobPlan {
 pub fn plan(events: &[TimelineEvent], after: &Incident) -> JobPlan {
     let mut plan = JobPlan::default();
     for event in events {
-        let announced = match &event.kind {
-            EventKind::Declared { .. }
-            | EventKind::Mitigated { .. }
-            | EventKind::Resolved { .. }
-            | EventKind::Acknowledged
-            | EventKind::SeverityChanged { .. } => true,
-            EventKind::StatusUpdated { audience, .. } => *audience == UpdateAudience::Internal,
-            _ => false,
-        };
-        if announced && !after.drill {
+        if announced(&event.kind) && !after.drill {
             plan.add.push(PlannedJob {
                 kind: JobKind::Announce,
                 key: event.seq.to_string(),

@@ -7,9 +7,11 @@ mod contact;
 mod escalation;
 mod jobs;
 mod message;
+mod outlets;
 
 pub use jobs::{plan as plan_jobs, EscalateJob, JobKind, JobPlan, PlannedJob};
 pub use message::{page_text, PageText};
+pub use outlets::{delivery_id, event_document, event_name, posted_in_rooms, ChatRoom, Outlets};
 
 pub use crate::policy::Urgency;
 pub use contact::{
