@@ -57,9 +57,9 @@ impl AppState {
                 if earlier {
                     // The reminder is planned again when this runs again.
                     let mut wait = Ran::done();
-                    wait.outcome = JobOutcome::Retry {
+                    wait.outcome = JobOutcome::Wait {
                         at: self.clock.now() + SignedDuration::from_secs(2),
-                        error: "waiting for the incident's channel".into(),
+                        reason: "waiting for the incident's channel".into(),
                     };
                     return Ok(wait);
                 }

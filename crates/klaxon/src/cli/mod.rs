@@ -44,7 +44,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the Klaxon server: the REST API, health and metrics.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Bring the database schema up to date, then exit.
     Migrate(serve::DatabaseArgs),
     /// Check, show or print the severity policy.
@@ -154,7 +154,7 @@ pub struct Reported;
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => serve::serve(args).await,
+        Command::Serve(args) => serve::serve(*args).await,
         Command::Migrate(args) => serve::migrate(args).await,
         Command::Policy(args) => policy::run(args).await,
         Command::Incident(args) => incident::run(args).await,
