@@ -121,7 +121,7 @@ impl AppState {
             incident::automatic_message(incident, update, None, &self.announce_context()).text;
         let now = self.clock.now();
         let mut jobs = vec![];
-        let lookups = crate::lookups::Lookups::new(&*self.store);
+        let lookups = crate::lookups::Lookups::new(self.store.clone());
         for person in &people {
             let key = klaxon_domain::paging::EscalateJob {
                 generation: format!("stakeholders-{seq}"),

@@ -4,9 +4,9 @@
 //! events about it and the jobs it leads to are written in one transaction. Time is the
 //! injectable clock, so tests move it instead of sleeping.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use klaxon_domain::incident::{self, Command, Context, EventKind, Incident, Source, Status};
 use klaxon_domain::paging::{self, JobKind, PlannedJob};
@@ -20,9 +20,12 @@ use crate::state::AppState;
 /// How long a claimed job is held before another worker may take it: longer than any
 /// delivery (channel timeouts are 10 s), short enough that a crash delays a page little.
 pub const LEASE: SignedDuration = SignedDuration::from_secs(30);
-/// Jobs claimed at once, and run at once.
-const CLAIM: u32 = 512;
-const PARALLEL: usize = 64;
+/// Jobs run at once. Every claimed job starts at once (none waits for a slot, which could
+/// outlast its lease), and the queue is claimed again whenever half the slots are free,
+/// so one slow delivery never holds up the jobs behind it.
+const IN_FLIGHT: usize = 256;
+/// How often a busy engine looks for newly due jobs between completions.
+const RECHECK: Duration = Duration::from_millis(50);
 /// Attempts at a delivery before it is given up (dead-lettered) and the timeline says so.
 pub const MAX_ATTEMPTS: u32 = 8;
 /// How often the engine looks for due jobs when nothing wakes it.
@@ -82,24 +85,44 @@ impl AppState {
     /// Runs every job due now, until none is left; how many ran.
     pub async fn run_due_jobs(&self) -> Result<usize, StoreError> {
         let mut ran = 0;
+        // Each job is a task of its own: it makes progress (and gives back the database
+        // connection it holds) while this loop waits on the next claim.
+        let mut running = tokio::task::JoinSet::new();
         loop {
-            let jobs = self
-                .store
-                .claim_jobs(self.clock.now(), LEASE, CLAIM)
-                .await?;
-            if jobs.is_empty() {
-                return Ok(ran);
+            if running.len() <= IN_FLIGHT / 2 {
+                let free = (IN_FLIGHT - running.len()) as u32;
+                let jobs = match self.store.claim_jobs(self.clock.now(), LEASE, free).await {
+                    Ok(jobs) => jobs,
+                    Err(e) => {
+                        // Let the jobs already running write their outcomes first.
+                        while running.join_next().await.is_some() {}
+                        return Err(e);
+                    }
+                };
+                if jobs.is_empty() && running.is_empty() {
+                    return Ok(ran);
+                }
+                ran += jobs.len();
+                // The jobs of one claim share their reads of services, policies and people.
+                let lookups = Arc::new(Lookups::new(self.store.clone()));
+                for job in jobs {
+                    let (state, lookups) = (self.clone(), lookups.clone());
+                    running.spawn(async move { state.run_job(job, &lookups).await });
+                }
             }
-            ran += jobs.len();
-            let lookups = Lookups::new(&*self.store);
-            futures_util::stream::iter(jobs)
-                .for_each_concurrent(PARALLEL, |job| self.run_job(job, &lookups))
-                .await;
+            tokio::select! {
+                done = running.join_next() => {
+                    if let Some(Err(e)) = done {
+                        tracing::error!(error = %e, "a job failed to run to its end; it runs again when its lease ends");
+                    }
+                }
+                _ = tokio::time::sleep(RECHECK) => {}
+            }
         }
     }
 
     #[tracing::instrument(skip_all, fields(job = job.id, kind = job.kind.as_str(), incident = job.incident.map(|n| n.0)))]
-    async fn run_job(&self, job: Job, lookups: &Lookups<'_>) {
+    async fn run_job(&self, job: Job, lookups: &Lookups) {
         let ran = match job.kind {
             JobKind::Escalate => self.escalate(&job, lookups).await,
             JobKind::Page | JobKind::Notify => self.deliver(&job).await,
@@ -259,7 +282,7 @@ impl AppState {
     }
 
     /// Pages the step the job names and schedules the next one.
-    async fn escalate(&self, job: &Job, lookups: &Lookups<'_>) -> Result<Ran, StoreError> {
+    async fn escalate(&self, job: &Job, lookups: &Lookups) -> Result<Ran, StoreError> {
         let at: paging::EscalateJob = serde_json::from_value(job.payload.clone())
             .map_err(|e| StoreError::Other(format!("escalation job payload: {e}")))?;
         let Some(n) = job.incident else {
@@ -325,7 +348,7 @@ impl AppState {
     /// is on call on the schedules named (a schedule that is gone names nobody).
     pub(crate) async fn who_is_paged(
         &self,
-        lookups: &Lookups<'_>,
+        lookups: &Lookups,
         targets: &[paging::Target],
         now: Timestamp,
     ) -> Result<Vec<Handle>, StoreError> {
@@ -350,7 +373,7 @@ impl AppState {
     /// a missing rule never means a silent page.
     pub(crate) async fn pages_for(
         &self,
-        lookups: &Lookups<'_>,
+        lookups: &Lookups,
         user: &Handle,
         urgency: paging::Urgency,
         at: &paging::EscalateJob,
@@ -403,7 +426,7 @@ impl AppState {
         };
         let jobs: Vec<PlannedJob> = self
             .pages_for(
-                &Lookups::new(&*self.store),
+                &Lookups::new(self.store.clone()),
                 user,
                 paging::Urgency::High,
                 &direct,
@@ -426,7 +449,7 @@ impl AppState {
     async fn escalation_policy_of(
         &self,
         incident: &Incident,
-        lookups: &Lookups<'_>,
+        lookups: &Lookups,
     ) -> Result<Policy, StoreError> {
         let Some(name) = incident
             .service
@@ -449,7 +472,7 @@ impl AppState {
 
     /// After an acknowledgement: with a policy that has a timeout, waits for it; if the
     /// incident is still only acknowledged then, pages again from the first step.
-    async fn ack_timeout(&self, job: &Job, lookups: &Lookups<'_>) -> Result<Ran, StoreError> {
+    async fn ack_timeout(&self, job: &Job, lookups: &Lookups) -> Result<Ran, StoreError> {
         let Some(n) = job.incident else {
             return Ok(Ran::done());
         };
@@ -490,7 +513,7 @@ impl AppState {
 
 /// The escalation policy an incident pages by.
 enum Policy {
-    Found(std::sync::Arc<paging::EscalationPolicy>),
+    Found(Arc<paging::EscalationPolicy>),
     /// The incident's service has none (or names one that is gone).
     Missing(String),
     /// The incident has no service Klaxon knows.

@@ -51,8 +51,8 @@ fn found<T>(result: Result<T, StoreError>) -> Result<Option<T>, StoreError> {
 }
 
 /// The reads of one batch of jobs, each done once.
-pub(crate) struct Lookups<'a> {
-    store: &'a dyn Store,
+pub(crate) struct Lookups {
+    store: Arc<dyn Store>,
     services: Memo<ServiceName, Option<Arc<Service>>>,
     policies: Memo<String, Option<Arc<EscalationPolicy>>>,
     schedules: Memo<String, Option<Arc<Schedule>>>,
@@ -60,8 +60,8 @@ pub(crate) struct Lookups<'a> {
     rules: Memo<Handle, Arc<Vec<NotificationRule>>>,
 }
 
-impl<'a> Lookups<'a> {
-    pub(crate) fn new(store: &'a dyn Store) -> Self {
+impl Lookups {
+    pub(crate) fn new(store: Arc<dyn Store>) -> Self {
         Self {
             store,
             services: Memo::default(),

@@ -49,7 +49,7 @@ impl AppState {
             incident.number, incident.number.0
         );
         let now = self.clock.now();
-        let lookups = crate::lookups::Lookups::new(&*self.store);
+        let lookups = crate::lookups::Lookups::new(self.store.clone());
         for person in &people {
             let key = paging::EscalateJob {
                 generation: format!("remind-{}", due.as_millisecond()),

@@ -137,7 +137,7 @@ pub async fn on_call(
     caller.require(Scope::Viewer)?;
     let now = state.clock.now();
     let mut answer = vec![];
-    let lookups = crate::lookups::Lookups::new(&*state.store);
+    let lookups = crate::lookups::Lookups::new(state.store.clone());
     for service in state.store.services().await? {
         let mut on_call = vec![];
         if let Some(name) = &service.rules.escalation_policy {
