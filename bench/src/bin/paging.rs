@@ -320,7 +320,7 @@ async fn main() {
         {
             break Instant::now();
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     };
     wait_for(total).await;
     let last = arrivals.lock().unwrap().values().copied().max().unwrap();

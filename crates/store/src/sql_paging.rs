@@ -288,6 +288,11 @@ macro_rules! impl_paging_store {
 
                 async fn claim_jobs(&self, now: Timestamp, lease: SignedDuration, limit: u32) -> Result<Vec<Job>> {
                     let mut tx = self.write().await?;
+                    // A claim need not wait for the disk: one lost in a database crash
+                    // leaves its jobs unclaimed, and they are claimed again.
+                    if let Some(statement) = <$store>::CLAIM_WITHOUT_FLUSH {
+                        sqlx::query(statement).execute(&mut *tx).await?;
+                    }
                     // The due jobs are picked (and on PostgreSQL locked, skipping those
                     // another replica is claiming) once, in a materialised CTE. Written as
                     // `WHERE id IN (SELECT … LIMIT … FOR UPDATE SKIP LOCKED)` instead,

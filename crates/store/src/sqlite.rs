@@ -24,6 +24,9 @@ impl SqliteStore {
     /// SQLite has one writer; claims never contend.
     const SKIP_LOCKED: &'static str = "";
 
+    /// Commits in WAL mode with `synchronous = NORMAL` do not wait for the disk already.
+    const CLAIM_WITHOUT_FLUSH: Option<&'static str> = None;
+
     /// Opens (creating if missing) the database at `url` and migrates it.
     pub async fn open(url: &str) -> crate::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
