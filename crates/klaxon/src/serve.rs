@@ -279,3 +279,29 @@ async fn shutdown_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::http_endpoint;
+
+    #[test]
+    fn an_sns_endpoint_is_a_scheme_and_host() {
+        for ok in [
+            "https://sns.us-east-1.amazonaws.com",
+            "http://127.0.0.1:9000/",
+        ] {
+            assert_eq!(http_endpoint(ok).as_deref(), Ok(ok));
+        }
+        for bad in [
+            "sns.us-east-1.amazonaws.com",
+            "ftp://host",
+            "https://",
+            "https://host/path",
+            "https://host?x=1",
+            "https://user@host",
+        ] {
+            let e = http_endpoint(bad).unwrap_err();
+            assert!(e.contains(bad), "{e}");
+        }
+    }
+}

@@ -269,6 +269,10 @@ async fn a_receiver_that_never_recovers_leaves_a_dead_job_and_a_metric() {
         text.contains(r#"klaxon_outlet_deliveries_total{outlet="events",outcome="dead"} 1"#),
         "{text}"
     );
+    assert!(
+        text.contains(r#"klaxon_jobs_dead{kind="publish"} 1"#),
+        "the dead job is in the engine's backlog metrics: {text}"
+    );
     app.cleanup().await;
 }
 

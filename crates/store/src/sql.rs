@@ -19,7 +19,7 @@ macro_rules! impl_store {
         use sqlx::{QueryBuilder, Row};
 
         use crate::group::{WriteJob, WriteOp, Written};
-        use klaxon_domain::paging::{JobPlan, Outlets};
+        use klaxon_domain::paging::Outlets;
         use crate::{corrupt, instant, ms, Authenticated, Change, IncidentFilter, Result, StoreError};
 
         type DbRow = <$db as sqlx::Database>::Row;
@@ -436,12 +436,17 @@ macro_rules! impl_store {
     /// round trip each. Two changes to one incident go one after the other.
     async fn apply_changes(tx: &mut Tx<'_>, changes: &[&Change], outlets: &Outlets) -> Result<()> {
             let mut numbers = std::collections::HashSet::new();
-            if changes.len() < 2 || !changes.iter().all(|c| numbers.insert(c.incident.number)) {
-                for change in changes {
-                    apply_change(tx, change, outlets).await?;
-                }
-                return Ok(());
+            if changes.iter().all(|c| numbers.insert(c.incident.number)) {
+                return apply_distinct_changes(tx, changes, outlets).await;
             }
+            for change in changes {
+                apply_distinct_changes(tx, &[change], outlets).await?;
+            }
+            Ok(())
+        }
+
+    /// Writes changes to distinct incidents, a statement per kind of row.
+    async fn apply_distinct_changes(tx: &mut Tx<'_>, changes: &[&Change], outlets: &Outlets) -> Result<()> {
             for chunk in changes.chunks(CHANGE_ROWS) {
                 update_incidents(tx, chunk).await?;
             }
@@ -500,45 +505,12 @@ macro_rules! impl_store {
             q.push(") AS x) AS v WHERE incidents.number = v.number AND incidents.version = v.expected");
             let updated = q.build().execute(&mut **tx).await?.rows_affected();
             if updated != changes.len() as u64 {
-                return Err(StoreError::Conflict(
-                    "an incident changed while this change was made; try again".into(),
-                ));
+                return Err(StoreError::Conflict(match changes {
+                    [one] => format!("incident {} changed while this request was handled; try again", one.incident.number),
+                    _ => "an incident changed while this request was handled; try again".to_owned(),
+                }));
             }
             Ok(())
-        }
-
-    async fn apply_change(tx: &mut Tx<'_>, change: &Change, outlets: &Outlets) -> Result<()> {
-            let i = &change.incident;
-            let updated = sqlx::query(
-                "UPDATE incidents SET status = $1, severity = $2, service = $3, restricted = $4, drill = $5, \
-                 version = $6, updated_at = $7, data = $8 WHERE number = $9 AND version = $10",
-            )
-            .bind(i.status.as_str())
-            .bind(i64::from(i.severity.level()))
-            .bind(i.service.as_deref())
-            .bind(i.restricted)
-            .bind(i.drill)
-            .bind(i.version)
-            .bind(ms(i.updated_at))
-            .bind(projection_json(i))
-            .bind(i.number.0)
-            .bind(change.expected_version)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
-            if updated == 0 {
-                return Err(StoreError::Conflict(format!(
-                    "incident {} changed while this request was handled; try again",
-                    i.number
-                )));
-            }
-            insert_events(tx, i.number, &change.events).await?;
-            write_participants(tx, i.number, &change.new_participants).await?;
-            paging_queries::apply_plan(tx, i.number, &change.jobs, i.updated_at).await?;
-            // Only servers with an event webhook or shared rooms write these.
-            let outlet_jobs = JobPlan { add: outlets.jobs(&change.events, i), cancel: vec![] };
-            paging_queries::apply_plan(tx, i.number, &outlet_jobs, i.updated_at).await?;
-            move_alerts(tx, change).await
         }
 
     /// Moves an incident's open alerts along with it (acknowledged, resolved).

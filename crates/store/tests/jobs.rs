@@ -184,7 +184,37 @@ async fn a_cancelled_job_fails_alone_in_a_batch(store: Arc<dyn Store>) {
     assert!(store.jobs(Some(b.number)).await.unwrap().is_empty());
 }
 
+async fn a_claim_takes_at_most_its_limit_once(store: Arc<dyn Store>) {
+    for i in 0..20 {
+        incident_with_a_due_job(&store, &format!("due-{i}")).await;
+    }
+    let lease = SignedDuration::from_secs(30);
+    let first = store.claim_jobs(now(), lease, 5).await.unwrap();
+    assert_eq!(first.len(), 5, "no more than the limit");
+    let rest = store.claim_jobs(now(), lease, 100).await.unwrap();
+    assert_eq!(rest.len(), 15, "the others, and none claimed twice");
+    assert!(rest.iter().all(|j| first.iter().all(|f| f.id != j.id)));
+    assert!(
+        store
+            .claim_jobs(now(), lease, 100)
+            .await
+            .unwrap()
+            .is_empty(),
+        "all are leased"
+    );
+    let later = store
+        .claim_jobs(now() + SignedDuration::from_secs(31), lease, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        later.len(),
+        20,
+        "a lease that ran out lets the job be claimed again"
+    );
+}
+
 contract!(
+    a_claim_takes_at_most_its_limit_once,
     jobs_finished_at_once_are_each_written_once,
     a_cancelled_job_fails_alone_in_a_batch,
 );
