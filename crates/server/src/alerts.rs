@@ -1,9 +1,11 @@
 //! The application layer for alerts: find the open alert an event names, let the domain
 //! decide what the event does and which incident a new alert opens or joins, and store
-//! alert and incident together. Events that open, acknowledge or resolve an alert are
-//! handled one service at a time in this process, so a storm cannot open two incidents
-//! where the grouping says one, and "all alerts resolved" is judged on a settled count.
-//! Repeats, the bulk of any storm, run in parallel and share commits.
+//! alert and incident together. Events that acknowledge or resolve an alert, and new
+//! alerts of a service that groups them, are handled one service at a time in this
+//! process, so a storm cannot open two incidents where the grouping says one, and "all
+//! alerts resolved" is judged on a settled count. Repeats, the bulk of any storm, and new
+//! alerts that each open their own incident (`per-alert`) run in parallel and share
+//! commits.
 
 use jiff::SignedDuration;
 use klaxon_domain::alert::{self, Alert, AlertDecision, AlertEvent, IncidentPlan};
@@ -87,6 +89,10 @@ impl AppState {
         let mut decision = alert::decide(open.as_ref(), event);
         let _held = match decision {
             AlertDecision::Repeat | AlertDecision::Ignore(_) => None,
+            // A new alert that opens its own incident decides nothing about any other
+            // alert; two openings of one dedup key meet the store's unique index, and the
+            // loser retries as a repeat. Storms of new alerts then share commits too.
+            AlertDecision::Open if service.rules.grouping == Grouping::PerAlert => None,
             _ => {
                 let held = self.service_locks.lock(&[service.id]).await;
                 // Read again under the lock: whatever happened while waiting counts.

@@ -2,7 +2,8 @@
 //! requests share one transaction and one statement) and answer at once; this worker
 //! then applies the events to alerts and incidents in the order they were accepted.
 //!
-//! An entry leaves the inbox in the same transaction that applies it, so a crash
+//! An entry leaves the inbox in the same transaction that applies it (the row becomes
+//! the entry on its alert's log, or is deleted if it changes nothing), so a crash
 //! between acceptance and application loses nothing and applies nothing twice. Events
 //! of one alert (one service and dedup key) are applied one after another; different
 //! alerts in parallel, so their writes share commits. One process at a time runs the
@@ -13,7 +14,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use klaxon_domain::alert::{self, Alert, AlertDecision, AlertEvent};
+use klaxon_domain::alert::{self, AlertEvent};
 use klaxon_domain::service::Service;
 use klaxon_store::{InboxEntry, InboxItem, Repeat, StoreError};
 
@@ -86,15 +87,15 @@ impl AppState {
         for chain in chains(items) {
             let alert = open.get(&(chain[0].entry.service_id, chain[0].entry.dedup_key.clone()));
             let prefix = match alert {
-                Some(a) => chain
+                Some(_) => chain
                     .iter()
-                    .take_while(|i| alert::decide(Some(a), &i.entry.event) == AlertDecision::Repeat)
+                    .take_while(|i| alert::repeats_open_alert(&i.entry.event))
                     .count(),
                 None => 0,
             };
-            if let Some(a) = alert {
+            if let Some(&alert_id) = alert {
                 repeats.extend(chain[..prefix].iter().map(|i| Repeat {
-                    alert_id: a.id,
+                    alert_id,
                     inbox_id: i.id,
                     event: i.entry.event.clone(),
                     at: i.entry.received_at,
@@ -135,7 +136,7 @@ impl AppState {
     async fn open_alerts_of(
         &self,
         items: &[InboxItem],
-    ) -> Result<HashMap<(i64, String), Alert>, StoreError> {
+    ) -> Result<HashMap<(i64, String), i64>, StoreError> {
         let mut keys: HashMap<i64, Vec<String>> = HashMap::new();
         for item in items {
             keys.entry(item.entry.service_id)
@@ -146,8 +147,8 @@ impl AppState {
         for (service_id, mut keys) in keys {
             keys.sort_unstable();
             keys.dedup();
-            for a in self.store.open_alerts(service_id, &keys).await? {
-                open.insert((a.service_id, a.dedup_key.clone()), a);
+            for (key, id) in self.store.open_alert_ids(service_id, &keys).await? {
+                open.insert((service_id, key), id);
             }
         }
         Ok(open)
@@ -181,7 +182,7 @@ impl AppState {
             let give_up = item.attempts + 1 >= MAX_ATTEMPTS;
             if give_up {
                 tracing::error!(entry = item.id, service = %service.name, dedup_key, error = %e,
-                    "setting aside an alert event that keeps failing; it stays in the alert_inbox table");
+                    "setting aside an alert event that keeps failing; it stays in the alert_events table (failed_at set)");
                 self.metrics.alert_events_failed.inc();
             } else {
                 tracing::warn!(entry = item.id, error = %e, "applying an alert event failed; will try again");

@@ -111,7 +111,7 @@ impl Metrics {
         let alert_events_failed = Counter::default();
         registry.register(
             "alert_events_set_aside",
-            "Alert events set aside after failing repeatedly (see the alert_inbox table)",
+            "Alert events set aside after failing repeatedly (rows of the alert_events table with failed_at set)",
             alert_events_failed.clone(),
         );
         let outlet_deliveries = Family::<OutletLabels, Counter>::default();

@@ -255,6 +255,46 @@ async fn a_storm_under_time_window_grouping_opens_one_incident() {
     app.cleanup().await;
 }
 
+/// Under `per-alert` grouping new alerts are opened in parallel (no per-service lock):
+/// a storm of new keys, each sent twice at once, opens one alert and one incident per
+/// key and counts every event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_storm_of_new_alerts_opens_one_incident_per_alert() {
+    let app = spawn_app().await;
+    let key = service(&app, "api", Grouping::PerAlert).await;
+    let sends: Vec<_> = (0..300)
+        .map(|i| {
+            let http = app.http();
+            let url = format!("{}/v2/enqueue", app.url);
+            let body = trigger(&key, Some(&format!("host-{}", i % 150)), "critical");
+            tokio::spawn(async move {
+                http.post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    for s in sends {
+        assert_eq!(s.await.unwrap(), 202);
+    }
+    let all = alerts(&app).await;
+    assert_eq!(all.len(), 150);
+    assert!(
+        all.iter().all(|a| a.repeat_count == 2),
+        "every event counted once"
+    );
+    let mut incidents: Vec<_> = all.iter().map(|a| a.incident.unwrap()).collect();
+    incidents.sort();
+    incidents.dedup();
+    assert_eq!(incidents.len(), 150, "one incident per alert");
+    assert_eq!(incident_count(&app).await, 150);
+    app.cleanup().await;
+}
+
 #[tokio::test]
 async fn by_field_grouping_joins_alerts_that_share_the_value() {
     let app = spawn_app().await;

@@ -44,7 +44,8 @@ pub enum AlertUpdate {
     Resolve,
 }
 
-/// An accepted alert event, waiting in the inbox to be applied to its alert.
+/// An accepted alert event, waiting in the inbox to be applied to its alert. Stored
+/// once: applying it makes the same row an entry on the alert's log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InboxEntry {
     pub service_id: i64,
@@ -101,20 +102,20 @@ pub trait AlertStore: Send + Sync + 'static {
         group_key: Option<&str>,
         since: Option<Timestamp>,
     ) -> Result<Option<IncidentNumber>>;
-    /// Stores a new alert and its incident write together, and removes the inbox entry
-    /// it came from; returns the alert's id. `Conflict` if an open alert with the key
-    /// appeared meanwhile, the incident moved on, or the inbox entry is gone (another
-    /// worker applied it).
+    /// Stores a new alert and its incident write together; the inbox entry it came from
+    /// becomes the first on its log. Returns the alert's id. `Conflict` if an open alert
+    /// with the key appeared meanwhile, the incident moved on, or the inbox entry is
+    /// applied already (by another worker).
     async fn open_alert_with(
         &self,
         alert: &NewAlert,
         incident: &IncidentWrite,
         inbox: Option<i64>,
     ) -> Result<(i64, Option<Incident>)>;
-    /// Applies an update to an open alert, logs the event, writes `incident` (the
-    /// change the update makes to the alert's incident) and removes the inbox entry,
-    /// together. `Conflict` if the alert is no longer open, the incident moved on or
-    /// the inbox entry is gone.
+    /// Applies an update to an open alert, logs the event (its inbox entry becomes the
+    /// log entry) and writes `incident` (the change the update makes to the alert's
+    /// incident), together. `Conflict` if the alert is no longer open, the incident
+    /// moved on or the inbox entry is applied already.
     async fn update_alert(
         &self,
         id: i64,
@@ -136,12 +137,17 @@ pub trait AlertStore: Send + Sync + 'static {
     /// Records a failed attempt at an inbox entry; with `give_up` it stays stored but
     /// is skipped from now on.
     async fn inbox_failed(&self, id: i64, error: &str, give_up: bool) -> Result<()>;
-    /// The open alerts of `service_id` with any of these dedup keys.
-    async fn open_alerts(&self, service_id: i64, dedup_keys: &[String]) -> Result<Vec<Alert>>;
+    /// The open alerts of `service_id` with any of these dedup keys, as (dedup key,
+    /// alert id): all that counting repeats needs, without reading whole alerts.
+    async fn open_alert_ids(
+        &self,
+        service_id: i64,
+        dedup_keys: &[String],
+    ) -> Result<Vec<(String, i64)>>;
     /// Applies many repeated triggers at once, in order: each alert counts its repeats
-    /// and takes the last time and summary, each event is logged and its inbox entry
-    /// removed. All or nothing: `Conflict` if an alert is no longer open or an inbox
-    /// entry is gone.
+    /// and takes the last time and summary, and each inbox entry becomes an entry on its
+    /// alert's log. All or nothing: `Conflict` if an alert is no longer open or an inbox
+    /// entry is applied already.
     async fn repeat_alerts(&self, repeats: Vec<Repeat>) -> Result<()>;
     /// How many of an incident's alerts are open.
     async fn open_alert_count(&self, incident: IncidentNumber) -> Result<i64>;

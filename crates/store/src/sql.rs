@@ -282,28 +282,45 @@ macro_rules! impl_store {
             let mut held: Option<sqlx::pool::PoolConnection<$db>> = None;
             let mut batch = Vec::new();
             while jobs.recv_many(&mut batch, crate::group::MAX_BATCH).await > 0 {
-                let conn = match held.take() {
-                    Some(conn) => Ok(conn),
-                    None => pool.acquire().await,
-                };
-                let outcomes = match conn {
-                    Ok(mut conn) => {
-                        let current = outlets.read().map(|o| o.clone()).unwrap_or_default();
-                        let outcomes = write_batch(&mut conn, &batch, &current).await;
-                        // A connection that failed may be broken: take a fresh one next.
-                        if outcomes.iter().all(|o| o.is_ok()) {
-                            held = Some(conn);
-                        }
-                        outcomes
+                // Accepted alert events are written and answered first: a sender waits
+                // for its own commit, not for the incidents and jobs queued beside it.
+                let (accepted, rest): (Vec<_>, Vec<_>) =
+                    batch.drain(..).partition(|job| matches!(job.op, WriteOp::Enqueue(_)));
+                for part in [accepted, rest] {
+                    if !part.is_empty() {
+                        write_and_reply(&pool, &mut held, part, &outlets).await;
                     }
-                    Err(e) => {
-                        let message = e.to_string();
-                        batch.iter().map(|_| Err(StoreError::Other(message.clone()))).collect()
-                    }
-                };
-                for (job, outcome) in batch.drain(..).zip(outcomes) {
-                    let _ = job.reply.send(outcome);
                 }
+            }
+        }
+
+        async fn write_and_reply(
+            pool: &sqlx::Pool<$db>,
+            held: &mut Option<sqlx::pool::PoolConnection<$db>>,
+            batch: Vec<WriteJob>,
+            outlets: &crate::SharedOutlets,
+        ) {
+            let conn = match held.take() {
+                Some(conn) => Ok(conn),
+                None => pool.acquire().await,
+            };
+            let outcomes = match conn {
+                Ok(mut conn) => {
+                    let current = outlets.read().map(|o| o.clone()).unwrap_or_default();
+                    let outcomes = write_batch(&mut conn, &batch, &current).await;
+                    // A connection that failed may be broken: take a fresh one next.
+                    if outcomes.iter().all(|o| o.is_ok()) {
+                        *held = Some(conn);
+                    }
+                    outcomes
+                }
+                Err(e) => {
+                    let message = e.to_string();
+                    batch.iter().map(|_| Err(StoreError::Other(message.clone()))).collect()
+                }
+            };
+            for (job, outcome) in batch.into_iter().zip(outcomes) {
+                let _ = job.reply.send(outcome);
             }
         }
 

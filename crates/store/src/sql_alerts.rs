@@ -104,8 +104,8 @@ macro_rules! impl_alert_store {
 
                 async fn inbox(&self, limit: u32) -> Result<Vec<InboxItem>> {
                     let rows = sqlx::query(
-                        "SELECT id, service_id, dedup_key, received_at, event, attempts FROM alert_inbox \
-                         WHERE failed_at IS NULL ORDER BY id LIMIT $1",
+                        "SELECT id, service_id, dedup_key, received_at, event, attempts FROM alert_events \
+                         WHERE alert_id IS NULL AND failed_at IS NULL ORDER BY id LIMIT $1",
                     )
                     .bind(i64::from(limit))
                     .fetch_all(self.reader())
@@ -128,7 +128,7 @@ macro_rules! impl_alert_store {
                 }
 
                 async fn inbox_depth(&self) -> Result<i64> {
-                    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM alert_inbox").fetch_one(self.reader()).await?;
+                    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM alert_events WHERE alert_id IS NULL").fetch_one(self.reader()).await?;
                     Ok(n)
                 }
 
@@ -140,7 +140,8 @@ macro_rules! impl_alert_store {
                     let mut tx = self.write().await?;
                     let failed_at = give_up.then(|| ms(Timestamp::now()));
                     sqlx::query(
-                        "UPDATE alert_inbox SET attempts = attempts + 1, last_error = $1, failed_at = $2 WHERE id = $3",
+                        "UPDATE alert_events SET attempts = attempts + 1, last_error = $1, failed_at = $2 \
+                         WHERE id = $3 AND alert_id IS NULL",
                     )
                     .bind(error)
                     .bind(failed_at)
@@ -151,12 +152,12 @@ macro_rules! impl_alert_store {
                     Ok(())
                 }
 
-                async fn open_alerts(&self, service_id: i64, dedup_keys: &[String]) -> Result<Vec<Alert>> {
+                async fn open_alert_ids(&self, service_id: i64, dedup_keys: &[String]) -> Result<Vec<(String, i64)>> {
                     let mut found = Vec::with_capacity(dedup_keys.len());
                     for chunk in dedup_keys.chunks(500) {
-                        let mut q = QueryBuilder::<$db>::new(format!(
-                            "SELECT {ALERT_COLUMNS} FROM alerts WHERE status <> 'resolved' AND service_id = "
-                        ));
+                        let mut q = QueryBuilder::<$db>::new(
+                            "SELECT dedup_key, id FROM alerts WHERE status <> 'resolved' AND service_id = "
+                        );
                         q.push_bind(service_id).push(" AND dedup_key IN (");
                         let mut list = q.separated(", ");
                         for key in chunk {
@@ -164,7 +165,7 @@ macro_rules! impl_alert_store {
                         }
                         q.push(")");
                         for row in q.build().fetch_all(self.reader()).await? {
-                            found.push(alert_from_row(&row)?);
+                            found.push((row.try_get(0)?, row.try_get(1)?));
                         }
                     }
                     Ok(found)
@@ -206,7 +207,7 @@ macro_rules! impl_alert_store {
                 }
 
                 async fn alert_log(&self, id: i64) -> Result<Vec<AlertLogEntry>> {
-                    let rows = sqlx::query("SELECT received_at, data FROM alert_events WHERE alert_id = $1 ORDER BY id")
+                    let rows = sqlx::query("SELECT received_at, event FROM alert_events WHERE alert_id = $1 ORDER BY id")
                         .bind(id)
                         .fetch_all(self.reader())
                         .await?;
@@ -244,7 +245,7 @@ macro_rules! impl_alert_store {
             }
 
             fn inbox_insert<'a>(entries: &[&'a InboxEntry]) -> QueryBuilder<'a, $db> {
-                let mut q = QueryBuilder::<$db>::new("INSERT INTO alert_inbox (service_id, dedup_key, received_at, event) ");
+                let mut q = QueryBuilder::<$db>::new("INSERT INTO alert_events (service_id, dedup_key, received_at, event) ");
                 q.push_values(entries, |mut row, e| {
                     row.push_bind(e.service_id)
                         .push_bind(e.dedup_key.clone())
@@ -255,8 +256,7 @@ macro_rules! impl_alert_store {
             }
 
             /// Many repeats in a handful of statements: one `UPDATE … FROM (VALUES …)`
-            /// for the alerts, one multi-row `INSERT` for their logs, one `DELETE` for
-            /// the inbox entries.
+            /// for the alerts, one more that makes their inbox entries log entries.
             pub(super) async fn apply_repeats(tx: &mut Tx<'_>, repeats: &[Repeat]) -> Result<()> {
                 // Per alert, in order: how many, the last time, the last summary given.
                 let mut per_alert: Vec<(i64, i64, Timestamp, Option<String>)> = Vec::new();
@@ -289,45 +289,66 @@ macro_rules! impl_alert_store {
                     }
                 }
                 for chunk in repeats.chunks(1000) {
-                    let mut q = QueryBuilder::<$db>::new("INSERT INTO alert_events (alert_id, action, received_at, data) ");
+                    let mut q = QueryBuilder::<$db>::new(
+                        "UPDATE alert_events SET alert_id = v.alert_id FROM (SELECT column1 AS id, column2 AS alert_id FROM (",
+                    );
                     q.push_values(chunk, |mut row, r| {
-                        row.push_bind(r.alert_id).push_bind("trigger").push_bind(ms(r.at)).push_bind(json(&r.event));
+                        row.push_bind(r.inbox_id).push_bind(r.alert_id);
                     });
-                    q.build().execute(&mut **tx).await?;
-                }
-                let ids: Vec<i64> = repeats.iter().map(|r| r.inbox_id).collect();
-                let removed = delete_inbox_counted(tx, &ids).await?;
-                if removed != ids.len() as u64 {
-                    return Err(StoreError::Conflict("an inbox entry was applied already".into()));
+                    q.push(") AS x) AS v WHERE alert_events.id = v.id AND alert_events.alert_id IS NULL");
+                    let marked = q.build().execute(&mut **tx).await?.rows_affected();
+                    if marked != chunk.len() as u64 {
+                        return Err(StoreError::Conflict("an inbox entry was applied already".into()));
+                    }
                 }
                 Ok(())
             }
 
+            /// Removes inbox entries that change no alert.
             pub(super) async fn delete_inbox(tx: &mut Tx<'_>, ids: &[i64]) -> Result<()> {
-                delete_inbox_counted(tx, ids).await.map(|_| ())
-            }
-
-            async fn delete_inbox_counted(tx: &mut Tx<'_>, ids: &[i64]) -> Result<u64> {
-                let mut removed = 0;
                 for chunk in ids.chunks(1000) {
-                    let mut q = QueryBuilder::<$db>::new("DELETE FROM alert_inbox WHERE id IN (");
+                    let mut q = QueryBuilder::<$db>::new("DELETE FROM alert_events WHERE alert_id IS NULL AND id IN (");
                     let mut list = q.separated(", ");
                     for id in chunk {
                         list.push_bind(*id);
                     }
                     q.push(")");
-                    removed += q.build().execute(&mut **tx).await?.rows_affected();
+                    q.build().execute(&mut **tx).await?;
                 }
-                Ok(removed)
+                Ok(())
             }
 
-            /// Removes the inbox entry a write applies; gone means another worker
-            /// applied it already, so the write must not happen twice.
-            async fn take_inbox(tx: &mut Tx<'_>, inbox: Option<i64>) -> Result<()> {
-                let Some(id) = inbox else { return Ok(()) };
-                let taken = sqlx::query("DELETE FROM alert_inbox WHERE id = $1").bind(id).execute(&mut **tx).await?.rows_affected();
+            /// Puts `event` on alert `id`'s log: the inbox entry it came in as becomes
+            /// the log entry; gone or applied means another worker applied it already,
+            /// so the write must not happen twice. An event without an entry (a person's
+            /// acknowledgement) is logged as it is.
+            async fn log_event(
+                tx: &mut Tx<'_>,
+                id: i64,
+                event: &AlertEvent,
+                at: Timestamp,
+                inbox: Option<i64>,
+            ) -> Result<()> {
+                let Some(entry) = inbox else {
+                    sqlx::query(
+                        "INSERT INTO alert_events (service_id, dedup_key, received_at, event, alert_id) \
+                         SELECT service_id, dedup_key, $1, $2, id FROM alerts WHERE id = $3",
+                    )
+                    .bind(ms(at))
+                    .bind(json(event))
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                    return Ok(());
+                };
+                let taken = sqlx::query("UPDATE alert_events SET alert_id = $1 WHERE id = $2 AND alert_id IS NULL")
+                    .bind(id)
+                    .bind(entry)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected();
                 if taken == 0 {
-                    return Err(StoreError::Conflict(format!("inbox entry {id} was applied already")));
+                    return Err(StoreError::Conflict(format!("inbox entry {entry} was applied already")));
                 }
                 Ok(())
             }
@@ -339,7 +360,6 @@ macro_rules! impl_alert_store {
                 inbox: Option<i64>,
                 outlets: &klaxon_domain::paging::Outlets,
             ) -> Result<(i64, Option<Incident>)> {
-                take_inbox(tx, inbox).await?;
                 let incident = match incident {
                     IncidentWrite::None => None,
                     IncidentWrite::Declare { slug_base, events } => Some(apply_declare(tx, slug_base, events, outlets).await?),
@@ -375,7 +395,7 @@ macro_rules! impl_alert_store {
                     )),
                     _ => StoreError::from(err),
                 })?;
-                log_event(tx, id, e, alert.received_at).await?;
+                log_event(tx, id, e, alert.received_at, inbox).await?;
                 Ok((id, incident))
             }
 
@@ -387,7 +407,6 @@ macro_rules! impl_alert_store {
                 at: Timestamp,
                 inbox: Option<i64>,
             ) -> Result<()> {
-                take_inbox(tx, inbox).await?;
                 let query = match update {
                     AlertUpdate::Repeat => sqlx::query(
                         "UPDATE alerts SET last_seen_at = $1, repeat_count = repeat_count + 1, \
@@ -409,24 +428,7 @@ macro_rules! impl_alert_store {
                 if updated == 0 {
                     return Err(StoreError::Conflict(format!("alert {id} changed meanwhile; try again")));
                 }
-                log_event(tx, id, event, at).await?;
-                Ok(())
-            }
-
-            async fn log_event(
-                conn: &mut Tx<'_>,
-                id: i64,
-                event: &AlertEvent,
-                at: Timestamp,
-            ) -> Result<()> {
-                let action = serde_json::to_value(event.action).ok().and_then(|v| v.as_str().map(str::to_owned));
-                sqlx::query("INSERT INTO alert_events (alert_id, action, received_at, data) VALUES ($1, $2, $3, $4)")
-                    .bind(id)
-                    .bind(action.unwrap_or_default())
-                    .bind(ms(at))
-                    .bind(json(event))
-                    .execute(&mut **conn)
-                    .await?;
+                log_event(tx, id, event, at, inbox).await?;
                 Ok(())
             }
 

@@ -85,10 +85,22 @@ async fn inbox_keeps_order_and_applies_once(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let resolve = &entries[2].event;
+    let resolved_at = now() + jiff::SignedDuration::from_secs(5);
     store
-        .update_alert(id, AlertUpdate::Resolve, resolve, now(), None, None)
+        .update_alert(id, AlertUpdate::Resolve, resolve, resolved_at, None, None)
         .await
         .unwrap();
+    let log = store.alert_log(id).await.unwrap();
+    assert_eq!(
+        log.iter()
+            .map(|e| (e.event.action, e.received_at))
+            .collect::<Vec<_>>(),
+        [
+            (AlertAction::Trigger, first.entry.received_at),
+            (AlertAction::Resolve, resolved_at)
+        ],
+        "the applied entry is the first on the alert's log, as accepted"
+    );
     let again = store
         .open_alert_with(&new, &IncidentWrite::None, Some(first.id))
         .await

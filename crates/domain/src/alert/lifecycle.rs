@@ -84,6 +84,12 @@ pub enum AlertDecision {
     Ignore(&'static str),
 }
 
+/// Whether `event` is a repeat of any open alert it names, whatever that alert's status:
+/// what [`decide`] answers for an open alert, known without reading the alert.
+pub fn repeats_open_alert(event: &AlertEvent) -> bool {
+    event.action == AlertAction::Trigger
+}
+
 /// Decides what `event` does to `open`, the open alert of its service with its dedup
 /// key (if any).
 pub fn decide(open: Option<&Alert>, event: &AlertEvent) -> AlertDecision {
@@ -135,6 +141,24 @@ mod tests {
             repeat_count: 1,
             acknowledged_at: None,
             resolved_at: None,
+        }
+    }
+
+    #[test]
+    fn repeats_are_known_without_the_alert() {
+        for action in [
+            AlertAction::Trigger,
+            AlertAction::Acknowledge,
+            AlertAction::Resolve,
+        ] {
+            let event = AlertEvent::new(action, AlertSeverity::Warning);
+            for status in [AlertStatus::Triggered, AlertStatus::Acknowledged] {
+                assert_eq!(
+                    repeats_open_alert(&event),
+                    decide(Some(&open(status)), &event) == AlertDecision::Repeat,
+                    "{action:?} on a {status:?} alert"
+                );
+            }
         }
     }
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 pub use grouping::{group_key, plan, IncidentPlan};
 pub use lifecycle::alerts_after;
-pub use lifecycle::{decide, Alert, AlertDecision, AlertStatus};
+pub use lifecycle::{decide, repeats_open_alert, Alert, AlertDecision, AlertStatus};
 
 /// The longest dedup key accepted, as in PagerDuty's Events API.
 pub const MAX_DEDUP_KEY: usize = 255;
