@@ -11,6 +11,7 @@ use klaxon_store::{ActionLink, Job, JobOutcome, StoreError};
 
 use crate::auth::random_hex;
 use crate::engine::{backoff, Ran, MAX_ATTEMPTS};
+use crate::lookups::Lookups;
 use crate::state::AppState;
 
 /// How long acknowledge and resolve links work.
@@ -18,7 +19,7 @@ const LINK_LIFETIME: SignedDuration = SignedDuration::from_hours(24);
 
 impl AppState {
     /// Delivers a page (`incident` set) or a test message (no incident).
-    pub(crate) async fn deliver(&self, job: &Job) -> Result<Ran, StoreError> {
+    pub(crate) async fn deliver(&self, job: &Job, lookups: &Lookups) -> Result<Ran, StoreError> {
         let method_id = job.payload["contact_method"].as_i64().unwrap_or_default();
         let method = match self.store.contact_method(method_id).await {
             Ok(m) => m,
@@ -28,7 +29,7 @@ impl AppState {
         };
         let message = match job.incident {
             Some(n) => {
-                let incident = self.store.incident(n).await?;
+                let incident = lookups.incident(n).await?;
                 if !incident.status.is_open() || incident.status == Status::Mitigated {
                     return Ok(Ran::done());
                 }

@@ -103,8 +103,16 @@ impl AppState {
                     return Ok(ran);
                 }
                 ran += jobs.len();
-                // The jobs of one claim share their reads of services, policies and people.
+                // The jobs of one claim share their reads of services, policies and
+                // people, and read their incidents together.
                 let lookups = Arc::new(Lookups::new(self.store.clone()));
+                let mut numbers: Vec<_> = jobs.iter().filter_map(|j| j.incident).collect();
+                numbers.sort_unstable_by_key(|n| n.0);
+                numbers.dedup();
+                if let Err(e) = lookups.read_incidents(&numbers).await {
+                    // Each job reads its own incident instead.
+                    tracing::warn!(error = %e, "cannot read a claim's incidents together");
+                }
                 for job in jobs {
                     let (state, lookups) = (self.clone(), lookups.clone());
                     running.spawn(async move { state.run_job(job, &lookups).await });
@@ -125,7 +133,7 @@ impl AppState {
     async fn run_job(&self, job: Job, lookups: &Lookups) {
         let ran = match job.kind {
             JobKind::Escalate => self.escalate(&job, lookups).await,
-            JobKind::Page | JobKind::Notify => self.deliver(&job).await,
+            JobKind::Page | JobKind::Notify => self.deliver(&job, lookups).await,
             JobKind::AckTimeout => self.ack_timeout(&job, lookups).await,
             JobKind::Announce => self.announce(&job).await,
             JobKind::Remind => self.remind(&job).await,
@@ -288,7 +296,7 @@ impl AppState {
         let Some(n) = job.incident else {
             return Ok(Ran::done());
         };
-        let incident = self.store.incident(n).await?;
+        let incident = lookups.incident(n).await?;
         // A first escalation pages while nobody has acknowledged; one restarted by an
         // acknowledgement timeout pages while nobody has mitigated.
         let pages = match at.generation.as_str() {
@@ -476,7 +484,7 @@ impl AppState {
         let Some(n) = job.incident else {
             return Ok(Ran::done());
         };
-        let incident = self.store.incident(n).await?;
+        let incident = lookups.incident(n).await?;
         if incident.status != Status::Acknowledged {
             return Ok(Ran::done());
         }

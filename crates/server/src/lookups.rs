@@ -1,17 +1,20 @@
-//! What a batch of jobs reads about the world besides its incidents: services,
-//! escalation policies, schedules, people's contact methods and notification rules. Ten
-//! thousand escalation steps due at once page through a handful of policies and people;
-//! each is read once per batch of claimed jobs instead of once per job. A batch lives for
-//! one claim, so a change made meanwhile is seen by the next claim, within a second.
+//! What a batch of jobs reads: services, escalation policies, schedules, people's contact
+//! methods and notification rules, and the jobs' incidents. Ten thousand escalation steps
+//! due at once page through a handful of policies and people; each is read once per batch
+//! of claimed jobs instead of once per job. A batch lives for one claim, so a change made
+//! meanwhile is seen by the next claim, within a second. Incidents are read together
+//! when the claim is made, and each copy is handed out once: a second job of the same
+//! incident in one claim reads it afresh, since the first may have changed it.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
+use klaxon_domain::incident::Incident;
 use klaxon_domain::paging::{ContactMethod, EscalationPolicy, NotificationRule};
 use klaxon_domain::schedule::Schedule;
 use klaxon_domain::service::{Service, ServiceName};
-use klaxon_domain::Handle;
+use klaxon_domain::{Handle, IncidentNumber};
 use klaxon_store::{Store, StoreError};
 use tokio::sync::OnceCell;
 
@@ -58,6 +61,7 @@ pub(crate) struct Lookups {
     schedules: Memo<String, Option<Arc<Schedule>>>,
     methods: Memo<Handle, Arc<Vec<ContactMethod>>>,
     rules: Memo<Handle, Arc<Vec<NotificationRule>>>,
+    incidents: Mutex<HashMap<IncidentNumber, Incident>>,
 }
 
 impl Lookups {
@@ -69,6 +73,32 @@ impl Lookups {
             schedules: Memo::default(),
             methods: Memo::default(),
             rules: Memo::default(),
+            incidents: Mutex::default(),
+        }
+    }
+
+    /// Reads `numbers` in one go, for [`Lookups::incident`] to hand out.
+    pub(crate) async fn read_incidents(
+        &self,
+        numbers: &[IncidentNumber],
+    ) -> Result<(), StoreError> {
+        let read = self.store.incidents_by_number(numbers).await?;
+        let mut held = self.incidents.lock().unwrap_or_else(|e| e.into_inner());
+        held.extend(read.into_iter().map(|i| (i.number, i)));
+        Ok(())
+    }
+
+    /// Incident `n`: the copy read with the claim if no job has taken it yet, else
+    /// read now.
+    pub(crate) async fn incident(&self, n: IncidentNumber) -> Result<Incident, StoreError> {
+        let held = self
+            .incidents
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&n);
+        match held {
+            Some(incident) => Ok(incident),
+            None => self.store.incident(n).await,
         }
     }
 

@@ -172,6 +172,9 @@ pub trait Store: ServiceStore + AlertStore + PagingStore + Send + Sync + 'static
     /// projection with the events.
     async fn declare(&self, slug_base: &str, events: &[TimelineEvent]) -> Result<Incident>;
     async fn incident(&self, number: IncidentNumber) -> Result<Incident>;
+    /// The incidents with these numbers that exist, in no particular order: one read for
+    /// many (a claim of jobs reads its incidents together).
+    async fn incidents_by_number(&self, numbers: &[IncidentNumber]) -> Result<Vec<Incident>>;
     async fn timeline(&self, number: IncidentNumber) -> Result<Vec<TimelineEvent>>;
     /// Appends events and replaces projections, all or nothing. `Conflict` if any
     /// incident moved past its `expected_version` meanwhile.

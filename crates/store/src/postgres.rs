@@ -17,6 +17,10 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 pub struct PostgresStore {
     pool: PgPool,
     jobs: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
+    /// Accepted alert events have a writer (and connection) of their own: their inserts
+    /// never conflict with other writes, and an alert storm's incidents and jobs, queued
+    /// on the main writer, would otherwise hold up the 202s.
+    accepted: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
     outlets: crate::SharedOutlets,
     /// The sessions holding this process's singleton advisory locks, by name.
     singletons: Arc<tokio::sync::Mutex<HashMap<String, PgConnection>>>,
@@ -45,9 +49,12 @@ impl PostgresStore {
         let (jobs, queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
         let outlets = crate::SharedOutlets::default();
         tokio::spawn(run_writer(pool.clone(), queue, outlets.clone()));
+        let (accepted, accepted_queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
+        tokio::spawn(run_writer(pool.clone(), accepted_queue, outlets.clone()));
         Ok(Self {
             pool,
             jobs,
+            accepted,
             outlets,
             singletons: Arc::default(),
         })

@@ -7,7 +7,8 @@
 /// `fn reader(&self) -> &sqlx::Pool<$db>`, `async fn write(&self) -> Result<Tx>`,
 /// `async fn begin_write(pool: &sqlx::Pool<$db>) -> Result<Tx>` and a field
 /// `jobs: tokio::sync::mpsc::Sender<WriteJob>` feeding `run_writer`, which its `open`
-/// spawns.
+/// spawns, and `accepted`, the sender accepted alert events go to (`jobs` again, or a
+/// writer of their own where the backend writes concurrently).
 macro_rules! impl_store {
     ($store:ty, $db:ty) => {
         use async_trait::async_trait;
@@ -160,6 +161,23 @@ macro_rules! impl_store {
                 }
             }
 
+            async fn incidents_by_number(&self, numbers: &[IncidentNumber]) -> Result<Vec<Incident>> {
+                let mut found = Vec::with_capacity(numbers.len());
+                for chunk in numbers.chunks(500) {
+                    let mut q = QueryBuilder::<$db>::new("SELECT data FROM incidents WHERE number IN (");
+                    let mut list = q.separated(", ");
+                    for n in chunk {
+                        list.push_bind(n.0);
+                    }
+                    q.push(")");
+                    let rows: Vec<String> = q.build_query_scalar().fetch_all(self.reader()).await?;
+                    for data in rows {
+                        found.push(incident_from_json(&data)?);
+                    }
+                }
+                Ok(found)
+            }
+
             async fn timeline(&self, number: IncidentNumber) -> Result<Vec<TimelineEvent>> {
                 let rows = sqlx::query(
                     "SELECT seq, actor, source, recorded_at, occurred_at, data FROM incident_events \
@@ -238,9 +256,13 @@ macro_rules! impl_store {
         impl $store {
             /// Hands a write to the group-commit writer and waits until it is committed.
             async fn submit(&self, op: WriteOp) -> Result<Written> {
+                let writer = match op {
+                    WriteOp::Enqueue(_) => &self.accepted,
+                    _ => &self.jobs,
+                };
                 let (reply, answer) = tokio::sync::oneshot::channel();
                 let stopped = || StoreError::Other("the database writer has stopped".into());
-                self.jobs.send(WriteJob { op, reply }).await.map_err(|_| stopped())?;
+                writer.send(WriteJob { op, reply }).await.map_err(|_| stopped())?;
                 answer.await.map_err(|_| stopped())?
             }
         }

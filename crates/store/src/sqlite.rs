@@ -17,6 +17,8 @@ pub struct SqliteStore {
     reader: SqlitePool,
     writer: SqlitePool,
     jobs: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
+    /// Where accepted alert events go: the one writer, as SQLite has one write lock.
+    accepted: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
     outlets: crate::SharedOutlets,
 }
 
@@ -67,6 +69,7 @@ impl SqliteStore {
         Ok(Self {
             reader,
             writer,
+            accepted: jobs.clone(),
             jobs,
             outlets,
         })

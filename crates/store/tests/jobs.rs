@@ -213,7 +213,34 @@ async fn a_claim_takes_at_most_its_limit_once(store: Arc<dyn Store>) {
     );
 }
 
+async fn a_claims_incidents_are_read_together(store: Arc<dyn Store>) {
+    let mut made = Vec::new();
+    for i in 0..3 {
+        made.push(incident_with_a_due_job(&store, &format!("disk full {i}")).await);
+    }
+    let mut numbers: Vec<_> = made.iter().map(|i| i.number).collect();
+    numbers.push(klaxon_domain::IncidentNumber(9_999));
+    let mut read: Vec<_> = store
+        .incidents_by_number(&numbers)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.number, i.title, i.version))
+        .collect();
+    read.sort_by_key(|(n, ..)| n.0);
+    let made: Vec<_> = made
+        .into_iter()
+        .map(|i| (i.number, i.title, i.version))
+        .collect();
+    assert_eq!(
+        read, made,
+        "each existing incident once, a missing one left out"
+    );
+    assert!(store.incidents_by_number(&[]).await.unwrap().is_empty());
+}
+
 contract!(
+    a_claims_incidents_are_read_together,
     a_claim_takes_at_most_its_limit_once,
     jobs_finished_at_once_are_each_written_once,
     a_cancelled_job_fails_alone_in_a_batch,
