@@ -221,16 +221,12 @@ async fn invalid_events_get_pagerduty_errors_and_store_nothing() {
     app.cleanup().await;
 }
 
-/// Thousands of alerts under time-window grouping make one incident, not thousands.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_storm_under_time_window_grouping_opens_one_incident() {
-    let app = spawn_app().await;
-    let key = service(&app, "api", Grouping::TimeWindow { minutes: 10 }).await;
-    let sends: Vec<_> = (0..300)
-        .map(|i| {
+/// Sends every body to `/v2/enqueue` concurrently; each must be accepted.
+async fn send_all_at_once(app: &TestApp, bodies: impl Iterator<Item = Value>) {
+    let sends: Vec<_> = bodies
+        .map(|body| {
             let http = app.http();
             let url = format!("{}/v2/enqueue", app.url);
-            let body = trigger(&key, Some(&format!("host-{i}")), "critical");
             tokio::spawn(async move {
                 http.post(url)
                     .json(&body)
@@ -245,6 +241,15 @@ async fn a_storm_under_time_window_grouping_opens_one_incident() {
     for s in sends {
         assert_eq!(s.await.unwrap(), 202);
     }
+}
+
+/// Thousands of alerts under time-window grouping make one incident, not thousands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_storm_under_time_window_grouping_opens_one_incident() {
+    let app = spawn_app().await;
+    let key = service(&app, "api", Grouping::TimeWindow { minutes: 10 }).await;
+    let bodies = (0..300).map(|i| trigger(&key, Some(&format!("host-{i}")), "critical"));
+    send_all_at_once(&app, bodies).await;
     assert_eq!(incident_count(&app).await, 1);
     let page = app
         .admin
@@ -262,25 +267,8 @@ async fn a_storm_under_time_window_grouping_opens_one_incident() {
 async fn a_storm_of_new_alerts_opens_one_incident_per_alert() {
     let app = spawn_app().await;
     let key = service(&app, "api", Grouping::PerAlert).await;
-    let sends: Vec<_> = (0..300)
-        .map(|i| {
-            let http = app.http();
-            let url = format!("{}/v2/enqueue", app.url);
-            let body = trigger(&key, Some(&format!("host-{}", i % 150)), "critical");
-            tokio::spawn(async move {
-                http.post(url)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            })
-        })
-        .collect();
-    for s in sends {
-        assert_eq!(s.await.unwrap(), 202);
-    }
+    let bodies = (0..300).map(|i| trigger(&key, Some(&format!("host-{}", i % 150)), "critical"));
+    send_all_at_once(&app, bodies).await;
     let all = alerts(&app).await;
     assert_eq!(all.len(), 150);
     assert!(
