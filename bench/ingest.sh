@@ -4,7 +4,10 @@
 #   - Alertmanager's POST /api/v2/alerts (in memory only),
 #   - the ceiling: a bare axum handler that parses the event and answers 202,
 #   - Klaxon's POST /v2/enqueue on SQLite and (with POSTGRES_URL) on PostgreSQL,
-# in alternating rounds; then a storm of 100,000 events over 5,000 dedup keys against a
+# in alternating rounds. Each target is loaded twice in a row: `cold` from a fresh start
+# (for Klaxon under the default per-alert grouping, that opens 5,000 incidents with
+# their escalation and announcement jobs in the first seconds) and `warm` with the
+# alerts open, the steady state of a noisy source. Then a storm of 100,000 events over 5,000 dedup keys against a
 # fresh Klaxon, measuring its resident memory once every event is applied.
 #   apt-get install wrk prometheus-alertmanager
 #   cargo build --release -p klaxon -p klaxon-bench
@@ -36,6 +39,13 @@ load() { # TARGET URL [extra env]
     env TARGET="$1" KEYS="$keys" ROUTING_KEY="${routing_key:-}" "${@:3}" \
         wrk -t"$threads" -c"$connections" -d"$duration" --timeout 10s -s bench/wrk/events.lua "$2" \
         | grep '^RESULT' | sed "s/^RESULT /RESULT $label /"
+}
+load_twice() { # TARGET URL: cold, then warm after a second's pause
+    local base=$label
+    label="$base cold" load "$@"
+    sleep 1
+    label="$base warm" load "$@"
+    label=$base
 }
 inbox_depth() { curl -fs "http://127.0.0.1:$port/metrics" | awk '/^klaxon_alert_inbox_depth / {print $2}'; }
 drain() { # prints seconds until every accepted event is applied
@@ -69,7 +79,7 @@ for round in $(seq 1 "$rounds"); do
         --web.listen-address="127.0.0.1:$port" --cluster.listen-address= >"$work/am.log" 2>&1 &
     pid=$!
     wait_for "http://127.0.0.1:$port/-/ready"
-    load alertmanager "http://127.0.0.1:$port"
+    load_twice alertmanager "http://127.0.0.1:$port"
     stop
 
     label="round=$round ceiling"
@@ -81,7 +91,7 @@ for round in $(seq 1 "$rounds"); do
 
     label="round=$round klaxon-sqlite"
     klaxon "sqlite://$work/round-$round.db"
-    load klaxon "http://127.0.0.1:$port"
+    load_twice klaxon "http://127.0.0.1:$port"
     echo "DRAIN $label seconds=$(drain)"
     stop
 
@@ -90,7 +100,7 @@ for round in $(seq 1 "$rounds"); do
         psql "$postgres/postgres" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
         label="round=$round klaxon-postgres"
         klaxon "$postgres/$db"
-        load klaxon "http://127.0.0.1:$port"
+        load_twice klaxon "http://127.0.0.1:$port"
         echo "DRAIN $label seconds=$(drain)"
         stop
         psql "$postgres/postgres" -qc "DROP DATABASE $db" >/dev/null

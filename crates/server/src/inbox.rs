@@ -59,9 +59,12 @@ impl AppState {
                 event,
             })
             .collect();
-        let keys = entries.iter().map(|e| e.dedup_key.clone()).collect();
-        self.store.enqueue_alerts(entries).await?;
-        self.inbox_wake.notify_one();
+        let keys: Vec<String> = entries.iter().map(|e| e.dedup_key.clone()).collect();
+        let counted = self.store.enqueue_alerts(entries).await?;
+        self.metrics.alert_events_applied.inc_by(counted as u64);
+        if counted < keys.len() {
+            self.inbox_wake.notify_one();
+        }
         Ok(keys)
     }
 

@@ -73,6 +73,55 @@ pub struct Repeat {
     pub at: Timestamp,
 }
 
+/// The repeats among accepted events that may be counted on arrival, per alert.
+#[derive(Debug, PartialEq)]
+pub(crate) struct RepeatTally<'e> {
+    pub service_id: i64,
+    pub dedup_key: &'e str,
+    /// How many events, the last time one was received, the last summary given.
+    pub n: i64,
+    pub last_at: Timestamp,
+    pub summary: Option<&'e str>,
+}
+
+/// Per alert (service and dedup key) among `entries`, in order of first appearance,
+/// the triggers that repeat it if it is open: only for alerts whose every event here
+/// may repeat an open alert ([`klaxon_domain::alert::repeats_open_alert`]). An alert
+/// with any other event in the batch is left to the inbox worker entirely, so that
+/// nothing overtakes an acknowledgement or a resolution.
+pub(crate) fn repeat_tallies<'e>(entries: &[&'e InboxEntry]) -> Vec<RepeatTally<'e>> {
+    let mut tallies: Vec<(bool, RepeatTally<'e>)> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    for e in entries {
+        let i = *index
+            .entry((e.service_id, e.dedup_key.as_str()))
+            .or_insert_with(|| {
+                tallies.push((
+                    true,
+                    RepeatTally {
+                        service_id: e.service_id,
+                        dedup_key: &e.dedup_key,
+                        n: 0,
+                        last_at: e.received_at,
+                        summary: None,
+                    },
+                ));
+                tallies.len() - 1
+            });
+        let (repeats, t) = &mut tallies[i];
+        *repeats &= klaxon_domain::alert::repeats_open_alert(&e.event);
+        t.n += 1;
+        t.last_at = t.last_at.max(e.received_at);
+        if let Some(summary) = e.event.summary.as_deref() {
+            t.summary = Some(summary);
+        }
+    }
+    tallies
+        .into_iter()
+        .filter_map(|(repeats, t)| repeats.then_some(t))
+        .collect()
+}
+
 /// Which alerts to list, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
@@ -125,9 +174,12 @@ pub trait AlertStore: Send + Sync + 'static {
         incident: Option<&Change>,
         inbox: Option<i64>,
     ) -> Result<()>;
-    /// Commits accepted events to the inbox, in order; they are durable when this
-    /// returns. Concurrent callers share one transaction.
-    async fn enqueue_alerts(&self, entries: Vec<InboxEntry>) -> Result<()>;
+    /// Commits accepted events, in order; they are durable when this returns.
+    /// Concurrent callers share one transaction. On SQLite, a trigger for an open alert
+    /// with none of its events waiting before it (a repeat, whatever the inbox worker
+    /// would decide) is counted on the alert in that transaction and logged as applied;
+    /// the rest wait in the inbox. Returns how many were counted on arrival.
+    async fn enqueue_alerts(&self, entries: Vec<InboxEntry>) -> Result<usize>;
     /// The oldest `limit` inbox entries still to apply (not given up on).
     async fn inbox(&self, limit: u32) -> Result<Vec<InboxItem>>;
     /// How many entries wait in the inbox, given-up ones included.
@@ -155,4 +207,45 @@ pub trait AlertStore: Send + Sync + 'static {
     async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>>;
     /// Every event that arrived for the alert, oldest first.
     async fn alert_log(&self, id: i64) -> Result<Vec<AlertLogEntry>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use klaxon_domain::alert::{AlertAction, AlertSeverity};
+
+    fn entry(key: &str, action: AlertAction, summary: &str, second: i64) -> InboxEntry {
+        let mut event = AlertEvent::new(action, AlertSeverity::Error);
+        event.summary = (!summary.is_empty()).then(|| summary.to_owned());
+        InboxEntry {
+            service_id: 1,
+            dedup_key: key.into(),
+            received_at: Timestamp::from_second(second).unwrap(),
+            event,
+        }
+    }
+
+    #[test]
+    fn tallies_count_each_alerts_triggers_and_skip_alerts_with_other_events() {
+        let entries = [
+            entry("disk", AlertAction::Trigger, "disk 90%", 1),
+            entry("cpu", AlertAction::Trigger, "cpu", 2),
+            entry("disk", AlertAction::Trigger, "disk 95%", 3),
+            entry("cpu", AlertAction::Resolve, "", 4),
+            entry("disk", AlertAction::Trigger, "", 5),
+        ];
+        let refs: Vec<&InboxEntry> = entries.iter().collect();
+        let tallies = repeat_tallies(&refs);
+        assert_eq!(
+            tallies,
+            [RepeatTally {
+                service_id: 1,
+                dedup_key: "disk",
+                n: 3,
+                last_at: Timestamp::from_second(5).unwrap(),
+                summary: Some("disk 95%"),
+            }],
+            "cpu has a resolution in the batch, so none of its events is counted early"
+        );
+    }
 }

@@ -50,11 +50,35 @@ pub(crate) enum WriteOp {
 pub(crate) enum Written {
     Nothing,
     Incident(Incident),
-    Alert { id: i64, incident: Option<Incident> },
+    Alert {
+        id: i64,
+        incident: Option<Incident>,
+    },
+    /// Accepted alert events, of which `counted` were repeats counted on arrival.
+    Accepted {
+        counted: usize,
+    },
 }
 
 /// A write and where to send its outcome.
 pub(crate) struct WriteJob {
     pub op: WriteOp,
     pub reply: oneshot::Sender<Result<Written>>,
+}
+
+/// Runs a group-commit writer on a thread of its own, with a single-threaded runtime,
+/// for a writer that makes blocking calls (SQLite's direct connection) and must not
+/// hold up a worker of the shared runtime while it does.
+pub(crate) fn spawn_writer<F>(name: &str, writer: F)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a single-threaded runtime builds");
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || runtime.block_on(writer))
+        .expect("the writer thread starts");
 }

@@ -48,9 +48,19 @@ impl PostgresStore {
         MIGRATOR.run(&pool).await?;
         let (jobs, queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
         let outlets = crate::SharedOutlets::default();
-        tokio::spawn(run_writer(pool.clone(), queue, outlets.clone()));
+        tokio::spawn(run_writer(
+            pool.clone(),
+            DirectInsert,
+            queue,
+            outlets.clone(),
+        ));
         let (accepted, accepted_queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
-        tokio::spawn(run_writer(pool.clone(), accepted_queue, outlets.clone()));
+        tokio::spawn(run_writer(
+            pool.clone(),
+            DirectInsert,
+            accepted_queue,
+            outlets.clone(),
+        ));
         Ok(Self {
             pool,
             jobs,
@@ -106,6 +116,19 @@ impl PostgresStore {
     ) -> crate::Result<sqlx::Transaction<'_, sqlx::Postgres>> {
         use sqlx::Connection;
         Ok(conn.begin().await?)
+    }
+}
+
+/// PostgreSQL's writers insert accepted alert events through sqlx, whose connection is
+/// a socket polled by the writer task itself: there is no thread to bypass.
+struct DirectInsert;
+
+impl DirectInsert {
+    fn insert(
+        &mut self,
+        _entries: &[&crate::alerts::InboxEntry],
+    ) -> Option<Result<Vec<bool>, String>> {
+        None
     }
 }
 

@@ -298,7 +298,12 @@ macro_rules! impl_store {
         /// [`crate::group::MAX_BATCH`]) and commits them in one transaction, answering
         /// each only once that commit is durable. If any write in a batch fails, the batch
         /// is rolled back and each write runs alone, so one bad write fails only itself.
-        async fn run_writer(pool: sqlx::Pool<$db>, mut jobs: tokio::sync::mpsc::Receiver<WriteJob>, outlets: crate::SharedOutlets) {
+        async fn run_writer(
+            pool: sqlx::Pool<$db>,
+            mut direct: DirectInsert,
+            mut jobs: tokio::sync::mpsc::Receiver<WriteJob>,
+            outlets: crate::SharedOutlets,
+        ) {
             // The writer keeps one connection: acquiring it from the pool for every
             // batch costs a wait for its return, which is most of a batch's time.
             let mut held: Option<sqlx::pool::PoolConnection<$db>> = None;
@@ -310,7 +315,7 @@ macro_rules! impl_store {
                     batch.drain(..).partition(|job| matches!(job.op, WriteOp::Enqueue(_)));
                 for part in [accepted, rest] {
                     if !part.is_empty() {
-                        write_and_reply(&pool, &mut held, part, &outlets).await;
+                        write_and_reply(&pool, &mut held, &mut direct, part, &outlets).await;
                     }
                 }
             }
@@ -319,9 +324,33 @@ macro_rules! impl_store {
         async fn write_and_reply(
             pool: &sqlx::Pool<$db>,
             held: &mut Option<sqlx::pool::PoolConnection<$db>>,
+            direct: &mut DirectInsert,
             batch: Vec<WriteJob>,
             outlets: &crate::SharedOutlets,
         ) {
+            if let Some(entries) = only_enqueues(&batch) {
+                if let Some(written) = direct.insert(&entries) {
+                    match written {
+                        Ok(counted) => {
+                            let mut counted = counted.into_iter();
+                            for job in batch {
+                                let n = match &job.op {
+                                    WriteOp::Enqueue(entries) => entries.len(),
+                                    _ => 0,
+                                };
+                                let counted = counted.by_ref().take(n).filter(|c| *c).count();
+                                let _ = job.reply.send(Ok(Written::Accepted { counted }));
+                            }
+                        }
+                        Err(e) => {
+                            for job in batch {
+                                let _ = job.reply.send(Err(StoreError::Other(e.clone())));
+                            }
+                        }
+                    }
+                    return;
+                }
+            }
             let conn = match held.take() {
                 Some(conn) => Ok(conn),
                 None => pool.acquire().await,

@@ -98,8 +98,11 @@ macro_rules! impl_alert_store {
                     self.submit(op).await.map(|_| ())
                 }
 
-                async fn enqueue_alerts(&self, entries: Vec<InboxEntry>) -> Result<()> {
-                    self.submit(WriteOp::Enqueue(entries)).await.map(|_| ())
+                async fn enqueue_alerts(&self, entries: Vec<InboxEntry>) -> Result<usize> {
+                    match self.submit(WriteOp::Enqueue(entries)).await? {
+                        Written::Accepted { counted } => Ok(counted),
+                        _ => Ok(0),
+                    }
                 }
 
                 async fn inbox(&self, limit: u32) -> Result<Vec<InboxItem>> {

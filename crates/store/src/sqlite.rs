@@ -2,6 +2,7 @@
 //! one connection, so writers queue in-process instead of failing with SQLITE_BUSY;
 //! reads use their own pool and never wait for writers.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -58,13 +59,17 @@ impl SqliteStore {
             .min_connections(1)
             .connect_with(options.clone())
             .await?;
+        let direct = DirectInsert::open(&options);
         let checkpointer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options)
             .await?;
         let (jobs, queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
         let outlets = crate::SharedOutlets::default();
-        tokio::spawn(run_writer(writer.clone(), queue, outlets.clone()));
+        crate::group::spawn_writer(
+            "klaxon-writer",
+            run_writer(writer.clone(), direct, queue, outlets.clone()),
+        );
         tokio::spawn(checkpoint(checkpointer, jobs.downgrade()));
         Ok(Self {
             reader,
@@ -132,6 +137,112 @@ async fn checkpoint(
         }
     }
     pool.close().await;
+}
+
+/// The group-commit writer's plain SQLite connection, used on the writer's own thread
+/// for batches made only of accepted alert events (the ingest path). Through sqlx, each
+/// statement is handed to the connection's thread and its answer handed back, and on
+/// two busy cores those two hand-offs took longer than the insert itself
+/// (`docs/benchmarks.md`). The writer uses this connection and its sqlx one in turn,
+/// never both at once, so they do not contend for SQLite's write lock.
+struct DirectInsert(Option<rusqlite::Connection>);
+
+use crate::alerts::InboxEntry;
+
+impl DirectInsert {
+    /// Opens a second connection to the database file of `options`; none for an
+    /// in-memory database, whose writes then all go through sqlx.
+    fn open(options: &SqliteConnectOptions) -> Self {
+        let path = options.get_filename();
+        if path.as_os_str().is_empty() || path.to_str() == Some(":memory:") {
+            return Self(None);
+        }
+        let opened = rusqlite::Connection::open(path).and_then(|conn| {
+            conn.busy_timeout(Duration::from_secs(10))?;
+            conn.execute_batch(
+                "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
+            )?;
+            Ok(conn)
+        });
+        match opened {
+            Ok(conn) => Self(Some(conn)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot open a direct SQLite connection; accepted events go through sqlx");
+                Self(None)
+            }
+        }
+    }
+
+    /// Commits `entries` in one transaction, with the same columns and encodings as
+    /// the sqlx path, counting the repeats of open alerts on arrival (see
+    /// [`crate::AlertStore::enqueue_alerts`]); returns, per entry, whether it was
+    /// counted. `None` if there is no direct connection.
+    fn insert(&mut self, entries: &[&InboxEntry]) -> Option<Result<Vec<bool>, String>> {
+        let conn = self.0.as_mut()?;
+        let written = (|| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let counted = count_on_arrival(&tx, entries)?;
+            let mut alert_ids = Vec::with_capacity(entries.len());
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO alert_events (service_id, dedup_key, received_at, event, alert_id) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
+                for e in entries {
+                    let alert_id = counted.get(&(e.service_id, e.dedup_key.as_str())).copied();
+                    let event =
+                        serde_json::to_string(&e.event).expect("plain data always serialises");
+                    insert.execute(rusqlite::params![
+                        e.service_id,
+                        e.dedup_key,
+                        crate::ms(e.received_at),
+                        event,
+                        alert_id
+                    ])?;
+                    alert_ids.push(alert_id.is_some());
+                }
+            }
+            tx.commit()?;
+            Ok::<_, rusqlite::Error>(alert_ids)
+        })();
+        Some(written.map_err(|e| e.to_string()))
+    }
+}
+
+/// Counts, on their open alerts, the repeats among `entries` that may be counted on
+/// arrival: an alert's triggers count when it is open and none of its events waits in
+/// the inbox (the worker applies those first, in order). Returns the alerts counted on.
+fn count_on_arrival<'e>(
+    tx: &rusqlite::Transaction<'_>,
+    entries: &[&'e InboxEntry],
+) -> rusqlite::Result<HashMap<(i64, &'e str), i64>> {
+    use rusqlite::OptionalExtension;
+    let mut count = tx.prepare_cached(
+        "UPDATE alerts SET repeat_count = repeat_count + ?1, last_seen_at = ?2, summary = COALESCE(?3, summary) \
+         WHERE service_id = ?4 AND dedup_key = ?5 AND status <> 'resolved' \
+         AND NOT EXISTS (SELECT 1 FROM alert_events w WHERE w.service_id = ?4 AND w.dedup_key = ?5 \
+         AND w.alert_id IS NULL AND w.failed_at IS NULL) \
+         RETURNING id",
+    )?;
+    let mut counted = HashMap::new();
+    for t in crate::alerts::repeat_tallies(entries) {
+        let id: Option<i64> = count
+            .query_row(
+                rusqlite::params![
+                    t.n,
+                    crate::ms(t.last_at),
+                    t.summary,
+                    t.service_id,
+                    t.dedup_key
+                ],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if let Some(id) = id {
+            counted.insert((t.service_id, t.dedup_key), id);
+        }
+    }
+    Ok(counted)
 }
 
 crate::sql::impl_store!(SqliteStore, sqlx::Sqlite);

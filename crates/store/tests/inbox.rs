@@ -1,5 +1,6 @@
 //! The alert inbox on both backends: accepted events keep their order and an entry is
-//! applied at most once; and PostgreSQL's singletons have one holder at a time.
+//! applied at most once; SQLite counts repeats of open alerts on arrival unless an
+//! event of the alert waits before them; and PostgreSQL's singletons have one holder at a time.
 
 mod support;
 
@@ -153,15 +154,17 @@ async fn repeats_are_counted_in_bulk_all_or_nothing(store: Arc<dyn Store>) {
         group_key: None,
         received_at: now(),
     };
-    let (id, _) = store
-        .open_alert_with(&new, &IncidentWrite::None, None)
-        .await
-        .unwrap();
     let mut later = entry(api, "disk", AlertAction::Trigger);
     later.event.summary = Some("disk is still down".into());
     later.received_at = now() + jiff::SignedDuration::from_secs(60);
-    store
+    // Accepted before the alert opens, so they wait in the inbox.
+    let counted = store
         .enqueue_alerts(vec![first.clone(), first.clone(), later.clone()])
+        .await
+        .unwrap();
+    assert_eq!(counted, 0);
+    let (id, _) = store
+        .open_alert_with(&new, &IncidentWrite::None, None)
         .await
         .unwrap();
     let repeats: Vec<Repeat> = store
@@ -195,6 +198,127 @@ async fn repeats_are_counted_in_bulk_all_or_nothing(store: Arc<dyn Store>) {
         4,
         "a refused bulk write counts nothing"
     );
+}
+
+async fn open(store: &Arc<dyn Store>, api: i64, key: &str) -> i64 {
+    let new = NewAlert {
+        service_id: api,
+        dedup_key: key.into(),
+        event: entry(api, key, AlertAction::Trigger).event,
+        group_key: None,
+        received_at: now(),
+    };
+    store
+        .open_alert_with(&new, &IncidentWrite::None, None)
+        .await
+        .unwrap()
+        .0
+}
+
+async fn sqlite() -> (klaxon_store::testing::TempSqlite, Arc<dyn Store>) {
+    let db = klaxon_store::testing::TempSqlite::new();
+    let store = klaxon_store::open(&db.url).await.unwrap();
+    (db, store)
+}
+
+#[tokio::test]
+async fn sqlite_counts_triggers_for_open_alerts_on_arrival() {
+    let (_db, store) = sqlite().await;
+    let api = service(&store).await;
+    let disk = open(&store, api, "disk").await;
+    let mut later = entry(api, "disk", AlertAction::Trigger);
+    later.event.summary = Some("disk is still down".into());
+    later.received_at = now() + jiff::SignedDuration::from_secs(60);
+    let (one, two) = tokio::join!(
+        store.enqueue_alerts(vec![
+            entry(api, "disk", AlertAction::Trigger),
+            later.clone()
+        ]),
+        store.enqueue_alerts(vec![entry(api, "cpu", AlertAction::Trigger)])
+    );
+    assert_eq!(
+        (one.unwrap(), two.unwrap()),
+        (2, 0),
+        "per call, how many were counted"
+    );
+    let alert = store.alert(disk).await.unwrap();
+    assert_eq!(
+        (
+            alert.repeat_count,
+            alert.summary.as_str(),
+            alert.last_seen_at
+        ),
+        (3, "disk is still down", later.received_at)
+    );
+    let log = store.alert_log(disk).await.unwrap();
+    assert_eq!(
+        log.iter().map(|e| e.received_at).collect::<Vec<_>>(),
+        [now(), now(), later.received_at],
+        "after the opening trigger, the counted events are on the alert's log as accepted"
+    );
+    let waiting = store.inbox(10).await.unwrap();
+    assert_eq!(
+        waiting
+            .iter()
+            .map(|i| i.entry.dedup_key.as_str())
+            .collect::<Vec<_>>(),
+        ["cpu"],
+        "a trigger with no open alert waits to open one"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_counts_nothing_past_an_event_waiting_for_its_alert() {
+    let (_db, store) = sqlite().await;
+    let api = service(&store).await;
+    let disk = open(&store, api, "disk").await;
+    let cpu = open(&store, api, "cpu").await;
+    let gone = open(&store, api, "gone").await;
+    let resolve = entry(api, "gone", AlertAction::Resolve).event;
+    store
+        .update_alert(gone, AlertUpdate::Resolve, &resolve, now(), None, None)
+        .await
+        .unwrap();
+    // A resolution waits for the worker; a trigger behind it, in the same call or a
+    // later one, must wait too: it opens a new alert once the old one is resolved.
+    let counted = store
+        .enqueue_alerts(vec![
+            entry(api, "disk", AlertAction::Resolve),
+            entry(api, "disk", AlertAction::Trigger),
+            entry(api, "cpu", AlertAction::Acknowledge),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(counted, 0);
+    let counted = store
+        .enqueue_alerts(vec![
+            entry(api, "disk", AlertAction::Trigger),
+            entry(api, "cpu", AlertAction::Trigger),
+            entry(api, "gone", AlertAction::Trigger),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        counted, 0,
+        "nothing counted past a waiting event or on a resolved alert"
+    );
+    for id in [disk, cpu, gone] {
+        assert_eq!(store.alert(id).await.unwrap().repeat_count, 1);
+    }
+    assert_eq!(store.inbox(10).await.unwrap().len(), 6);
+
+    // An entry set aside after failing no longer holds its alert's triggers back.
+    for item in store.inbox(10).await.unwrap() {
+        if item.entry.dedup_key == "cpu" {
+            store.inbox_failed(item.id, "broken", true).await.unwrap();
+        }
+    }
+    let counted = store
+        .enqueue_alerts(vec![entry(api, "cpu", AlertAction::Trigger)])
+        .await
+        .unwrap();
+    assert_eq!(counted, 1);
+    assert_eq!(store.alert(cpu).await.unwrap().repeat_count, 2);
 }
 
 #[tokio::test]
