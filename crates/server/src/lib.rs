@@ -158,11 +158,17 @@ pub async fn start(
     // the configured outlets in its own transaction.
     store.set_outlets(channels.outlets());
     log_outlets(&config.channels);
-    let mut state = AppState::new(store, config.policy, clock, config.public_url);
-    state.channels = Arc::new(channels);
-    state.rate_limit = config
+    let rate_limit = config
         .ingest_rate_limit
-        .map(|per_second| std::sync::Arc::new(rate_limit::KeyLimits::new(per_second)));
+        .map(|per_second| Arc::new(rate_limit::KeyLimits::new(per_second)));
+    let state = AppState::new(
+        store,
+        config.policy,
+        clock,
+        config.public_url,
+        channels,
+        rate_limit,
+    );
     auth::bootstrap(&state, config.bootstrap_token).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -10,9 +10,20 @@ use crate::clock::Clock;
 use crate::locks::KeyedLocks;
 use crate::metrics::Metrics;
 
-/// The server's shared state: cheap to clone.
+/// The server's shared state: one pointer, cloned for every request (axum's `State`).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] points to.
+pub struct Shared {
     pub store: Arc<dyn Store>,
     pub policy: Arc<Policy>,
     pub clock: Arc<dyn Clock>,
@@ -57,8 +68,10 @@ impl AppState {
         policy: Policy,
         clock: Arc<dyn Clock>,
         public_url: Option<String>,
+        channels: crate::channels::Channels,
+        rate_limit: Option<Arc<crate::rate_limit::KeyLimits>>,
     ) -> Self {
-        Self {
+        Self(Arc::new(Shared {
             store,
             policy: Arc::new(policy),
             clock,
@@ -66,12 +79,12 @@ impl AppState {
             public_url,
             incident_locks: Arc::default(),
             service_locks: Arc::default(),
-            rate_limit: None,
+            rate_limit,
             tokens: Arc::default(),
             services: Arc::default(),
             inbox_wake: Arc::default(),
             engine_wake: Arc::default(),
-            channels: Arc::default(),
-        }
+            channels: Arc::new(channels),
+        }))
     }
 }

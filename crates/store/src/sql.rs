@@ -330,23 +330,9 @@ macro_rules! impl_store {
         ) {
             if let Some(entries) = only_enqueues(&batch) {
                 if let Some(written) = direct.insert(&entries) {
-                    match written {
-                        Ok(counted) => {
-                            let mut counted = counted.into_iter();
-                            for job in batch {
-                                let n = match &job.op {
-                                    WriteOp::Enqueue(entries) => entries.len(),
-                                    _ => 0,
-                                };
-                                let counted = counted.by_ref().take(n).filter(|c| *c).count();
-                                let _ = job.reply.send(Ok(Written::Accepted { counted }));
-                            }
-                        }
-                        Err(e) => {
-                            for job in batch {
-                                let _ = job.reply.send(Err(StoreError::Other(e.clone())));
-                            }
-                        }
+                    let outcomes = accepted_outcomes(&batch, written);
+                    for (job, outcome) in batch.into_iter().zip(outcomes) {
+                        let _ = job.reply.send(outcome);
                     }
                     return;
                 }
@@ -377,13 +363,8 @@ macro_rules! impl_store {
 
         async fn write_batch(conn: &mut <$db as sqlx::Database>::Connection, batch: &[WriteJob], outlets: &Outlets) -> Vec<Result<Written>> {
             if let Some(entries) = only_enqueues(batch) {
-                return match alert_queries::insert_inbox_alone(conn, &entries).await {
-                    Ok(()) => batch.iter().map(|_| Ok(Written::Nothing)).collect(),
-                    Err(e) => {
-                        let message = e.to_string();
-                        batch.iter().map(|_| Err(StoreError::Other(message.clone()))).collect()
-                    }
-                };
+                let written = <$store>::accept_on(conn, &entries).await.map_err(|e| e.to_string());
+                return accepted_outcomes(batch, written);
             }
             let together = async {
                 let mut tx = <$store>::begin_on(conn).await?;
@@ -436,6 +417,26 @@ macro_rules! impl_store {
                     outcomes
                 }
             }
+        }
+
+        /// Each accepted-events job's answer, from whether each entry of the batch was
+        /// counted on arrival (in order) or the error that failed the whole batch.
+        fn accepted_outcomes(batch: &[WriteJob], written: std::result::Result<Vec<bool>, String>) -> Vec<Result<Written>> {
+            let counted = match written {
+                Ok(counted) => counted,
+                Err(e) => return batch.iter().map(|_| Err(StoreError::Other(e.clone()))).collect(),
+            };
+            let mut counted = counted.into_iter();
+            batch
+                .iter()
+                .map(|job| {
+                    let n = match &job.op {
+                        WriteOp::Enqueue(entries) => entries.len(),
+                        _ => 0,
+                    };
+                    Ok(Written::Accepted { counted: counted.by_ref().take(n).filter(|c| *c).count() })
+                })
+                .collect()
         }
 
         /// The entries of a batch made only of accepted alert events that fit one

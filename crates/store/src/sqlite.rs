@@ -102,6 +102,16 @@ impl SqliteStore {
         Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
+    /// Commits accepted events through sqlx, without counting any on arrival: only
+    /// for a database without a [`DirectInsert`] connection (in memory).
+    async fn accept_on(
+        conn: &mut sqlx::SqliteConnection,
+        entries: &[&InboxEntry],
+    ) -> crate::Result<Vec<bool>> {
+        alert_queries::insert_inbox_alone(conn, entries).await?;
+        Ok(vec![false; entries.len()])
+    }
+
     /// Begins a write transaction on the group-commit writer's own connection.
     async fn begin_on(
         conn: &mut <sqlx::Sqlite as sqlx::Database>::Connection,

@@ -1,6 +1,6 @@
 //! The alert inbox on both backends: accepted events keep their order and an entry is
-//! applied at most once; SQLite counts repeats of open alerts on arrival unless an
-//! event of the alert waits before them; and PostgreSQL's singletons have one holder at a time.
+//! applied at most once; repeats of open alerts are counted on arrival unless an event
+//! of the alert waits before them; and PostgreSQL's singletons have one holder at a time.
 
 mod support;
 
@@ -215,15 +215,7 @@ async fn open(store: &Arc<dyn Store>, api: i64, key: &str) -> i64 {
         .0
 }
 
-async fn sqlite() -> (klaxon_store::testing::TempSqlite, Arc<dyn Store>) {
-    let db = klaxon_store::testing::TempSqlite::new();
-    let store = klaxon_store::open(&db.url).await.unwrap();
-    (db, store)
-}
-
-#[tokio::test]
-async fn sqlite_counts_triggers_for_open_alerts_on_arrival() {
-    let (_db, store) = sqlite().await;
+async fn triggers_for_open_alerts_are_counted_on_arrival(store: Arc<dyn Store>) {
     let api = service(&store).await;
     let disk = open(&store, api, "disk").await;
     let mut later = entry(api, "disk", AlertAction::Trigger);
@@ -267,9 +259,7 @@ async fn sqlite_counts_triggers_for_open_alerts_on_arrival() {
     );
 }
 
-#[tokio::test]
-async fn sqlite_counts_nothing_past_an_event_waiting_for_its_alert() {
-    let (_db, store) = sqlite().await;
+async fn nothing_is_counted_past_an_event_waiting_for_its_alert(store: Arc<dyn Store>) {
     let api = service(&store).await;
     let disk = open(&store, api, "disk").await;
     let cpu = open(&store, api, "cpu").await;
@@ -354,5 +344,7 @@ async fn a_singleton_has_one_holder_until_its_process_goes() {
 
 contract!(
     inbox_keeps_order_and_applies_once,
-    repeats_are_counted_in_bulk_all_or_nothing
+    repeats_are_counted_in_bulk_all_or_nothing,
+    triggers_for_open_alerts_are_counted_on_arrival,
+    nothing_is_counted_past_an_event_waiting_for_its_alert
 );
