@@ -175,10 +175,13 @@ pub trait AlertStore: Send + Sync + 'static {
         inbox: Option<i64>,
     ) -> Result<()>;
     /// Commits accepted events, in order; they are durable when this returns.
-    /// Concurrent callers share one transaction. A trigger for an open alert with none
-    /// of its events waiting before it (a repeat, whatever the inbox worker would
-    /// decide) is counted on the alert in that transaction and logged as applied; the
-    /// rest wait in the inbox. Returns how many were counted on arrival.
+    /// Concurrent callers share one transaction. A trigger for an open alert is a
+    /// repeat whatever the inbox worker would decide, so unless an event of that alert
+    /// other than a trigger (an acknowledgement or resolution, which it must not
+    /// overtake) waits in the inbox, it is counted on the alert in that transaction and
+    /// logged as applied. Repeats commute: the alert keeps the newest time and summary
+    /// whatever order they are counted in. The rest wait in the inbox. Returns how many
+    /// were counted on arrival.
     async fn enqueue_alerts(&self, entries: Vec<InboxEntry>) -> Result<usize>;
     /// The oldest `limit` inbox entries still to apply (not given up on).
     async fn inbox(&self, limit: u32) -> Result<Vec<InboxItem>>;

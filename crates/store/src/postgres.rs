@@ -32,6 +32,11 @@ impl PostgresStore {
     /// Replicas claiming jobs at once skip each other's rows instead of waiting.
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
 
+    /// Locks the rows a statement is about to update, in the order of its `ORDER BY`:
+    /// writers that update many alerts at once (accepting events, counting repeats in
+    /// bulk) then take their locks in one order and never deadlock.
+    const LOCK_ROWS: &'static str = " FOR UPDATE";
+
     /// Makes a claim's commit skip waiting for the disk: a claim lost in a crash only
     /// leaves its jobs to be claimed again.
     const CLAIM_WITHOUT_FLUSH: Option<&'static str> = Some("SET LOCAL synchronous_commit = off");
@@ -141,23 +146,28 @@ impl PostgresStore {
                 .push_bind(t.summary.map(str::to_owned));
         });
         q.push(
-            "), counted AS (UPDATE alerts a SET repeat_count = a.repeat_count + t.n, last_seen_at = t.at, \
-             summary = COALESCE(t.summary, a.summary) FROM tally t \
-             WHERE a.service_id = t.sid AND a.dedup_key = t.dkey AND a.status <> 'resolved' \
+            "), locked AS (SELECT a.id, t.n, t.at, t.summary FROM alerts a JOIN tally t \
+             ON a.service_id = t.sid AND a.dedup_key = t.dkey WHERE a.status <> 'resolved' \
              AND NOT EXISTS (SELECT 1 FROM alert_events w WHERE w.service_id = t.sid AND w.dedup_key = t.dkey \
-             AND w.alert_id IS NULL AND w.failed_at IS NULL OFFSET 0) \
-             RETURNING a.id, a.service_id, a.dedup_key), entry (ord, sid, dkey, at, event) AS (",
+             AND w.alert_id IS NULL AND w.failed_at IS NULL AND (w.action IS NULL OR w.action <> 'trigger') OFFSET 0) \
+             ORDER BY a.id FOR UPDATE OF a), \
+             counted AS (UPDATE alerts a SET repeat_count = a.repeat_count + l.n, \
+             last_seen_at = GREATEST(a.last_seen_at, l.at), \
+             summary = CASE WHEN l.at >= a.last_seen_at THEN COALESCE(l.summary, a.summary) ELSE a.summary END \
+             FROM locked l WHERE a.id = l.id \
+             RETURNING a.id, a.service_id, a.dedup_key), entry (ord, sid, dkey, at, event, action) AS (",
         );
         q.push_values(entries.iter().enumerate(), |mut row, (i, e)| {
             row.push_bind(i as i64)
                 .push_bind(e.service_id)
                 .push_bind(e.dedup_key.clone())
                 .push_bind(crate::ms(e.received_at))
-                .push_bind(serde_json::to_string(&e.event).expect("plain data always serialises"));
+                .push_bind(serde_json::to_string(&e.event).expect("plain data always serialises"))
+                .push_bind(e.event.action.as_str());
         });
         q.push(
-            ") INSERT INTO alert_events (service_id, dedup_key, received_at, event, alert_id) \
-             SELECT e.sid, e.dkey, e.at, e.event, c.id FROM entry e \
+            ") INSERT INTO alert_events (service_id, dedup_key, received_at, event, alert_id, action) \
+             SELECT e.sid, e.dkey, e.at, e.event, c.id, e.action FROM entry e \
              LEFT JOIN counted c ON c.service_id = e.sid AND c.dedup_key = e.dkey ORDER BY e.ord \
              RETURNING service_id, dedup_key, alert_id IS NOT NULL",
         );

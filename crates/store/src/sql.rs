@@ -368,6 +368,7 @@ macro_rules! impl_store {
             }
             let together = async {
                 let mut tx = <$store>::begin_on(conn).await?;
+                alert_queries::lock_alerts(&mut tx, batch.iter().flat_map(|job| alerts_updated(&job.op)).collect()).await?;
                 // Accepted alert events of the whole batch go in with one statement:
                 // this is the ingest path, where a statement per request would cost
                 // more than the commit.
@@ -408,6 +409,7 @@ macro_rules! impl_store {
                     for job in batch {
                         let alone = async {
                             let mut tx = <$store>::begin_on(&mut *conn).await?;
+                            alert_queries::lock_alerts(&mut tx, alerts_updated(&job.op)).await?;
                             let outcome = apply(&mut tx, &job.op, outlets).await?;
                             tx.commit().await?;
                             Ok(outcome)
@@ -416,6 +418,15 @@ macro_rules! impl_store {
                     }
                     outcomes
                 }
+            }
+        }
+
+        /// The existing alerts `op` updates.
+        fn alerts_updated(op: &WriteOp) -> Vec<i64> {
+            match op {
+                WriteOp::UpdateAlert { id, .. } => vec![*id],
+                WriteOp::Repeats(repeats) => repeats.iter().map(|r| r.alert_id).collect(),
+                _ => Vec::new(),
             }
         }
 

@@ -248,12 +248,13 @@ macro_rules! impl_alert_store {
             }
 
             fn inbox_insert<'a>(entries: &[&'a InboxEntry]) -> QueryBuilder<'a, $db> {
-                let mut q = QueryBuilder::<$db>::new("INSERT INTO alert_events (service_id, dedup_key, received_at, event) ");
+                let mut q = QueryBuilder::<$db>::new("INSERT INTO alert_events (service_id, dedup_key, received_at, event, action) ");
                 q.push_values(entries, |mut row, e| {
                     row.push_bind(e.service_id)
                         .push_bind(e.dedup_key.clone())
                         .push_bind(ms(e.received_at))
-                        .push_bind(json(&e.event));
+                        .push_bind(json(&e.event))
+                        .push_bind(e.event.action.as_str());
                 });
                 q
             }
@@ -278,8 +279,10 @@ macro_rules! impl_alert_store {
                 }
                 for chunk in per_alert.chunks(500) {
                     let mut q = QueryBuilder::<$db>::new(
-                        "UPDATE alerts SET repeat_count = repeat_count + v.n, last_seen_at = v.at, \
-                         summary = COALESCE(v.summary, alerts.summary) FROM (SELECT column1 AS id, column2 AS n, \
+                        "UPDATE alerts SET repeat_count = repeat_count + v.n, \
+                         last_seen_at = CASE WHEN v.at > alerts.last_seen_at THEN v.at ELSE alerts.last_seen_at END, \
+                         summary = CASE WHEN v.at >= alerts.last_seen_at THEN COALESCE(v.summary, alerts.summary) \
+                         ELSE alerts.summary END FROM (SELECT column1 AS id, column2 AS n, \
                          column3 AS at, column4 AS summary FROM (",
                     );
                     q.push_values(chunk, |mut row, (id, n, at, summary)| {
@@ -303,6 +306,27 @@ macro_rules! impl_alert_store {
                     if marked != chunk.len() as u64 {
                         return Err(StoreError::Conflict("an inbox entry was applied already".into()));
                     }
+                }
+                Ok(())
+            }
+
+            /// Locks the alerts a write is about to update, in id order (PostgreSQL; a
+            /// no-op on SQLite, which has one writer): the group-commit writer's batches
+            /// and accepted events then take their locks in one order and never deadlock.
+            pub(super) async fn lock_alerts(tx: &mut Tx<'_>, mut ids: Vec<i64>) -> Result<()> {
+                if <$store>::LOCK_ROWS.is_empty() || ids.is_empty() {
+                    return Ok(());
+                }
+                ids.sort_unstable();
+                ids.dedup();
+                for chunk in ids.chunks(1000) {
+                    let mut q = QueryBuilder::<$db>::new("SELECT id FROM alerts WHERE id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(") ORDER BY id").push(<$store>::LOCK_ROWS);
+                    q.build().fetch_all(&mut **tx).await?;
                 }
                 Ok(())
             }
@@ -412,8 +436,10 @@ macro_rules! impl_alert_store {
             ) -> Result<()> {
                 let query = match update {
                     AlertUpdate::Repeat => sqlx::query(
-                        "UPDATE alerts SET last_seen_at = $1, repeat_count = repeat_count + 1, \
-                         summary = COALESCE($2, summary) WHERE id = $3 AND status <> 'resolved'",
+                        "UPDATE alerts SET repeat_count = repeat_count + 1, \
+                         last_seen_at = CASE WHEN $1 > last_seen_at THEN $1 ELSE last_seen_at END, \
+                         summary = CASE WHEN $1 >= last_seen_at THEN COALESCE($2, summary) ELSE summary END \
+                         WHERE id = $3 AND status <> 'resolved'",
                     )
                     .bind(ms(at))
                     .bind(event.summary.clone()),

@@ -27,6 +27,9 @@ impl SqliteStore {
     /// SQLite has one writer; claims never contend.
     const SKIP_LOCKED: &'static str = "";
 
+    /// One writer at a time: there are no row locks to order.
+    const LOCK_ROWS: &'static str = "";
+
     /// Commits in WAL mode with `synchronous = NORMAL` do not wait for the disk already.
     const CLAIM_WITHOUT_FLUSH: Option<&'static str> = None;
 
@@ -195,8 +198,8 @@ impl DirectInsert {
             let mut alert_ids = Vec::with_capacity(entries.len());
             {
                 let mut insert = tx.prepare_cached(
-                    "INSERT INTO alert_events (service_id, dedup_key, received_at, event, alert_id) \
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO alert_events (service_id, dedup_key, received_at, event, alert_id, action) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )?;
                 for e in entries {
                     let alert_id = counted.get(&(e.service_id, e.dedup_key.as_str())).copied();
@@ -207,7 +210,8 @@ impl DirectInsert {
                         e.dedup_key,
                         crate::ms(e.received_at),
                         event,
-                        alert_id
+                        alert_id,
+                        e.event.action.as_str()
                     ])?;
                     alert_ids.push(alert_id.is_some());
                 }
@@ -220,18 +224,21 @@ impl DirectInsert {
 }
 
 /// Counts, on their open alerts, the repeats among `entries` that may be counted on
-/// arrival: an alert's triggers count when it is open and none of its events waits in
-/// the inbox (the worker applies those first, in order). Returns the alerts counted on.
+/// arrival: an alert's triggers count when it is open and no event of it but triggers
+/// waits in the inbox (see [`crate::AlertStore::enqueue_alerts`]). Returns the alerts
+/// counted on.
 fn count_on_arrival<'e>(
     tx: &rusqlite::Transaction<'_>,
     entries: &[&'e InboxEntry],
 ) -> rusqlite::Result<HashMap<(i64, &'e str), i64>> {
     use rusqlite::OptionalExtension;
     let mut count = tx.prepare_cached(
-        "UPDATE alerts SET repeat_count = repeat_count + ?1, last_seen_at = ?2, summary = COALESCE(?3, summary) \
+        "UPDATE alerts SET repeat_count = repeat_count + ?1, \
+         summary = CASE WHEN ?2 >= last_seen_at THEN COALESCE(?3, summary) ELSE summary END, \
+         last_seen_at = MAX(last_seen_at, ?2) \
          WHERE service_id = ?4 AND dedup_key = ?5 AND status <> 'resolved' \
          AND NOT EXISTS (SELECT 1 FROM alert_events w WHERE w.service_id = ?4 AND w.dedup_key = ?5 \
-         AND w.alert_id IS NULL AND w.failed_at IS NULL) \
+         AND w.alert_id IS NULL AND w.failed_at IS NULL AND (w.action IS NULL OR w.action <> 'trigger')) \
          RETURNING id",
     )?;
     let mut counted = HashMap::new();

@@ -311,6 +311,40 @@ async fn nothing_is_counted_past_an_event_waiting_for_its_alert(store: Arc<dyn S
     assert_eq!(store.alert(cpu).await.unwrap().repeat_count, 2);
 }
 
+async fn waiting_triggers_do_not_hold_back_repeats(store: Arc<dyn Store>) {
+    let api = service(&store).await;
+    // A trigger accepted before its alert opened waits; once the alert is open, later
+    // triggers are counted on arrival all the same: repeats of one alert commute.
+    let mut early = entry(api, "disk", AlertAction::Trigger);
+    early.event.summary = Some("disk 90%".into());
+    assert_eq!(store.enqueue_alerts(vec![early.clone()]).await.unwrap(), 0);
+    let disk = open(&store, api, "disk").await;
+    let mut late = entry(api, "disk", AlertAction::Trigger);
+    late.event.summary = Some("disk 99%".into());
+    late.received_at = now() + jiff::SignedDuration::from_secs(60);
+    assert_eq!(store.enqueue_alerts(vec![late.clone()]).await.unwrap(), 1);
+    // The worker counts the early one afterwards: the count grows, but the alert keeps
+    // the newest time and summary.
+    let waiting = store.inbox(10).await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    let repeat = Repeat {
+        alert_id: disk,
+        inbox_id: waiting[0].id,
+        event: waiting[0].entry.event.clone(),
+        at: waiting[0].entry.received_at,
+    };
+    store.repeat_alerts(vec![repeat]).await.unwrap();
+    let alert = store.alert(disk).await.unwrap();
+    assert_eq!(
+        (
+            alert.repeat_count,
+            alert.summary.as_str(),
+            alert.last_seen_at
+        ),
+        (3, "disk 99%", late.received_at)
+    );
+}
+
 #[tokio::test]
 async fn a_singleton_has_one_holder_until_its_process_goes() {
     let Some(db) = klaxon_store::testing::TempPostgres::new().await else {
@@ -346,5 +380,6 @@ contract!(
     inbox_keeps_order_and_applies_once,
     repeats_are_counted_in_bulk_all_or_nothing,
     triggers_for_open_alerts_are_counted_on_arrival,
-    nothing_is_counted_past_an_event_waiting_for_its_alert
+    nothing_is_counted_past_an_event_waiting_for_its_alert,
+    waiting_triggers_do_not_hold_back_repeats
 );

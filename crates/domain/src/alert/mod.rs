@@ -29,6 +29,17 @@ pub enum AlertAction {
     Resolve,
 }
 
+impl AlertAction {
+    /// As on the wire and in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trigger => "trigger",
+            Self::Acknowledge => "acknowledge",
+            Self::Resolve => "resolve",
+        }
+    }
+}
+
 /// How bad the sender says it is, on PagerDuty's scale.
 #[derive(
     Debug,
