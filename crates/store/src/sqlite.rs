@@ -10,6 +10,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use crate::alerts::InboxEntry;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// Klaxon's store on a SQLite file.
@@ -159,8 +161,6 @@ async fn checkpoint(
 /// (`docs/benchmarks.md`). The writer uses this connection and its sqlx one in turn,
 /// never both at once, so they do not contend for SQLite's write lock.
 struct DirectInsert(Option<rusqlite::Connection>);
-
-use crate::alerts::InboxEntry;
 
 impl DirectInsert {
     /// Opens a second connection to the database file of `options`; none for an
