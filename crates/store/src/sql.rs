@@ -368,7 +368,15 @@ macro_rules! impl_store {
             }
             let together = async {
                 let mut tx = <$store>::begin_on(conn).await?;
-                alert_queries::lock_alerts(&mut tx, batch.iter().flat_map(|job| alerts_updated(&job.op)).collect()).await?;
+                let (ids, incidents) = batch.iter().map(|job| alerts_updated(&job.op)).fold(
+                    (Vec::new(), Vec::new()),
+                    |(mut ids, mut incidents), (i, n)| {
+                        ids.extend(i);
+                        incidents.extend(n);
+                        (ids, incidents)
+                    },
+                );
+                alert_queries::lock_alerts(&mut tx, ids, incidents).await?;
                 // Accepted alert events of the whole batch go in with one statement:
                 // this is the ingest path, where a statement per request would cost
                 // more than the commit.
@@ -409,7 +417,8 @@ macro_rules! impl_store {
                     for job in batch {
                         let alone = async {
                             let mut tx = <$store>::begin_on(&mut *conn).await?;
-                            alert_queries::lock_alerts(&mut tx, alerts_updated(&job.op)).await?;
+                            let (ids, incidents) = alerts_updated(&job.op);
+                            alert_queries::lock_alerts(&mut tx, ids, incidents).await?;
                             let outcome = apply(&mut tx, &job.op, outlets).await?;
                             tx.commit().await?;
                             Ok(outcome)
@@ -421,13 +430,26 @@ macro_rules! impl_store {
             }
         }
 
-        /// The existing alerts `op` updates.
-        fn alerts_updated(op: &WriteOp) -> Vec<i64> {
-            match op {
-                WriteOp::UpdateAlert { id, .. } => vec![*id],
-                WriteOp::Repeats(repeats) => repeats.iter().map(|r| r.alert_id).collect(),
-                _ => Vec::new(),
-            }
+        /// The existing alerts `op` updates: alerts by id, and incidents whose change
+        /// moves their open alerts along (acknowledged, resolved).
+        fn alerts_updated(op: &WriteOp) -> (Vec<i64>, Vec<i64>) {
+            let (ids, changes): (Vec<i64>, Vec<&Change>) = match op {
+                WriteOp::UpdateAlert { id, incident, .. } => (vec![*id], incident.as_deref().into_iter().collect()),
+                WriteOp::Repeats(repeats) => (repeats.iter().map(|r| r.alert_id).collect(), Vec::new()),
+                WriteOp::Commit(changes) => (Vec::new(), changes.iter().collect()),
+                WriteOp::OpenAlert { incident, .. } => match &**incident {
+                    crate::alerts::IncidentWrite::Join(change) => (Vec::new(), vec![change]),
+                    _ => (Vec::new(), Vec::new()),
+                },
+                WriteOp::FinishJob(done) => (Vec::new(), done.changes.iter().collect()),
+                _ => (Vec::new(), Vec::new()),
+            };
+            let incidents = changes
+                .into_iter()
+                .filter(|c| matches!(c.alerts, Some(s) if s != klaxon_domain::alert::AlertStatus::Triggered))
+                .map(|c| c.incident.number.0)
+                .collect();
+            (ids, incidents)
         }
 
         /// Each accepted-events job's answer, from whether each entry of the batch was

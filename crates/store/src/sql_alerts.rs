@@ -311,23 +311,35 @@ macro_rules! impl_alert_store {
             }
 
             /// Locks the alerts a write is about to update, in id order (PostgreSQL; a
-            /// no-op on SQLite, which has one writer): the group-commit writer's batches
-            /// and accepted events then take their locks in one order and never deadlock.
-            pub(super) async fn lock_alerts(tx: &mut Tx<'_>, mut ids: Vec<i64>) -> Result<()> {
-                if <$store>::LOCK_ROWS.is_empty() || ids.is_empty() {
+            /// no-op on SQLite, which has one writer): alerts `ids`, and the open alerts
+            /// of `incidents`. The group-commit writer's batches and accepted events
+            /// then take their locks in one order and never deadlock.
+            pub(super) async fn lock_alerts(tx: &mut Tx<'_>, mut ids: Vec<i64>, mut incidents: Vec<i64>) -> Result<()> {
+                if <$store>::LOCK_ROWS.is_empty() || (ids.is_empty() && incidents.is_empty()) {
                     return Ok(());
                 }
                 ids.sort_unstable();
                 ids.dedup();
-                for chunk in ids.chunks(1000) {
-                    let mut q = QueryBuilder::<$db>::new("SELECT id FROM alerts WHERE id IN (");
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
+                incidents.sort_unstable();
+                incidents.dedup();
+                let mut q = QueryBuilder::<$db>::new("SELECT id FROM alerts WHERE ");
+                let mut by = q.separated(" OR ");
+                if !ids.is_empty() {
+                    by.push("id IN (");
+                    for (i, id) in ids.iter().enumerate() {
+                        by.push_unseparated(if i == 0 { "" } else { ", " }).push_bind_unseparated(*id);
                     }
-                    q.push(") ORDER BY id").push(<$store>::LOCK_ROWS);
-                    q.build().fetch_all(&mut **tx).await?;
+                    by.push_unseparated(")");
                 }
+                if !incidents.is_empty() {
+                    by.push("(status <> 'resolved' AND incident_number IN (");
+                    for (i, n) in incidents.iter().enumerate() {
+                        by.push_unseparated(if i == 0 { "" } else { ", " }).push_bind_unseparated(*n);
+                    }
+                    by.push_unseparated("))");
+                }
+                q.push(" ORDER BY id").push(<$store>::LOCK_ROWS);
+                q.build().fetch_all(&mut **tx).await?;
                 Ok(())
             }
 
