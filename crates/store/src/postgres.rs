@@ -34,8 +34,10 @@ impl PostgresStore {
 
     /// Locks the rows a statement is about to update, in the order of its `ORDER BY`:
     /// writers that update many alerts at once (accepting events, counting repeats in
-    /// bulk) then take their locks in one order and never deadlock.
-    const LOCK_ROWS: &'static str = " FOR UPDATE";
+    /// bulk) then take their locks in one order and never deadlock. `NO KEY`: the lock
+    /// an `UPDATE` of non-key columns takes, which still lets other writers insert
+    /// events that refer to the alert.
+    const LOCK_ROWS: &'static str = " FOR NO KEY UPDATE";
 
     /// Makes a claim's commit skip waiting for the disk: a claim lost in a crash only
     /// leaves its jobs to be claimed again.
@@ -150,7 +152,7 @@ impl PostgresStore {
              ON a.service_id = t.sid AND a.dedup_key = t.dkey WHERE a.status <> 'resolved' \
              AND NOT EXISTS (SELECT 1 FROM alert_events w WHERE w.service_id = t.sid AND w.dedup_key = t.dkey \
              AND w.alert_id IS NULL AND w.failed_at IS NULL AND (w.action IS NULL OR w.action <> 'trigger') OFFSET 0) \
-             ORDER BY a.id FOR UPDATE OF a), \
+             ORDER BY a.id FOR NO KEY UPDATE OF a), \
              counted AS (UPDATE alerts a SET repeat_count = a.repeat_count + l.n, \
              last_seen_at = GREATEST(a.last_seen_at, l.at), \
              summary = CASE WHEN l.at >= a.last_seen_at THEN COALESCE(l.summary, a.summary) ELSE a.summary END \
