@@ -73,6 +73,26 @@ pub struct Repeat {
     pub at: Timestamp,
 }
 
+/// The `SET` list that counts `n` repeats, the newest received at `at` with `summary`
+/// (NULL for none), on the alert the statement calls `alert`. Repeats commute: the
+/// alert keeps the newest time and summary whatever order they are counted in, which
+/// lets a trigger be counted on arrival while older triggers still wait in the inbox.
+pub(crate) fn count_repeats(alert: &str, n: &str, at: &str, summary: &str) -> String {
+    format!(
+        "repeat_count = {alert}.repeat_count + {n}, \
+         last_seen_at = CASE WHEN {at} > {alert}.last_seen_at THEN {at} ELSE {alert}.last_seen_at END, \
+         summary = CASE WHEN {at} >= {alert}.last_seen_at THEN COALESCE({summary}, {alert}.summary) \
+         ELSE {alert}.summary END"
+    )
+}
+
+/// The inbox entries (alias `w`) of an alert that counting on arrival must not
+/// overtake: waiting (neither applied nor set aside) and not triggers. The same terms
+/// as the partial index `alert_events_waiting_by_key` (migration 0013), which SQLite
+/// uses only when its terms appear as written.
+pub(crate) const HOLDS_BACK_REPEATS: &str =
+    "w.alert_id IS NULL AND w.failed_at IS NULL AND (w.action IS NULL OR w.action <> 'trigger')";
+
 /// The repeats among accepted events that may be counted on arrival, per alert.
 #[derive(Debug, PartialEq)]
 pub(crate) struct RepeatTally<'e> {

@@ -147,18 +147,17 @@ impl PostgresStore {
                 .push_bind(crate::ms(t.last_at))
                 .push_bind(t.summary.map(str::to_owned));
         });
-        q.push(
+        q.push(format!(
             "), locked AS (SELECT a.id, t.n, t.at, t.summary FROM alerts a JOIN tally t \
              ON a.service_id = t.sid AND a.dedup_key = t.dkey WHERE a.status <> 'resolved' \
              AND NOT EXISTS (SELECT 1 FROM alert_events w WHERE w.service_id = t.sid AND w.dedup_key = t.dkey \
-             AND w.alert_id IS NULL AND w.failed_at IS NULL AND (w.action IS NULL OR w.action <> 'trigger') OFFSET 0) \
-             ORDER BY a.id FOR NO KEY UPDATE OF a), \
-             counted AS (UPDATE alerts a SET repeat_count = a.repeat_count + l.n, \
-             last_seen_at = GREATEST(a.last_seen_at, l.at), \
-             summary = CASE WHEN l.at >= a.last_seen_at THEN COALESCE(l.summary, a.summary) ELSE a.summary END \
-             FROM locked l WHERE a.id = l.id \
+             AND {} OFFSET 0) ORDER BY a.id{} OF a), \
+             counted AS (UPDATE alerts a SET {} FROM locked l WHERE a.id = l.id \
              RETURNING a.id, a.service_id, a.dedup_key), entry (ord, sid, dkey, at, event, action) AS (",
-        );
+            crate::alerts::HOLDS_BACK_REPEATS,
+            Self::LOCK_ROWS,
+            crate::alerts::count_repeats("a", "l.n", "l.at", "l.summary"),
+        ));
         q.push_values(entries.iter().enumerate(), |mut row, (i, e)| {
             row.push_bind(i as i64)
                 .push_bind(e.service_id)

@@ -278,13 +278,11 @@ macro_rules! impl_alert_store {
                     }
                 }
                 for chunk in per_alert.chunks(500) {
-                    let mut q = QueryBuilder::<$db>::new(
-                        "UPDATE alerts SET repeat_count = repeat_count + v.n, \
-                         last_seen_at = CASE WHEN v.at > alerts.last_seen_at THEN v.at ELSE alerts.last_seen_at END, \
-                         summary = CASE WHEN v.at >= alerts.last_seen_at THEN COALESCE(v.summary, alerts.summary) \
-                         ELSE alerts.summary END FROM (SELECT column1 AS id, column2 AS n, \
+                    let mut q = QueryBuilder::<$db>::new(format!(
+                        "UPDATE alerts SET {} FROM (SELECT column1 AS id, column2 AS n, \
                          column3 AS at, column4 AS summary FROM (",
-                    );
+                        crate::alerts::count_repeats("alerts", "v.n", "v.at", "v.summary"),
+                    ));
                     q.push_values(chunk, |mut row, (id, n, at, summary)| {
                         row.push_bind(*id).push_bind(*n).push_bind(ms(*at)).push_bind(summary.clone());
                     });
@@ -446,13 +444,12 @@ macro_rules! impl_alert_store {
                 at: Timestamp,
                 inbox: Option<i64>,
             ) -> Result<()> {
+                let repeat = format!(
+                    "UPDATE alerts SET {} WHERE id = $3 AND status <> 'resolved'",
+                    crate::alerts::count_repeats("alerts", "1", "$1", "$2"),
+                );
                 let query = match update {
-                    AlertUpdate::Repeat => sqlx::query(
-                        "UPDATE alerts SET repeat_count = repeat_count + 1, \
-                         last_seen_at = CASE WHEN $1 > last_seen_at THEN $1 ELSE last_seen_at END, \
-                         summary = CASE WHEN $1 >= last_seen_at THEN COALESCE($2, summary) ELSE summary END \
-                         WHERE id = $3 AND status <> 'resolved'",
-                    )
+                    AlertUpdate::Repeat => sqlx::query(&repeat)
                     .bind(ms(at))
                     .bind(event.summary.clone()),
                     AlertUpdate::Acknowledge => sqlx::query(

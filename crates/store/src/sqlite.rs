@@ -232,15 +232,13 @@ fn count_on_arrival<'e>(
     entries: &[&'e InboxEntry],
 ) -> rusqlite::Result<HashMap<(i64, &'e str), i64>> {
     use rusqlite::OptionalExtension;
-    let mut count = tx.prepare_cached(
-        "UPDATE alerts SET repeat_count = repeat_count + ?1, \
-         summary = CASE WHEN ?2 >= last_seen_at THEN COALESCE(?3, summary) ELSE summary END, \
-         last_seen_at = MAX(last_seen_at, ?2) \
-         WHERE service_id = ?4 AND dedup_key = ?5 AND status <> 'resolved' \
-         AND NOT EXISTS (SELECT 1 FROM alert_events w WHERE w.service_id = ?4 AND w.dedup_key = ?5 \
-         AND w.alert_id IS NULL AND w.failed_at IS NULL AND (w.action IS NULL OR w.action <> 'trigger')) \
+    let mut count = tx.prepare_cached(&format!(
+        "UPDATE alerts SET {} WHERE service_id = ?4 AND dedup_key = ?5 AND status <> 'resolved' \
+         AND NOT EXISTS (SELECT 1 FROM alert_events w WHERE w.service_id = ?4 AND w.dedup_key = ?5 AND {}) \
          RETURNING id",
-    )?;
+        crate::alerts::count_repeats("alerts", "?1", "?2", "?3"),
+        crate::alerts::HOLDS_BACK_REPEATS,
+    ))?;
     let mut counted = HashMap::new();
     for t in crate::alerts::repeat_tallies(entries) {
         let id: Option<i64> = count

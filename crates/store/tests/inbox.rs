@@ -147,13 +147,6 @@ async fn inbox_keeps_order_and_applies_once(store: Arc<dyn Store>) {
 async fn repeats_are_counted_in_bulk_all_or_nothing(store: Arc<dyn Store>) {
     let api = service(&store).await;
     let first = entry(api, "disk", AlertAction::Trigger);
-    let new = NewAlert {
-        service_id: api,
-        dedup_key: "disk".into(),
-        event: first.event.clone(),
-        group_key: None,
-        received_at: now(),
-    };
     let mut later = entry(api, "disk", AlertAction::Trigger);
     later.event.summary = Some("disk is still down".into());
     later.received_at = now() + jiff::SignedDuration::from_secs(60);
@@ -163,10 +156,7 @@ async fn repeats_are_counted_in_bulk_all_or_nothing(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(counted, 0);
-    let (id, _) = store
-        .open_alert_with(&new, &IncidentWrite::None, None)
-        .await
-        .unwrap();
+    let id = open(&store, api, "disk").await;
     let repeats: Vec<Repeat> = store
         .inbox(10)
         .await
@@ -180,14 +170,9 @@ async fn repeats_are_counted_in_bulk_all_or_nothing(store: Arc<dyn Store>) {
         })
         .collect();
     store.repeat_alerts(repeats.clone()).await.unwrap();
-    let alert = store.alert(id).await.unwrap();
     assert_eq!(
-        (
-            alert.repeat_count,
-            alert.summary.as_str(),
-            alert.last_seen_at
-        ),
-        (4, "disk is still down", later.received_at)
+        repeat_state(&store, id).await,
+        (4, "disk is still down".to_owned(), later.received_at)
     );
     assert_eq!(store.alert_log(id).await.unwrap().len(), 4);
     assert!(store.inbox(10).await.unwrap().is_empty());
@@ -198,6 +183,12 @@ async fn repeats_are_counted_in_bulk_all_or_nothing(store: Arc<dyn Store>) {
         4,
         "a refused bulk write counts nothing"
     );
+}
+
+/// An alert's repeat count, summary and last time seen.
+async fn repeat_state(store: &Arc<dyn Store>, id: i64) -> (i64, String, Timestamp) {
+    let alert = store.alert(id).await.unwrap();
+    (alert.repeat_count, alert.summary, alert.last_seen_at)
 }
 
 async fn open(store: &Arc<dyn Store>, api: i64, key: &str) -> i64 {
@@ -233,14 +224,9 @@ async fn triggers_for_open_alerts_are_counted_on_arrival(store: Arc<dyn Store>) 
         (2, 0),
         "per call, how many were counted"
     );
-    let alert = store.alert(disk).await.unwrap();
     assert_eq!(
-        (
-            alert.repeat_count,
-            alert.summary.as_str(),
-            alert.last_seen_at
-        ),
-        (3, "disk is still down", later.received_at)
+        repeat_state(&store, disk).await,
+        (3, "disk is still down".to_owned(), later.received_at)
     );
     let log = store.alert_log(disk).await.unwrap();
     assert_eq!(
@@ -334,14 +320,9 @@ async fn waiting_triggers_do_not_hold_back_repeats(store: Arc<dyn Store>) {
         at: waiting[0].entry.received_at,
     };
     store.repeat_alerts(vec![repeat]).await.unwrap();
-    let alert = store.alert(disk).await.unwrap();
     assert_eq!(
-        (
-            alert.repeat_count,
-            alert.summary.as_str(),
-            alert.last_seen_at
-        ),
-        (3, "disk 99%", late.received_at)
+        repeat_state(&store, disk).await,
+        (3, "disk 99%".to_owned(), late.received_at)
     );
 }
 
