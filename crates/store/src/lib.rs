@@ -14,6 +14,7 @@ mod sql;
 mod sql_alerts;
 mod sql_paging;
 mod sql_services;
+mod sql_writer;
 mod sqlite;
 pub mod testing;
 

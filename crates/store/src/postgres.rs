@@ -207,6 +207,7 @@ impl DirectInsert {
 }
 
 crate::sql::impl_store!(PostgresStore, sqlx::Postgres);
+crate::sql_writer::impl_writer!(PostgresStore, sqlx::Postgres);
 crate::sql_services::impl_service_store!(PostgresStore, sqlx::Postgres);
 crate::sql_alerts::impl_alert_store!(PostgresStore, sqlx::Postgres);
 crate::sql_paging::impl_paging_store!(PostgresStore, sqlx::Postgres);

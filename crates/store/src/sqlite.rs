@@ -261,6 +261,7 @@ fn count_on_arrival<'e>(
 }
 
 crate::sql::impl_store!(SqliteStore, sqlx::Sqlite);
+crate::sql_writer::impl_writer!(SqliteStore, sqlx::Sqlite);
 crate::sql_services::impl_service_store!(SqliteStore, sqlx::Sqlite);
 crate::sql_alerts::impl_alert_store!(SqliteStore, sqlx::Sqlite);
 crate::sql_paging::impl_paging_store!(SqliteStore, sqlx::Sqlite);
