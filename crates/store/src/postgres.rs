@@ -204,6 +204,8 @@ impl DirectInsert {
     ) -> Option<Result<Vec<bool>, String>> {
         None
     }
+
+    fn between_batches(&mut self) {}
 }
 
 crate::sql::impl_store!(PostgresStore, sqlx::Postgres);

@@ -1,7 +1,8 @@
 //! The group-commit writer both backends share: it takes every write waiting in its
 //! queue, commits them together and answers each. Expanded next to `impl_store!` in
 //! each backend module, whose imports, `Tx` and incident writes it uses; the backend
-//! supplies `begin_on`, `accept_on`, `LOCK_ROWS` and a `DirectInsert`.
+//! supplies `begin_on`, `accept_on`, `LOCK_ROWS` and a `DirectInsert` (with
+//! `insert` and `between_batches`).
 
 /// Implements the group-commit writer (`run_writer`) for `$store` on `$db`.
 macro_rules! impl_writer {
@@ -57,6 +58,9 @@ macro_rules! impl_writer {
                         write_and_reply(&pool, &mut held, &mut direct, part, &outlets).await;
                     }
                 }
+                // Between batches, with every write answered: upkeep of the backend's
+                // own (SQLite starting its write-ahead log over).
+                direct.between_batches();
             }
         }
 

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -64,7 +66,8 @@ impl SqliteStore {
             .min_connections(1)
             .connect_with(options.clone())
             .await?;
-        let direct = DirectInsert::open(&options);
+        let restart = Arc::new(AtomicBool::new(false));
+        let direct = DirectInsert::open(&options, restart.clone());
         let checkpointer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options)
@@ -75,7 +78,7 @@ impl SqliteStore {
             "klaxon-writer",
             run_writer(writer.clone(), direct, queue, outlets.clone()),
         );
-        tokio::spawn(checkpoint(checkpointer, jobs.downgrade()));
+        tokio::spawn(checkpoint(checkpointer, jobs.downgrade(), restart));
         Ok(Self {
             reader,
             writer,
@@ -129,13 +132,22 @@ impl SqliteStore {
 /// How often the write-ahead log is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
+/// How long the log may grow before it is made to start over (see [`checkpoint`]), in
+/// frames (pages): SQLite's own automatic checkpoint threshold.
+const RESTART_FRAMES: i64 = 16_384;
+
 /// Checkpoints the write-ahead log on its own connection while writes go on, so the WAL
-/// stays small without a commit ever waiting for it. `PASSIVE` never blocks the writer
-/// or readers; SQLite starts the log over once a checkpoint has caught up. Stops when
-/// the store is dropped (its writer queue closes).
+/// stays small. `PASSIVE` never blocks the writer or readers. SQLite starts the log over
+/// only when a write begins with all of it copied, which never happens while writes go
+/// on without a pause: the log then grows by every commit (gigabytes in a minute of
+/// alert storm) and each write extends the file. So once the log passes
+/// [`RESTART_FRAMES`], the writer is asked to start it over between two batches (see
+/// [`DirectInsert::between_batches`]). Stops when the store is dropped (its writer queue
+/// closes).
 async fn checkpoint(
     pool: SqlitePool,
     store_alive: tokio::sync::mpsc::WeakSender<crate::group::WriteJob>,
+    restart: Arc<AtomicBool>,
 ) {
     let mut every = tokio::time::interval(CHECKPOINT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -144,11 +156,18 @@ async fn checkpoint(
         if store_alive.upgrade().is_none() {
             break;
         }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&pool)
+        let log = match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&pool)
             .await
         {
-            tracing::warn!(error = %e, "WAL checkpoint failed; will try again");
+            Ok((_, log, _)) => log,
+            Err(e) => {
+                tracing::warn!(error = %e, "WAL checkpoint failed; will try again");
+                continue;
+            }
+        };
+        if log > RESTART_FRAMES {
+            restart.store(true, Ordering::Relaxed);
         }
     }
     pool.close().await;
@@ -160,15 +179,22 @@ async fn checkpoint(
 /// two busy cores those two hand-offs took longer than the insert itself
 /// (`docs/benchmarks.md`). The writer uses this connection and its sqlx one in turn,
 /// never both at once, so they do not contend for SQLite's write lock.
-struct DirectInsert(Option<rusqlite::Connection>);
+struct DirectInsert {
+    conn: Option<rusqlite::Connection>,
+    /// Set by the checkpointer when the write-ahead log should start over.
+    restart: Arc<AtomicBool>,
+}
 
 impl DirectInsert {
     /// Opens a second connection to the database file of `options`; none for an
     /// in-memory database, whose writes then all go through sqlx.
-    fn open(options: &SqliteConnectOptions) -> Self {
+    fn open(options: &SqliteConnectOptions, restart: Arc<AtomicBool>) -> Self {
         let path = options.get_filename();
         if path.as_os_str().is_empty() || path.to_str() == Some(":memory:") {
-            return Self(None);
+            return Self {
+                conn: None,
+                restart,
+            };
         }
         let opened = rusqlite::Connection::open(path).and_then(|conn| {
             conn.busy_timeout(Duration::from_secs(10))?;
@@ -177,11 +203,25 @@ impl DirectInsert {
             )?;
             Ok(conn)
         });
-        match opened {
-            Ok(conn) => Self(Some(conn)),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot open a direct SQLite connection; accepted events go through sqlx");
-                Self(None)
+        let conn = opened
+            .map_err(|e| tracing::warn!(error = %e, "cannot open a direct SQLite connection; accepted events go through sqlx"))
+            .ok();
+        Self { conn, restart }
+    }
+
+    /// Starts the write-ahead log over if the checkpointer asked: a `RESTART`
+    /// checkpoint copies what its last passive checkpoint left (little) while no write
+    /// is under way, so the next commit writes the log from its start. Run by the
+    /// writer itself, it holds up the writes queued meanwhile for just that long; run
+    /// beside it, the writer's own wait for the lock added whole milliseconds of
+    /// SQLite's busy-handler sleeps.
+    fn between_batches(&mut self) {
+        let Some(conn) = self.conn.as_ref() else {
+            return;
+        };
+        if self.restart.swap(false, Ordering::Relaxed) {
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "cannot start the write-ahead log over; will try again");
             }
         }
     }
@@ -191,7 +231,7 @@ impl DirectInsert {
     /// [`crate::AlertStore::enqueue_alerts`]); returns, per entry, whether it was
     /// counted. `None` if there is no direct connection.
     fn insert(&mut self, entries: &[&InboxEntry]) -> Option<Result<Vec<bool>, String>> {
-        let conn = self.0.as_mut()?;
+        let conn = self.conn.as_mut()?;
         let written = (|| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let counted = count_on_arrival(&tx, entries)?;
