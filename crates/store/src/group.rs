@@ -73,8 +73,11 @@ pub(crate) fn spawn_writer<F>(name: &str, writer: F)
 where
     F: std::future::Future<Output = ()> + Send + 'static,
 {
+    // Timers only: sqlx's SQLite connections are threads of their own, so the writer
+    // does no socket I/O, and without an I/O driver an idle writer sleeps on a futex,
+    // which wakes sooner and cheaper than the `epoll_wait` it otherwise parks in.
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+        .enable_time()
         .build()
         .expect("a single-threaded runtime builds");
     std::thread::Builder::new()
