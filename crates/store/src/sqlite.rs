@@ -22,8 +22,6 @@ pub struct SqliteStore {
     reader: SqlitePool,
     writer: SqlitePool,
     jobs: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
-    /// Where accepted alert events go: the one writer, as SQLite has one write lock.
-    accepted: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
     outlets: crate::SharedOutlets,
 }
 
@@ -39,6 +37,11 @@ impl SqliteStore {
 
     /// Opens (creating if missing) the database at `url` and migrates it.
     pub async fn open(url: &str) -> crate::Result<Self> {
+        Self::open_with(url, RESTART_FRAMES).await
+    }
+
+    /// [`Self::open`], with the log started over past `restart_frames` frames.
+    async fn open_with(url: &str, restart_frames: i64) -> crate::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| crate::StoreError::Other(format!("bad SQLite URL '{url}': {e}")))?
             .create_if_missing(true)
@@ -78,14 +81,23 @@ impl SqliteStore {
             "klaxon-writer",
             run_writer(writer.clone(), direct, queue, outlets.clone()),
         );
-        tokio::spawn(checkpoint(checkpointer, jobs.downgrade(), restart));
+        tokio::spawn(checkpoint(
+            checkpointer,
+            jobs.downgrade(),
+            restart,
+            restart_frames,
+        ));
         Ok(Self {
             reader,
             writer,
-            accepted: jobs.clone(),
             jobs,
             outlets,
         })
+    }
+
+    /// Accepted alert events go to the one writer, as SQLite has one write lock.
+    fn accepted(&self) -> &tokio::sync::mpsc::Sender<crate::group::WriteJob> {
+        &self.jobs
     }
 
     fn reader(&self) -> &SqlitePool {
@@ -141,13 +153,14 @@ const RESTART_FRAMES: i64 = 16_384;
 /// only when a write begins with all of it copied, which never happens while writes go
 /// on without a pause: the log then grows by every commit (gigabytes in a minute of
 /// alert storm) and each write extends the file. So once the log passes
-/// [`RESTART_FRAMES`], the writer is asked to start it over between two batches (see
+/// `restart_frames` ([`RESTART_FRAMES`]), the writer is asked to start it over between two batches (see
 /// [`DirectInsert::between_batches`]). Stops when the store is dropped (its writer queue
 /// closes).
 async fn checkpoint(
     pool: SqlitePool,
     store_alive: tokio::sync::mpsc::WeakSender<crate::group::WriteJob>,
     restart: Arc<AtomicBool>,
+    restart_frames: i64,
 ) {
     let mut every = tokio::time::interval(CHECKPOINT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -166,7 +179,7 @@ async fn checkpoint(
                 continue;
             }
         };
-        if log > RESTART_FRAMES {
+        if log > restart_frames {
             restart.store(true, Ordering::Relaxed);
         }
     }
@@ -305,3 +318,63 @@ crate::sql_writer::impl_writer!(SqliteStore, sqlx::Sqlite);
 crate::sql_services::impl_service_store!(SqliteStore, sqlx::Sqlite);
 crate::sql_alerts::impl_alert_store!(SqliteStore, sqlx::Sqlite);
 crate::sql_paging::impl_paging_store!(SqliteStore, sqlx::Sqlite);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AlertStore;
+
+    /// Under writes without a pause, the log starts over once past its limit instead of
+    /// growing by every commit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_log_starts_over_under_writes_without_a_pause() {
+        let db = crate::testing::TempSqlite::new();
+        let store = Arc::new(SqliteStore::open_with(&db.url, 50).await.unwrap());
+        let wal = db.dir.join("klaxon.db-wal");
+        let started = std::time::Instant::now();
+        let writers: Vec<_> = (0..8)
+            .map(|w| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let mut n = 0u64;
+                    while started.elapsed() < Duration::from_secs(2) {
+                        let event = klaxon_domain::alert::AlertEvent::new(
+                            klaxon_domain::alert::AlertAction::Trigger,
+                            klaxon_domain::alert::AlertSeverity::Error,
+                        );
+                        let entry = InboxEntry {
+                            service_id: 1,
+                            dedup_key: format!("{w}-{n}"),
+                            received_at: jiff::Timestamp::now(),
+                            event,
+                        };
+                        store.enqueue_alerts(vec![entry]).await.unwrap();
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        // Each start of the log writes a new salt into its header (bytes 16..24).
+        let mut salts = std::collections::HashSet::new();
+        while started.elapsed() < Duration::from_secs(2) {
+            let mut header = [0u8; 32];
+            let read = std::fs::File::open(&wal).and_then(|mut f| {
+                use std::io::Read;
+                f.read_exact(&mut header)
+            });
+            if read.is_ok() {
+                salts.insert(header[16..24].to_vec());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        for w in writers {
+            assert!(w.await.unwrap() > 100, "each writer kept writing");
+        }
+        assert!(
+            salts.len() >= 3,
+            "the log started over {} times in 2 s of writes",
+            salts.len().saturating_sub(1)
+        );
+    }
+}
