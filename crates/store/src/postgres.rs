@@ -19,10 +19,14 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 pub struct PostgresStore {
     pool: PgPool,
     jobs: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
-    /// Accepted alert events have a writer (and connection) of their own: their inserts
-    /// never conflict with other writes, and an alert storm's incidents and jobs, queued
-    /// on the main writer, would otherwise hold up the 202s.
-    accepted: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
+    /// Accepted alert events have writers (and connections) of their own, taken in
+    /// turn: an alert storm's incidents and jobs, queued on the main writer, would
+    /// otherwise hold up the 202s, and while one writer waits for its commit to reach
+    /// the disk (or for PostgreSQL to answer) the other's statement runs. Both lock
+    /// the alerts they count in id order, so they never deadlock.
+    accepted: Arc<[tokio::sync::mpsc::Sender<crate::group::WriteJob>]>,
+    /// Which accepted-events writer takes the next write.
+    next_accepted: Arc<std::sync::atomic::AtomicUsize>,
     outlets: crate::SharedOutlets,
     /// The sessions holding this process's singleton advisory locks, by name.
     singletons: Arc<tokio::sync::Mutex<HashMap<String, PgConnection>>>,
@@ -31,6 +35,9 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Replicas claiming jobs at once skip each other's rows instead of waiting.
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+
+    /// How many writers accept alert events (see `accepted`).
+    const ACCEPT_WRITERS: usize = 2;
 
     /// Locks the rows a statement is about to update, in the order of its `ORDER BY`:
     /// writers that update many alerts at once (accepting events, counting repeats in
@@ -63,17 +70,24 @@ impl PostgresStore {
             queue,
             outlets.clone(),
         ));
-        let (accepted, accepted_queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
-        tokio::spawn(run_writer(
-            pool.clone(),
-            DirectInsert,
-            accepted_queue,
-            outlets.clone(),
-        ));
+        let accepted = (0..Self::ACCEPT_WRITERS)
+            .map(|_| {
+                let (accepted, queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
+                tokio::spawn(run_writer(
+                    pool.clone(),
+                    DirectInsert,
+                    queue,
+                    outlets.clone(),
+                ));
+                accepted
+            })
+            .collect();
+        tokio::spawn(analyze_growing(pool.clone(), jobs.downgrade()));
         Ok(Self {
             pool,
             jobs,
             accepted,
+            next_accepted: Arc::default(),
             outlets,
             singletons: Arc::default(),
         })
@@ -103,6 +117,12 @@ impl PostgresStore {
             let _ = conn.close().await;
         }
         Ok(taken)
+    }
+
+    fn accepted(&self) -> &tokio::sync::mpsc::Sender<crate::group::WriteJob> {
+        use std::sync::atomic::Ordering;
+        let turn = self.next_accepted.fetch_add(1, Ordering::Relaxed);
+        &self.accepted[turn % self.accepted.len()]
     }
 
     fn reader(&self) -> &PgPool {
@@ -189,6 +209,60 @@ impl PostgresStore {
     ) -> crate::Result<sqlx::Transaction<'_, sqlx::Postgres>> {
         use sqlx::Connection;
         Ok(conn.begin().await?)
+    }
+}
+
+/// How often [`analyze_growing`] looks at the tables' sizes.
+const ANALYZE_CHECK_EVERY: Duration = Duration::from_secs(5);
+
+/// The tables whose size decides the plans of the ingest path and the engine.
+const PLANNED_TABLES: [&str; 4] = ["alerts", "alert_events", "jobs", "incidents"];
+
+/// Analyzes each of [`PLANNED_TABLES`] that has more than doubled (by 500 rows or more)
+/// since PostgreSQL last analyzed it. A prepared statement's cached plan is made for the
+/// tables as the statistics describe them and kept until the next ANALYZE, and
+/// autovacuum analyzes a table at most once a minute: a new database's first storm ran
+/// that minute on plans made for empty tables, scanning every alert for each batch of
+/// accepted events (`docs/benchmarks.md`). Grown tables are what autovacuum leaves
+/// alone longest; churn on a table of steady size is its job. Stops when the store is
+/// dropped (its writer queue closes).
+async fn analyze_growing(
+    pool: PgPool,
+    store_alive: tokio::sync::mpsc::WeakSender<crate::group::WriteJob>,
+) {
+    let mut every = tokio::time::interval(ANALYZE_CHECK_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if store_alive.upgrade().is_none() {
+            break;
+        }
+        let grown: Result<Vec<String>, _> = sqlx::query_scalar(
+            "SELECT s.relname::text FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid \
+             WHERE s.relname = ANY($1) AND s.schemaname = current_schema() \
+             AND s.n_live_tup > 2 * GREATEST(c.reltuples, 0) + 500",
+        )
+        .bind(&PLANNED_TABLES[..])
+        .fetch_all(&pool)
+        .await;
+        let grown = match grown {
+            Ok(grown) => grown,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read table sizes; will try again");
+                continue;
+            }
+        };
+        for table in grown
+            .iter()
+            .filter(|t| PLANNED_TABLES.contains(&t.as_str()))
+        {
+            if let Err(e) = sqlx::query(&format!("ANALYZE {table}"))
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!(table, error = %e, "cannot analyze; will try again");
+            }
+        }
     }
 }
 

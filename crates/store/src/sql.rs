@@ -7,8 +7,9 @@
 /// `fn reader(&self) -> &sqlx::Pool<$db>`, `async fn write(&self) -> Result<Tx>`,
 /// `async fn begin_write(pool: &sqlx::Pool<$db>) -> Result<Tx>` and a field
 /// `jobs: tokio::sync::mpsc::Sender<WriteJob>` feeding `run_writer` (`sql_writer.rs`), which its `open`
-/// spawns, and `accepted`, the sender accepted alert events go to (`jobs` again, or a
-/// writer of their own where the backend writes concurrently).
+/// spawns, and `fn accepted(&self) -> &Sender<WriteJob>`, the writer the next accepted
+/// alert events go to (`jobs` again, or writers of their own where the backend writes
+/// concurrently).
 macro_rules! impl_store {
     ($store:ty, $db:ty) => {
         use async_trait::async_trait;
@@ -257,7 +258,7 @@ macro_rules! impl_store {
             /// Hands a write to the group-commit writer and waits until it is committed.
             async fn submit(&self, op: WriteOp) -> Result<Written> {
                 let writer = match op {
-                    WriteOp::Enqueue(_) => &self.accepted,
+                    WriteOp::Enqueue(_) => self.accepted(),
                     _ => &self.jobs,
                 };
                 let (reply, answer) = tokio::sync::oneshot::channel();

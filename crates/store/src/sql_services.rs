@@ -102,6 +102,9 @@ macro_rules! impl_service_store {
                     let mut tx = self.write().await?;
                     let id = service_id(&mut tx, name).await?;
                     sqlx::query("DELETE FROM integration_keys WHERE service_id = $1").bind(id).execute(&mut *tx).await?;
+                    // Alerts go by cascade; their events (waiting or on an alert's log)
+                    // name the service but have no foreign key to it.
+                    sqlx::query("DELETE FROM alert_events WHERE service_id = $1").bind(id).execute(&mut *tx).await?;
                     sqlx::query("DELETE FROM services WHERE id = $1").bind(id).execute(&mut *tx).await?;
                     tx.commit().await?;
                     Ok(())

@@ -326,6 +326,37 @@ async fn waiting_triggers_do_not_hold_back_repeats(store: Arc<dyn Store>) {
     );
 }
 
+async fn a_deleted_service_takes_its_alerts_and_events(store: Arc<dyn Store>) {
+    let api = service(&store).await;
+    let disk = open(&store, api, "disk").await;
+    let counted = store
+        .enqueue_alerts(vec![
+            entry(api, "disk", AlertAction::Trigger),
+            entry(api, "cpu", AlertAction::Trigger),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(counted, 1);
+    assert_eq!(store.alert_log(disk).await.unwrap().len(), 2);
+    assert_eq!(store.inbox(10).await.unwrap().len(), 1);
+    store
+        .delete_service(&ServiceName::parse("api").unwrap())
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.alert(disk).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(
+        store.alert_log(disk).await.unwrap().is_empty(),
+        "the events on its alerts' logs are gone"
+    );
+    assert!(
+        store.inbox(10).await.unwrap().is_empty(),
+        "its waiting events are gone"
+    );
+}
+
 #[tokio::test]
 async fn a_singleton_has_one_holder_until_its_process_goes() {
     let Some(db) = klaxon_store::testing::TempPostgres::new().await else {
@@ -362,5 +393,6 @@ contract!(
     repeats_are_counted_in_bulk_all_or_nothing,
     triggers_for_open_alerts_are_counted_on_arrival,
     nothing_is_counted_past_an_event_waiting_for_its_alert,
-    waiting_triggers_do_not_hold_back_repeats
+    waiting_triggers_do_not_hold_back_repeats,
+    a_deleted_service_takes_its_alerts_and_events
 );
