@@ -71,6 +71,7 @@ impl SqliteStore {
             .await?;
         let restart = Arc::new(AtomicBool::new(false));
         let direct = DirectInsert::open(&options, restart.clone());
+        let database_file = options.get_filename().to_path_buf();
         let checkpointer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options)
@@ -83,6 +84,7 @@ impl SqliteStore {
         );
         tokio::spawn(checkpoint(
             checkpointer,
+            database_file,
             jobs.downgrade(),
             restart,
             restart_frames,
@@ -158,6 +160,7 @@ const RESTART_FRAMES: i64 = 16_384;
 /// closes).
 async fn checkpoint(
     pool: SqlitePool,
+    database_file: std::path::PathBuf,
     store_alive: tokio::sync::mpsc::WeakSender<crate::group::WriteJob>,
     restart: Arc<AtomicBool>,
     restart_frames: i64,
@@ -169,18 +172,32 @@ async fn checkpoint(
         if store_alive.upgrade().is_none() {
             break;
         }
-        let log = match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(&pool)
-            .await
-        {
-            Ok((_, log, _)) => log,
-            Err(e) => {
-                tracing::warn!(error = %e, "WAL checkpoint failed; will try again");
-                continue;
-            }
+        let passive = || async {
+            sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&pool)
+                .await
+                .map(|(_, log, _)| log)
         };
-        if log > restart_frames {
-            restart.store(true, Ordering::Relaxed);
+        match passive().await {
+            Ok(log) if log > restart_frames => {
+                // Once more first: it copies only what came in during the first. Then
+                // the database file is flushed to disk here, so that the RESTART's own
+                // flush, which holds the writer up, has little left to write (in a
+                // run by hand, a stall of about 10 ms became about 2).
+                if passive().await.is_ok() {
+                    let file = database_file.clone();
+                    let synced = tokio::task::spawn_blocking(move || {
+                        std::fs::File::open(&file).and_then(|f| f.sync_data())
+                    })
+                    .await;
+                    if let Ok(Err(e)) = synced {
+                        tracing::warn!(error = %e, "cannot flush the database file");
+                    }
+                    restart.store(true, Ordering::Relaxed);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; will try again"),
         }
     }
     pool.close().await;
@@ -223,11 +240,11 @@ impl DirectInsert {
     }
 
     /// Starts the write-ahead log over if the checkpointer asked: a `RESTART`
-    /// checkpoint copies what its last passive checkpoint left (little) while no write
-    /// is under way, so the next commit writes the log from its start. Run by the
-    /// writer itself, it holds up the writes queued meanwhile for just that long; run
-    /// beside it, the writer's own wait for the lock added whole milliseconds of
-    /// SQLite's busy-handler sleeps.
+    /// checkpoint copies what the last passive checkpoint left (little) while no write
+    /// is under way and flushes it, so the next commit writes the log from its start.
+    /// Run by the writer itself, it holds up the writes queued meanwhile for just that
+    /// long (a few milliseconds); run beside it, the writer's own
+    /// wait for the lock added whole milliseconds of SQLite's busy-handler sleeps.
     fn between_batches(&mut self) {
         let Some(conn) = self.conn.as_ref() else {
             return;
