@@ -357,6 +357,47 @@ async fn a_deleted_service_takes_its_alerts_and_events(store: Arc<dyn Store>) {
     );
 }
 
+/// On PostgreSQL a table that has grown is analyzed within seconds, not when autovacuum
+/// comes round a minute later: until then the plans cached for it are made for the
+/// empty table it was (for accepted events, a scan of every alert per batch).
+#[tokio::test]
+async fn postgres_analyzes_tables_that_have_grown() {
+    let Some(db) = klaxon_store::testing::TempPostgres::new().await else {
+        return;
+    };
+    let store = klaxon_store::open(&db.url).await.unwrap();
+    let api = service(&store).await;
+    for chunk in 0..3 {
+        let entries = (0..400)
+            .map(|i| entry(api, &format!("{chunk}-{i}"), AlertAction::Trigger))
+            .collect();
+        store.enqueue_alerts(entries).await.unwrap();
+    }
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    let mut estimate = -1.0;
+    for _ in 0..100 {
+        estimate = sqlx::query_scalar::<_, f32>(
+            "SELECT reltuples FROM pg_class WHERE relname = 'alert_events'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        if estimate >= 1000.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(
+        estimate >= 1000.0,
+        "alert_events holds 1,200 events; its statistics say {estimate}"
+    );
+    drop(conn);
+    drop(store);
+    db.drop_database().await;
+}
+
 #[tokio::test]
 async fn a_singleton_has_one_holder_until_its_process_goes() {
     let Some(db) = klaxon_store::testing::TempPostgres::new().await else {
