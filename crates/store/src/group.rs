@@ -85,3 +85,31 @@ where
         .spawn(move || runtime.block_on(writer))
         .expect("the writer thread starts");
 }
+
+/// The ticks of a store's periodic upkeep (SQLite's checkpoints, PostgreSQL's analysis
+/// of grown tables), which ends when the store is dropped (its writer queue closes).
+pub(crate) struct Upkeep {
+    every: tokio::time::Interval,
+    store_alive: tokio::sync::mpsc::WeakSender<WriteJob>,
+}
+
+impl Upkeep {
+    /// Every `period`, first at once, for as long as the store that sends to `jobs` lives.
+    pub(crate) fn every(
+        period: std::time::Duration,
+        jobs: &tokio::sync::mpsc::Sender<WriteJob>,
+    ) -> Self {
+        let mut every = tokio::time::interval(period);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Self {
+            every,
+            store_alive: jobs.downgrade(),
+        }
+    }
+
+    /// Waits for the next tick; false once the store is gone.
+    pub(crate) async fn tick(&mut self) -> bool {
+        self.every.tick().await;
+        self.store_alive.upgrade().is_some()
+    }
+}

@@ -82,7 +82,10 @@ impl PostgresStore {
                 accepted
             })
             .collect();
-        tokio::spawn(analyze_growing(pool.clone(), jobs.downgrade()));
+        tokio::spawn(analyze_growing(
+            pool.clone(),
+            crate::group::Upkeep::every(ANALYZE_CHECK_EVERY, &jobs),
+        ));
         Ok(Self {
             pool,
             jobs,
@@ -224,19 +227,9 @@ const PLANNED_TABLES: [&str; 4] = ["alerts", "alert_events", "jobs", "incidents"
 /// autovacuum analyzes a table at most once a minute: a new database's first storm ran
 /// that minute on plans made for empty tables, scanning every alert for each batch of
 /// accepted events (`docs/benchmarks.md`). Grown tables are what autovacuum leaves
-/// alone longest; churn on a table of steady size is its job. Stops when the store is
-/// dropped (its writer queue closes).
-async fn analyze_growing(
-    pool: PgPool,
-    store_alive: tokio::sync::mpsc::WeakSender<crate::group::WriteJob>,
-) {
-    let mut every = tokio::time::interval(ANALYZE_CHECK_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        every.tick().await;
-        if store_alive.upgrade().is_none() {
-            break;
-        }
+/// alone longest; churn on a table of steady size is its job.
+async fn analyze_growing(pool: PgPool, mut upkeep: crate::group::Upkeep) {
+    while upkeep.tick().await {
         let grown: Result<Vec<String>, _> = sqlx::query_scalar(
             "SELECT s.relname::text FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid \
              WHERE s.relname = ANY($1) AND s.schemaname = current_schema() \
@@ -252,9 +245,10 @@ async fn analyze_growing(
                 continue;
             }
         };
-        for table in grown
+        // The statement names only tables of this list, never one read back.
+        for table in PLANNED_TABLES
             .iter()
-            .filter(|t| PLANNED_TABLES.contains(&t.as_str()))
+            .filter(|t| grown.iter().any(|g| g == *t))
         {
             if let Err(e) = sqlx::query(&format!("ANALYZE {table}"))
                 .execute(&pool)

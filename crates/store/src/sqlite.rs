@@ -85,7 +85,7 @@ impl SqliteStore {
         tokio::spawn(checkpoint(
             checkpointer,
             database_file,
-            jobs.downgrade(),
+            crate::group::Upkeep::every(CHECKPOINT_EVERY, &jobs),
             restart,
             restart_frames,
         ));
@@ -147,31 +147,24 @@ impl SqliteStore {
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
 /// How long the log may grow before it is made to start over (see [`checkpoint`]), in
-/// frames (pages): SQLite's own automatic checkpoint threshold.
+/// frames (pages): 64 MB with 4 KB pages.
 const RESTART_FRAMES: i64 = 16_384;
 
 /// Checkpoints the write-ahead log on its own connection while writes go on, so the WAL
 /// stays small. `PASSIVE` never blocks the writer or readers. SQLite starts the log over
 /// only when a write begins with all of it copied, which never happens while writes go
-/// on without a pause: the log then grows by every commit (gigabytes in a minute of
-/// alert storm) and each write extends the file. So once the log passes
-/// `restart_frames` ([`RESTART_FRAMES`]), the writer is asked to start it over between two batches (see
-/// [`DirectInsert::between_batches`]). Stops when the store is dropped (its writer queue
-/// closes).
+/// on without a pause: the log then grows by every commit for as long as an alert
+/// storm lasts, and each write extends the file. So once the log passes
+/// `restart_frames` ([`RESTART_FRAMES`]), the writer is asked to start it over between
+/// two batches (see [`DirectInsert::between_batches`]).
 async fn checkpoint(
     pool: SqlitePool,
     database_file: std::path::PathBuf,
-    store_alive: tokio::sync::mpsc::WeakSender<crate::group::WriteJob>,
+    mut upkeep: crate::group::Upkeep,
     restart: Arc<AtomicBool>,
     restart_frames: i64,
 ) {
-    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        every.tick().await;
-        if store_alive.upgrade().is_none() {
-            break;
-        }
+    while upkeep.tick().await {
         let passive = || async {
             sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
                 .fetch_one(&pool)
@@ -182,8 +175,7 @@ async fn checkpoint(
             Ok(log) if log > restart_frames => {
                 // Once more first: it copies only what came in during the first. Then
                 // the database file is flushed to disk here, so that the RESTART's own
-                // flush, which holds the writer up, has little left to write (in a
-                // run by hand, a stall of about 10 ms became about 2).
+                // flush, which holds the writer up, has little left to write.
                 if passive().await.is_ok() {
                     let file = database_file.clone();
                     let synced = tokio::task::spawn_blocking(move || {
@@ -243,8 +235,8 @@ impl DirectInsert {
     /// checkpoint copies what the last passive checkpoint left (little) while no write
     /// is under way and flushes it, so the next commit writes the log from its start.
     /// Run by the writer itself, it holds up the writes queued meanwhile for just that
-    /// long (a few milliseconds); run beside it, the writer's own
-    /// wait for the lock added whole milliseconds of SQLite's busy-handler sleeps.
+    /// long; run beside it, the writer's own wait for the lock added whole milliseconds
+    /// of SQLite's busy-handler sleeps.
     fn between_batches(&mut self) {
         let Some(conn) = self.conn.as_ref() else {
             return;
