@@ -3,6 +3,9 @@
 //! library). Exit codes: 0 ok, 1 failure, 2 usage.
 #![forbid(unsafe_code)]
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cli;
 mod evidence;
 mod output;
