@@ -289,33 +289,34 @@ impl DirectInsert {
 /// arrival: an alert's triggers count when it is open and no event of it but triggers
 /// waits in the inbox (see [`crate::AlertStore::enqueue_alerts`]). Returns the alerts
 /// counted on.
+///
+/// Each alert is found by a read and then updated by its row id, in the writer's
+/// transaction: an `UPDATE … RETURNING` would do it in one statement, but SQLite
+/// gathers `RETURNING` rows in a temporary b-tree it opens and closes for every
+/// execution, which cost the single writer more than the second statement does.
 fn count_on_arrival<'e>(
     tx: &rusqlite::Transaction<'_>,
     entries: &[&'e InboxEntry],
 ) -> rusqlite::Result<HashMap<(i64, &'e str), i64>> {
     use rusqlite::OptionalExtension;
-    let mut count = tx.prepare_cached(&format!(
-        "UPDATE alerts SET {} WHERE service_id = ?4 AND dedup_key = ?5 AND status <> 'resolved' \
-         AND NOT EXISTS (SELECT 1 FROM alert_events w WHERE w.service_id = ?4 AND w.dedup_key = ?5 AND {}) \
-         RETURNING id",
-        crate::alerts::count_repeats("alerts", "?1", "?2", "?3"),
+    let mut find = tx.prepare_cached(&format!(
+        "SELECT id FROM alerts WHERE service_id = ?1 AND dedup_key = ?2 AND status <> 'resolved' \
+         AND NOT EXISTS (SELECT 1 FROM alert_events w WHERE w.service_id = ?1 AND w.dedup_key = ?2 AND {})",
         crate::alerts::HOLDS_BACK_REPEATS,
+    ))?;
+    let mut count = tx.prepare_cached(&format!(
+        "UPDATE alerts SET {} WHERE id = ?4",
+        crate::alerts::count_repeats("alerts", "?1", "?2", "?3"),
     ))?;
     let mut counted = HashMap::new();
     for t in crate::alerts::repeat_tallies(entries) {
-        let id: Option<i64> = count
-            .query_row(
-                rusqlite::params![
-                    t.n,
-                    crate::ms(t.last_at),
-                    t.summary,
-                    t.service_id,
-                    t.dedup_key
-                ],
-                |row| row.get(0),
-            )
+        let id: Option<i64> = find
+            .query_row(rusqlite::params![t.service_id, t.dedup_key], |row| {
+                row.get(0)
+            })
             .optional()?;
         if let Some(id) = id {
+            count.execute(rusqlite::params![t.n, crate::ms(t.last_at), t.summary, id])?;
             counted.insert((t.service_id, t.dedup_key), id);
         }
     }
