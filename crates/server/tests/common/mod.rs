@@ -223,3 +223,26 @@ pub fn problem(result: Result<impl std::fmt::Debug, ClientError>) -> Problem {
         other => panic!("expected a problem answer, got {other:?}"),
     }
 }
+
+/// A declaration with a title and severity, and nothing else.
+pub fn declare_input(title: &str, severity: i64) -> klaxon_domain::incident::DeclareInput {
+    klaxon_domain::incident::DeclareInput {
+        title: title.into(),
+        severity: Some(klaxon_domain::Severity::new(severity).unwrap()),
+        ..Default::default()
+    }
+}
+
+/// A status update of `kind` with every field the runbook's template has filled in.
+pub fn update(
+    kind: klaxon_domain::incident::UpdateKind,
+    status: Option<&str>,
+) -> klaxon_domain::incident::StatusUpdateInput {
+    klaxon_domain::incident::StatusUpdateInput {
+        status: status.map(Into::into),
+        progress: Some("rolled back the deploy".into()),
+        next_steps: Some("watch error rates".into()),
+        eta: Some("10 minutes".into()),
+        ..klaxon_domain::incident::StatusUpdateInput::new(kind)
+    }
+}
