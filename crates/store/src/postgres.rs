@@ -171,15 +171,12 @@ impl PostgresStore {
                 .push_bind(t.summary.map(str::to_owned));
         });
         q.push(format!(
-            "), locked AS (SELECT a.id, t.n, t.at, t.summary FROM alerts a JOIN tally t \
-             ON a.service_id = t.sid AND a.dedup_key = t.dkey WHERE a.status <> 'resolved' \
+            "), locked AS (SELECT a.id, a.last_event_id, t.sid, t.dkey, t.n, t.at, t.summary FROM alerts a \
+             JOIN tally t ON a.service_id = t.sid AND a.dedup_key = t.dkey WHERE a.status <> 'resolved' \
              AND NOT EXISTS (SELECT 1 FROM alert_events w WHERE w.service_id = t.sid AND w.dedup_key = t.dkey \
-             AND {} OFFSET 0) ORDER BY a.id{} OF a), \
-             counted AS (UPDATE alerts a SET {} FROM locked l WHERE a.id = l.id \
-             RETURNING a.id, a.service_id, a.dedup_key), entry (ord, sid, dkey, at, event, action) AS (",
+             AND {} OFFSET 0) ORDER BY a.id{} OF a), entry (ord, sid, dkey, at, event, action) AS (",
             crate::alerts::HOLDS_BACK_REPEATS,
             Self::LOCK_ROWS,
-            crate::alerts::count_repeats("a", "l.n", "l.at", "l.summary"),
         ));
         q.push_values(entries.iter().enumerate(), |mut row, (i, e)| {
             row.push_bind(i as i64)
@@ -189,12 +186,23 @@ impl PostgresStore {
                 .push_bind(serde_json::to_string(&e.event).expect("plain data always serialises"))
                 .push_bind(e.event.action.as_str());
         });
-        q.push(
-            ") INSERT INTO alert_events (service_id, dedup_key, received_at, event, alert_id, action) \
-             SELECT e.sid, e.dkey, e.at, e.event, c.id, e.action FROM entry e \
-             LEFT JOIN counted c ON c.service_id = e.sid AND c.dedup_key = e.dkey ORDER BY e.ord \
+        // Ids are taken in acceptance order (volatile functions in a select list run
+        // after its ORDER BY), so that each counted event can be chained on its alert's
+        // log after the one before it.
+        q.push(format!(
+            "), numbered AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('alert_events', 'id')) AS id, e.* \
+             FROM entry e ORDER BY e.ord), \
+             chained AS MATERIALIZED (SELECT n.*, l.id AS alert_id, CASE WHEN l.id IS NOT NULL THEN \
+             COALESCE(LAG(n.id) OVER (PARTITION BY n.sid, n.dkey ORDER BY n.ord), l.last_event_id) END AS prev \
+             FROM numbered n LEFT JOIN locked l ON l.sid = n.sid AND l.dkey = n.dkey), \
+             counted AS (UPDATE alerts a SET {}, last_event_id = c.newest FROM locked l \
+             JOIN (SELECT alert_id, MAX(id) AS newest FROM chained WHERE alert_id IS NOT NULL GROUP BY alert_id) c \
+             ON c.alert_id = l.id WHERE a.id = l.id) \
+             INSERT INTO alert_events (id, service_id, dedup_key, received_at, event, alert_id, action, prev_event_id) \
+             OVERRIDING SYSTEM VALUE SELECT id, sid, dkey, at, event, alert_id, action, prev FROM chained ORDER BY ord \
              RETURNING service_id, dedup_key, alert_id IS NOT NULL",
-        );
+            crate::alerts::count_repeats("a", "l.n", "l.at", "l.summary"),
+        ));
         let mut counted = std::collections::HashSet::new();
         for row in q.build().fetch_all(&mut *conn).await? {
             if row.try_get::<bool, _>(2)? {

@@ -210,8 +210,17 @@ macro_rules! impl_alert_store {
                 }
 
                 async fn alert_log(&self, id: i64) -> Result<Vec<AlertLogEntry>> {
-                    let rows = sqlx::query("SELECT received_at, event FROM alert_events WHERE alert_id = $1 ORDER BY id")
-                        .bind(id)
+                    // The log is a chain from the alert's newest event back (migration 0014
+                    // on SQLite, 0015 on PostgreSQL).
+                    let rows = sqlx::query(
+                        "WITH RECURSIVE log (id, prev, received_at, event) AS ( \
+                         SELECT e.id, e.prev_event_id, e.received_at, e.event FROM alerts a \
+                         JOIN alert_events e ON e.id = a.last_event_id WHERE a.id = $1 \
+                         UNION ALL SELECT e.id, e.prev_event_id, e.received_at, e.event FROM log \
+                         JOIN alert_events e ON e.id = log.prev AND e.alert_id = $1) \
+                         SELECT received_at, event FROM log ORDER BY id",
+                    )
+                    .bind(id)
                         .fetch_all(self.reader())
                         .await?;
                     rows.iter()
@@ -260,49 +269,60 @@ macro_rules! impl_alert_store {
             }
 
             /// Many repeats in a handful of statements: one `UPDATE … FROM (VALUES …)`
-            /// for the alerts, one more that makes their inbox entries log entries.
+            /// that makes their inbox entries log entries, chained on each alert's log in
+            /// order, and one more for the alerts.
             pub(super) async fn apply_repeats(tx: &mut Tx<'_>, repeats: &[Repeat]) -> Result<()> {
-                // Per alert, in order: how many, the last time, the last summary given.
-                let mut per_alert: Vec<(i64, i64, Timestamp, Option<String>)> = Vec::new();
+                // Per alert, in order: how many, the last time, the last summary given,
+                // the newest entry.
+                let mut per_alert: Vec<(i64, i64, Timestamp, Option<String>, i64)> = Vec::new();
                 let mut index = std::collections::HashMap::new();
+                // Per repeat, the entry before it on its alert's log: the alert's newest
+                // before these (NULL here, looked up by the statement) or the repeat before.
+                let mut prev = Vec::with_capacity(repeats.len());
                 for r in repeats {
                     let i = *index.entry(r.alert_id).or_insert_with(|| {
-                        per_alert.push((r.alert_id, 0, r.at, None));
+                        per_alert.push((r.alert_id, 0, r.at, None, r.inbox_id));
                         per_alert.len() - 1
                     });
                     let entry = &mut per_alert[i];
+                    prev.push((entry.1 > 0).then_some(entry.4));
                     entry.1 += 1;
                     entry.2 = entry.2.max(r.at);
+                    entry.4 = r.inbox_id;
                     if r.event.summary.is_some() {
                         entry.3 = r.event.summary.clone();
                     }
                 }
-                for chunk in per_alert.chunks(500) {
-                    let mut q = QueryBuilder::<$db>::new(format!(
-                        "UPDATE alerts SET {} FROM (SELECT column1 AS id, column2 AS n, \
-                         column3 AS at, column4 AS summary FROM (",
-                        crate::alerts::count_repeats("alerts", "v.n", "v.at", "v.summary"),
-                    ));
-                    q.push_values(chunk, |mut row, (id, n, at, summary)| {
-                        row.push_bind(*id).push_bind(*n).push_bind(ms(*at)).push_bind(summary.clone());
-                    });
-                    q.push(") AS x) AS v WHERE alerts.id = v.id AND alerts.status <> 'resolved'");
-                    let updated = q.build().execute(&mut **tx).await?.rows_affected();
-                    if updated != chunk.len() as u64 {
-                        return Err(StoreError::Conflict("an alert closed while its repeats were counted".into()));
-                    }
-                }
-                for chunk in repeats.chunks(1000) {
+                // The entries first: the first of each alert's is chained after the
+                // alert's newest entry, which the alerts' update then moves on.
+                for chunk in repeats.iter().zip(prev).collect::<Vec<_>>().chunks(1000) {
                     let mut q = QueryBuilder::<$db>::new(
-                        "UPDATE alert_events SET alert_id = v.alert_id FROM (SELECT column1 AS id, column2 AS alert_id FROM (",
+                        "UPDATE alert_events SET alert_id = v.alert_id, prev_event_id = COALESCE(v.prev, \
+                         (SELECT a.last_event_id FROM alerts a WHERE a.id = v.alert_id)) \
+                         FROM (SELECT column1 AS id, column2 AS alert_id, column3 AS prev FROM (",
                     );
-                    q.push_values(chunk, |mut row, r| {
-                        row.push_bind(r.inbox_id).push_bind(r.alert_id);
+                    q.push_values(chunk, |mut row, (r, prev)| {
+                        row.push_bind(r.inbox_id).push_bind(r.alert_id).push_bind(*prev);
                     });
                     q.push(") AS x) AS v WHERE alert_events.id = v.id AND alert_events.alert_id IS NULL");
                     let marked = q.build().execute(&mut **tx).await?.rows_affected();
                     if marked != chunk.len() as u64 {
                         return Err(StoreError::Conflict("an inbox entry was applied already".into()));
+                    }
+                }
+                for chunk in per_alert.chunks(500) {
+                    let mut q = QueryBuilder::<$db>::new(format!(
+                        "UPDATE alerts SET {}, last_event_id = v.newest FROM (SELECT column1 AS id, column2 AS n, \
+                         column3 AS at, column4 AS summary, column5 AS newest FROM (",
+                        crate::alerts::count_repeats("alerts", "v.n", "v.at", "v.summary"),
+                    ));
+                    q.push_values(chunk, |mut row, (id, n, at, summary, newest)| {
+                        row.push_bind(*id).push_bind(*n).push_bind(ms(*at)).push_bind(summary.clone()).push_bind(*newest);
+                    });
+                    q.push(") AS x) AS v WHERE alerts.id = v.id AND alerts.status <> 'resolved'");
+                    let updated = q.build().execute(&mut **tx).await?.rows_affected();
+                    if updated != chunk.len() as u64 {
+                        return Err(StoreError::Conflict("an alert closed while its repeats were counted".into()));
                     }
                 }
                 Ok(())
@@ -358,7 +378,9 @@ macro_rules! impl_alert_store {
             /// Puts `event` on alert `id`'s log: the inbox entry it came in as becomes
             /// the log entry; gone or applied means another worker applied it already,
             /// so the write must not happen twice. An event without an entry (a person's
-            /// acknowledgement) is logged as it is.
+            /// acknowledgement) is logged as it is. Either way it is chained after the
+            /// alert's newest entry and becomes the newest; callers write (and so, on
+            /// PostgreSQL, lock) the alert's row first.
             async fn log_event(
                 tx: &mut Tx<'_>,
                 id: i64,
@@ -366,27 +388,40 @@ macro_rules! impl_alert_store {
                 at: Timestamp,
                 inbox: Option<i64>,
             ) -> Result<()> {
-                let Some(entry) = inbox else {
-                    sqlx::query(
-                        "INSERT INTO alert_events (service_id, dedup_key, received_at, event, alert_id) \
-                         SELECT service_id, dedup_key, $1, $2, id FROM alerts WHERE id = $3",
-                    )
-                    .bind(ms(at))
-                    .bind(json(event))
+                let entry = match inbox {
+                    Some(entry) => {
+                        let taken = sqlx::query(
+                            "UPDATE alert_events SET alert_id = $1, \
+                             prev_event_id = (SELECT last_event_id FROM alerts WHERE id = $1) \
+                             WHERE id = $2 AND alert_id IS NULL",
+                        )
+                        .bind(id)
+                        .bind(entry)
+                        .execute(&mut **tx)
+                        .await?
+                        .rows_affected();
+                        if taken == 0 {
+                            return Err(StoreError::Conflict(format!("inbox entry {entry} was applied already")));
+                        }
+                        entry
+                    }
+                    None => {
+                        sqlx::query_scalar(
+                            "INSERT INTO alert_events (service_id, dedup_key, received_at, event, alert_id, prev_event_id) \
+                             SELECT service_id, dedup_key, $1, $2, id, last_event_id FROM alerts WHERE id = $3 RETURNING id",
+                        )
+                        .bind(ms(at))
+                        .bind(json(event))
+                        .bind(id)
+                        .fetch_one(&mut **tx)
+                        .await?
+                    }
+                };
+                sqlx::query("UPDATE alerts SET last_event_id = $1 WHERE id = $2")
+                    .bind(entry)
                     .bind(id)
                     .execute(&mut **tx)
                     .await?;
-                    return Ok(());
-                };
-                let taken = sqlx::query("UPDATE alert_events SET alert_id = $1 WHERE id = $2 AND alert_id IS NULL")
-                    .bind(id)
-                    .bind(entry)
-                    .execute(&mut **tx)
-                    .await?
-                    .rows_affected();
-                if taken == 0 {
-                    return Err(StoreError::Conflict(format!("inbox entry {entry} was applied already")));
-                }
                 Ok(())
             }
 

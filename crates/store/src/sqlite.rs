@@ -256,15 +256,15 @@ impl DirectInsert {
         let conn = self.conn.as_mut()?;
         let written = (|| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let counted = count_on_arrival(&tx, entries)?;
+            let mut counted = count_on_arrival(&tx, entries)?;
             let mut alert_ids = Vec::with_capacity(entries.len());
             {
                 let mut insert = tx.prepare_cached(
-                    "INSERT INTO alert_events (service_id, dedup_key, received_at, event, alert_id, action) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO alert_events (service_id, dedup_key, received_at, event, alert_id, action, prev_event_id) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )?;
                 for e in entries {
-                    let alert_id = counted.get(&(e.service_id, e.dedup_key.as_str())).copied();
+                    let alert = counted.get_mut(&(e.service_id, e.dedup_key.as_str()));
                     let event =
                         serde_json::to_string(&e.event).expect("plain data always serialises");
                     insert.execute(rusqlite::params![
@@ -272,12 +272,17 @@ impl DirectInsert {
                         e.dedup_key,
                         crate::ms(e.received_at),
                         event,
-                        alert_id,
-                        e.event.action.as_str()
+                        alert.as_ref().map(|a| a.id),
+                        e.event.action.as_str(),
+                        alert.as_ref().and_then(|a| a.newest),
                     ])?;
-                    alert_ids.push(alert_id.is_some());
+                    alert_ids.push(alert.is_some());
+                    if let Some(alert) = alert {
+                        alert.newest = Some(tx.last_insert_rowid());
+                    }
                 }
             }
+            count_repeats(&tx, counted.values())?;
             tx.commit()?;
             Ok::<_, rusqlite::Error>(alert_ids)
         })();
@@ -285,42 +290,71 @@ impl DirectInsert {
     }
 }
 
-/// Counts, on their open alerts, the repeats among `entries` that may be counted on
-/// arrival: an alert's triggers count when it is open and no event of it but triggers
-/// waits in the inbox (see [`crate::AlertStore::enqueue_alerts`]). Returns the alerts
-/// counted on.
-///
-/// Each alert is found by a read and then updated by its row id, in the writer's
-/// transaction: an `UPDATE … RETURNING` would do it in one statement, but SQLite
-/// gathers `RETURNING` rows in a temporary b-tree it opens and closes for every
-/// execution, which cost the single writer more than the second statement does.
+/// An open alert whose repeats among a batch of accepted events are counted on arrival.
+struct Counted<'e> {
+    id: i64,
+    /// The newest event on the alert's log: before the batch, then as its events go in.
+    newest: Option<i64>,
+    tally: crate::alerts::RepeatTally<'e>,
+}
+
+/// The open alerts among `entries` whose repeats may be counted on arrival: an alert's
+/// triggers count when it is open and no event of it but triggers waits in the inbox
+/// (see [`crate::AlertStore::enqueue_alerts`]). [`count_repeats`] counts them once
+/// their events are in.
 fn count_on_arrival<'e>(
     tx: &rusqlite::Transaction<'_>,
     entries: &[&'e InboxEntry],
-) -> rusqlite::Result<HashMap<(i64, &'e str), i64>> {
+) -> rusqlite::Result<HashMap<(i64, &'e str), Counted<'e>>> {
     use rusqlite::OptionalExtension;
     let mut find = tx.prepare_cached(&format!(
-        "SELECT id FROM alerts WHERE service_id = ?1 AND dedup_key = ?2 AND status <> 'resolved' \
+        "SELECT id, last_event_id FROM alerts WHERE service_id = ?1 AND dedup_key = ?2 AND status <> 'resolved' \
          AND NOT EXISTS (SELECT 1 FROM alert_events w WHERE w.service_id = ?1 AND w.dedup_key = ?2 AND {})",
         crate::alerts::HOLDS_BACK_REPEATS,
     ))?;
-    let mut count = tx.prepare_cached(&format!(
-        "UPDATE alerts SET {} WHERE id = ?4",
-        crate::alerts::count_repeats("alerts", "?1", "?2", "?3"),
-    ))?;
     let mut counted = HashMap::new();
-    for t in crate::alerts::repeat_tallies(entries) {
-        let id: Option<i64> = find
-            .query_row(rusqlite::params![t.service_id, t.dedup_key], |row| {
-                row.get(0)
-            })
+    for tally in crate::alerts::repeat_tallies(entries) {
+        let found: Option<(i64, Option<i64>)> = find
+            .query_row(
+                rusqlite::params![tally.service_id, tally.dedup_key],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
             .optional()?;
-        if let Some(id) = id {
-            count.execute(rusqlite::params![t.n, crate::ms(t.last_at), t.summary, id])?;
-            counted.insert((t.service_id, t.dedup_key), id);
+        if let Some((id, newest)) = found {
+            counted.insert(
+                (tally.service_id, tally.dedup_key),
+                Counted { id, newest, tally },
+            );
         }
     }
     Ok(counted)
+}
+
+/// Counts the repeats on each alert of `counted` and moves its log on to its newest
+/// event. Each alert is found by a read ([`count_on_arrival`]) and then updated by its
+/// row id, in the writer's transaction: an `UPDATE … RETURNING` would do it in one
+/// statement, but SQLite gathers `RETURNING` rows in a temporary b-tree it opens and
+/// closes for every execution, which cost the single writer more than the second
+/// statement does.
+fn count_repeats<'a, 'e: 'a>(
+    tx: &rusqlite::Transaction<'_>,
+    counted: impl Iterator<Item = &'a Counted<'e>>,
+) -> rusqlite::Result<()> {
+    let mut count = tx.prepare_cached(&format!(
+        "UPDATE alerts SET {}, last_event_id = ?4 WHERE id = ?5",
+        crate::alerts::count_repeats("alerts", "?1", "?2", "?3"),
+    ))?;
+    for c in counted {
+        let t = &c.tally;
+        count.execute(rusqlite::params![
+            t.n,
+            crate::ms(t.last_at),
+            t.summary,
+            c.newest,
+            c.id
+        ])?;
+    }
+    Ok(())
 }
 
 crate::sql::impl_store!(SqliteStore, sqlx::Sqlite);

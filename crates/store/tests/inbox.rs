@@ -185,6 +185,80 @@ async fn repeats_are_counted_in_bulk_all_or_nothing(store: Arc<dyn Store>) {
     );
 }
 
+/// Every way onto an alert's log (opening it, a person's change, an applied inbox entry,
+/// repeats counted in bulk and on arrival) keeps each alert's log whole and in order,
+/// with two alerts' events interleaved.
+async fn every_write_path_keeps_the_log_in_order(store: Arc<dyn Store>) {
+    let at = |s: i64| now() + jiff::SignedDuration::from_secs(s);
+    let event = |key: &str, action, s| InboxEntry {
+        received_at: at(s),
+        ..entry(0, key, action)
+    };
+    let api = service(&store).await;
+    let with_service = |mut e: InboxEntry| {
+        e.service_id = api;
+        e
+    };
+    let disk = open(&store, api, "disk").await;
+    let cpu = open(&store, api, "cpu").await;
+    let counted = store
+        .enqueue_alerts(
+            [("disk", 1), ("cpu", 2), ("disk", 3)]
+                .map(|(k, s)| with_service(event(k, AlertAction::Trigger, s)))
+                .to_vec(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(counted, 3);
+    // An acknowledgement waits, and holds back the trigger after it.
+    let waiting = vec![
+        with_service(event("disk", AlertAction::Acknowledge, 4)),
+        with_service(event("disk", AlertAction::Trigger, 5)),
+    ];
+    assert_eq!(store.enqueue_alerts(waiting).await.unwrap(), 0);
+    let inbox = store.inbox(10).await.unwrap();
+    assert_eq!(inbox.len(), 2);
+    store
+        .update_alert(
+            disk,
+            AlertUpdate::Acknowledge,
+            &inbox[0].entry.event,
+            at(4),
+            None,
+            Some(inbox[0].id),
+        )
+        .await
+        .unwrap();
+    let repeat = Repeat {
+        alert_id: disk,
+        inbox_id: inbox[1].id,
+        event: inbox[1].entry.event.clone(),
+        at: at(5),
+    };
+    store.repeat_alerts(vec![repeat]).await.unwrap();
+    let later = with_service(event("cpu", AlertAction::Trigger, 6));
+    assert_eq!(store.enqueue_alerts(vec![later]).await.unwrap(), 1);
+    let resolve = AlertEvent::new(AlertAction::Resolve, AlertSeverity::Error);
+    store
+        .update_alert(cpu, AlertUpdate::Resolve, &resolve, at(7), None, None)
+        .await
+        .unwrap();
+    let seconds = |log: Vec<klaxon_store::AlertLogEntry>| -> Vec<i64> {
+        log.iter()
+            .map(|e| (e.received_at - now()).get_seconds())
+            .collect()
+    };
+    assert_eq!(
+        seconds(store.alert_log(disk).await.unwrap()),
+        [0, 1, 3, 4, 5]
+    );
+    assert_eq!(seconds(store.alert_log(cpu).await.unwrap()), [0, 2, 6, 7]);
+    assert_eq!(
+        store.alert_log(disk).await.unwrap()[3].event.action,
+        AlertAction::Acknowledge
+    );
+}
+
 /// An alert's repeat count, summary and last time seen.
 async fn repeat_state(store: &Arc<dyn Store>, id: i64) -> (i64, String, Timestamp) {
     let alert = store.alert(id).await.unwrap();
@@ -440,5 +514,6 @@ contract!(
     triggers_for_open_alerts_are_counted_on_arrival,
     nothing_is_counted_past_an_event_waiting_for_its_alert,
     waiting_triggers_do_not_hold_back_repeats,
-    a_deleted_service_takes_its_alerts_and_events
+    a_deleted_service_takes_its_alerts_and_events,
+    every_write_path_keeps_the_log_in_order
 );
