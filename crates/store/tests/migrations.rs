@@ -1,0 +1,109 @@
+//! Migrations keep what was stored: a database written before a migration reads the
+//! same after it. Each test migrates a fresh database up to just before the migration,
+//! writes rows with that schema's SQL, then opens it as Klaxon does (which runs the
+//! rest).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use klaxon_domain::alert::{AlertAction, AlertEvent, AlertSeverity};
+use klaxon_store::testing::{TempPostgres, TempSqlite};
+use klaxon_store::Store;
+use sqlx::migrate::Migrator;
+
+/// A migrator with the backend's migrations before `version`, from a copy of them in
+/// `into`.
+async fn migrations_before(backend: &str, version: u32, into: &Path) -> Migrator {
+    let all = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    std::fs::create_dir_all(into).unwrap();
+    for file in std::fs::read_dir(&all).unwrap() {
+        let path = file.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let number: u32 = name[..4].parse().unwrap();
+        if number < version {
+            std::fs::copy(&path, into.join(&name)).unwrap();
+        }
+    }
+    Migrator::new(into).await.unwrap()
+}
+
+fn event(action: AlertAction) -> String {
+    serde_json::to_string(&AlertEvent::new(action, AlertSeverity::Error)).unwrap()
+}
+
+/// Two alerts with interleaved events on their logs and one event still waiting, in
+/// the schema before the log became a chain. `$n` parameters suit both backends.
+const ALERTS_BEFORE_THE_CHAIN: [&str; 3] = [
+    "INSERT INTO services (name, description, runbook_links, rules, created_at) VALUES ('api', '', '[]', '{}', 0)",
+    "INSERT INTO alerts (service_id, dedup_key, status, summary, severity, labels, details, links, \
+     first_seen_at, last_seen_at, repeat_count) VALUES \
+     (1, 'disk', 'triggered', 'disk', 'error', '{}', '{}', '[]', 0, 4000, 3), \
+     (1, 'cpu', 'triggered', 'cpu', 'error', '{}', '{}', '[]', 1000, 1000, 1)",
+    "INSERT INTO alert_events (service_id, dedup_key, received_at, event, alert_id, action) VALUES \
+     (1, 'disk', 0, $1, 1, 'trigger'), (1, 'cpu', 1000, $1, 2, 'trigger'), \
+     (1, 'disk', 2000, $1, 1, 'trigger'), (1, 'disk', 3000, $2, NULL, 'resolve'), \
+     (1, 'disk', 4000, $1, 1, 'trigger')",
+];
+
+async fn logs_survive_the_chain(store: Arc<dyn Store>) {
+    let millis = |id| {
+        let store = store.clone();
+        async move {
+            let log = store.alert_log(id).await.unwrap();
+            log.iter()
+                .map(|e| e.received_at.as_millisecond())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(millis(1).await, [0, 2000, 4000]);
+    assert_eq!(millis(2).await, [1000]);
+    let waiting = store.inbox(10).await.unwrap();
+    assert_eq!(waiting.len(), 1, "the waiting event still waits");
+    assert_eq!(waiting[0].entry.event.action, AlertAction::Resolve);
+}
+
+#[tokio::test]
+async fn sqlite_logs_become_chains() {
+    let db = TempSqlite::new();
+    let before = migrations_before("sqlite", 14, &db.dir.join("migrations")).await;
+    let pool = sqlx::SqlitePool::connect(&format!("{}?mode=rwc", db.url))
+        .await
+        .unwrap();
+    before.run(&pool).await.unwrap();
+    for sql in ALERTS_BEFORE_THE_CHAIN {
+        sqlx::query(sql)
+            .bind(event(AlertAction::Trigger))
+            .bind(event(AlertAction::Resolve))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+    logs_survive_the_chain(klaxon_store::open(&db.url).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_logs_become_chains() {
+    let Some(db) = TempPostgres::new().await else {
+        return;
+    };
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("klaxon_pg_migrations_{}", std::process::id()));
+    let before = migrations_before("postgres", 15, &dir).await;
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    before.run(&pool).await.unwrap();
+    for sql in ALERTS_BEFORE_THE_CHAIN {
+        sqlx::query(sql)
+            .bind(event(AlertAction::Trigger))
+            .bind(event(AlertAction::Resolve))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+    logs_survive_the_chain(klaxon_store::open(&db.url).await.unwrap()).await;
+    std::fs::remove_dir_all(&dir).ok();
+    db.drop_database().await;
+}
