@@ -379,50 +379,32 @@ macro_rules! impl_alert_store {
             /// the log entry; gone or applied means another worker applied it already,
             /// so the write must not happen twice. An event without an entry (a person's
             /// acknowledgement) is logged as it is. Either way it is chained after the
-            /// alert's newest entry and becomes the newest; callers write (and so, on
-            /// PostgreSQL, lock) the alert's row first.
+            /// alert's newest entry (none for a new alert's `first`), and its id is
+            /// returned for the caller to make the newest in its own write of the
+            /// alert's row, which on PostgreSQL is locked already.
             async fn log_event(
                 tx: &mut Tx<'_>,
                 id: i64,
                 event: &AlertEvent,
                 at: Timestamp,
                 inbox: Option<i64>,
-            ) -> Result<()> {
-                let entry = match inbox {
-                    Some(entry) => {
-                        let taken = sqlx::query(
-                            "UPDATE alert_events SET alert_id = $1, \
-                             prev_event_id = (SELECT last_event_id FROM alerts WHERE id = $1) \
-                             WHERE id = $2 AND alert_id IS NULL",
-                        )
-                        .bind(id)
-                        .bind(entry)
-                        .execute(&mut **tx)
-                        .await?
-                        .rows_affected();
-                        if taken == 0 {
-                            return Err(StoreError::Conflict(format!("inbox entry {entry} was applied already")));
-                        }
-                        entry
-                    }
-                    None => {
-                        sqlx::query_scalar(
-                            "INSERT INTO alert_events (service_id, dedup_key, received_at, event, alert_id, prev_event_id) \
-                             SELECT service_id, dedup_key, $1, $2, id, last_event_id FROM alerts WHERE id = $3 RETURNING id",
-                        )
-                        .bind(ms(at))
-                        .bind(json(event))
-                        .bind(id)
-                        .fetch_one(&mut **tx)
-                        .await?
-                    }
+                first: bool,
+            ) -> Result<i64> {
+                let prev = if first { "NULL" } else { "(SELECT last_event_id FROM alerts WHERE id = $1)" };
+                let Some(entry) = inbox else {
+                    let sql = format!(
+                        "INSERT INTO alert_events (service_id, dedup_key, received_at, event, alert_id, prev_event_id) \
+                         SELECT service_id, dedup_key, $2, $3, id, {prev} FROM alerts WHERE id = $1 RETURNING id"
+                    );
+                    let logged = sqlx::query_scalar(&sql).bind(id).bind(ms(at)).bind(json(event)).fetch_one(&mut **tx).await?;
+                    return Ok(logged);
                 };
-                sqlx::query("UPDATE alerts SET last_event_id = $1 WHERE id = $2")
-                    .bind(entry)
-                    .bind(id)
-                    .execute(&mut **tx)
-                    .await?;
-                Ok(())
+                let sql = format!("UPDATE alert_events SET alert_id = $1, prev_event_id = {prev} WHERE id = $2 AND alert_id IS NULL");
+                let taken = sqlx::query(&sql).bind(id).bind(entry).execute(&mut **tx).await?.rows_affected();
+                if taken == 0 {
+                    return Err(StoreError::Conflict(format!("inbox entry {entry} was applied already")));
+                }
+                Ok(entry)
             }
 
             pub(super) async fn insert_alert(
@@ -444,8 +426,8 @@ macro_rules! impl_alert_store {
                 let summary = e.summary.clone().unwrap_or_else(|| alert.dedup_key.clone());
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO alerts (service_id, dedup_key, status, summary, severity, source, labels, details, links, \
-                     group_key, incident_number, first_seen_at, last_seen_at, repeat_count) \
-                     VALUES ($1, $2, 'triggered', $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, 1) RETURNING id",
+                     group_key, incident_number, first_seen_at, last_seen_at, repeat_count, last_event_id) \
+                     VALUES ($1, $2, 'triggered', $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, 1, $12) RETURNING id",
                 )
                 .bind(alert.service_id)
                 .bind(&alert.dedup_key)
@@ -458,6 +440,7 @@ macro_rules! impl_alert_store {
                 .bind(alert.group_key.as_deref())
                 .bind(incident.as_ref().map(|i| i.number.0))
                 .bind(ms(alert.received_at))
+                .bind(inbox)
                 .fetch_one(&mut **tx)
                 .await
                 .map_err(|err| match &err {
@@ -467,7 +450,12 @@ macro_rules! impl_alert_store {
                     )),
                     _ => StoreError::from(err),
                 })?;
-                log_event(tx, id, e, alert.received_at, inbox).await?;
+                // The inbox entry (named newest above) becomes the first entry; an
+                // event without one is the newest once logged.
+                let first = log_event(tx, id, e, alert.received_at, inbox, true).await?;
+                if inbox.is_none() {
+                    sqlx::query("UPDATE alerts SET last_event_id = $1 WHERE id = $2").bind(first).bind(id).execute(&mut **tx).await?;
+                }
                 Ok((id, incident))
             }
 
@@ -479,8 +467,11 @@ macro_rules! impl_alert_store {
                 at: Timestamp,
                 inbox: Option<i64>,
             ) -> Result<()> {
+                // Logged first, chained after the alert's newest entry, then made the
+                // newest by the alert's update; a refused update rolls both back.
+                let entry = log_event(tx, id, event, at, inbox, false).await?;
                 let repeat = format!(
-                    "UPDATE alerts SET {} WHERE id = $3 AND status <> 'resolved'",
+                    "UPDATE alerts SET {}, last_event_id = $4 WHERE id = $3 AND status <> 'resolved'",
                     crate::alerts::count_repeats("alerts", "1", "$1", "$2"),
                 );
                 let query = match update {
@@ -488,20 +479,20 @@ macro_rules! impl_alert_store {
                     .bind(ms(at))
                     .bind(event.summary.clone()),
                     AlertUpdate::Acknowledge => sqlx::query(
-                        "UPDATE alerts SET status = 'acknowledged', acknowledged_at = $1 \
+                        "UPDATE alerts SET status = 'acknowledged', acknowledged_at = $1, last_event_id = $3 \
                          WHERE id = $2 AND status = 'triggered'",
                     )
                     .bind(ms(at)),
                     AlertUpdate::Resolve => sqlx::query(
-                        "UPDATE alerts SET status = 'resolved', resolved_at = $1 WHERE id = $2 AND status <> 'resolved'",
+                        "UPDATE alerts SET status = 'resolved', resolved_at = $1, last_event_id = $3 \
+                         WHERE id = $2 AND status <> 'resolved'",
                     )
                     .bind(ms(at)),
                 };
-                let updated = query.bind(id).execute(&mut **tx).await?.rows_affected();
+                let updated = query.bind(id).bind(entry).execute(&mut **tx).await?.rows_affected();
                 if updated == 0 {
                     return Err(StoreError::Conflict(format!("alert {id} changed meanwhile; try again")));
                 }
-                log_event(tx, id, event, at, inbox).await?;
                 Ok(())
             }
 
