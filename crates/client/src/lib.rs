@@ -15,7 +15,7 @@ use klaxon_domain::api::{
     NewToken, NewUser, NoteRequest, Problem, ReasonRequest, ResolveRequest, RoleRequest,
     SeverityRequest, SOURCE_HEADER,
 };
-use klaxon_domain::api::{AlertDetail, AlertQuery};
+use klaxon_domain::api::{AlertDetail, AlertQuery, AlertShowQuery};
 use klaxon_domain::auth::{TokenInfo, User};
 use klaxon_domain::incident::{Evidence, IncidentView, StatusUpdateInput};
 use klaxon_domain::policy::Policy;
@@ -266,9 +266,11 @@ impl Client {
         self.send(request, "/alerts").await
     }
 
-    /// One alert with every event that arrived for it.
-    pub async fn alert(&self, id: i64) -> Result<AlertDetail, ClientError> {
-        self.get(&format!("/alerts/{id}")).await
+    /// One alert with the newest entries of its log (`query.log`, 100 by default).
+    pub async fn alert(&self, id: i64, query: &AlertShowQuery) -> Result<AlertDetail, ClientError> {
+        let path = format!("/alerts/{id}");
+        let request = self.request(Method::GET, &path).query(query);
+        self.send(request, &path).await
     }
 
     pub async fn ack_alert(&self, id: i64) -> Result<Alert, ClientError> {

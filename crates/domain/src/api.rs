@@ -307,7 +307,26 @@ pub struct AlertQuery {
 pub struct AlertDetail {
     #[serde(flatten)]
     pub alert: crate::alert::Alert,
+    /// The newest entries of the alert's log (as many as asked for), oldest first.
     pub log: Vec<AlertLogEntry>,
+    /// Whether the log holds older entries than those in `log`.
+    #[serde(default)]
+    pub log_truncated: bool,
+}
+
+/// How much of an alert's log `GET /alerts/{id}` returns.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AlertShowQuery {
+    /// The newest this many log entries (default 100, at most 10,000). A storm leaves
+    /// hundreds of thousands of events on one alert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<u32>,
+}
+
+impl AlertShowQuery {
+    pub const DEFAULT_LOG: u32 = 100;
+    pub const MAX_LOG: u32 = 10_000;
 }
 
 /// An event as it arrived for an alert.

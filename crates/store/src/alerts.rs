@@ -228,8 +228,8 @@ pub trait AlertStore: Send + Sync + 'static {
     async fn open_alert_count(&self, incident: IncidentNumber) -> Result<i64>;
     async fn alert(&self, id: i64) -> Result<Alert>;
     async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>>;
-    /// Every event that arrived for the alert, oldest first.
-    async fn alert_log(&self, id: i64) -> Result<Vec<AlertLogEntry>>;
+    /// The newest `limit` events that arrived for the alert, oldest first.
+    async fn alert_log(&self, id: i64, limit: u32) -> Result<Vec<AlertLogEntry>>;
 }
 
 #[cfg(test)]

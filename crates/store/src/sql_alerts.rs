@@ -209,20 +209,21 @@ macro_rules! impl_alert_store {
                     rows.iter().map(alert_from_row).collect()
                 }
 
-                async fn alert_log(&self, id: i64) -> Result<Vec<AlertLogEntry>> {
+                async fn alert_log(&self, id: i64, limit: u32) -> Result<Vec<AlertLogEntry>> {
                     // The log is a chain from the alert's newest event back (migration 0014
-                    // on SQLite, 0015 on PostgreSQL).
+                    // on SQLite, 0015 on PostgreSQL), walked `limit` steps at most.
                     let rows = sqlx::query(
-                        "WITH RECURSIVE log (id, prev, received_at, event) AS ( \
-                         SELECT e.id, e.prev_event_id, e.received_at, e.event FROM alerts a \
-                         JOIN alert_events e ON e.id = a.last_event_id WHERE a.id = $1 \
-                         UNION ALL SELECT e.id, e.prev_event_id, e.received_at, e.event FROM log \
-                         JOIN alert_events e ON e.id = log.prev AND e.alert_id = $1) \
+                        "WITH RECURSIVE log (id, prev, received_at, event, depth) AS ( \
+                         SELECT e.id, e.prev_event_id, e.received_at, e.event, 1 FROM alerts a \
+                         JOIN alert_events e ON e.id = a.last_event_id WHERE a.id = $1 AND $2 > 0 \
+                         UNION ALL SELECT e.id, e.prev_event_id, e.received_at, e.event, log.depth + 1 FROM log \
+                         JOIN alert_events e ON e.id = log.prev AND e.alert_id = $1 WHERE log.depth < $2) \
                          SELECT received_at, event FROM log ORDER BY id",
                     )
                     .bind(id)
-                        .fetch_all(self.reader())
-                        .await?;
+                    .bind(i64::from(limit))
+                    .fetch_all(self.reader())
+                    .await?;
                     rows.iter()
                         .map(|row| {
                             let data: String = row.try_get(1)?;

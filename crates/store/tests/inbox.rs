@@ -91,7 +91,7 @@ async fn inbox_keeps_order_and_applies_once(store: Arc<dyn Store>) {
         .update_alert(id, AlertUpdate::Resolve, resolve, resolved_at, None, None)
         .await
         .unwrap();
-    let log = store.alert_log(id).await.unwrap();
+    let log = store.alert_log(id, 1000).await.unwrap();
     assert_eq!(
         log.iter()
             .map(|e| (e.event.action, e.received_at))
@@ -174,7 +174,7 @@ async fn repeats_are_counted_in_bulk_all_or_nothing(store: Arc<dyn Store>) {
         repeat_state(&store, id).await,
         (4, "disk is still down".to_owned(), later.received_at)
     );
-    assert_eq!(store.alert_log(id).await.unwrap().len(), 4);
+    assert_eq!(store.alert_log(id, 1000).await.unwrap().len(), 4);
     assert!(store.inbox(10).await.unwrap().is_empty());
     let again = store.repeat_alerts(repeats).await.unwrap_err();
     assert!(matches!(again, StoreError::Conflict(_)), "{again}");
@@ -249,12 +249,15 @@ async fn every_write_path_keeps_the_log_in_order(store: Arc<dyn Store>) {
             .collect()
     };
     assert_eq!(
-        seconds(store.alert_log(disk).await.unwrap()),
+        seconds(store.alert_log(disk, 1000).await.unwrap()),
         [0, 1, 3, 4, 5]
     );
-    assert_eq!(seconds(store.alert_log(cpu).await.unwrap()), [0, 2, 6, 7]);
     assert_eq!(
-        store.alert_log(disk).await.unwrap()[3].event.action,
+        seconds(store.alert_log(cpu, 1000).await.unwrap()),
+        [0, 2, 6, 7]
+    );
+    assert_eq!(
+        store.alert_log(disk, 1000).await.unwrap()[3].event.action,
         AlertAction::Acknowledge
     );
 }
@@ -302,7 +305,7 @@ async fn triggers_for_open_alerts_are_counted_on_arrival(store: Arc<dyn Store>) 
         repeat_state(&store, disk).await,
         (3, "disk is still down".to_owned(), later.received_at)
     );
-    let log = store.alert_log(disk).await.unwrap();
+    let log = store.alert_log(disk, 1000).await.unwrap();
     assert_eq!(
         log.iter().map(|e| e.received_at).collect::<Vec<_>>(),
         [now(), now(), later.received_at],
@@ -411,7 +414,7 @@ async fn a_deleted_service_takes_its_alerts_and_events(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(counted, 1);
-    assert_eq!(store.alert_log(disk).await.unwrap().len(), 2);
+    assert_eq!(store.alert_log(disk, 1000).await.unwrap().len(), 2);
     assert_eq!(store.inbox(10).await.unwrap().len(), 1);
     store
         .delete_service(&ServiceName::parse("api").unwrap())
@@ -422,7 +425,7 @@ async fn a_deleted_service_takes_its_alerts_and_events(store: Arc<dyn Store>) {
         Err(StoreError::NotFound(_))
     ));
     assert!(
-        store.alert_log(disk).await.unwrap().is_empty(),
+        store.alert_log(disk, 1000).await.unwrap().is_empty(),
         "the events on its alerts' logs are gone"
     );
     assert!(

@@ -306,7 +306,7 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
         reopened, open.id,
         "after resolution the same key opens a new alert"
     );
-    let log = store.alert_log(open.id).await.unwrap();
+    let log = store.alert_log(open.id, 1000).await.unwrap();
     let actions: Vec<_> = log.iter().map(|l| l.event.action).collect();
     assert_eq!(
         actions,

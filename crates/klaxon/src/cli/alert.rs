@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 use klaxon_domain::alert::{Alert, AlertStatus};
-use klaxon_domain::api::AlertQuery;
+use klaxon_domain::api::{AlertQuery, AlertShowQuery};
 use klaxon_domain::IncidentNumber;
 
 use super::{incident_number, named, Connection};
@@ -31,8 +31,13 @@ enum AlertCommand {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
-    /// Show an alert and every event that arrived for it.
-    Show { id: i64 },
+    /// Show an alert and the newest events that arrived for it.
+    Show {
+        id: i64,
+        /// How many of the newest events to show (at most 10000).
+        #[arg(long, default_value_t = 100)]
+        log: u32,
+    },
     /// Acknowledge an alert (and its incident, if nobody has).
     Ack { id: i64 },
     /// Resolve an alert.
@@ -82,8 +87,8 @@ pub async fn run(args: AlertArgs) -> anyhow::Result<()> {
             }
             output::print_table(&t);
         }
-        AlertCommand::Show { id } => {
-            let detail = client.alert(id).await?;
+        AlertCommand::Show { id, log } => {
+            let detail = client.alert(id, &AlertShowQuery { log: Some(log) }).await?;
             if json {
                 return output::json(&detail);
             }
@@ -96,6 +101,12 @@ pub async fn run(args: AlertArgs) -> anyhow::Result<()> {
                 ]);
             }
             println!();
+            if detail.log_truncated {
+                println!(
+                    "The newest {} events; `--log N` shows more (up to 10000).",
+                    detail.log.len()
+                );
+            }
             output::print_table(&t);
         }
         AlertCommand::Ack { id } => changed(client.ack_alert(id).await?, json)?,

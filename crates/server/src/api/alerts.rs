@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use klaxon_domain::alert::{Alert, AlertAction, AlertEvent, AlertStatus};
-use klaxon_domain::api::{AlertDetail, AlertLogEntry, AlertQuery};
+use klaxon_domain::api::{AlertDetail, AlertLogEntry, AlertQuery, AlertShowQuery};
 use klaxon_domain::auth::Scope;
 use klaxon_domain::service::ServiceName;
 use klaxon_store::AlertFilter;
@@ -45,12 +45,13 @@ pub async fn list(
     Ok(Json(state.store.alerts(&filter).await?))
 }
 
-#[utoipa::path(get, path = "/alerts/{id}", tag = "alerts", params(("id" = i64, Path)),
-    responses((status = 200, body = AlertDetail), (status = 404)))]
+#[utoipa::path(get, path = "/alerts/{id}", tag = "alerts", params(("id" = i64, Path), AlertShowQuery),
+    responses((status = 200, body = AlertDetail), (status = 404), (status = 422)))]
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<AlertShowQuery>,
 ) -> Result<Json<AlertDetail>, ApiError> {
     caller.require(Scope::Viewer)?;
     let id: i64 = id.parse().map_err(|_| {
@@ -59,11 +60,25 @@ pub async fn show(
             format!("'{id}' is not an alert id; see `klaxon alert list`"),
         )
     })?;
+    let limit = q.log.unwrap_or(AlertShowQuery::DEFAULT_LOG);
+    if limit == 0 || limit > AlertShowQuery::MAX_LOG {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "log",
+            format!(
+                "{limit} is out of range; use 1 to {}",
+                AlertShowQuery::MAX_LOG
+            ),
+        ));
+    }
     let alert = state.store.alert(id).await?;
-    let log = state
-        .store
-        .alert_log(id)
-        .await?
+    // One more than asked for tells whether older entries are left out.
+    let mut entries = state.store.alert_log(id, limit + 1).await?;
+    let log_truncated = entries.len() > limit as usize;
+    if log_truncated {
+        entries.remove(0);
+    }
+    let log = entries
         .into_iter()
         .map(|entry| AlertLogEntry {
             received_at: entry.received_at,
@@ -71,7 +86,11 @@ pub async fn show(
             event: serde_json::to_value(&entry.event).unwrap_or_default(),
         })
         .collect();
-    Ok(Json(AlertDetail { alert, log }))
+    Ok(Json(AlertDetail {
+        alert,
+        log,
+        log_truncated,
+    }))
 }
 
 #[utoipa::path(post, path = "/alerts/{id}/ack", tag = "alerts", params(("id" = i64, Path)),
