@@ -256,7 +256,7 @@ impl DirectInsert {
         let conn = self.conn.as_mut()?;
         let written = (|| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let mut counted = count_on_arrival(&tx, entries)?;
+            let mut counted = alerts_to_count(&tx, entries)?;
             let mut alert_ids = Vec::with_capacity(entries.len());
             {
                 let mut insert = tx.prepare_cached(
@@ -302,7 +302,7 @@ struct Counted<'e> {
 /// triggers count when it is open and no event of it but triggers waits in the inbox
 /// (see [`crate::AlertStore::enqueue_alerts`]). [`count_repeats`] counts them once
 /// their events are in.
-fn count_on_arrival<'e>(
+fn alerts_to_count<'e>(
     tx: &rusqlite::Transaction<'_>,
     entries: &[&'e InboxEntry],
 ) -> rusqlite::Result<HashMap<(i64, &'e str), Counted<'e>>> {
@@ -331,7 +331,7 @@ fn count_on_arrival<'e>(
 }
 
 /// Counts the repeats on each alert of `counted` and moves its log on to its newest
-/// event. Each alert is found by a read ([`count_on_arrival`]) and then updated by its
+/// event. Each alert is found by a read ([`alerts_to_count`]) and then updated by its
 /// row id, in the writer's transaction: an `UPDATE … RETURNING` would do it in one
 /// statement, but SQLite gathers `RETURNING` rows in a temporary b-tree it opens and
 /// closes for every execution, which cost the single writer more than the second
