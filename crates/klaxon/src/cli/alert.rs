@@ -146,11 +146,10 @@ fn show(a: &Alert) {
     row("first seen", output::when(a.first_seen_at));
     row(
         "last seen",
-        format!(
-            "{} ({} times)",
-            output::when(a.last_seen_at),
-            a.repeat_count
-        ),
+        match a.repeat_count {
+            1 => format!("{} (once)", output::when(a.last_seen_at)),
+            n => format!("{} ({n} times)", output::when(a.last_seen_at)),
+        },
     );
     for (k, v) in &a.labels {
         row("label", format!("{k}={v}"));
