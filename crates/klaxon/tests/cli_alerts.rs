@@ -146,6 +146,25 @@ fn alerts_from_the_command_line() {
         shown.contains("trigger") && shown.contains("acknowledge") && shown.contains("resolve"),
         "{shown}"
     );
+    assert!(shown.contains("(once)"), "seen once: {shown}");
+    assert!(!shown.contains("The newest"), "nothing left out: {shown}");
+    let newest = server.ok(&["alert", "show", &id, "--log", "1"]);
+    assert!(
+        newest.contains("The newest 1 events; `--log N` shows more (up to 10000)."),
+        "{newest}"
+    );
+    let log = newest.split("RECEIVED").nth(1).unwrap();
+    assert!(
+        log.contains("resolve") && !log.contains("trigger") && !log.contains("acknowledge"),
+        "only the newest entry: {log}"
+    );
+    let bad = server.klaxon(&["alert", "show", &id, "--log", "0"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("log: 0 is out of range; use 1 to 10000"),
+        "{}",
+        stderr(&bad)
+    );
     let missing = server.klaxon(&["alert", "show", "999"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(

@@ -5,36 +5,17 @@ mod common;
 
 use common::{spawn_app, TestApp};
 use klaxon_domain::api::AlertShowQuery;
-use klaxon_domain::service::{NewService, ServiceName};
 use serde_json::{json, Value};
 
 /// An alert with `n` triggers on its log, each with its number as the summary.
 async fn alert_with_triggers(app: &TestApp, n: usize) -> i64 {
-    let new = NewService {
-        name: ServiceName::parse("api").unwrap(),
-        description: String::new(),
-        owner_team: None,
-        runbook_links: vec![],
-        rules: Default::default(),
-    };
-    let key = app
-        .admin
-        .create_service(&new)
-        .await
-        .unwrap()
-        .integration_key
-        .unwrap();
+    let key = app.service_key("api").await;
     for i in 0..n {
-        let body = json!({"routing_key": key, "event_action": "trigger", "dedup_key": "disk",
-            "payload": {"summary": format!("{i}"), "source": "db-1", "severity": "error"}});
-        let r = app
-            .http()
-            .post(format!("{}/v2/enqueue", app.url))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 202);
+        app.enqueue(
+            &json!({"routing_key": key, "event_action": "trigger", "dedup_key": "disk",
+            "payload": {"summary": format!("{i}"), "source": "db-1", "severity": "error"}}),
+        )
+        .await;
         // One at a time, so that each is on the log in this order.
         app.settle().await;
     }

@@ -5,25 +5,8 @@ mod common;
 
 use common::spawn_app;
 use klaxon_domain::incident::DeclareInput;
-use klaxon_domain::service::{NewService, ServiceName};
 use klaxon_domain::{IncidentNumber, Severity};
 use serde_json::{json, Value};
-
-async fn api_service(app: &common::TestApp) -> String {
-    let new = NewService {
-        name: ServiceName::parse("api").unwrap(),
-        description: String::new(),
-        owner_team: None,
-        runbook_links: vec![],
-        rules: Default::default(),
-    };
-    app.admin
-        .create_service(&new)
-        .await
-        .unwrap()
-        .integration_key
-        .unwrap()
-}
 
 async fn send(app: &common::TestApp, body: &Value) -> (u16, Value) {
     let r = app
@@ -57,7 +40,7 @@ async fn recent_changes(app: &common::TestApp, n: IncidentNumber) -> Vec<String>
 #[tokio::test]
 async fn changes_are_accepted_exactly_and_shown_on_incidents() {
     let app = spawn_app().await;
-    let key = api_service(&app).await;
+    let key = app.service_key("api").await;
     let (status, body) = send(
         &app,
         &change(&key, "Deploy api v2.1.3", "2026-11-26T09:05:00+0000"),
@@ -94,7 +77,7 @@ async fn changes_are_accepted_exactly_and_shown_on_incidents() {
 #[tokio::test]
 async fn bad_change_events_get_pagerduty_errors_and_store_nothing() {
     let app = spawn_app().await;
-    let key = api_service(&app).await;
+    let key = app.service_key("api").await;
     let (status, body) = send(
         &app,
         &change(

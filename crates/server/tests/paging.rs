@@ -137,14 +137,7 @@ async fn set_up(app: &TestApp) -> String {
 async fn trigger(app: &TestApp, key: &str) {
     let body = json!({"routing_key": key, "event_action": "trigger", "dedup_key": "api-5xx",
         "payload": {"summary": "API returning 502 errors", "source": "lb-1", "severity": "critical"}});
-    let r = app
-        .http()
-        .post(format!("{}/v2/enqueue", app.url))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
+    app.enqueue(&body).await;
     app.settle().await;
 }
 
@@ -554,16 +547,9 @@ async fn two_replicas_send_each_page_once() {
     let replica = common::start(&app.database_url, app.clock.clone(), &app.settings).await;
     const INCIDENTS: usize = 20;
     for i in 0..INCIDENTS {
-        let body = json!({"routing_key": key, "event_action": "trigger", "dedup_key": format!("host-{i}"),
-            "payload": {"summary": format!("host-{i} down"), "source": "lb-1", "severity": "critical"}});
-        let r = app
-            .http()
-            .post(format!("{}/v2/enqueue", app.url))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 202);
+        app.enqueue(&json!({"routing_key": key, "event_action": "trigger", "dedup_key": format!("host-{i}"),
+            "payload": {"summary": format!("host-{i} down"), "source": "lb-1", "severity": "critical"}}))
+            .await;
     }
     app.settle().await;
     for minutes in [0, 5] {

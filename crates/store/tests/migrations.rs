@@ -47,6 +47,24 @@ const ALERTS_BEFORE_THE_CHAIN: [&str; 3] = [
      (1, 'disk', 4000, $1, 1, 'trigger')",
 ];
 
+/// Connects a `$pool` to `$url`, migrates it with `$before` and writes
+/// [`ALERTS_BEFORE_THE_CHAIN`]: the same for both backends but for the pool's type.
+macro_rules! write_before_the_chain {
+    ($pool:ty, $url:expr, $before:expr) => {{
+        let pool = <$pool>::connect($url).await.unwrap();
+        $before.run(&pool).await.unwrap();
+        for sql in ALERTS_BEFORE_THE_CHAIN {
+            sqlx::query(sql)
+                .bind(event(AlertAction::Trigger))
+                .bind(event(AlertAction::Resolve))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        pool.close().await;
+    }};
+}
+
 async fn logs_survive_the_chain(store: Arc<dyn Store>) {
     let millis = |id| {
         let store = store.clone();
@@ -68,19 +86,7 @@ async fn logs_survive_the_chain(store: Arc<dyn Store>) {
 async fn sqlite_logs_become_chains() {
     let db = TempSqlite::new();
     let before = migrations_before("sqlite", 14, &db.dir.join("migrations")).await;
-    let pool = sqlx::SqlitePool::connect(&format!("{}?mode=rwc", db.url))
-        .await
-        .unwrap();
-    before.run(&pool).await.unwrap();
-    for sql in ALERTS_BEFORE_THE_CHAIN {
-        sqlx::query(sql)
-            .bind(event(AlertAction::Trigger))
-            .bind(event(AlertAction::Resolve))
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
-    pool.close().await;
+    write_before_the_chain!(sqlx::SqlitePool, &format!("{}?mode=rwc", db.url), before);
     logs_survive_the_chain(klaxon_store::open(&db.url).await.unwrap()).await;
 }
 
@@ -92,17 +98,7 @@ async fn postgres_logs_become_chains() {
     let dir: PathBuf =
         std::env::temp_dir().join(format!("klaxon_pg_migrations_{}", std::process::id()));
     let before = migrations_before("postgres", 15, &dir).await;
-    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-    before.run(&pool).await.unwrap();
-    for sql in ALERTS_BEFORE_THE_CHAIN {
-        sqlx::query(sql)
-            .bind(event(AlertAction::Trigger))
-            .bind(event(AlertAction::Resolve))
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
-    pool.close().await;
+    write_before_the_chain!(sqlx::PgPool, &db.url, before);
     logs_survive_the_chain(klaxon_store::open(&db.url).await.unwrap()).await;
     std::fs::remove_dir_all(&dir).ok();
     db.drop_database().await;

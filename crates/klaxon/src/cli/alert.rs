@@ -35,7 +35,7 @@ enum AlertCommand {
     Show {
         id: i64,
         /// How many of the newest events to show (at most 10000).
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = AlertShowQuery::DEFAULT_LOG)]
         log: u32,
     },
     /// Acknowledge an alert (and its incident, if nobody has).
@@ -103,8 +103,9 @@ pub async fn run(args: AlertArgs) -> anyhow::Result<()> {
             println!();
             if detail.log_truncated {
                 println!(
-                    "The newest {} events; `--log N` shows more (up to 10000).",
-                    detail.log.len()
+                    "The newest {} events; `--log N` shows more (up to {}).",
+                    detail.log.len(),
+                    AlertShowQuery::MAX_LOG
                 );
             }
             output::print_table(&t);

@@ -158,6 +158,37 @@ impl TestApp {
         Client::new(self.url.clone(), token.token)
     }
 
+    /// Creates service `name` with the default alert rules; its integration key.
+    #[allow(dead_code)]
+    pub async fn service_key(&self, name: &str) -> String {
+        let new = klaxon_domain::service::NewService {
+            name: klaxon_domain::service::ServiceName::parse(name).unwrap(),
+            description: String::new(),
+            owner_team: None,
+            runbook_links: vec![],
+            rules: Default::default(),
+        };
+        self.admin
+            .create_service(&new)
+            .await
+            .unwrap()
+            .integration_key
+            .unwrap()
+    }
+
+    /// Sends one event to `POST /v2/enqueue` and checks it was accepted (202).
+    #[allow(dead_code)]
+    pub async fn enqueue(&self, body: &serde_json::Value) {
+        let r = self
+            .http()
+            .post(format!("{}/v2/enqueue", self.url))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202, "{body}");
+    }
+
     /// Waits until every accepted alert event has been applied to its alert.
     pub async fn settle(&self) {
         let state = &self.server.as_ref().expect("a running server").state;
