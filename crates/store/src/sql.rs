@@ -269,46 +269,98 @@ macro_rules! impl_store {
         }
 
     async fn apply_declare(tx: &mut Tx<'_>, slug_base: &str, events: &[TimelineEvent], outlets: &Outlets) -> Result<Incident> {
+            let mut declared = apply_declares(tx, &[(slug_base, events)], outlets).await?;
+            Ok(declared.remove(0))
+        }
+
+    /// Declares incidents, each from its slug base and first events, a statement per
+    /// kind of row for all of them: an alert storm under per-alert grouping opens
+    /// thousands of incidents at once. Numbers are given out in order; a slug already
+    /// taken, or taken earlier in the same call, gets the incident's number appended.
+    async fn apply_declares(
+        tx: &mut Tx<'_>,
+        declarations: &[(&str, &[TimelineEvent])],
+        outlets: &Outlets,
+    ) -> Result<Vec<Incident>> {
+            if declarations.is_empty() {
+                return Ok(Vec::new());
+            }
             // The counter row also serialises concurrent declarations on PostgreSQL,
             // which keeps the slug check below free of races.
-            let number: i64 = sqlx::query_scalar(
-                "UPDATE counters SET value = value + 1 WHERE name = 'incident_number' RETURNING value",
+            let last: i64 = sqlx::query_scalar(
+                "UPDATE counters SET value = value + $1 WHERE name = 'incident_number' RETURNING value",
             )
+            .bind(declarations.len() as i64)
             .fetch_one(&mut **tx)
             .await?;
-            let taken: Option<i64> = sqlx::query_scalar("SELECT number FROM incidents WHERE slug = $1")
-                .bind(slug_base)
-                .fetch_optional(&mut **tx)
-                .await?;
-            let slug = match taken {
-                Some(_) => format!("{slug_base}-{number}"),
-                None => slug_base.to_owned(),
-            };
-            let incident = Incident::replay(IncidentNumber(number), &slug, events)
-                .ok_or_else(|| StoreError::Other("an incident's timeline must start with its declaration".into()))?;
-            sqlx::query(
-                "INSERT INTO incidents (number, slug, status, severity, service, restricted, drill, declared_at, version, updated_at, data) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(number)
-            .bind(&slug)
-            .bind(incident.status.as_str())
-            .bind(i64::from(incident.severity.level()))
-            .bind(incident.service.as_deref())
-            .bind(incident.restricted)
-            .bind(incident.drill)
-            .bind(ms(incident.declared_at))
-            .bind(incident.version)
-            .bind(ms(incident.updated_at))
-            .bind(projection_json(&incident))
-            .execute(&mut **tx)
-            .await?;
-            insert_events(tx, incident.number, events).await?;
-            write_participants(tx, incident.number, &incident.participants).await?;
-            let mut plan = klaxon_domain::paging::plan_jobs(events, &incident);
-            plan.add.extend(outlets.jobs(events, &incident));
-            paging_queries::apply_plan(tx, incident.number, &plan, incident.updated_at).await?;
-            Ok(incident)
+            let first = last - declarations.len() as i64 + 1;
+            let mut taken = std::collections::HashSet::new();
+            for chunk in declarations.chunks(CHANGE_ROWS) {
+                let mut q = QueryBuilder::<$db>::new("SELECT slug FROM incidents WHERE slug IN (");
+                let mut list = q.separated(", ");
+                for (base, _) in chunk {
+                    list.push_bind(base.to_string());
+                }
+                q.push(")");
+                for row in q.build().fetch_all(&mut **tx).await? {
+                    taken.insert(row.try_get::<String, _>(0)?);
+                }
+            }
+            let mut incidents = Vec::with_capacity(declarations.len());
+            for (number, (base, events)) in (first..).zip(declarations) {
+                let slug = match taken.insert(base.to_string()) {
+                    true => base.to_string(),
+                    false => format!("{base}-{number}"),
+                };
+                incidents.push(Incident::replay(IncidentNumber(number), &slug, events).ok_or_else(|| {
+                    StoreError::Other("an incident's timeline must start with its declaration".into())
+                })?);
+            }
+            for chunk in incidents.chunks(CHANGE_ROWS) {
+                let mut q = QueryBuilder::<$db>::new(
+                    "INSERT INTO incidents (number, slug, status, severity, service, restricted, drill, declared_at, version, updated_at, data) ",
+                );
+                q.push_values(chunk, |mut row, incident| {
+                    row.push_bind(incident.number.0)
+                        .push_bind(incident.slug.clone())
+                        .push_bind(incident.status.as_str())
+                        .push_bind(i64::from(incident.severity.level()))
+                        .push_bind(incident.service.clone())
+                        .push_bind(incident.restricted)
+                        .push_bind(incident.drill)
+                        .push_bind(ms(incident.declared_at))
+                        .push_bind(incident.version)
+                        .push_bind(ms(incident.updated_at))
+                        .push_bind(projection_json(incident));
+                });
+                q.build().execute(&mut **tx).await?;
+            }
+            let events: Vec<_> = incidents
+                .iter()
+                .zip(declarations)
+                .flat_map(|(incident, (_, events))| events.iter().map(|e| (incident.number, e)))
+                .collect();
+            for chunk in events.chunks(CHANGE_ROWS) {
+                insert_event_rows(tx, chunk).await?;
+            }
+            let participants: Vec<_> = incidents
+                .iter()
+                .flat_map(|i| i.participants.iter().map(|h| (i.number, h.as_str())))
+                .collect();
+            write_participants(tx, &participants).await?;
+            let mut jobs = Vec::new();
+            for (incident, (_, events)) in incidents.iter().zip(declarations) {
+                let mut plan = klaxon_domain::paging::plan_jobs(events, incident);
+                plan.add.extend(outlets.jobs(events, incident));
+                paging_queries::cancel_jobs(tx, incident.number, &plan.cancel).await?;
+                jobs.push((incident.number, incident.updated_at, plan.add));
+            }
+            let jobs: Vec<_> = jobs
+                .iter()
+                .flat_map(|(number, at, add)| add.iter().map(|job| (Some(*number), job, *at)))
+                .collect();
+            paging_queries::insert_jobs(tx, &jobs).await?;
+            Ok(incidents)
         }
 
     async fn apply_commit(tx: &mut Tx<'_>, changes: &[Change], outlets: &Outlets) -> Result<()> {
@@ -342,9 +394,11 @@ macro_rules! impl_store {
             for chunk in events.chunks(CHANGE_ROWS) {
                 insert_event_rows(tx, chunk).await?;
             }
-            for change in changes {
-                write_participants(tx, change.incident.number, &change.new_participants).await?;
-            }
+            let participants: Vec<_> = changes
+                .iter()
+                .flat_map(|c| c.new_participants.iter().map(|h| (c.incident.number, h.as_str())))
+                .collect();
+            write_participants(tx, &participants).await?;
             // Only servers with an event webhook or shared rooms write outlet jobs.
             let outlet_jobs: Vec<Vec<_>> = changes
                 .iter()
@@ -470,14 +524,6 @@ macro_rules! impl_store {
             Ok(id)
         }
 
-        async fn insert_events(tx: &mut Tx<'_>, number: IncidentNumber, events: &[TimelineEvent]) -> Result<()> {
-            let rows: Vec<_> = events.iter().map(|e| (number, e)).collect();
-            for chunk in rows.chunks(CHANGE_ROWS) {
-                insert_event_rows(tx, chunk).await?;
-            }
-            Ok(())
-        }
-
         /// Timeline events of one or more incidents, with one statement.
         async fn insert_event_rows(tx: &mut Tx<'_>, rows: &[(IncidentNumber, &TimelineEvent)]) -> Result<()> {
             if rows.is_empty() {
@@ -511,15 +557,16 @@ macro_rules! impl_store {
             Ok(())
         }
 
-        async fn write_participants(tx: &mut Tx<'_>, number: IncidentNumber, handles: &[String]) -> Result<()> {
-            for handle in handles {
-                sqlx::query(
-                    "INSERT INTO incident_participants (incident_number, handle) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                )
-                .bind(number.0)
-                .bind(handle)
-                .execute(&mut **tx)
-                .await?;
+        /// People taking part in incidents, by incident and handle, a statement per
+        /// [`CHANGE_ROWS`]; those already in are left as they are.
+        async fn write_participants(tx: &mut Tx<'_>, rows: &[(IncidentNumber, &str)]) -> Result<()> {
+            for chunk in rows.chunks(CHANGE_ROWS) {
+                let mut q = QueryBuilder::<$db>::new("INSERT INTO incident_participants (incident_number, handle) ");
+                q.push_values(chunk, |mut row, (number, handle)| {
+                    row.push_bind(number.0).push_bind(handle.to_string());
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q.build().execute(&mut **tx).await?;
             }
             Ok(())
         }

@@ -415,50 +415,121 @@ macro_rules! impl_alert_store {
                 inbox: Option<i64>,
                 outlets: &klaxon_domain::paging::Outlets,
             ) -> Result<(i64, Option<Incident>)> {
-                let incident = match incident {
-                    IncidentWrite::None => None,
-                    IncidentWrite::Declare { slug_base, events } => Some(apply_declare(tx, slug_base, events, outlets).await?),
-                    IncidentWrite::Join(change) => {
-                        apply_commit(tx, std::slice::from_ref(change), outlets).await?;
-                        Some(change.incident.clone())
-                    }
-                };
-                let e = &alert.event;
-                let summary = e.summary.clone().unwrap_or_else(|| alert.dedup_key.clone());
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO alerts (service_id, dedup_key, status, summary, severity, source, labels, details, links, \
-                     group_key, incident_number, first_seen_at, last_seen_at, repeat_count, last_event_id) \
-                     VALUES ($1, $2, 'triggered', $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, 1, $12) RETURNING id",
-                )
-                .bind(alert.service_id)
-                .bind(&alert.dedup_key)
-                .bind(&summary)
-                .bind(e.severity.as_str())
-                .bind(e.source.as_deref())
-                .bind(json(&e.labels))
-                .bind(json(&e.details))
-                .bind(json(&e.links))
-                .bind(alert.group_key.as_deref())
-                .bind(incident.as_ref().map(|i| i.number.0))
-                .bind(ms(alert.received_at))
-                .bind(inbox)
-                .fetch_one(&mut **tx)
-                .await
-                .map_err(|err| match &err {
-                    sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(format!(
-                        "an open alert with dedup key '{}' appeared meanwhile",
-                        alert.dedup_key
-                    )),
-                    _ => StoreError::from(err),
-                })?;
-                // The inbox entry (named newest above) becomes the first entry; an
-                // event without one is the newest once logged.
-                let first = log_event(tx, id, e, alert.received_at, inbox, true).await?;
-                if inbox.is_none() {
-                    sqlx::query("UPDATE alerts SET last_event_id = $1 WHERE id = $2").bind(first).bind(id).execute(&mut **tx).await?;
-                }
-                Ok((id, incident))
+                let mut opened = insert_alerts(tx, &[(alert, incident, inbox)], outlets).await?;
+                Ok(opened.remove(0))
             }
+
+            /// New alerts, each with the incident it declares, joins or none and the inbox
+            /// entry it comes from (if any), a statement per kind of row for all of them:
+            /// a storm of new alerts under per-alert grouping opens thousands at once.
+            /// Returns each alert's id and incident, in order.
+            pub(super) async fn insert_alerts(
+                tx: &mut Tx<'_>,
+                openings: &[(&NewAlert, &IncidentWrite, Option<i64>)],
+                outlets: &klaxon_domain::paging::Outlets,
+            ) -> Result<Vec<(i64, Option<Incident>)>> {
+                if openings.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let declarations: Vec<(&str, &[klaxon_domain::incident::TimelineEvent])> = openings
+                    .iter()
+                    .filter_map(|(_, incident, _)| match incident {
+                        IncidentWrite::Declare { slug_base, events } => Some((slug_base.as_str(), events.as_slice())),
+                        _ => None,
+                    })
+                    .collect();
+                let mut declared = apply_declares(tx, &declarations, outlets).await?.into_iter();
+                let mut incidents = Vec::with_capacity(openings.len());
+                for (_, incident, _) in openings {
+                    incidents.push(match incident {
+                        IncidentWrite::None => None,
+                        IncidentWrite::Declare { .. } => declared.next(),
+                        IncidentWrite::Join(change) => {
+                            apply_commit(tx, std::slice::from_ref(change), outlets).await?;
+                            Some(change.incident.clone())
+                        }
+                    });
+                }
+                let mut ids = std::collections::HashMap::new();
+                for chunk in openings.iter().zip(&incidents).collect::<Vec<_>>().chunks(ALERT_ROWS) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO alerts (service_id, dedup_key, status, summary, severity, source, labels, details, links, \
+                         group_key, incident_number, first_seen_at, last_seen_at, repeat_count, last_event_id) ",
+                    );
+                    q.push_values(chunk, |mut row, ((alert, _, inbox), incident)| {
+                        let e = &alert.event;
+                        row.push_bind(alert.service_id)
+                            .push_bind(alert.dedup_key.clone())
+                            .push("'triggered'")
+                            .push_bind(e.summary.clone().unwrap_or_else(|| alert.dedup_key.clone()))
+                            .push_bind(e.severity.as_str())
+                            .push_bind(e.source.clone())
+                            .push_bind(json(&e.labels))
+                            .push_bind(json(&e.details))
+                            .push_bind(json(&e.links))
+                            .push_bind(alert.group_key.clone())
+                            .push_bind(incident.as_ref().map(|i| i.number.0))
+                            .push_bind(ms(alert.received_at))
+                            .push_bind(ms(alert.received_at))
+                            .push("1")
+                            // The inbox entry becomes the alert's first log entry (below);
+                            // an event without one is the newest once logged.
+                            .push_bind(*inbox);
+                    });
+                    q.push(" RETURNING id, service_id, dedup_key");
+                    let rows = q.build().fetch_all(&mut **tx).await.map_err(|err| match &err {
+                        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(match openings {
+                            [(alert, ..)] => format!("an open alert with dedup key '{}' appeared meanwhile", alert.dedup_key),
+                            _ => "an open alert with one of these dedup keys appeared meanwhile".to_owned(),
+                        }),
+                        _ => StoreError::from(err),
+                    })?;
+                    for row in rows {
+                        ids.insert((row.try_get::<i64, _>(1)?, row.try_get::<String, _>(2)?), row.try_get::<i64, _>(0)?);
+                    }
+                }
+                let id_of = |alert: &NewAlert| {
+                    ids.get(&(alert.service_id, alert.dedup_key.clone())).copied().ok_or_else(|| {
+                        StoreError::Other(format!("the new alert '{}' was not written", alert.dedup_key))
+                    })
+                };
+                let mut entries = Vec::new();
+                for (alert, _, inbox) in openings {
+                    let id = id_of(alert)?;
+                    match inbox {
+                        Some(entry) => entries.push((*entry, id)),
+                        None => {
+                            let first = log_event(tx, id, &alert.event, alert.received_at, None, true).await?;
+                            sqlx::query("UPDATE alerts SET last_event_id = $1 WHERE id = $2").bind(first).bind(id).execute(&mut **tx).await?;
+                        }
+                    }
+                }
+                for chunk in entries.chunks(ALERT_ROWS) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "UPDATE alert_events SET alert_id = v.alert_id, prev_event_id = NULL \
+                         FROM (SELECT column1 AS entry, column2 AS alert_id FROM (",
+                    );
+                    q.push_values(chunk, |mut row, (entry, id)| {
+                        row.push_bind(*entry).push_bind(*id);
+                    });
+                    q.push(") AS x) AS v WHERE alert_events.id = v.entry AND alert_events.alert_id IS NULL");
+                    let taken = q.build().execute(&mut **tx).await?.rows_affected();
+                    if taken != chunk.len() as u64 {
+                        return Err(StoreError::Conflict(match chunk {
+                            [(entry, _)] => format!("inbox entry {entry} was applied already"),
+                            _ => "one of these inbox entries was applied already".to_owned(),
+                        }));
+                    }
+                }
+                openings
+                    .iter()
+                    .zip(incidents)
+                    .map(|((alert, ..), incident)| Ok((id_of(alert)?, incident)))
+                    .collect()
+            }
+
+            /// Rows per statement when alerts are opened together (15 values each).
+            const ALERT_ROWS: usize = 500;
 
             pub(super) async fn change_alert(
                 tx: &mut Tx<'_>,

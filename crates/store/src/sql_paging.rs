@@ -11,7 +11,7 @@ macro_rules! impl_paging_store {
             use async_trait::async_trait;
             use jiff::{SignedDuration, Timestamp};
             use klaxon_domain::paging::{
-                ContactKind, ContactMethod, EscalationPolicy, JobKind, JobPlan, NewContactMethod, NewEscalationPolicy,
+                ContactKind, ContactMethod, EscalationPolicy, JobKind, NewContactMethod, NewEscalationPolicy,
                 NewNotificationRule, NotificationRule, PlannedJob, Urgency,
             };
             use klaxon_domain::schedule::{NewSchedule, Schedule};
@@ -531,12 +531,6 @@ macro_rules! impl_paging_store {
             }
 
             /// Applies the job plan of an incident change: cancels first, then adds.
-            pub(super) async fn apply_plan(tx: &mut Tx<'_>, number: IncidentNumber, plan: &JobPlan, at: Timestamp) -> Result<()> {
-                cancel_jobs(tx, number, &plan.cancel).await?;
-                let jobs: Vec<_> = plan.add.iter().map(|job| (Some(number), job, at)).collect();
-                insert_jobs(tx, &jobs).await
-            }
-
             /// Cancels an incident's live jobs of these kinds.
             pub(super) async fn cancel_jobs(tx: &mut Tx<'_>, number: IncidentNumber, kinds: &[JobKind]) -> Result<()> {
                 if kinds.is_empty() {

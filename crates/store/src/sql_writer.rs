@@ -141,10 +141,26 @@ macro_rules! impl_writer {
                         _ => None,
                     })
                     .collect();
+                // And new alerts with the incidents they open: a storm of new alerts
+                // opens thousands of incidents at once.
+                let openings: Vec<_> = batch
+                    .iter()
+                    .filter_map(|job| match &job.op {
+                        WriteOp::OpenAlert { alert, incident, inbox } => Some((&**alert, &**incident, *inbox)),
+                        _ => None,
+                    })
+                    .collect();
+                let mut opened = alert_queries::insert_alerts(&mut tx, &openings, outlets).await?.into_iter();
                 let mut outcomes = Vec::with_capacity(batch.len());
                 for job in batch {
                     outcomes.push(match job.op {
                         WriteOp::Enqueue(_) | WriteOp::FinishJob(_) => Written::Nothing,
+                        WriteOp::OpenAlert { .. } => {
+                            let (id, incident) = opened
+                                .next()
+                                .ok_or_else(|| StoreError::Other("a new alert of the batch was not written".into()))?;
+                            Written::Alert { id, incident }
+                        }
                         ref op => apply(&mut tx, op, outlets).await?,
                     });
                 }

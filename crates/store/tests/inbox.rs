@@ -511,6 +511,117 @@ async fn a_singleton_has_one_holder_until_its_process_goes() {
     db.drop_database().await;
 }
 
+/// New alerts opened at once, each declaring its incident (as a storm of new alerts does
+/// under per-alert grouping), are written together: each caller gets its own alert and
+/// incident, numbers and slugs are distinct even for one title, each incident has its
+/// jobs, each alert starts its log with its inbox entry, and one opening that conflicts
+/// fails alone, naming its dedup key.
+async fn new_alerts_opened_at_once_each_get_their_incident(store: Arc<dyn Store>) {
+    use klaxon_domain::incident::{self, Context, DeclareInput, Source};
+    let api = service(&store).await;
+    open(&store, api, "taken").await;
+    let keys: Vec<String> = (0..24).map(|i| format!("host-{i}/disk")).collect();
+    let mut entries: Vec<InboxEntry> = keys
+        .iter()
+        .map(|k| entry(api, k, AlertAction::Trigger))
+        .collect();
+    entries.push(entry(api, "taken", AlertAction::Acknowledge));
+    assert_eq!(store.enqueue_alerts(entries).await.unwrap(), 0);
+    let inbox = store.inbox(100).await.unwrap();
+    assert_eq!(inbox.len(), 25);
+    let policy = klaxon_domain::policy::Policy::builtin();
+    let ctx = Context {
+        actor: klaxon_domain::Handle::parse("klaxon").unwrap(),
+        source: Source::Alert,
+        now: now(),
+        policy: &policy,
+        link_base: None,
+    };
+    let openings: Vec<(NewAlert, IncidentWrite, i64)> = inbox
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let key = item.entry.dedup_key.as_str();
+            let title = format!("Disk full {}", i % 2);
+            let events = incident::declare(
+                &DeclareInput {
+                    title: title.clone(),
+                    severity: Some(klaxon_domain::Severity::new(3).unwrap()),
+                    service: Some("api".into()),
+                    ..Default::default()
+                },
+                &ctx,
+            )
+            .unwrap();
+            let new = NewAlert {
+                service_id: api,
+                dedup_key: key.to_owned(),
+                event: entry(api, key, AlertAction::Trigger).event,
+                group_key: None,
+                received_at: now(),
+            };
+            // Every title is one of two: slugs must still come out distinct.
+            let write = IncidentWrite::Declare {
+                slug_base: title.to_lowercase().replace(' ', "-"),
+                events,
+            };
+            (new, write, item.id)
+        })
+        .collect();
+    let tasks: Vec<_> = openings
+        .iter()
+        .map(|(new, write, inbox)| {
+            let (store, new, write, inbox) = (store.clone(), new.clone(), write.clone(), *inbox);
+            tokio::spawn(async move { store.open_alert_with(&new, &write, Some(inbox)).await })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    let mut numbers = std::collections::HashSet::new();
+    let mut slugs = std::collections::HashSet::new();
+    for ((new, _, _), result) in openings.iter().zip(results) {
+        if new.dedup_key == "taken" {
+            let err = result.unwrap_err();
+            assert!(
+                matches!(&err, StoreError::Conflict(m) if m.contains("'taken'")),
+                "the conflicting opening fails alone, naming its key: {err}"
+            );
+            continue;
+        }
+        let (id, incident) = result.unwrap();
+        let incident = incident.expect("each opening declares its incident");
+        let alert = store.alert(id).await.unwrap();
+        assert_eq!(
+            alert.dedup_key, new.dedup_key,
+            "each caller gets its own alert"
+        );
+        assert_eq!(alert.incident, Some(incident.number));
+        assert_eq!(
+            store.incident(incident.number).await.unwrap().slug,
+            incident.slug
+        );
+        assert!(
+            numbers.insert(incident.number),
+            "incident numbers are distinct"
+        );
+        assert!(slugs.insert(incident.slug.clone()), "slugs are distinct");
+        assert!(
+            !store.jobs(Some(incident.number)).await.unwrap().is_empty(),
+            "each incident has its jobs"
+        );
+        let log = store.alert_log(id, 10).await.unwrap();
+        assert_eq!(log.len(), 1, "the inbox entry starts the log");
+    }
+    assert_eq!(numbers.len(), 24);
+    assert_eq!(
+        store.inbox(100).await.unwrap().len(),
+        1,
+        "only the conflicting entry waits"
+    );
+}
+
 contract!(
     inbox_keeps_order_and_applies_once,
     repeats_are_counted_in_bulk_all_or_nothing,
@@ -518,5 +629,6 @@ contract!(
     nothing_is_counted_past_an_event_waiting_for_its_alert,
     waiting_triggers_do_not_hold_back_repeats,
     a_deleted_service_takes_its_alerts_and_events,
-    every_write_path_keeps_the_log_in_order
+    every_write_path_keeps_the_log_in_order,
+    new_alerts_opened_at_once_each_get_their_incident
 );
