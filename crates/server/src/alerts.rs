@@ -53,25 +53,34 @@ impl AppState {
             .dedup_key
             .get_or_insert_with(|| random_hex(16))
             .clone();
-        let alert_id = self.apply_event(service, &key, &event, None).await?;
+        let alert_id = self
+            .apply_event(service, &key, &event, self.clock.now(), None)
+            .await?;
         Ok(Ingested {
             dedup_key: key,
             alert_id,
         })
     }
 
-    /// Applies one event, consuming inbox entry `inbox` with it if given; the alert it
-    /// opened or changed. Retries when another writer got there first.
+    /// Applies one event received at `received_at`, consuming inbox entry `inbox` with
+    /// it if given; the alert it opened or changed. The alert's times (first and last
+    /// seen, acknowledged, resolved) are the events' times of receipt, so that triggers
+    /// counted in bulk later compare fairly with the one that opened it. Retries when
+    /// another writer got there first.
     pub(crate) async fn apply_event(
         &self,
         service: &Service,
         key: &str,
         event: &AlertEvent,
+        received_at: jiff::Timestamp,
         inbox: Option<i64>,
     ) -> Result<Option<i64>, StoreError> {
         let mut tries = 1;
         loop {
-            match self.try_apply(service, key, event, inbox).await {
+            match self
+                .try_apply(service, key, event, received_at, inbox)
+                .await
+            {
                 Err(StoreError::Conflict(_)) if tries < ATTEMPTS => tries += 1,
                 other => return other,
             }
@@ -83,6 +92,7 @@ impl AppState {
         service: &Service,
         key: &str,
         event: &AlertEvent,
+        received_at: jiff::Timestamp,
         inbox: Option<i64>,
     ) -> Result<Option<i64>, StoreError> {
         let mut open = self.store.open_alert(service.id, key).await?;
@@ -101,9 +111,12 @@ impl AppState {
                 Some(held)
             }
         };
-        let now = self.clock.now();
         let update = match (decision, &open) {
-            (AlertDecision::Open, _) => return self.open_alert(service, key, event, inbox).await,
+            (AlertDecision::Open, _) => {
+                return self
+                    .open_alert(service, key, event, received_at, inbox)
+                    .await
+            }
             (AlertDecision::Repeat, Some(a)) => (a.id, AlertUpdate::Repeat),
             (AlertDecision::Acknowledge, Some(a)) => (a.id, AlertUpdate::Acknowledge),
             (AlertDecision::Resolve, Some(a)) => (a.id, AlertUpdate::Resolve),
@@ -119,7 +132,14 @@ impl AppState {
             _ => None,
         };
         self.store
-            .update_alert(update.0, update.1, event, now, incident.as_ref(), inbox)
+            .update_alert(
+                update.0,
+                update.1,
+                event,
+                received_at,
+                incident.as_ref(),
+                inbox,
+            )
             .await?;
         Ok(Some(update.0))
     }
@@ -189,6 +209,7 @@ impl AppState {
         service: &Service,
         key: &str,
         event: &AlertEvent,
+        received_at: jiff::Timestamp,
         inbox: Option<i64>,
     ) -> Result<Option<i64>, StoreError> {
         let rules = &service.rules;
@@ -243,7 +264,7 @@ impl AppState {
             dedup_key: key.to_owned(),
             event: event.clone(),
             group_key,
-            received_at: ctx.now,
+            received_at,
         };
         let (id, incident) = self.store.open_alert_with(&new, &write, inbox).await?;
         tracing::info!(

@@ -70,7 +70,10 @@ impl AppState {
 
     /// Applies the oldest waiting entries; returns how many it read. Triggers for alerts
     /// that are open (repeats, the bulk of any storm) are counted in bulk first; the
-    /// rest go one by one, each alert's after its repeats.
+    /// rest go one by one, each alert's after its repeats. That happens in two rounds:
+    /// the first stops each alert's entries after a trigger, which leaves the alert
+    /// open (a new alert's first sighting, say), so that the second counts the repeats
+    /// behind it in bulk too instead of one by one.
     pub async fn apply_inbox(&self) -> Result<usize, StoreError> {
         let items = self.store.inbox(BATCH).await?;
         if items.is_empty() {
@@ -84,10 +87,38 @@ impl AppState {
             .map(|s| (s.id, s))
             .collect();
         let read = items.len();
-        let open = self.open_alerts_of(&items).await?;
+        let mut open = self.open_alerts_of(&items).await?;
+        let mut pending = chains(items);
+        for last_round in [false, true] {
+            let rest = self.count_repeats(&open, pending).await?;
+            let left: Vec<Option<(i64, Vec<InboxItem>)>> = futures_util::stream::iter(rest)
+                .map(|chain| self.apply_chain(&services, chain, !last_round))
+                .buffer_unordered(PARALLEL)
+                .collect()
+                .await;
+            pending = Vec::new();
+            for (alert_id, chain) in left.into_iter().flatten() {
+                let entry = &chain[0].entry;
+                open.insert((entry.service_id, entry.dedup_key.clone()), alert_id);
+                pending.push(chain);
+            }
+            if pending.is_empty() {
+                break;
+            }
+        }
+        Ok(read)
+    }
+
+    /// Counts in bulk the triggers at the head of each chain whose alert is open; the
+    /// chains (or what is left of them) to apply one by one.
+    async fn count_repeats(
+        &self,
+        open: &HashMap<(i64, String), i64>,
+        chains: Vec<Vec<InboxItem>>,
+    ) -> Result<Vec<Vec<InboxItem>>, StoreError> {
         let mut repeats = Vec::new();
         let mut split = Vec::new();
-        for chain in chains(items) {
+        for chain in chains {
             let alert = open.get(&(chain[0].entry.service_id, chain[0].entry.dedup_key.clone()));
             let prefix = match alert {
                 Some(_) => chain
@@ -119,7 +150,7 @@ impl AppState {
                 }
                 Err(e) => return Err(e),
             };
-        let rest: Vec<Vec<InboxItem>> = split
+        Ok(split
             .into_iter()
             .map(|(prefix, mut chain)| {
                 if bulk_done {
@@ -128,11 +159,7 @@ impl AppState {
                 chain
             })
             .filter(|chain| !chain.is_empty())
-            .collect();
-        futures_util::stream::iter(rest)
-            .for_each_concurrent(PARALLEL, |chain| self.apply_chain(&services, chain))
-            .await;
-        Ok(read)
+            .collect())
     }
 
     /// The open alerts the entries name, by service and dedup key.
@@ -158,48 +185,80 @@ impl AppState {
     }
 
     /// Applies one alert's entries in order, stopping at the first that fails so that
-    /// none overtakes it.
-    async fn apply_chain(&self, services: &HashMap<i64, Service>, chain: Vec<InboxItem>) {
-        for item in chain {
-            let Some(service) = services.get(&item.entry.service_id) else {
-                tracing::info!(
-                    entry = item.id,
-                    "dropping an alert event of a deleted service"
-                );
-                if let Err(e) = self.store.discard_inbox(&[item.id]).await {
-                    tracing::warn!(error = %e, "cannot drop an inbox entry; will try again");
-                    return;
+    /// none overtakes it. With `pause_when_open`, stops after a trigger that is applied
+    /// while entries remain, and returns them with the alert that trigger left open.
+    async fn apply_chain(
+        &self,
+        services: &HashMap<i64, Service>,
+        chain: Vec<InboxItem>,
+        pause_when_open: bool,
+    ) -> Option<(i64, Vec<InboxItem>)> {
+        let mut items = chain.into_iter();
+        while let Some(item) = items.next() {
+            match self.apply_entry(services, &item).await {
+                Applied::Alert(Some(id))
+                    if pause_when_open
+                        && alert::repeats_open_alert(&item.entry.event)
+                        && items.len() > 0 =>
+                {
+                    return Some((id, items.collect()));
                 }
-                continue;
+                Applied::Alert(_) | Applied::SetAside => {}
+                Applied::Failed => return None,
+            }
+        }
+        None
+    }
+
+    /// Applies one entry, recording a failure on it.
+    async fn apply_entry(&self, services: &HashMap<i64, Service>, item: &InboxItem) -> Applied {
+        let Some(service) = services.get(&item.entry.service_id) else {
+            tracing::info!(
+                entry = item.id,
+                "dropping an alert event of a deleted service"
+            );
+            return match self.store.discard_inbox(&[item.id]).await {
+                Ok(()) => Applied::Alert(None),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot drop an inbox entry; will try again");
+                    Applied::Failed
+                }
             };
-            let InboxEntry {
-                dedup_key, event, ..
-            } = &item.entry;
-            let Err(e) = self
-                .apply_event(service, dedup_key, event, Some(item.id))
-                .await
-            else {
+        };
+        let InboxEntry {
+            dedup_key,
+            event,
+            received_at,
+            ..
+        } = &item.entry;
+        let e = match self
+            .apply_event(service, dedup_key, event, *received_at, Some(item.id))
+            .await
+        {
+            Ok(alert) => {
                 self.metrics.alert_events_applied.inc();
-                continue;
-            };
-            let give_up = item.attempts + 1 >= MAX_ATTEMPTS;
-            if give_up {
-                tracing::error!(entry = item.id, service = %service.name, dedup_key, error = %e,
-                    "setting aside an alert event that keeps failing; it stays in the alert_events table (failed_at set)");
-                self.metrics.alert_events_failed.inc();
-            } else {
-                tracing::warn!(entry = item.id, error = %e, "applying an alert event failed; will try again");
+                return Applied::Alert(alert);
             }
-            if let Err(e) = self
-                .store
-                .inbox_failed(item.id, &e.to_string(), give_up)
-                .await
-            {
-                tracing::warn!(error = %e, "cannot record a failed inbox entry");
-            }
-            if !give_up {
-                return;
-            }
+            Err(e) => e,
+        };
+        let give_up = item.attempts + 1 >= MAX_ATTEMPTS;
+        if give_up {
+            tracing::error!(entry = item.id, service = %service.name, dedup_key, error = %e,
+                "setting aside an alert event that keeps failing; it stays in the alert_events table (failed_at set)");
+            self.metrics.alert_events_failed.inc();
+        } else {
+            tracing::warn!(entry = item.id, error = %e, "applying an alert event failed; will try again");
+        }
+        if let Err(e) = self
+            .store
+            .inbox_failed(item.id, &e.to_string(), give_up)
+            .await
+        {
+            tracing::warn!(error = %e, "cannot record a failed inbox entry");
+        }
+        match give_up {
+            true => Applied::SetAside,
+            false => Applied::Failed,
         }
     }
 
@@ -217,6 +276,16 @@ impl AppState {
         }
         Ok(())
     }
+}
+
+/// What became of one inbox entry.
+enum Applied {
+    /// Applied, to this alert if any.
+    Alert(Option<i64>),
+    /// Failed for good and set aside: the entries behind it go on.
+    SetAside,
+    /// Failed: it and the entries behind it wait for the next pass.
+    Failed,
 }
 
 /// Groups entries by alert (service and dedup key), keeping acceptance order within
@@ -288,6 +357,76 @@ mod tests {
             },
             attempts: 0,
         }
+    }
+
+    /// One pass applies a new alert's trigger, then (in bulk) the triggers behind it,
+    /// then one by one what follows an acknowledgement, each alert's in order.
+    #[tokio::test]
+    async fn one_pass_opens_then_counts_the_repeats_behind() {
+        let db = klaxon_store::testing::TempSqlite::new();
+        let store = klaxon_store::open(&db.url).await.unwrap();
+        let state = AppState::new(
+            store.clone(),
+            klaxon_domain::policy::Policy::builtin(),
+            std::sync::Arc::new(crate::clock::SystemClock),
+            None,
+            crate::channels::Channels::default(),
+            None,
+        );
+        let new = klaxon_domain::service::NewService {
+            name: klaxon_domain::service::ServiceName::parse("api").unwrap(),
+            description: String::new(),
+            owner_team: None,
+            runbook_links: vec![],
+            rules: Default::default(),
+        };
+        let (name, fields) = new.validated().unwrap();
+        let key = klaxon_store::NewKey {
+            key: format!("{:032x}", 1),
+            signing_secret: "s".into(),
+        };
+        let service = store
+            .create_service(&name, &fields, &key, jiff::Timestamp::now())
+            .await
+            .unwrap();
+        let event = |key: &str, action, summary: &str| {
+            let mut e = AlertEvent::new(action, AlertSeverity::Critical);
+            e.dedup_key = Some(key.into());
+            e.summary = Some(summary.into());
+            e
+        };
+        use AlertAction::{Acknowledge, Trigger};
+        let sent = vec![
+            event("disk", Trigger, "1"),
+            event("cpu", Trigger, "a"),
+            event("disk", Trigger, "2"),
+            event("disk", Trigger, "3"),
+            event("cpu", Trigger, "b"),
+            event("disk", Acknowledge, "ack"),
+            event("disk", Trigger, "4"),
+        ];
+        state.accept_alerts(&service, sent).await.unwrap();
+        assert_eq!(state.apply_inbox().await.unwrap(), 7);
+        assert!(
+            store.inbox(10).await.unwrap().is_empty(),
+            "one pass applies all"
+        );
+        let disk = store.open_alert(service.id, "disk").await.unwrap().unwrap();
+        assert_eq!(
+            (disk.status, disk.repeat_count, disk.summary.as_str()),
+            (alert::AlertStatus::Acknowledged, 4, "4")
+        );
+        let log: Vec<String> = store
+            .alert_log(disk.id, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event.summary.unwrap_or_default())
+            .collect();
+        assert_eq!(log, ["1", "2", "3", "ack", "4"]);
+        let cpu = store.open_alert(service.id, "cpu").await.unwrap().unwrap();
+        assert_eq!((cpu.repeat_count, cpu.summary.as_str()), (2, "b"));
+        assert_ne!(disk.incident, cpu.incident, "per-alert grouping");
     }
 
     #[test]
