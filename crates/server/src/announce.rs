@@ -18,7 +18,11 @@ use crate::state::AppState;
 
 impl AppState {
     /// Announces the timeline event the job names in the incident's chat room.
-    pub(crate) async fn announce(&self, job: &Job) -> Result<Ran, StoreError> {
+    pub(crate) async fn announce(
+        &self,
+        job: &Job,
+        lookups: &crate::lookups::Lookups,
+    ) -> Result<Ran, StoreError> {
         let Some(n) = job.incident else {
             return Ok(Ran::done());
         };
@@ -26,7 +30,7 @@ impl AppState {
             return self.post_reminder(job, text).await;
         }
         let seq = job.payload["seq"].as_i64().unwrap_or_default();
-        let incident = self.store.incident(n).await?;
+        let incident = lookups.incident(n).await?;
         let timeline = self.store.timeline(n).await?;
         let Some(event) = timeline.iter().find(|e| e.seq == seq) else {
             return Ok(Ran::done());
@@ -38,8 +42,10 @@ impl AppState {
         if starts_cadence {
             ran.jobs.extend(self.reminder_for(&incident));
         }
-        ran.jobs
-            .extend(self.tell_stakeholders(&incident, &event.kind, seq).await?);
+        ran.jobs.extend(
+            self.tell_stakeholders(&incident, &event.kind, seq, lookups)
+                .await?,
+        );
         let Some(slack) = self.channels.slack_client.as_ref() else {
             return Ok(ran);
         };
@@ -98,6 +104,7 @@ impl AppState {
         incident: &Incident,
         kind: &EventKind,
         seq: i64,
+        lookups: &crate::lookups::Lookups,
     ) -> Result<Vec<klaxon_domain::paging::PlannedJob>, StoreError> {
         let update = match kind {
             EventKind::Declared { .. } => UpdateKind::Detected,
@@ -112,16 +119,15 @@ impl AppState {
             .severity(incident.severity)
             .stakeholder_teams(incident.customer_facing);
         let mut people: Vec<Handle> = vec![];
-        for (team, user) in self.store.subscriptions().await? {
-            if teams.contains(&team.as_str()) && !people.contains(&user) {
-                people.push(user);
+        for (team, user) in lookups.subscriptions().await?.iter() {
+            if teams.contains(&team.as_str()) && !people.contains(user) {
+                people.push(user.clone());
             }
         }
         let text =
             incident::automatic_message(incident, update, None, &self.announce_context()).text;
         let now = self.clock.now();
         let mut jobs = vec![];
-        let lookups = crate::lookups::Lookups::new(self.store.clone());
         for person in &people {
             let key = klaxon_domain::paging::EscalateJob {
                 generation: format!("stakeholders-{seq}"),
@@ -130,7 +136,7 @@ impl AppState {
             };
             for mut job in self
                 .pages_for(
-                    &lookups,
+                    lookups,
                     person,
                     klaxon_domain::paging::Urgency::Low,
                     &key,

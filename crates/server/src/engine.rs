@@ -135,7 +135,7 @@ impl AppState {
             JobKind::Escalate => self.escalate(&job, lookups).await,
             JobKind::Page | JobKind::Notify => self.deliver(&job, lookups).await,
             JobKind::AckTimeout => self.ack_timeout(&job, lookups).await,
-            JobKind::Announce => self.announce(&job).await,
+            JobKind::Announce => self.announce(&job, lookups).await,
             JobKind::Remind => self.remind(&job).await,
             JobKind::Publish => self.publish(&job).await,
             JobKind::RoomPost => self.post_in_room(&job).await,

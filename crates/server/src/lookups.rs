@@ -1,5 +1,5 @@
 //! What a batch of jobs reads: services, escalation policies, schedules, people's contact
-//! methods and notification rules, and the jobs' incidents. Ten thousand escalation steps
+//! methods and notification rules, teams' subscribers, and the jobs' incidents. Ten thousand escalation steps
 //! due at once page through a handful of policies and people; each is read once per batch
 //! of claimed jobs instead of once per job. A batch lives for one claim, so a change made
 //! meanwhile is seen by the next claim, within a second. Incidents are read together
@@ -61,6 +61,7 @@ pub(crate) struct Lookups {
     schedules: Memo<String, Option<Arc<Schedule>>>,
     methods: Memo<Handle, Arc<Vec<ContactMethod>>>,
     rules: Memo<Handle, Arc<Vec<NotificationRule>>>,
+    subscriptions: Memo<(), Arc<Vec<(String, Handle)>>>,
     incidents: Mutex<HashMap<IncidentNumber, Incident>>,
 }
 
@@ -73,6 +74,7 @@ impl Lookups {
             schedules: Memo::default(),
             methods: Memo::default(),
             rules: Memo::default(),
+            subscriptions: Memo::default(),
             incidents: Mutex::default(),
         }
     }
@@ -151,6 +153,13 @@ impl Lookups {
             .get(user.clone(), async || {
                 Ok(Arc::new(self.store.notification_rules(user).await?))
             })
+            .await
+    }
+
+    /// Who subscribes to which team's news, as (team, person).
+    pub(crate) async fn subscriptions(&self) -> Result<Arc<Vec<(String, Handle)>>, StoreError> {
+        self.subscriptions
+            .get((), async || Ok(Arc::new(self.store.subscriptions().await?)))
             .await
     }
 }
