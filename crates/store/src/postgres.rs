@@ -19,14 +19,13 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 pub struct PostgresStore {
     pool: PgPool,
     jobs: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
-    /// Accepted alert events have writers (and connections) of their own, taken in
-    /// turn: an alert storm's incidents and jobs, queued on the main writer, would
-    /// otherwise hold up the 202s, and while one writer waits for its commit to reach
-    /// the disk (or for PostgreSQL to answer) the other's statement runs. Both lock
-    /// the alerts they count in id order, so they never deadlock.
-    accepted: Arc<[tokio::sync::mpsc::Sender<crate::group::WriteJob>]>,
-    /// Which accepted-events writer takes the next write.
-    next_accepted: Arc<std::sync::atomic::AtomicUsize>,
+    /// Accepted alert events have a writer (and connection) of their own: an alert
+    /// storm's incidents and jobs, queued on the main writer, would otherwise hold up
+    /// the 202s. One such writer, not several: each batch is one statement whose cost
+    /// is mostly fixed, and one writer gathers the largest batches (two gave a fifth
+    /// less in `bench/ingest.sh`, four less still). It locks the alerts it counts in id
+    /// order, as the main writer does, so the two never deadlock.
+    accepted: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
     outlets: crate::SharedOutlets,
     /// The sessions holding this process's singleton advisory locks, by name.
     singletons: Arc<tokio::sync::Mutex<HashMap<String, PgConnection>>>,
@@ -36,15 +35,16 @@ impl PostgresStore {
     /// Replicas claiming jobs at once skip each other's rows instead of waiting.
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
 
-    /// How many writers accept alert events (see `accepted`).
-    const ACCEPT_WRITERS: usize = 2;
-
     /// Locks the rows a statement is about to update, in the order of its `ORDER BY`:
     /// writers that update many alerts at once (accepting events, counting repeats in
     /// bulk) then take their locks in one order and never deadlock. `NO KEY`: the lock
     /// an `UPDATE` of non-key columns takes, which still lets other writers insert
     /// events that refer to the alert.
     const LOCK_ROWS: &'static str = " FOR NO KEY UPDATE";
+
+    /// The term that lets the inbox worker's read, and only that read, use the index
+    /// of waiting events in order (migration 0016).
+    const INBOX_ORDER: &'static str = " AND id > 0";
 
     /// Makes a claim's commit skip waiting for the disk: a claim lost in a crash only
     /// leaves its jobs to be claimed again.
@@ -70,18 +70,13 @@ impl PostgresStore {
             queue,
             outlets.clone(),
         ));
-        let accepted = (0..Self::ACCEPT_WRITERS)
-            .map(|_| {
-                let (accepted, queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
-                tokio::spawn(run_writer(
-                    pool.clone(),
-                    DirectInsert,
-                    queue,
-                    outlets.clone(),
-                ));
-                accepted
-            })
-            .collect();
+        let (accepted, queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
+        tokio::spawn(run_writer(
+            pool.clone(),
+            DirectInsert,
+            queue,
+            outlets.clone(),
+        ));
         tokio::spawn(analyze_growing(
             pool.clone(),
             crate::group::Upkeep::every(ANALYZE_CHECK_EVERY, &jobs),
@@ -90,7 +85,6 @@ impl PostgresStore {
             pool,
             jobs,
             accepted,
-            next_accepted: Arc::default(),
             outlets,
             singletons: Arc::default(),
         })
@@ -123,9 +117,7 @@ impl PostgresStore {
     }
 
     fn accepted(&self) -> &tokio::sync::mpsc::Sender<crate::group::WriteJob> {
-        use std::sync::atomic::Ordering;
-        let turn = self.next_accepted.fetch_add(1, Ordering::Relaxed);
-        &self.accepted[turn % self.accepted.len()]
+        &self.accepted
     }
 
     fn reader(&self) -> &PgPool {
@@ -188,9 +180,10 @@ impl PostgresStore {
         });
         // Ids are taken in acceptance order (volatile functions in a select list run
         // after its ORDER BY), so that each counted event can be chained on its alert's
-        // log after the one before it.
+        // log after the one before it. The sequence is looked up once per statement (a
+        // subquery), not once per row.
         q.push(format!(
-            "), numbered AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('alert_events', 'id')) AS id, e.* \
+            "), numbered AS MATERIALIZED (SELECT nextval((SELECT pg_get_serial_sequence('alert_events', 'id'))::regclass) AS id, e.* \
              FROM entry e ORDER BY e.ord), \
              chained AS MATERIALIZED (SELECT n.*, l.id AS alert_id, CASE WHEN l.id IS NOT NULL THEN \
              COALESCE(LAG(n.id) OVER (PARTITION BY n.sid, n.dkey ORDER BY n.ord), l.last_event_id) END AS prev \

@@ -1,7 +1,8 @@
 //! The SQL of [`crate::AlertStore`], shared by both backends like `sql.rs`.
 
 /// Implements [`crate::AlertStore`] for `$store` on `$db`. Expands inside the backend
-/// module, next to `impl_store!`, whose incident writes it reuses.
+/// module, next to `impl_store!`, whose incident writes it reuses; the backend supplies
+/// `INBOX_ORDER`, the terms its inbox read adds to use its index.
 macro_rules! impl_alert_store {
     ($store:ty, $db:ty) => {
         mod alert_queries {
@@ -106,10 +107,12 @@ macro_rules! impl_alert_store {
                 }
 
                 async fn inbox(&self, limit: u32) -> Result<Vec<InboxItem>> {
-                    let rows = sqlx::query(
+                    let sql = format!(
                         "SELECT id, service_id, dedup_key, received_at, event, attempts FROM alert_events \
-                         WHERE alert_id IS NULL AND failed_at IS NULL ORDER BY id LIMIT $1",
-                    )
+                         WHERE alert_id IS NULL AND failed_at IS NULL{} ORDER BY id LIMIT $1",
+                        <$store>::INBOX_ORDER,
+                    );
+                    let rows = sqlx::query(&sql)
                     .bind(i64::from(limit))
                     .fetch_all(self.reader())
                     .await?;

@@ -32,6 +32,9 @@ impl SqliteStore {
     /// One writer at a time: there are no row locks to order.
     const LOCK_ROWS: &'static str = "";
 
+    /// The inbox worker's read needs no more than its own terms to use its index.
+    const INBOX_ORDER: &'static str = "";
+
     /// Commits in WAL mode with `synchronous = NORMAL` do not wait for the disk already.
     const CLAIM_WITHOUT_FLUSH: Option<&'static str> = None;
 

@@ -437,6 +437,73 @@ async fn a_deleted_service_takes_its_alerts_and_events(store: Arc<dyn Store>) {
 /// On PostgreSQL a table that has grown is analyzed within seconds, not when autovacuum
 /// comes round a minute later: until then the plans cached for it are made for the
 /// empty table it was (for accepted events, a scan of every alert per batch).
+/// On PostgreSQL the check for an alert's waiting acknowledgement or resolution can only
+/// use the index made for it, never the inbox worker's index of all waiting events in
+/// order, which a storm fills with triggers (migration 0016); the worker's read still
+/// uses its own.
+#[tokio::test]
+async fn postgres_keeps_the_inbox_index_to_the_inbox_read() {
+    let Some(db) = klaxon_store::testing::TempPostgres::new().await else {
+        return;
+    };
+    let store = klaxon_store::open(&db.url).await.unwrap();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    let plan = async |conn: &mut sqlx::PgConnection, sql: &str| -> String {
+        sqlx::query("SET enable_seqscan = off")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        sqlx::query("SET enable_sort = off")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let rows: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {sql}"))
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        rows.join("\n")
+    };
+    let probe_sql = "SELECT 1 FROM alert_events w WHERE w.service_id = 1 AND w.dedup_key = 'disk' \
+         AND w.alert_id IS NULL AND w.failed_at IS NULL AND (w.action IS NULL OR w.action <> 'trigger')";
+    let probe = plan(&mut conn, probe_sql).await;
+    assert!(probe.contains("alert_events_waiting_by_key"), "{probe}");
+    // Even without its own index the probe finds no way into the inbox index.
+    sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
+    sqlx::query("DROP INDEX alert_events_waiting_by_key")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let without = plan(&mut conn, probe_sql).await;
+    sqlx::query("ROLLBACK").execute(&mut conn).await.unwrap();
+    assert!(
+        !without.contains("alert_events_waiting_in_order"),
+        "{without}"
+    );
+    let read = plan(
+        &mut conn,
+        "SELECT id FROM alert_events WHERE alert_id IS NULL AND failed_at IS NULL AND id > 0 ORDER BY id LIMIT 1024",
+    )
+    .await;
+    assert!(read.contains("alert_events_waiting_in_order"), "{read}");
+    // The worker's read as the store makes it returns the waiting events in order.
+    let api = service(&store).await;
+    let entries = ["a", "b", "c"].map(|k| entry(api, k, AlertAction::Trigger));
+    store.enqueue_alerts(entries.to_vec()).await.unwrap();
+    let keys: Vec<String> = store
+        .inbox(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.entry.dedup_key)
+        .collect();
+    assert_eq!(keys, ["a", "b", "c"]);
+    drop(conn);
+    drop(store);
+    db.drop_database().await;
+}
+
 #[tokio::test]
 async fn postgres_analyzes_tables_that_have_grown() {
     let Some(db) = klaxon_store::testing::TempPostgres::new().await else {
