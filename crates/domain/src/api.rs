@@ -244,6 +244,47 @@ pub struct IncidentQuery {
 mod tests {
     use super::*;
 
+    #[test]
+    fn counts_asked_for_have_a_default_and_a_range() {
+        let show = |log| AlertShowQuery { log }.log();
+        assert_eq!(show(None), Ok(100));
+        assert_eq!(show(Some(1)), Ok(1));
+        assert_eq!(show(Some(10_000)), Ok(10_000));
+        assert_eq!(
+            show(Some(0)),
+            Err(DomainError::invalid(
+                "log",
+                "0 is out of range; use 1 to 10000"
+            ))
+        );
+        assert!(show(Some(10_001)).is_err());
+        let alerts = |limit| {
+            AlertQuery {
+                limit,
+                ..Default::default()
+            }
+            .limit()
+        };
+        assert_eq!(alerts(None), Ok(50));
+        assert_eq!(
+            alerts(Some(201)),
+            Err(DomainError::invalid(
+                "limit",
+                "201 is out of range; use 1 to 200"
+            ))
+        );
+        let incidents = |limit| {
+            IncidentQuery {
+                limit,
+                ..Default::default()
+            }
+            .limit()
+        };
+        assert_eq!(incidents(None), Ok(50));
+        assert_eq!(incidents(Some(200)), Ok(200));
+        assert!(incidents(Some(0)).is_err());
+    }
+
     fn user(name: &str, email: &str) -> NewUser {
         NewUser {
             handle: Handle::parse("alice").unwrap(),
@@ -327,6 +368,48 @@ pub struct AlertShowQuery {
 impl AlertShowQuery {
     pub const DEFAULT_LOG: u32 = 100;
     pub const MAX_LOG: u32 = 10_000;
+
+    /// How many log entries to return.
+    pub fn log(&self) -> Result<u32, DomainError> {
+        count_in_range("log", self.log, Self::DEFAULT_LOG, Self::MAX_LOG)
+    }
+}
+
+impl AlertQuery {
+    pub const DEFAULT_LIMIT: u32 = 50;
+    pub const MAX_LIMIT: u32 = 200;
+
+    /// How many alerts to return.
+    pub fn limit(&self) -> Result<u32, DomainError> {
+        count_in_range("limit", self.limit, Self::DEFAULT_LIMIT, Self::MAX_LIMIT)
+    }
+}
+
+impl IncidentQuery {
+    pub const DEFAULT_LIMIT: u32 = 50;
+    pub const MAX_LIMIT: u32 = 200;
+
+    /// How many incidents a page holds.
+    pub fn limit(&self) -> Result<u32, DomainError> {
+        count_in_range("limit", self.limit, Self::DEFAULT_LIMIT, Self::MAX_LIMIT)
+    }
+}
+
+/// A count asked for in a query: `default` when not given; outside 1 to `max`, refused
+/// naming `field` and the range.
+fn count_in_range(
+    field: &'static str,
+    asked: Option<u32>,
+    default: u32,
+    max: u32,
+) -> Result<u32, DomainError> {
+    match asked.unwrap_or(default) {
+        n @ 1.. if n <= max => Ok(n),
+        n => Err(DomainError::invalid(
+            field,
+            format!("{n} is out of range; use 1 to {max}"),
+        )),
+    }
 }
 
 /// An event as it arrived for an alert.

@@ -20,8 +20,6 @@ use crate::state::AppState;
 /// How often a command is decided again after losing a race with a writer in another
 /// replica (writers in this process queue on [`crate::locks::KeyedLocks`]).
 const ATTEMPTS: usize = 5;
-const DEFAULT_PAGE: u32 = 50;
-const MAX_PAGE: u32 = 200;
 
 impl AppState {
     fn context(&self, caller: &Caller) -> Context<'_> {
@@ -198,14 +196,7 @@ impl AppState {
         caller: &Caller,
         query: IncidentQuery,
     ) -> Result<IncidentPage, ApiError> {
-        let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-        if limit == 0 || limit > MAX_PAGE {
-            return Err(ApiError::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "limit",
-                format!("{limit} is out of range; use 1 to {MAX_PAGE}"),
-            ));
-        }
+        let limit = query.limit()?;
         let since = match &query.since {
             Some(text) => Some(parse_instant_or_ago("since", text, self.clock.now())?),
             None => None,

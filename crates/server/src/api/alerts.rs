@@ -21,14 +21,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<AlertQuery>,
 ) -> Result<Json<Vec<Alert>>, ApiError> {
     caller.require(Scope::Viewer)?;
-    let limit = q.limit.unwrap_or(50);
-    if limit == 0 || limit > 200 {
-        return Err(ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "limit",
-            format!("{limit} is out of range; use 1 to 200"),
-        ));
-    }
+    let limit = q.limit()?;
     let service_id = match &q.service {
         Some(name) => {
             let name = ServiceName::parse(name)?;
@@ -60,17 +53,7 @@ pub async fn show(
             format!("'{id}' is not an alert id; see `klaxon alert list`"),
         )
     })?;
-    let limit = q.log.unwrap_or(AlertShowQuery::DEFAULT_LOG);
-    if limit == 0 || limit > AlertShowQuery::MAX_LOG {
-        return Err(ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "log",
-            format!(
-                "{limit} is out of range; use 1 to {}",
-                AlertShowQuery::MAX_LOG
-            ),
-        ));
-    }
+    let limit = q.log()?;
     let alert = state.store.alert(id).await?;
     // One more than asked for tells whether older entries are left out.
     let mut entries = state.store.alert_log(id, limit + 1).await?;
