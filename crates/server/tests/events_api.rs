@@ -605,14 +605,7 @@ async fn a_burst_applies_as_if_one_event_at_a_time() {
     bodies.push(trigger(&key, Some("a"), "warning"));
     bodies.extend((0..3).map(|_| trigger(&key, Some("b"), "warning")));
     for body in &bodies {
-        let r = app
-            .http()
-            .post(format!("{}/v2/enqueue", app.url))
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 202);
+        app.enqueue(body).await;
     }
     let all = alerts(&app).await;
     let mut summary: Vec<(String, AlertStatus, i64)> = all
