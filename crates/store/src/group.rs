@@ -76,10 +76,30 @@ where
     // Timers only: sqlx's SQLite connections are threads of their own, so the writer
     // does no socket I/O, and without an I/O driver an idle writer sleeps on a futex,
     // which wakes sooner and cheaper than the `epoll_wait` it otherwise parks in.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .expect("a single-threaded runtime builds");
+    let mut runtime = tokio::runtime::Builder::new_current_thread();
+    runtime.enable_time();
+    spawn_on_thread(name, runtime, writer);
+}
+
+/// Runs a group-commit writer that talks to its database over a socket (PostgreSQL's
+/// accepted events) on a thread of its own, with its own I/O driver. On the shared
+/// runtime, each answer from the database waited for a worker to come free of HTTP
+/// requests before the writer could send the next batch; the writer's connections
+/// must be made on that thread, so that its driver watches their sockets.
+pub(crate) fn spawn_socket_writer<F>(name: &str, writer: F)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let mut runtime = tokio::runtime::Builder::new_current_thread();
+    runtime.enable_all();
+    spawn_on_thread(name, runtime, writer);
+}
+
+fn spawn_on_thread<F>(name: &str, mut runtime: tokio::runtime::Builder, writer: F)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let runtime = runtime.build().expect("a single-threaded runtime builds");
     std::thread::Builder::new()
         .name(name.to_owned())
         .spawn(move || runtime.block_on(writer))

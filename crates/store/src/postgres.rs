@@ -19,9 +19,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 pub struct PostgresStore {
     pool: PgPool,
     jobs: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
-    /// Accepted alert events have a writer (and connection) of their own: an alert
-    /// storm's incidents and jobs, queued on the main writer, would otherwise hold up
-    /// the 202s. One such writer, not several: each batch is one statement whose cost
+    /// Accepted alert events have a writer (and connection) of their own, on a thread
+    /// of its own: an alert storm's incidents and jobs, queued on the main writer,
+    /// would otherwise hold up the 202s. One such writer, not several: each batch is one statement whose cost
     /// is mostly fixed, and one writer gathers the largest batches (two gave a fifth
     /// less in `bench/ingest.sh`, four less still). It locks the alerts it counts in id
     /// order, as the main writer does, so the two never deadlock.
@@ -59,7 +59,7 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
         let (jobs, queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
@@ -71,12 +71,15 @@ impl PostgresStore {
             outlets.clone(),
         ));
         let (accepted, queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
-        tokio::spawn(run_writer(
-            pool.clone(),
-            DirectInsert,
-            queue,
-            outlets.clone(),
-        ));
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10));
+        let accepting = (options.clone(), outlets.clone());
+        crate::group::spawn_socket_writer("klaxon-accept", async move {
+            // Connected lazily, on the writer's own thread (see `spawn_socket_writer`).
+            let pool = own.connect_lazy_with(accepting.0);
+            run_writer(pool, DirectInsert, queue, accepting.1).await
+        });
         tokio::spawn(analyze_growing(
             pool.clone(),
             crate::group::Upkeep::every(ANALYZE_CHECK_EVERY, &jobs),
