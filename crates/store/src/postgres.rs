@@ -21,10 +21,11 @@ pub struct PostgresStore {
     jobs: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
     /// Accepted alert events have a writer (and connection) of their own, on a thread
     /// of its own: an alert storm's incidents and jobs, queued on the main writer,
-    /// would otherwise hold up the 202s. One such writer, not several: each batch is one statement whose cost
-    /// is mostly fixed, and one writer gathers the largest batches (two gave a fifth
-    /// less in `bench/ingest.sh`, four less still). It locks the alerts it counts in id
-    /// order, as the main writer does, so the two never deadlock.
+    /// would otherwise hold up the 202s. One such writer, not several: each batch is one
+    /// statement whose cost is mostly fixed, and one writer gathers the largest batches
+    /// (in pairs of runs by hand under `bench/ingest.sh`'s load, two gave a fifth less,
+    /// four less still). It locks the alerts it counts in id order, as the main writer
+    /// does, so the two never deadlock.
     accepted: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
     outlets: crate::SharedOutlets,
     /// The sessions holding this process's singleton advisory locks, by name.

@@ -491,14 +491,16 @@ macro_rules! impl_alert_store {
                         ids.insert((row.try_get::<i64, _>(1)?, row.try_get::<String, _>(2)?), row.try_get::<i64, _>(0)?);
                     }
                 }
-                let id_of = |alert: &NewAlert| {
-                    ids.get(&(alert.service_id, alert.dedup_key.clone())).copied().ok_or_else(|| {
-                        StoreError::Other(format!("the new alert '{}' was not written", alert.dedup_key))
+                let ids = openings
+                    .iter()
+                    .map(|(alert, ..)| {
+                        ids.get(&(alert.service_id, alert.dedup_key.clone())).copied().ok_or_else(|| {
+                            StoreError::Other(format!("the new alert '{}' was not written", alert.dedup_key))
+                        })
                     })
-                };
+                    .collect::<Result<Vec<i64>>>()?;
                 let mut entries = Vec::new();
-                for (alert, _, inbox) in openings {
-                    let id = id_of(alert)?;
+                for ((alert, _, inbox), &id) in openings.iter().zip(&ids) {
                     match inbox {
                         Some(entry) => entries.push((*entry, id)),
                         None => {
@@ -524,11 +526,7 @@ macro_rules! impl_alert_store {
                         }));
                     }
                 }
-                openings
-                    .iter()
-                    .zip(incidents)
-                    .map(|((alert, ..), incident)| Ok((id_of(alert)?, incident)))
-                    .collect()
+                Ok(ids.into_iter().zip(incidents).collect())
             }
 
             /// Rows per statement when alerts are opened together (15 values each).

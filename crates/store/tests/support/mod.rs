@@ -1,4 +1,4 @@
-//! The contract macro: each test once per backend.
+//! Shared by the store tests: the contract macro and alerts to work with.
 
 /// Runs each named `async fn(Arc<dyn Store>)` once on SQLite and once on PostgreSQL.
 #[macro_export]
@@ -27,3 +27,5 @@ macro_rules! contract {
         }
     };
 }
+
+pub mod alerts;
