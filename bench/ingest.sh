@@ -12,6 +12,8 @@
 #   apt-get install wrk prometheus-alertmanager
 #   cargo build --release -p klaxon -p klaxon-bench
 #   POSTGRES_URL=postgres://postgres@127.0.0.1:5432 bench/ingest.sh
+# PROBE_BIN: a klaxon built with bench/probes/postgres-accept-only.patch, loaded after
+# each PostgreSQL round (see that file and docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${KLAXON_BIN:-target/release/klaxon}
@@ -23,6 +25,7 @@ threads=${THREADS:-2}
 rounds=${ROUNDS:-3}
 keys=${KEYS:-5000}
 postgres=${POSTGRES_URL:-}
+probe=${PROBE_BIN:-}
 port=${PORT:-18090}
 token=klx_ingest_bench_token_0123456789
 work=$(mktemp -d)
@@ -35,10 +38,25 @@ wait_for() { # URL
     echo "nothing answered at $1" >&2; return 1
 }
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
+# CPU time (clock ticks) of the server under load, and of every PostgreSQL process alive
+# before and after (the server's own backends and PostgreSQL's background writers).
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+postgres_ticks() {
+    local p total=0
+    for p in $(pgrep -u postgres || true); do total=$((total + $(ticks "$p"))); done
+    echo "$total"
+}
 load() { # TARGET URL [extra env]
-    env TARGET="$1" KEYS="$keys" ROUTING_KEY="${routing_key:-}" "${@:3}" \
+    local server0 postgres0 out hz
+    server0=$(ticks "$pid") postgres0=$(postgres_ticks)
+    out=$(env TARGET="$1" KEYS="$keys" ROUTING_KEY="${routing_key:-}" "${@:3}" \
         wrk -t"$threads" -c"$connections" -d"$duration" --timeout 10s -s bench/wrk/events.lua "$2" \
-        | grep '^RESULT' | sed "s/^RESULT /RESULT $label /"
+        | grep '^RESULT' | sed "s/^RESULT /RESULT $label /")
+    # CPU microseconds per answered request: the server's, and PostgreSQL's.
+    hz=$(getconf CLK_TCK)
+    echo "$out" | awk -v s=$(( $(ticks "$pid") - server0 )) -v p=$(( $(postgres_ticks) - postgres0 )) -v hz="$hz" '
+        { print; for (i = 1; i <= NF; i++) if ($i ~ /^requests=/) { split($i, kv, "="); n = kv[2] } }
+        END { if (n > 0) printf "  cpu_us_per_request server=%.1f postgres=%.1f\n", s * 1e6 / hz / n, p * 1e6 / hz / n }'
 }
 load_twice() { # TARGET URL: cold, then warm after a second's pause
     local base=$label
@@ -104,6 +122,15 @@ for round in $(seq 1 "$rounds"); do
         echo "DRAIN $label seconds=$(drain)"
         stop
         psql "$postgres/postgres" -qc "DROP DATABASE $db" >/dev/null
+        if [ -n "$probe" ]; then
+            # A build with bench/probes/postgres-accept-only.patch: the durable write alone.
+            psql "$postgres/postgres" -qc "CREATE DATABASE $db" >/dev/null
+            label="round=$round klaxon-postgres-probe"
+            bin=$probe klaxon "$postgres/$db"
+            load_twice klaxon "http://127.0.0.1:$port"
+            stop
+            psql "$postgres/postgres" -qc "DROP DATABASE $db" >/dev/null
+        fi
     fi
 done
 
