@@ -29,6 +29,18 @@ pub struct Ingested {
 /// How often a new alert is written again after losing a race with another replica.
 const ATTEMPTS: usize = 3;
 
+/// What the caller read moments before applying an event (the inbox worker, once per
+/// pass), so that a storm of new alerts does not read it again for each. Only the first
+/// attempt trusts it: an alert that appeared meanwhile makes the store's unique index
+/// refuse the opening, and the retry reads everything afresh.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Known {
+    /// No open alert had the event's service and dedup key.
+    pub no_open_alert: bool,
+    /// Whether the service was in a maintenance window.
+    pub in_maintenance: Option<bool>,
+}
+
 impl AppState {
     /// The context of changes Klaxon makes itself because an alert said so.
     fn alert_context(&self) -> Context<'_> {
@@ -54,7 +66,14 @@ impl AppState {
             .get_or_insert_with(|| random_hex(16))
             .clone();
         let alert_id = self
-            .apply_event(service, &key, &event, self.clock.now(), None)
+            .apply_event(
+                service,
+                &key,
+                &event,
+                self.clock.now(),
+                None,
+                Known::default(),
+            )
             .await?;
         Ok(Ingested {
             dedup_key: key,
@@ -66,7 +85,7 @@ impl AppState {
     /// it if given; the alert it opened or changed. The alert's times (first and last
     /// seen, acknowledged, resolved) are the events' times of receipt, so that triggers
     /// counted in bulk later compare fairly with the one that opened it. Retries when
-    /// another writer got there first.
+    /// another writer got there first, reading afresh what `known` said.
     pub(crate) async fn apply_event(
         &self,
         service: &Service,
@@ -74,14 +93,19 @@ impl AppState {
         event: &AlertEvent,
         received_at: jiff::Timestamp,
         inbox: Option<i64>,
+        known: Known,
     ) -> Result<Option<i64>, StoreError> {
         let mut tries = 1;
+        let mut known = known;
         loop {
             match self
-                .try_apply(service, key, event, received_at, inbox)
+                .try_apply(service, key, event, received_at, inbox, known)
                 .await
             {
-                Err(StoreError::Conflict(_)) if tries < ATTEMPTS => tries += 1,
+                Err(StoreError::Conflict(_)) if tries < ATTEMPTS => {
+                    tries += 1;
+                    known = Known::default();
+                }
                 other => return other,
             }
         }
@@ -94,8 +118,14 @@ impl AppState {
         event: &AlertEvent,
         received_at: jiff::Timestamp,
         inbox: Option<i64>,
+        known: Known,
     ) -> Result<Option<i64>, StoreError> {
-        let mut open = self.store.open_alert(service.id, key).await?;
+        // A trigger for a key known to have no open alert opens one without a read;
+        // other events read, since they change nothing when wrongly thought absent.
+        let mut open = match known.no_open_alert && alert::repeats_open_alert(event) {
+            true => None,
+            false => self.store.open_alert(service.id, key).await?,
+        };
         let mut decision = alert::decide(open.as_ref(), event);
         let _held = match decision {
             AlertDecision::Repeat | AlertDecision::Ignore(_) => None,
@@ -114,7 +144,14 @@ impl AppState {
         let update = match (decision, &open) {
             (AlertDecision::Open, _) => {
                 return self
-                    .open_alert(service, key, event, received_at, inbox)
+                    .open_alert(
+                        service,
+                        key,
+                        event,
+                        received_at,
+                        inbox,
+                        known.in_maintenance,
+                    )
                     .await
             }
             (AlertDecision::Repeat, Some(a)) => (a.id, AlertUpdate::Repeat),
@@ -204,6 +241,7 @@ impl AppState {
     }
 
     /// A new alert: decides its incident (declare, join or none) and stores both.
+    /// `in_maintenance`: the service's maintenance state if the caller just read it.
     async fn open_alert(
         &self,
         service: &Service,
@@ -211,6 +249,7 @@ impl AppState {
         event: &AlertEvent,
         received_at: jiff::Timestamp,
         inbox: Option<i64>,
+        in_maintenance: Option<bool>,
     ) -> Result<Option<i64>, StoreError> {
         let rules = &service.rules;
         let group_key = alert::group_key(rules, event);
@@ -231,10 +270,14 @@ impl AppState {
             }
         };
         let ctx = self.alert_context();
-        let in_maintenance = self
-            .store
-            .in_maintenance(service.id, self.clock.now())
-            .await?;
+        let in_maintenance = match in_maintenance {
+            Some(known) => known,
+            None => {
+                self.store
+                    .in_maintenance(service.id, self.clock.now())
+                    .await?
+            }
+        };
         let write = match alert::plan(rules, event.severity, in_maintenance, candidate) {
             IncidentPlan::AlertOnly => IncidentWrite::None,
             IncidentPlan::Join(n) => {

@@ -18,6 +18,7 @@ use klaxon_domain::alert::{self, AlertEvent};
 use klaxon_domain::service::Service;
 use klaxon_store::{InboxEntry, InboxItem, Repeat, StoreError};
 
+use crate::alerts::Known;
 use crate::auth::random_hex;
 use crate::state::AppState;
 
@@ -88,11 +89,16 @@ impl AppState {
             .collect();
         let read = items.len();
         let mut open = self.open_alerts_of(&items).await?;
+        let reads = PassReads {
+            maintenance: self.maintenance_of(&items, &open).await?,
+            services,
+        };
         let mut pending = chains(items);
         for last_round in [false, true] {
             let rest = self.count_repeats(&open, pending).await?;
+            let found = &open;
             let left: Vec<Option<(i64, Vec<InboxItem>)>> = futures_util::stream::iter(rest)
-                .map(|chain| self.apply_chain(&services, chain, !last_round))
+                .map(|chain| self.apply_chain(&reads, found, chain, !last_round))
                 .buffer_unordered(PARALLEL)
                 .collect()
                 .await;
@@ -184,18 +190,57 @@ impl AppState {
         Ok(open)
     }
 
+    /// Whether each service with an entry for an alert that is not open (one these
+    /// entries may open) is in a maintenance window now: read once per pass, not once
+    /// per new alert of a storm.
+    async fn maintenance_of(
+        &self,
+        items: &[InboxItem],
+        open: &HashMap<(i64, String), i64>,
+    ) -> Result<HashMap<i64, bool>, StoreError> {
+        let now = self.clock.now();
+        let mut maintenance = HashMap::new();
+        for item in items {
+            let InboxEntry {
+                service_id,
+                dedup_key,
+                ..
+            } = &item.entry;
+            if maintenance.contains_key(service_id)
+                || open.contains_key(&(*service_id, dedup_key.clone()))
+            {
+                continue;
+            }
+            maintenance.insert(
+                *service_id,
+                self.store.in_maintenance(*service_id, now).await?,
+            );
+        }
+        Ok(maintenance)
+    }
+
     /// Applies one alert's entries in order, stopping at the first that fails so that
     /// none overtakes it. With `pause_when_open`, stops after a trigger that is applied
     /// while entries remain, and returns them with the alert that trigger left open.
+    /// `open`: the open alerts as the pass found them.
     async fn apply_chain(
         &self,
-        services: &HashMap<i64, Service>,
+        reads: &PassReads,
+        open: &HashMap<(i64, String), i64>,
         chain: Vec<InboxItem>,
         pause_when_open: bool,
     ) -> Option<(i64, Vec<InboxItem>)> {
+        let first = &chain[0].entry;
+        let mut known = Known {
+            no_open_alert: !open.contains_key(&(first.service_id, first.dedup_key.clone())),
+            in_maintenance: reads.maintenance.get(&first.service_id).copied(),
+        };
         let mut items = chain.into_iter();
         while let Some(item) = items.next() {
-            match self.apply_entry(services, &item).await {
+            let applied = self.apply_entry(&reads.services, &item, known).await;
+            // Whatever the first entry did, the alert is no longer known to be absent.
+            known.no_open_alert = false;
+            match applied {
                 Applied::Alert(Some(id))
                     if pause_when_open
                         && alert::repeats_open_alert(&item.entry.event)
@@ -211,7 +256,12 @@ impl AppState {
     }
 
     /// Applies one entry, recording a failure on it.
-    async fn apply_entry(&self, services: &HashMap<i64, Service>, item: &InboxItem) -> Applied {
+    async fn apply_entry(
+        &self,
+        services: &HashMap<i64, Service>,
+        item: &InboxItem,
+        known: Known,
+    ) -> Applied {
         let Some(service) = services.get(&item.entry.service_id) else {
             tracing::info!(
                 entry = item.id,
@@ -232,7 +282,14 @@ impl AppState {
             ..
         } = &item.entry;
         let e = match self
-            .apply_event(service, dedup_key, event, *received_at, Some(item.id))
+            .apply_event(
+                service,
+                dedup_key,
+                event,
+                *received_at,
+                Some(item.id),
+                known,
+            )
             .await
         {
             Ok(alert) => {
@@ -276,6 +333,13 @@ impl AppState {
         }
         Ok(())
     }
+}
+
+/// What one pass reads once for all its entries.
+struct PassReads {
+    services: HashMap<i64, Service>,
+    /// See [`AppState::maintenance_of`].
+    maintenance: HashMap<i64, bool>,
 }
 
 /// What became of one inbox entry.
@@ -359,10 +423,14 @@ mod tests {
         }
     }
 
-    /// One pass applies a new alert's trigger, then (in bulk) the triggers behind it,
-    /// then one by one what follows an acknowledgement, each alert's in order.
-    #[tokio::test]
-    async fn one_pass_opens_then_counts_the_repeats_behind() {
+    /// A fresh SQLite store, the state over it and one service, "api", with the
+    /// default rules (per-alert grouping).
+    async fn state_with_service() -> (
+        klaxon_store::testing::TempSqlite,
+        std::sync::Arc<dyn klaxon_store::Store>,
+        AppState,
+        Service,
+    ) {
         let db = klaxon_store::testing::TempSqlite::new();
         let store = klaxon_store::open(&db.url).await.unwrap();
         let state = AppState::new(
@@ -389,6 +457,64 @@ mod tests {
             .create_service(&name, &fields, &key, jiff::Timestamp::now())
             .await
             .unwrap();
+        (db, store, state, service)
+    }
+
+    fn trigger(key: &str) -> AlertEvent {
+        let mut e = AlertEvent::new(AlertAction::Trigger, AlertSeverity::Critical);
+        e.dedup_key = Some(key.into());
+        e
+    }
+
+    /// A trigger the caller wrongly thought had no open alert (one opened meanwhile)
+    /// loses the race for the store's unique index and, read afresh, repeats that alert.
+    #[tokio::test]
+    async fn a_trigger_wrongly_known_absent_repeats_the_open_alert() {
+        let (_db, store, state, service) = state_with_service().await;
+        let opened = state.ingest_alert(&service, trigger("disk")).await.unwrap();
+        let known = Known {
+            no_open_alert: true,
+            in_maintenance: Some(false),
+        };
+        let now = jiff::Timestamp::now();
+        let applied = state
+            .apply_event(&service, "disk", &trigger("disk"), now, None, known)
+            .await
+            .unwrap();
+        assert_eq!(applied, opened.alert_id, "the alert already open");
+        let disk = store.open_alert(service.id, "disk").await.unwrap().unwrap();
+        assert_eq!(disk.repeat_count, 2);
+        let all = klaxon_store::AlertFilter {
+            limit: 10,
+            ..Default::default()
+        };
+        assert_eq!(store.alerts(&all).await.unwrap().len(), 1);
+    }
+
+    /// A new alert follows the maintenance state its caller read for the whole pass.
+    #[tokio::test]
+    async fn a_new_alert_follows_the_maintenance_state_read_for_the_pass() {
+        let (_db, store, state, service) = state_with_service().await;
+        let known = |in_maintenance| Known {
+            no_open_alert: true,
+            in_maintenance: Some(in_maintenance),
+        };
+        let now = jiff::Timestamp::now();
+        for (key, maintenance) in [("during", true), ("after", false)] {
+            state
+                .apply_event(&service, key, &trigger(key), now, None, known(maintenance))
+                .await
+                .unwrap();
+            let alert = store.open_alert(service.id, key).await.unwrap().unwrap();
+            assert_eq!(alert.incident.is_some(), !maintenance, "{key}");
+        }
+    }
+
+    /// One pass applies a new alert's trigger, then (in bulk) the triggers behind it,
+    /// then one by one what follows an acknowledgement, each alert's in order.
+    #[tokio::test]
+    async fn one_pass_opens_then_counts_the_repeats_behind() {
+        let (_db, store, state, service) = state_with_service().await;
         let event = |key: &str, action, summary: &str| {
             let mut e = AlertEvent::new(action, AlertSeverity::Critical);
             e.dedup_key = Some(key.into());
