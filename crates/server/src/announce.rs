@@ -16,6 +16,15 @@ use klaxon_store::{Job, JobOutcome, Room, StoreError};
 use crate::engine::{backoff, Ran, MAX_ATTEMPTS};
 use crate::state::AppState;
 
+/// The timeline event (incident, seq) an announcement job names; none for other jobs
+/// and for reminders.
+pub(crate) fn announced_event(job: &Job) -> Option<(klaxon_domain::IncidentNumber, i64)> {
+    let n = job.incident?;
+    let announces = job.kind == klaxon_domain::paging::JobKind::Announce
+        && job.payload["reminder"].as_str().is_none();
+    announces.then(|| (n, job.payload["seq"].as_i64().unwrap_or_default()))
+}
+
 impl AppState {
     /// Announces the timeline event the job names in the incident's chat room.
     pub(crate) async fn announce(
@@ -31,8 +40,7 @@ impl AppState {
         }
         let seq = job.payload["seq"].as_i64().unwrap_or_default();
         let incident = lookups.incident(n).await?;
-        let timeline = self.store.timeline(n).await?;
-        let Some(event) = timeline.iter().find(|e| e.seq == seq) else {
+        let Some(event) = lookups.timeline_event(n, seq).await? else {
             return Ok(Ran::done());
         };
         // An opening or an internal update starts the wait for the next update.

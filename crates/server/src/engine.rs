@@ -113,6 +113,14 @@ impl AppState {
                     // Each job reads its own incident instead.
                     tracing::warn!(error = %e, "cannot read a claim's incidents together");
                 }
+                let announced: Vec<_> = jobs
+                    .iter()
+                    .filter_map(crate::announce::announced_event)
+                    .collect();
+                if let Err(e) = lookups.read_timeline_events(&announced).await {
+                    // Each announcement reads its own event instead.
+                    tracing::warn!(error = %e, "cannot read a claim's announced events together");
+                }
                 for job in jobs {
                     let (state, lookups) = (self.clone(), lookups.clone());
                     running.spawn(async move { state.run_job(job, &lookups).await });

@@ -4,13 +4,15 @@
 //! of claimed jobs instead of once per job. A batch lives for one claim, so a change made
 //! meanwhile is seen by the next claim, within a second. Incidents are read together
 //! when the claim is made, and each copy is handed out once: a second job of the same
-//! incident in one claim reads it afresh, since the first may have changed it.
+//! incident in one claim reads it afresh, since the first may have changed it. The
+//! timeline events the claim's announcements name are read together too; they never
+//! change once written.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
-use klaxon_domain::incident::Incident;
+use klaxon_domain::incident::{Incident, TimelineEvent};
 use klaxon_domain::paging::{ContactMethod, EscalationPolicy, NotificationRule};
 use klaxon_domain::schedule::Schedule;
 use klaxon_domain::service::{Service, ServiceName};
@@ -63,6 +65,7 @@ pub(crate) struct Lookups {
     rules: Memo<Handle, Arc<Vec<NotificationRule>>>,
     subscriptions: Memo<(), Arc<Vec<(String, Handle)>>>,
     incidents: Mutex<HashMap<IncidentNumber, Incident>>,
+    events: Mutex<HashMap<(IncidentNumber, i64), TimelineEvent>>,
 }
 
 impl Lookups {
@@ -76,6 +79,43 @@ impl Lookups {
             rules: Memo::default(),
             subscriptions: Memo::default(),
             incidents: Mutex::default(),
+            events: Mutex::default(),
+        }
+    }
+
+    /// Reads the timeline events `wanted` (incident, seq) in one go, for
+    /// [`Lookups::timeline_event`].
+    pub(crate) async fn read_timeline_events(
+        &self,
+        wanted: &[(IncidentNumber, i64)],
+    ) -> Result<(), StoreError> {
+        let read = self.store.timeline_events(wanted).await?;
+        let mut held = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        held.extend(read.into_iter().map(|(n, e)| ((n, e.seq), e)));
+        Ok(())
+    }
+
+    /// Event `seq` of incident `n`'s timeline, if there is one: read with the claim,
+    /// else now.
+    pub(crate) async fn timeline_event(
+        &self,
+        n: IncidentNumber,
+        seq: i64,
+    ) -> Result<Option<TimelineEvent>, StoreError> {
+        let held = self
+            .events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(n, seq))
+            .cloned();
+        match held {
+            Some(event) => Ok(Some(event)),
+            None => Ok(self
+                .store
+                .timeline(n)
+                .await?
+                .into_iter()
+                .find(|e| e.seq == seq)),
         }
     }
 

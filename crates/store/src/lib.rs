@@ -177,6 +177,12 @@ pub trait Store: ServiceStore + AlertStore + PagingStore + Send + Sync + 'static
     /// many (a claim of jobs reads its incidents together).
     async fn incidents_by_number(&self, numbers: &[IncidentNumber]) -> Result<Vec<Incident>>;
     async fn timeline(&self, number: IncidentNumber) -> Result<Vec<TimelineEvent>>;
+    /// The timeline events with these (incident number, seq) that exist, in no
+    /// particular order: one read for many (a claim's announcements).
+    async fn timeline_events(
+        &self,
+        wanted: &[(IncidentNumber, i64)],
+    ) -> Result<Vec<(IncidentNumber, TimelineEvent)>>;
     /// Appends events and replaces projections, all or nothing. `Conflict` if any
     /// incident moved past its `expected_version` meanwhile.
     async fn commit(&self, changes: &[Change]) -> Result<()>;

@@ -190,6 +190,24 @@ macro_rules! impl_store {
                 rows.iter().map(event_from_row).collect()
             }
 
+            async fn timeline_events(&self, wanted: &[(IncidentNumber, i64)]) -> Result<Vec<(IncidentNumber, TimelineEvent)>> {
+                let mut found = Vec::with_capacity(wanted.len());
+                for chunk in wanted.chunks(400) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "SELECT seq, actor, source, recorded_at, occurred_at, data, incident_number FROM incident_events \
+                         WHERE (incident_number, seq) IN (",
+                    );
+                    q.push_values(chunk, |mut row, (n, seq)| {
+                        row.push_bind(n.0).push_bind(*seq);
+                    });
+                    q.push(")");
+                    for row in q.build().fetch_all(self.reader()).await? {
+                        found.push((IncidentNumber(row.try_get(6)?), event_from_row(&row)?));
+                    }
+                }
+                Ok(found)
+            }
+
             async fn commit(&self, changes: &[Change]) -> Result<()> {
                 self.submit(WriteOp::Commit(changes.to_vec())).await.map(|_| ())
             }

@@ -239,8 +239,31 @@ async fn a_claims_incidents_are_read_together(store: Arc<dyn Store>) {
     assert!(store.incidents_by_number(&[]).await.unwrap().is_empty());
 }
 
+async fn a_claims_announced_events_are_read_together(store: Arc<dyn Store>) {
+    let mut wanted = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..3 {
+        let incident = incident_with_a_due_job(&store, &format!("disk full {i}")).await;
+        let timeline = store.timeline(incident.number).await.unwrap();
+        let last = timeline.last().unwrap().clone();
+        wanted.push((incident.number, last.seq));
+        expected.push((incident.number, last));
+    }
+    let first = wanted[0].0;
+    wanted.push((first, 9_999));
+    wanted.push((klaxon_domain::IncidentNumber(9_999), 1));
+    let mut read = store.timeline_events(&wanted).await.unwrap();
+    read.sort_by_key(|(n, _)| n.0);
+    assert_eq!(
+        read, expected,
+        "each existing event once, missing ones left out"
+    );
+    assert!(store.timeline_events(&[]).await.unwrap().is_empty());
+}
+
 contract!(
     a_claims_incidents_are_read_together,
+    a_claims_announced_events_are_read_together,
     a_claim_takes_at_most_its_limit_once,
     jobs_finished_at_once_are_each_written_once,
     a_cancelled_job_fails_alone_in_a_batch,
