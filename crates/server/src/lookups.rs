@@ -3,8 +3,10 @@
 //! due at once page through a handful of policies and people; each is read once per batch
 //! of claimed jobs instead of once per job. A batch lives for one claim, so a change made
 //! meanwhile is seen by the next claim, within a second. Incidents are read together
-//! when the claim is made, and each copy is handed out once: a second job of the same
-//! incident in one claim reads it afresh, since the first may have changed it. The
+//! when the claim is made, and every job of the claim that names one gets that copy: the
+//! jobs of a claim run at once, so a read of its own would be no more up to date than
+//! the claim's, and whatever a job writes is checked against the incident's version
+//! (a job that finds it moved reads it afresh and tries again). The
 //! timeline events the claim's announcements name are read together too; they never
 //! change once written.
 
@@ -130,14 +132,15 @@ impl Lookups {
         Ok(())
     }
 
-    /// Incident `n`: the copy read with the claim if no job has taken it yet, else
-    /// read now.
+    /// Incident `n`: the copy read with the claim, else (read together failed, or the
+    /// incident is new since) read now.
     pub(crate) async fn incident(&self, n: IncidentNumber) -> Result<Incident, StoreError> {
         let held = self
             .incidents
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&n);
+            .get(&n)
+            .cloned();
         match held {
             Some(incident) => Ok(incident),
             None => self.store.incident(n).await,
