@@ -16,13 +16,26 @@ use klaxon_store::{Job, JobOutcome, Room, StoreError};
 use crate::engine::{backoff, Ran, MAX_ATTEMPTS};
 use crate::state::AppState;
 
-/// The timeline event (incident, seq) an announcement job names; none for other jobs
-/// and for reminders.
-pub(crate) fn announced_event(job: &Job) -> Option<(klaxon_domain::IncidentNumber, i64)> {
-    let n = job.incident?;
-    let announces = job.kind == klaxon_domain::paging::JobKind::Announce
-        && job.payload["reminder"].as_str().is_none();
-    announces.then(|| (n, job.payload["seq"].as_i64().unwrap_or_default()))
+/// What an announcement job asks for, read from its payload.
+pub(crate) enum Announcement<'j> {
+    /// A reminder of the incident's next update, with its text.
+    Reminder(&'j str),
+    /// Event `seq` of the incident's timeline.
+    Event(klaxon_domain::IncidentNumber, i64),
+}
+
+impl<'j> Announcement<'j> {
+    /// What `job` announces; none for a job of another kind or without an incident.
+    pub(crate) fn of(job: &'j Job) -> Option<Self> {
+        let n = job.incident?;
+        if job.kind != klaxon_domain::paging::JobKind::Announce {
+            return None;
+        }
+        Some(match job.payload["reminder"].as_str() {
+            Some(text) => Self::Reminder(text),
+            None => Self::Event(n, job.payload["seq"].as_i64().unwrap_or_default()),
+        })
+    }
 }
 
 impl AppState {
@@ -32,13 +45,11 @@ impl AppState {
         job: &Job,
         lookups: &crate::lookups::Lookups,
     ) -> Result<Ran, StoreError> {
-        let Some(n) = job.incident else {
-            return Ok(Ran::done());
+        let (n, seq) = match Announcement::of(job) {
+            Some(Announcement::Event(n, seq)) => (n, seq),
+            Some(Announcement::Reminder(text)) => return self.post_reminder(job, text).await,
+            None => return Ok(Ran::done()),
         };
-        if let Some(text) = job.payload["reminder"].as_str() {
-            return self.post_reminder(job, text).await;
-        }
-        let seq = job.payload["seq"].as_i64().unwrap_or_default();
         let incident = lookups.incident(n).await?;
         let Some(event) = lookups.timeline_event(n, seq).await? else {
             return Ok(Ran::done());
@@ -321,5 +332,50 @@ impl AppState {
             }
         }
         ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use klaxon_domain::paging::JobKind;
+    use klaxon_domain::IncidentNumber;
+
+    fn job(kind: JobKind, incident: Option<i64>, payload: serde_json::Value) -> Job {
+        Job {
+            id: 1,
+            kind,
+            incident: incident.map(IncidentNumber),
+            dedup_key: String::new(),
+            run_at: jiff::Timestamp::UNIX_EPOCH,
+            payload,
+            attempts: 1,
+            last_error: None,
+            dead_at: None,
+        }
+    }
+
+    /// An announcement names a timeline event or a reminder; other jobs, and jobs
+    /// without an incident, announce nothing.
+    #[test]
+    fn an_announcement_is_read_from_its_job() {
+        let event = job(JobKind::Announce, Some(7), serde_json::json!({ "seq": 3 }));
+        assert!(matches!(
+            Announcement::of(&event),
+            Some(Announcement::Event(IncidentNumber(7), 3))
+        ));
+        let reminder = job(
+            JobKind::Announce,
+            Some(7),
+            serde_json::json!({ "reminder": "Next update due" }),
+        );
+        assert!(matches!(
+            Announcement::of(&reminder),
+            Some(Announcement::Reminder("Next update due"))
+        ));
+        let escalation = job(JobKind::Escalate, Some(7), serde_json::json!({ "seq": 3 }));
+        assert!(Announcement::of(&escalation).is_none());
+        let lost = job(JobKind::Announce, None, serde_json::json!({ "seq": 3 }));
+        assert!(Announcement::of(&lost).is_none());
     }
 }

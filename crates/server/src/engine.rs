@@ -115,7 +115,10 @@ impl AppState {
                 }
                 let announced: Vec<_> = jobs
                     .iter()
-                    .filter_map(crate::announce::announced_event)
+                    .filter_map(|job| match crate::announce::Announcement::of(job) {
+                        Some(crate::announce::Announcement::Event(n, seq)) => Some((n, seq)),
+                        _ => None,
+                    })
                     .collect();
                 if let Err(e) = lookups.read_timeline_events(&announced).await {
                     // Each announcement reads its own event instead.

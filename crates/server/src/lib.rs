@@ -28,6 +28,8 @@ mod remind;
 mod rooms;
 mod service;
 mod state;
+#[cfg(test)]
+mod testing;
 mod webhooks;
 
 use std::future::Future;

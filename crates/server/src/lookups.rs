@@ -206,3 +206,45 @@ impl Lookups {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{state_with_service, trigger};
+
+    use super::*;
+
+    fn title(event: &TimelineEvent) -> &str {
+        match &event.kind {
+            klaxon_domain::incident::EventKind::Declared { title, .. } => title,
+            other => panic!("expected the declaration, got {other:?}"),
+        }
+    }
+
+    /// Each incident's events come from the claim's read by (incident, seq); an event
+    /// not read with the claim is read when asked for, and one that does not exist is
+    /// none.
+    #[tokio::test]
+    async fn timeline_events_are_handed_out_by_incident_and_seq() {
+        let (_db, store, state, service) = state_with_service().await;
+        for key in ["disk", "cpu"] {
+            let mut event = trigger(key);
+            event.summary = Some(format!("{key} alert"));
+            state.ingest_alert(&service, event).await.unwrap();
+        }
+        let (disk, cpu) = (IncidentNumber(1), IncidentNumber(2));
+        let lookups = Lookups::new(store.clone());
+        lookups
+            .read_timeline_events(&[(disk, 1), (cpu, 1)])
+            .await
+            .unwrap();
+        let first = |n| {
+            let lookups = &lookups;
+            async move { lookups.timeline_event(n, 1).await.unwrap().unwrap() }
+        };
+        assert_eq!(title(&first(disk).await), "disk alert");
+        assert_eq!(title(&first(cpu).await), "cpu alert");
+        let later = lookups.timeline_event(disk, 2).await.unwrap().unwrap();
+        assert_eq!(later, store.timeline(disk).await.unwrap()[1]);
+        assert!(lookups.timeline_event(disk, 999).await.unwrap().is_none());
+    }
+}
