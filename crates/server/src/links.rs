@@ -88,7 +88,7 @@ pub async fn act(State(state): State<AppState>, Path(token): Path<String>) -> Re
         Err(e) => return unavailable(e),
     };
     match state
-        .act_for(&link.handle, link.incident, &link.action, Source::Web)
+        .act_for(&link.handle, link.incident, &link.action, Source::Link)
         .await
     {
         Ok(done) => page(
@@ -207,7 +207,7 @@ pub async fn voice(
         Err(e) => return unavailable(e),
     };
     match state
-        .act_for(&link.handle, link.incident, "acknowledge", Source::Web)
+        .act_for(&link.handle, link.incident, "acknowledge", Source::Voice)
         .await
     {
         Ok(done) => twiml(&format!(
@@ -266,7 +266,7 @@ pub async fn sms(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         Ok(None) => return reply("This number is not an SMS contact method of any Klaxon user."),
         Err(e) => return unavailable(e),
     };
-    match state.act_for(&user, number, action, Source::Chat).await {
+    match state.act_for(&user, number, action, Source::Sms).await {
         Ok(done) => reply(&done),
         Err(message) => reply(&message),
     }

@@ -17,6 +17,12 @@ pub enum Source {
     Cli,
     Web,
     Chat,
+    /// A signed acknowledge/resolve link from a page, used without a login.
+    Link,
+    /// An SMS reply to a page (`ACK 42`).
+    Sms,
+    /// A key pressed during a page call.
+    Voice,
     Alert,
     Engine,
 }
@@ -28,6 +34,9 @@ impl Source {
             Self::Cli => "cli",
             Self::Web => "web",
             Self::Chat => "chat",
+            Self::Link => "link",
+            Self::Sms => "sms",
+            Self::Voice => "voice",
             Self::Alert => "alert",
             Self::Engine => "engine",
         }
@@ -39,6 +48,9 @@ impl Source {
             Self::Cli,
             Self::Web,
             Self::Chat,
+            Self::Link,
+            Self::Sms,
+            Self::Voice,
             Self::Alert,
             Self::Engine,
         ]
