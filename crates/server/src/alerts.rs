@@ -41,12 +41,28 @@ pub(crate) struct Known {
     pub in_maintenance: Option<bool>,
 }
 
+/// A person who acknowledges or resolves an alert by hand, and from where: what the
+/// alert's incident does because of it is credited to them, not to Klaxon.
+#[derive(Debug, Clone)]
+pub(crate) struct Person {
+    pub handle: Handle,
+    pub source: Source,
+}
+
 impl AppState {
-    /// The context of changes Klaxon makes itself because an alert said so.
-    fn alert_context(&self) -> Context<'_> {
+    /// The context of changes made because of an alert event: by `by` when a person
+    /// sent it, otherwise by Klaxon itself because the monitoring tool said so.
+    fn alert_context(&self, by: Option<&Person>) -> Context<'_> {
+        let (actor, source) = match by {
+            Some(person) => (person.handle.clone(), person.source),
+            None => (
+                Handle::parse("klaxon").expect("a valid handle"),
+                Source::Alert,
+            ),
+        };
         Context {
-            actor: Handle::parse("klaxon").expect("a valid handle"),
-            source: Source::Alert,
+            actor,
+            source,
             now: self.clock.now(),
             policy: &self.policy,
             link_base: self.public_url.clone(),
@@ -54,12 +70,13 @@ impl AppState {
     }
 
     /// Applies one alert event to `service` at once, without the inbox (for people and
-    /// Klaxon's own monitors). Committed when this returns.
+    /// Klaxon's own monitors), as `by` (or Klaxon). Committed when this returns.
     #[tracing::instrument(skip_all, fields(service = %service.name))]
-    pub async fn ingest_alert(
+    pub(crate) async fn ingest_alert(
         &self,
         service: &Service,
         mut event: AlertEvent,
+        by: Option<&Person>,
     ) -> Result<Ingested, StoreError> {
         let key = event
             .dedup_key
@@ -73,6 +90,7 @@ impl AppState {
                 self.clock.now(),
                 None,
                 Known::default(),
+                by,
             )
             .await?;
         Ok(Ingested {
@@ -85,7 +103,9 @@ impl AppState {
     /// it if given; the alert it opened or changed. The alert's times (first and last
     /// seen, acknowledged, resolved) are the events' times of receipt, so that triggers
     /// counted in bulk later compare fairly with the one that opened it. Retries when
-    /// another writer got there first, reading afresh what `known` said.
+    /// another writer got there first, reading afresh what `known` said. Changes to the
+    /// alert's incident are made as `by` (a person), or by Klaxon when `None`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn apply_event(
         &self,
         service: &Service,
@@ -94,12 +114,13 @@ impl AppState {
         received_at: jiff::Timestamp,
         inbox: Option<i64>,
         known: Known,
+        by: Option<&Person>,
     ) -> Result<Option<i64>, StoreError> {
         let mut tries = 1;
         let mut known = known;
         loop {
             match self
-                .try_apply(service, key, event, received_at, inbox, known)
+                .try_apply(service, key, event, received_at, inbox, known, by)
                 .await
             {
                 Err(StoreError::Conflict(_)) if tries < ATTEMPTS => {
@@ -111,6 +132,7 @@ impl AppState {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn try_apply(
         &self,
         service: &Service,
@@ -119,6 +141,7 @@ impl AppState {
         received_at: jiff::Timestamp,
         inbox: Option<i64>,
         known: Known,
+        by: Option<&Person>,
     ) -> Result<Option<i64>, StoreError> {
         // A trigger for a key known to have no open alert opens one without a read;
         // other events read, since they change nothing when wrongly thought absent.
@@ -164,8 +187,8 @@ impl AppState {
             (_, None) => return self.discard(inbox).await,
         };
         let incident = match (&open, update.1) {
-            (Some(a), AlertUpdate::Acknowledge) => self.acknowledge_incident_of(a).await?,
-            (Some(a), AlertUpdate::Resolve) => self.after_last_alert(service, a).await?,
+            (Some(a), AlertUpdate::Acknowledge) => self.acknowledge_incident_of(a, by).await?,
+            (Some(a), AlertUpdate::Resolve) => self.after_last_alert(service, a, by).await?,
             _ => None,
         };
         self.store
@@ -190,7 +213,11 @@ impl AppState {
     }
 
     /// Acknowledging an alert acknowledges its incident, if nobody has yet.
-    async fn acknowledge_incident_of(&self, alert: &Alert) -> Result<Option<Change>, StoreError> {
+    async fn acknowledge_incident_of(
+        &self,
+        alert: &Alert,
+        by: Option<&Person>,
+    ) -> Result<Option<Change>, StoreError> {
         let Some(n) = alert.incident else {
             return Ok(None);
         };
@@ -201,7 +228,7 @@ impl AppState {
         let events = incident::decide(
             &incident,
             &Command::Acknowledge { at: None },
-            &self.alert_context(),
+            &self.alert_context(by),
         )
         .map_err(domain)?;
         Ok(Some(Change::new(&incident, events)))
@@ -213,6 +240,7 @@ impl AppState {
         &self,
         service: &Service,
         alert: &Alert,
+        by: Option<&Person>,
     ) -> Result<Option<Change>, StoreError> {
         let Some(n) = alert.incident else {
             return Ok(None);
@@ -221,7 +249,7 @@ impl AppState {
         if !incident.status.is_open() || self.store.open_alert_count(n).await? > 1 {
             return Ok(None);
         }
-        let ctx = self.alert_context();
+        let ctx = self.alert_context(by);
         let note = Command::Note {
             text: "All alerts of this incident have resolved.".into(),
             at: None,
@@ -269,7 +297,7 @@ impl AppState {
                     .await?
             }
         };
-        let ctx = self.alert_context();
+        let ctx = self.alert_context(None);
         let in_maintenance = match in_maintenance {
             Some(known) => known,
             None => {

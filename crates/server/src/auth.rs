@@ -60,6 +60,12 @@ impl Caller {
     pub fn is_admin(&self) -> bool {
         self.token.scope == Scope::Admin
     }
+
+    /// Whom lists of incidents and alerts are cut down for: the caller, unless an
+    /// admin (who sees every restricted incident).
+    pub fn viewer(&self) -> Option<Handle> {
+        (!self.is_admin()).then(|| self.user.handle.clone())
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {

@@ -39,7 +39,7 @@ impl AppState {
             ));
             event.source = Some("klaxon heartbeat".into());
             event.client = Some("Klaxon heartbeat monitor".into());
-            self.ingest_alert(&service, event).await?;
+            self.ingest_alert(&service, event, None).await?;
             self.store.mark_heartbeat_down(hb.id).await?;
             raised += 1;
         }
@@ -53,7 +53,7 @@ impl AppState {
             let service = self.store.service(&hb.service).await?;
             let mut event = AlertEvent::new(AlertAction::Resolve, AlertSeverity::Critical);
             event.dedup_key = Some(hb.alert_key());
-            self.ingest_alert(&service, event).await?;
+            self.ingest_alert(&service, event, None).await?;
         }
         Ok(())
     }
@@ -75,8 +75,13 @@ pub async fn run_checks(state: AppState, mut stop: tokio::sync::watch::Receiver<
     }
 }
 
-/// `POST /heartbeat/{key}`: a ping.
-pub async fn ping(State(state): State<AppState>, Path(key): Path<String>) -> Response {
+/// `POST /heartbeat/{key}`: a ping. The body means nothing, but is read (up to the
+/// ingest limit, 413 beyond it) so a ping cannot stream megabytes into the server.
+pub async fn ping(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    _body: crate::ingest::IngestBody,
+) -> Response {
     let unknown = || {
         let body = json!({"status": "invalid", "errors": [format!("'{key}' is not the key of any heartbeat monitor")]});
         (StatusCode::NOT_FOUND, Json(body)).into_response()

@@ -289,6 +289,7 @@ impl AppState {
                 *received_at,
                 Some(item.id),
                 known,
+                None,
             )
             .await
         {
@@ -429,14 +430,17 @@ mod tests {
     #[tokio::test]
     async fn a_trigger_wrongly_known_absent_repeats_the_open_alert() {
         let (_db, store, state, service) = state_with_service().await;
-        let opened = state.ingest_alert(&service, trigger("disk")).await.unwrap();
+        let opened = state
+            .ingest_alert(&service, trigger("disk"), None)
+            .await
+            .unwrap();
         let known = Known {
             no_open_alert: true,
             in_maintenance: Some(false),
         };
         let now = jiff::Timestamp::now();
         let applied = state
-            .apply_event(&service, "disk", &trigger("disk"), now, None, known)
+            .apply_event(&service, "disk", &trigger("disk"), now, None, known, None)
             .await
             .unwrap();
         assert_eq!(applied, opened.alert_id, "the alert already open");
@@ -460,7 +464,15 @@ mod tests {
         let now = jiff::Timestamp::now();
         for (key, maintenance) in [("during", true), ("after", false)] {
             state
-                .apply_event(&service, key, &trigger(key), now, None, known(maintenance))
+                .apply_event(
+                    &service,
+                    key,
+                    &trigger(key),
+                    now,
+                    None,
+                    known(maintenance),
+                    None,
+                )
                 .await
                 .unwrap();
             let alert = store.open_alert(service.id, key).await.unwrap().unwrap();

@@ -229,7 +229,7 @@ mod tests {
         for key in ["disk", "cpu"] {
             let mut event = trigger(key);
             event.summary = Some(format!("{key} alert"));
-            state.ingest_alert(&service, event).await.unwrap();
+            state.ingest_alert(&service, event, None).await.unwrap();
         }
         let (disk, cpu) = (IncidentNumber(1), IncidentNumber(2));
         let lookups = Lookups::new(store.clone());

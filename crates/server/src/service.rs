@@ -3,6 +3,7 @@
 //! the store refuse the write; the command is then decided again on fresh state.
 
 use axum::http::StatusCode;
+use klaxon_domain::alert::Alert;
 use klaxon_domain::api::{IncidentPage, IncidentQuery};
 use klaxon_domain::auth::Scope;
 use klaxon_domain::incident::{
@@ -56,6 +57,26 @@ impl AppState {
         }
     }
 
+    /// The alert, if the caller may see it: an alert of a restricted incident the
+    /// caller may not see answers exactly like one that does not exist.
+    pub async fn visible_alert(&self, caller: &Caller, id: i64) -> Result<Alert, ApiError> {
+        let missing =
+            || ApiError::not_found(format!("there is no alert {id}; see `klaxon alert list`"));
+        let alert = match self.store.alert(id).await {
+            Ok(a) => a,
+            Err(StoreError::NotFound(_)) => return Err(missing()),
+            Err(e) => return Err(e.into()),
+        };
+        match alert.incident {
+            Some(n) => match self.visible_incident(caller, n).await {
+                Ok(_) => Ok(alert),
+                Err(e) if e.status == StatusCode::NOT_FOUND => Err(missing()),
+                Err(e) => Err(e),
+            },
+            None => Ok(alert),
+        }
+    }
+
     /// Refuses handles that name nobody, as a field error.
     async fn existing_user(&self, field: &str, handle: &Handle) -> Result<(), ApiError> {
         match self.store.user(handle).await {
@@ -69,6 +90,23 @@ impl AppState {
         }
     }
 
+    /// Refuses a service name that names no service, as a field error.
+    async fn existing_service(&self, name: &str) -> Result<(), ApiError> {
+        let missing = || {
+            ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "service",
+                format!("there is no service '{name}'; see `klaxon service list`"),
+            )
+        };
+        let name = ServiceName::parse(name).map_err(|_| missing())?;
+        match self.store.service(&name).await {
+            Ok(_) => Ok(()),
+            Err(StoreError::NotFound(_)) => Err(missing()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     #[tracing::instrument(skip_all, fields(actor = %caller.user.handle))]
     pub async fn declare(
         &self,
@@ -78,6 +116,9 @@ impl AppState {
         caller.require(Scope::Responder)?;
         if let Some(commander) = &input.commander {
             self.existing_user("commander", commander).await?;
+        }
+        if let Some(service) = &input.service {
+            self.existing_service(service).await?;
         }
         let ctx = self.context(caller);
         let events = incident::declare(&input, &ctx)?;
@@ -209,7 +250,7 @@ impl AppState {
             since,
             before: query.before,
             limit,
-            viewer: (!caller.is_admin()).then(|| caller.user.handle.clone()),
+            viewer: caller.viewer(),
         };
         let incidents = self.store.incidents(&filter).await?;
         let next_before = (incidents.len() == limit as usize)

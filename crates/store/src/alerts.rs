@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use klaxon_domain::alert::{Alert, AlertEvent, AlertStatus};
 use klaxon_domain::incident::{Incident, TimelineEvent};
 use klaxon_domain::service::Service;
-use klaxon_domain::IncidentNumber;
+use klaxon_domain::{Handle, IncidentNumber};
 
 use crate::{Change, Result};
 
@@ -149,6 +149,9 @@ pub struct AlertFilter {
     pub status: Option<AlertStatus>,
     pub incident: Option<IncidentNumber>,
     pub limit: u32,
+    /// Leaves out the alerts of restricted incidents this user takes no part in;
+    /// `None` lists every alert (admins).
+    pub viewer: Option<Handle>,
 }
 
 /// One event on an alert's log.

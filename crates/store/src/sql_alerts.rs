@@ -207,6 +207,13 @@ macro_rules! impl_alert_store {
                     if let Some(n) = filter.incident {
                         q.push(" AND incident_number = ").push_bind(n.0);
                     }
+                    if let Some(viewer) = &filter.viewer {
+                        q.push(" AND (incident_number IS NULL OR incident_number IN (SELECT number FROM incidents WHERE restricted = ")
+                            .push_bind(false)
+                            .push(") OR incident_number IN (SELECT incident_number FROM incident_participants WHERE handle = ")
+                            .push_bind(viewer.as_str().to_owned())
+                            .push("))");
+                    }
                     q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(filter.limit));
                     let rows = q.build().fetch_all(self.reader()).await?;
                     rows.iter().map(alert_from_row).collect()

@@ -9,6 +9,7 @@ use klaxon_domain::auth::Scope;
 use klaxon_domain::service::ServiceName;
 use klaxon_store::AlertFilter;
 
+use crate::alerts::Person;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
@@ -34,6 +35,7 @@ pub async fn list(
         status: q.status,
         incident: q.incident,
         limit,
+        viewer: caller.viewer(),
     };
     Ok(Json(state.store.alerts(&filter).await?))
 }
@@ -47,14 +49,9 @@ pub async fn show(
     ApiQuery(q): ApiQuery<AlertShowQuery>,
 ) -> Result<Json<AlertDetail>, ApiError> {
     caller.require(Scope::Viewer)?;
-    let id: i64 = id.parse().map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("'{id}' is not an alert id; see `klaxon alert list`"),
-        )
-    })?;
+    let id = alert_id(&id)?;
     let limit = q.log()?;
-    let alert = state.store.alert(id).await?;
+    let alert = state.visible_alert(&caller, id).await?;
     // One more than asked for tells whether older entries are left out.
     let mut entries = state.store.alert_log(id, limit + 1).await?;
     let log_truncated = entries.len() > limit as usize;
@@ -106,7 +103,7 @@ async fn change(
 ) -> Result<Json<Alert>, ApiError> {
     caller.require(Scope::Responder)?;
     let id = alert_id(&id)?;
-    let alert = state.store.alert(id).await?;
+    let alert = state.visible_alert(&caller, id).await?;
     let done = match action {
         AlertAction::Resolve => alert.status == AlertStatus::Resolved,
         _ => alert.status != AlertStatus::Triggered,
@@ -125,7 +122,11 @@ async fn change(
     let mut event = AlertEvent::new(action, alert.severity);
     event.dedup_key = Some(alert.dedup_key.clone());
     event.note = Some(format!("{action:?} by @{}", caller.user.handle).to_lowercase());
-    state.ingest_alert(&service, event).await?;
+    let by = Person {
+        handle: caller.user.handle.clone(),
+        source: caller.source,
+    };
+    state.ingest_alert(&service, event, Some(&by)).await?;
     Ok(Json(state.store.alert(id).await?))
 }
 
