@@ -1,5 +1,6 @@
 //! The server-wide event webhook (`klaxon serve --events-webhook URL`): every timeline
-//! event of every incident, drills and restricted incidents included, POSTed as one
+//! event of every incident, drills included (restricted incidents only where the
+//! policy's `[restricted] publish_events` allows it), POSTed as one
 //! signed JSON document, in seq order per incident, at least once. Receivers
 //! de-duplicate by the delivery id (`incident-<number>-<seq>`). A failure is logged and
 //! counted, never written on the timeline: that event would itself be published, and
@@ -34,6 +35,10 @@ impl AppState {
                 "incident {n} has no declaration"
             )));
         };
+        // Checked again here: the policy may have changed since the job was written.
+        if incident.restricted && !self.policy.restricted.publish_events {
+            return Ok(Ran::done());
+        }
         let event = &timeline[at];
         let body = paging::event_document(&incident, event).to_string();
         let delivery_id = paging::delivery_id(&incident, seq);

@@ -30,6 +30,7 @@ fn settings(receiver: &MockServer) -> Settings {
 }
 
 /// A delivery as the receiver saw it, after checking its signature.
+#[derive(Debug)]
 struct Received {
     delivery: String,
     event: String,
@@ -276,11 +277,8 @@ async fn a_receiver_that_never_recovers_leaves_a_dead_job_and_a_metric() {
     app.cleanup().await;
 }
 
-#[tokio::test]
-async fn restricted_incidents_are_published_and_say_so() {
-    let receiver = MockServer::start().await;
-    accept(&receiver).await;
-    let app = spawn_sqlite(settings(&receiver)).await;
+/// Declares a restricted incident, then an ordinary one, and runs the engine.
+async fn declare_restricted_then_public(app: &TestApp) {
     let input = DeclareInput {
         title: "Leaked credentials".into(),
         severity: Some(Severity::new(1).unwrap()),
@@ -288,10 +286,53 @@ async fn restricted_incidents_are_published_and_say_so() {
         ..Default::default()
     };
     app.admin.declare(&input).await.unwrap();
+    let public = DeclareInput {
+        title: "Slow dashboard".into(),
+        severity: Some(Severity::new(3).unwrap()),
+        ..Default::default()
+    };
+    app.admin.declare(&public).await.unwrap();
     app.run_jobs().await;
+}
+
+#[tokio::test]
+async fn restricted_incidents_are_not_published_by_default() {
+    let receiver = MockServer::start().await;
+    accept(&receiver).await;
+    let app = spawn_sqlite(settings(&receiver)).await;
+    declare_restricted_then_public(&app).await;
     let got = received(&app, &receiver).await;
-    assert!(!got.is_empty());
-    assert!(got
+    assert!(!got.is_empty(), "the ordinary incident is published");
+    assert!(
+        got.iter().all(|r| r.body["incident"]["number"] == 2
+            && r.body["restricted"] == false
+            && !r.body.to_string().contains("Leaked credentials")),
+        "{got:#?}"
+    );
+    let jobs = app.state().store.jobs(None).await.unwrap();
+    assert!(
+        jobs.iter()
+            .all(|j| j.incident.map(|n| n.0) != Some(1) || j.kind.as_str() != "publish"),
+        "no publish job is written for the restricted incident: {jobs:#?}"
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn restricted_incidents_are_published_and_say_so_where_the_policy_allows() {
+    let receiver = MockServer::start().await;
+    accept(&receiver).await;
+    let mut settings = settings(&receiver);
+    settings.policy.restricted.publish_events = true;
+    let app = spawn_sqlite(settings).await;
+    declare_restricted_then_public(&app).await;
+    let got = received(&app, &receiver).await;
+    let restricted: Vec<_> = got
+        .iter()
+        .filter(|r| r.body["incident"]["number"] == 1)
+        .collect();
+    assert!(!restricted.is_empty());
+    assert!(restricted
         .iter()
         .all(|r| r.body["restricted"] == true && r.body["incident"]["restricted"] == true));
     app.cleanup().await;
@@ -322,6 +363,7 @@ async fn bad_configuration_is_refused() {
             public_url: None,
             ingest_rate_limit: None,
             channels,
+            metrics_token: None,
         };
         match klaxon_server::start(config, clock).await {
             Ok(_) => panic!("started with a bad configuration"),

@@ -627,3 +627,45 @@ async fn restricted_incidents_stay_private_and_low_severities_get_a_thread() {
         .contains("Search slow for some users"));
     app.cleanup().await;
 }
+
+/// Whoever is paged for a restricted incident takes part in it: the link in their page
+/// acknowledges it, though they neither declared it nor hold a role.
+#[tokio::test]
+async fn a_paged_person_can_act_on_a_restricted_incident() {
+    let twilio = MockServer::start().await;
+    accept_twilio(&twilio).await;
+    let app = spawn_sqlite(twilio_settings(&twilio)).await;
+    set_up(&app).await;
+    let input = klaxon_domain::incident::DeclareInput {
+        title: "Leaked credentials".into(),
+        severity: Some(klaxon_domain::Severity::new(1).unwrap()),
+        service: Some("api".into()),
+        restricted: true,
+        ..Default::default()
+    };
+    let n = app.admin.declare(&input).await.unwrap().incident.number;
+    app.run_jobs().await;
+    let sms = sent(&twilio, MESSAGES).await;
+    assert_eq!(field(&sms[0], "To"), "+15551110001", "alice is paged");
+    let view = app.admin.incident(n).await.unwrap();
+    assert!(view.incident.participants.contains(&"alice".to_owned()));
+    let link = field(&sms[0], "Body")
+        .split_whitespace()
+        .find(|w| w.starts_with("https://klaxon.example.com/l/"))
+        .unwrap()
+        .replace("https://klaxon.example.com", &app.url);
+    let acted = app.http().post(&link).send().await.unwrap();
+    assert_eq!(acted.status(), 200, "{}", acted.text().await.unwrap());
+    let view = app.admin.incident(n).await.unwrap();
+    assert_eq!(view.incident.status, Status::Acknowledged);
+    let acked = view.timeline.unwrap();
+    let acked = acked
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::Acknowledged))
+        .unwrap();
+    assert_eq!(
+        (acked.actor.as_str(), acked.source),
+        ("alice", klaxon_domain::incident::Source::Link)
+    );
+    app.cleanup().await;
+}

@@ -128,7 +128,8 @@ pub struct Incident {
     pub last_update_at: Option<Timestamp>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_customer_update_at: Option<Timestamp>,
-    /// Everyone who declared it or held a role: they see it even when restricted.
+    /// Everyone who declared it, held a role or was paged for it: they see it even
+    /// when restricted.
     pub participants: Vec<String>,
     /// How many alerts opened or joined it.
     #[serde(default)]
@@ -261,11 +262,17 @@ impl Incident {
             }
             EventKind::MergedFrom { from, .. } => self.merged_from.push(*from),
             EventKind::AlertAttached { .. } => self.alert_count += 1,
+            // Whoever is paged takes part: their page's links work, and they see the
+            // incident even when it is restricted.
+            EventKind::Paged { users, .. } => {
+                for user in users {
+                    self.add_participant(user);
+                }
+            }
             EventKind::Noted { .. }
             | EventKind::EvidenceAttached { .. }
             | EventKind::ResponseTargetMissed { .. }
             | EventKind::UpdateMissed { .. }
-            | EventKind::Paged { .. }
             | EventKind::Notified { .. }
             | EventKind::NotificationFailed { .. } => {}
         }

@@ -456,3 +456,27 @@ fn a_late_acknowledgement_records_the_missed_response_target() {
         }
     );
 }
+
+#[test]
+fn whoever_is_paged_takes_part_and_sees_a_restricted_incident() {
+    let policy = Policy::builtin();
+    let mut incident = declared(&policy, 1);
+    incident.restricted = true;
+    assert!(!incident.visible_to("bob"));
+    let paged = TimelineEvent {
+        seq: incident.version + 1,
+        kind: EventKind::Paged {
+            round: 0,
+            step: 0,
+            users: vec!["bob".into(), "alice".into()],
+            urgency: "high".into(),
+        },
+        actor: "klaxon".into(),
+        source: Source::Engine,
+        recorded_at: t0(),
+        occurred_at: None,
+    };
+    incident.apply(&paged);
+    assert!(incident.visible_to("bob"));
+    assert_eq!(incident.participants, ["alice", "bob"]);
+}

@@ -37,8 +37,11 @@ impl ChatRoom {
 /// write to any incident change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outlets {
-    /// Every timeline event is published to the event webhook.
+    /// Every timeline event is published to the event webhook...
     pub publish_events: bool,
+    /// ...restricted incidents' too, when the policy allows it
+    /// ([`crate::policy::RestrictedPolicy::publish_events`]).
+    pub publish_restricted: bool,
     /// The chat rooms announcements are posted to.
     pub rooms: Vec<ChatRoom>,
 }
@@ -49,8 +52,9 @@ impl Outlets {
     }
 
     /// The jobs `events` (just applied, giving `after`) call for:
-    /// - one `publish` job per event, drills and restricted incidents included (the
-    ///   receiver is a system the operator chose, and the document says which it is);
+    /// - one `publish` job per event, drills included (the receiver is a system the
+    ///   operator chose, and the document says which it is), restricted incidents only
+    ///   where the policy allows it;
     /// - one `room-post` job per room for each event posted as a message in chat (the
     ///   opening, internal updates, severity changes, mitigation, resolution), never for
     ///   drills and never for restricted incidents: these rooms are shared.
@@ -59,7 +63,7 @@ impl Outlets {
     pub fn jobs(&self, events: &[TimelineEvent], after: &Incident) -> Vec<PlannedJob> {
         let mut jobs = vec![];
         for event in events {
-            if self.publish_events {
+            if self.publish_events && (!after.restricted || self.publish_restricted) {
                 jobs.push(PlannedJob {
                     kind: JobKind::Publish,
                     key: event.seq.to_string(),
@@ -180,6 +184,7 @@ mod tests {
         let outlets = Outlets {
             publish_events: true,
             rooms: vec![ChatRoom::Teams, ChatRoom::Mattermost],
+            ..Default::default()
         };
         let jobs = outlets.jobs(&events, &incident);
         let published = jobs.iter().filter(|j| j.kind == JobKind::Publish).count();
@@ -198,20 +203,35 @@ mod tests {
     }
 
     #[test]
-    fn restricted_and_drills_are_published_but_never_posted() {
+    fn drills_are_published_but_never_posted() {
         let outlets = Outlets {
             publish_events: true,
             rooms: vec![ChatRoom::Teams],
+            ..Default::default()
         };
-        for (restricted, drill) in [(true, false), (false, true)] {
-            let (events, incident) = opened(restricted, drill);
-            let jobs = outlets.jobs(&events, &incident);
-            assert!(jobs.iter().all(|j| j.kind == JobKind::Publish), "{jobs:?}");
-            let doc = event_document(&incident, &events[0]);
-            assert_eq!(doc["restricted"], restricted);
-            assert_eq!(doc["drill"], drill);
-            assert_eq!(doc["delivery_id"], "incident-42-1");
-            assert_eq!(doc["event"], "incident.declared");
-        }
+        let (events, incident) = opened(false, true);
+        let jobs = outlets.jobs(&events, &incident);
+        assert_eq!(jobs.len(), events.len());
+        assert!(jobs.iter().all(|j| j.kind == JobKind::Publish), "{jobs:?}");
+        let doc = event_document(&incident, &events[0]);
+        assert_eq!(doc["drill"], true);
+        assert_eq!(doc["delivery_id"], "incident-42-1");
+        assert_eq!(doc["event"], "incident.declared");
+    }
+
+    #[test]
+    fn restricted_incidents_go_nowhere_unless_the_policy_publishes_them() {
+        let (events, incident) = opened(true, false);
+        let mut outlets = Outlets {
+            publish_events: true,
+            rooms: vec![ChatRoom::Teams, ChatRoom::Mattermost],
+            publish_restricted: false,
+        };
+        assert!(outlets.jobs(&events, &incident).is_empty());
+        outlets.publish_restricted = true;
+        let jobs = outlets.jobs(&events, &incident);
+        assert_eq!(jobs.len(), events.len());
+        assert!(jobs.iter().all(|j| j.kind == JobKind::Publish), "{jobs:?}");
+        assert_eq!(event_document(&incident, &events[0])["restricted"], true);
     }
 }

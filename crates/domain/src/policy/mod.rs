@@ -32,6 +32,21 @@ pub struct Policy {
     pub templates: Templates,
     #[serde(default)]
     pub phases: Vec<Phase>,
+    /// What leaves Klaxon of a restricted incident beyond its participants.
+    #[serde(default)]
+    pub restricted: RestrictedPolicy,
+}
+
+/// What outlets others read receive of restricted incidents. Shared chat rooms (Teams,
+/// Mattermost, the Slack incident channel) never receive anything of them; the event
+/// webhook receives their events only when the policy says so.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestrictedPolicy {
+    /// Publish restricted incidents' events to the event webhook (for a receiver the
+    /// security team owns, such as a SIEM). Off by default: nothing is published.
+    #[serde(default)]
+    pub publish_events: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
