@@ -152,6 +152,7 @@ async fn main() {
         public_url: None,
         ingest_rate_limit: None,
         channels: Default::default(),
+        metrics_token: None,
     };
     let server = klaxon_server::start(config, Arc::new(SystemClock))
         .await

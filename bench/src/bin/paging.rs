@@ -120,6 +120,7 @@ async fn main() {
             }),
             ..Default::default()
         },
+        metrics_token: None,
     };
     let server = klaxon_server::start(config, Arc::new(SystemClock))
         .await

@@ -64,9 +64,42 @@ impl fmt::Display for Scope {
     }
 }
 
+/// Refuses to revoke the last live admin token: nobody could manage users or tokens
+/// afterwards. `other_admin_tokens` counts the live admin tokens besides `token`.
+pub fn check_revocable(token: &TokenInfo, other_admin_tokens: usize) -> Result<(), DomainError> {
+    if token.scope == Scope::Admin && other_admin_tokens == 0 {
+        return Err(DomainError::Conflict(format!(
+            "token {} ('{}') is the last admin token; create another first \
+             (`klaxon token create NAME --scope admin`), then revoke this one",
+            token.id, token.name
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_admin_token_cannot_be_revoked() {
+        let token = |scope| TokenInfo {
+            id: 1,
+            name: "laptop".into(),
+            scope,
+            user: crate::Handle::parse("admin").unwrap(),
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+            revoked_at: None,
+        };
+        let err = check_revocable(&token(Scope::Admin), 0).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("is the last admin token; create another first"),
+            "{err}"
+        );
+        assert!(check_revocable(&token(Scope::Admin), 1).is_ok());
+        assert!(check_revocable(&token(Scope::Responder), 0).is_ok());
+    }
 
     #[test]
     fn scopes_include_lower_scopes() {

@@ -15,7 +15,7 @@ use tracing_subscriber::EnvFilter;
 pub struct DatabaseArgs {
     /// Where the embedded SQLite database lives; created if missing.
     #[arg(long, value_name = "DIR", default_value = "./klaxon-data")]
-    data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
     /// A sqlite://... or postgres://... URL; overrides --data-dir.
     #[arg(
         long,
@@ -48,6 +48,15 @@ pub struct ServeArgs {
     /// 0 turns the limit off. Over it, senders get 429 with Retry-After.
     #[arg(long, value_name = "N", env = "KLAXON_INGEST_RATE_LIMIT", default_value_t = klaxon_server::DEFAULT_INGEST_RATE_LIMIT)]
     ingest_rate_limit: u32,
+    /// The bearer token /metrics asks for (Prometheus: `authorization.credentials`);
+    /// without it, anyone who reaches the port reads the metrics.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "KLAXON_METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    metrics_token: Option<String>,
     /// How to write logs to stderr. The filter comes from KLAXON_LOG (default: info).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -112,6 +121,16 @@ struct ChannelArgs {
     /// Mattermost incoming-webhook URL of a shared incident room (a credential).
     #[arg(long, env = "KLAXON_MATTERMOST_WEBHOOK", hide_env_values = true)]
     mattermost_webhook: Option<String>,
+    /// An address range (10.1.0.0/16, 127.0.0.1, fd00::/8) that webhook contact methods
+    /// may reach besides public addresses; repeat or separate with commas. Loopback,
+    /// private, link-local and metadata addresses are refused otherwise.
+    #[arg(
+        long,
+        value_name = "RANGE",
+        env = "KLAXON_ALLOW_OUTBOUND",
+        value_delimiter = ','
+    )]
+    allow_outbound: Vec<String>,
     /// Send Amazon SNS subscription confirmations here (`http(s)://host[:port]`, e.g. a
     /// VPC endpoint) instead of to the SubscribeURL's own sns.<region>.amazonaws.com.
     #[arg(long, env = "KLAXON_SNS_ENDPOINT", value_parser = http_endpoint)]
@@ -134,7 +153,7 @@ fn http_endpoint(text: &str) -> Result<String, String> {
 }
 
 impl ChannelArgs {
-    fn config(self) -> klaxon_server::ChannelConfig {
+    fn config(self) -> anyhow::Result<klaxon_server::ChannelConfig> {
         use klaxon_server::{ChannelConfig, SlackConfig, SmtpConfig, SmtpTls, TwilioConfig};
         let twilio = match (
             self.twilio_account_sid,
@@ -168,7 +187,9 @@ impl ChannelArgs {
             base_url: self.slack_url,
             bot_token,
         });
-        ChannelConfig {
+        let outbound = klaxon_server::OutboundGuard::parse(&self.allow_outbound)
+            .map_err(anyhow::Error::msg)?;
+        Ok(ChannelConfig {
             twilio,
             smtp,
             slack,
@@ -177,7 +198,8 @@ impl ChannelArgs {
             events_webhook: self.events_webhook,
             teams_webhook: self.teams_webhook,
             mattermost_webhook: self.mattermost_webhook,
-        }
+            outbound,
+        })
     }
 }
 
@@ -189,7 +211,7 @@ enum LogFormat {
 
 impl DatabaseArgs {
     /// The database URL: the one given, or SQLite in the data directory (created here).
-    fn url(&self) -> anyhow::Result<String> {
+    pub(crate) fn url(&self) -> anyhow::Result<String> {
         if let Some(url) = &self.database_url {
             return Ok(url.clone());
         }
@@ -224,7 +246,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         bootstrap_token,
         public_url: args.public_url,
         ingest_rate_limit: std::num::NonZeroU32::new(args.ingest_rate_limit),
-        channels: args.channels.config(),
+        channels: args.channels.config()?,
+        metrics_token: args.metrics_token,
     };
     klaxon_server::serve(config, shutdown_signal())
         .await

@@ -19,6 +19,13 @@ pub(crate) fn client(timeout: Duration) -> reqwest::Client {
 /// Mattermost webhook URLs are credentials.
 pub(crate) fn send_error(service: &str, err: reqwest::Error) -> DeliveryError {
     let err = err.without_url();
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&err);
+    while let Some(e) = cause {
+        if let Some(refused) = e.downcast_ref::<crate::outbound::Refused>() {
+            return DeliveryError::permanent(format!("{service}: {refused}"));
+        }
+        cause = e.source();
+    }
     if err.is_builder() {
         DeliveryError::permanent(format!("{service}: invalid request: {err}"))
     } else if err.is_timeout() {
@@ -55,7 +62,7 @@ pub(crate) fn status_error(
     headers: &HeaderMap,
     detail: &str,
 ) -> DeliveryError {
-    let message = format!("{service}: HTTP {status}: {}", snippet(detail));
+    let message = format!("{service}: HTTP {status}: {}", excerpt(detail));
     if is_transient_status(status) {
         DeliveryError::Transient {
             message,
@@ -88,12 +95,14 @@ pub(crate) async fn post_json_webhook(
     Err(status_error(service, status, &headers, &text))
 }
 
-/// The first 200 characters of a response body, enough to name the cause in an error.
-fn snippet(text: &str) -> &str {
-    match text.char_indices().nth(200) {
-        Some((i, _)) => &text[..i],
-        None => text,
-    }
+/// What of a reply goes into an error (and so into logs and the timeline): its first
+/// 200 characters, control characters and line breaks as spaces, so a receiver cannot
+/// forge log lines or flood them.
+fn excerpt(text: &str) -> String {
+    text.chars()
+        .take(200)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 #[cfg(test)]
@@ -130,9 +139,13 @@ mod tests {
     }
 
     #[test]
-    fn snippet_cuts_long_bodies_on_a_char_boundary() {
+    fn excerpts_are_short_and_on_one_line() {
         let long = "é".repeat(300);
-        assert_eq!(snippet(&long).chars().count(), 200);
-        assert_eq!(snippet("short"), "short");
+        assert_eq!(excerpt(&long).chars().count(), 200);
+        assert_eq!(excerpt("short"), "short");
+        assert_eq!(
+            excerpt("bad\nlevel=INFO msg=forged\r\u{1b}[31m"),
+            "bad level=INFO msg=forged  [31m"
+        );
     }
 }

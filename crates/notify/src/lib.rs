@@ -26,6 +26,7 @@ pub mod email;
 mod error;
 mod http;
 pub mod mattermost;
+pub mod outbound;
 mod secret;
 pub mod slack;
 pub mod sns;

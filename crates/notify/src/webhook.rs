@@ -13,6 +13,7 @@ use serde_json::json;
 use sha2::Sha256;
 
 use crate::channel::wrong_destination;
+use crate::outbound::OutboundGuard;
 use crate::{http, Channel, Delivered, DeliveryError, Destination, Message, Secret};
 
 pub const EVENT_HEADER: &str = "X-Klaxon-Event";
@@ -100,6 +101,8 @@ pub struct WebhookDelivery<'a> {
 #[derive(Debug, Clone)]
 pub struct WebhookClient {
     http: reqwest::Client,
+    /// For URLs users give (contact methods): where they may point.
+    guard: Option<OutboundGuard>,
 }
 
 impl Default for WebhookClient {
@@ -109,20 +112,38 @@ impl Default for WebhookClient {
 }
 
 impl WebhookClient {
+    /// A client for URLs an admin configured (the event webhook).
     pub fn new() -> Self {
         Self {
             http: http::client(crate::DEFAULT_TIMEOUT),
+            guard: None,
+        }
+    }
+
+    /// A client for URLs users give: only addresses `guard` allows, no redirects.
+    pub fn guarded(guard: OutboundGuard) -> Self {
+        Self {
+            http: guard.client(crate::DEFAULT_TIMEOUT),
+            guard: Some(guard),
         }
     }
 
     /// Replaces the default 10 s request timeout.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.http = http::client(timeout);
+        self.http = match &self.guard {
+            Some(guard) => guard.client(timeout),
+            None => http::client(timeout),
+        };
         self
     }
 
     #[tracing::instrument(skip_all, fields(webhook.event = delivery.event, webhook.delivery = delivery.delivery_id))]
     pub async fn send(&self, delivery: &WebhookDelivery<'_>) -> Result<(), DeliveryError> {
+        if let Some(guard) = &self.guard {
+            guard
+                .check_literal(delivery.url)
+                .map_err(|e| DeliveryError::permanent(format!("webhook: {e}")))?;
+        }
         let signature = sign(
             delivery.secret.expose().as_bytes(),
             delivery.timestamp,

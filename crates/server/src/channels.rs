@@ -10,6 +10,7 @@ use std::sync::Arc;
 use klaxon_domain::paging::{ChatRoom, ContactKind, ContactMethod, Outlets};
 use klaxon_notify::email::{EmailClient, SmtpConfig};
 use klaxon_notify::mattermost::MattermostClient;
+use klaxon_notify::outbound::OutboundGuard;
 use klaxon_notify::slack::SlackClient;
 use klaxon_notify::sns::SnsClient;
 use klaxon_notify::teams::TeamsClient;
@@ -32,6 +33,8 @@ pub struct ChannelConfig {
     /// Incoming-webhook URLs of shared incident rooms. They are credentials.
     pub teams_webhook: Option<String>,
     pub mattermost_webhook: Option<String>,
+    /// Where URLs that users give (webhook contact methods) may point.
+    pub outbound: OutboundGuard,
 }
 
 #[derive(Clone)]
@@ -85,6 +88,8 @@ pub struct Channels {
     pub events: Option<EventsWebhook>,
     /// Shared incident rooms fed by incoming webhooks.
     pub rooms: Vec<SharedRoom>,
+    /// Checks URLs users give as they give them.
+    pub outbound: OutboundGuard,
 }
 
 /// Where every incident event is published, and the secret that signs it.
@@ -105,7 +110,10 @@ pub struct SharedRoom {
 
 impl Channels {
     pub fn new(config: &ChannelConfig) -> Result<Self, String> {
-        let mut channels = Channels::default();
+        let mut channels = Channels {
+            outbound: config.outbound.clone(),
+            ..Channels::default()
+        };
         if let Some(t) = &config.twilio {
             let client = TwilioClient::new(
                 t.base_url.clone(),
@@ -136,7 +144,8 @@ impl Channels {
             channels.sns = SnsClient::new().with_endpoint(endpoint.clone());
         }
         if let Some(secret) = &config.webhook_secret {
-            channels.webhook = Some((Arc::new(WebhookClient::new()), secret.clone()));
+            let client = WebhookClient::guarded(config.outbound.clone());
+            channels.webhook = Some((Arc::new(client), secret.clone()));
         }
         if let Some(url) = &config.events_webhook {
             http_url("--events-webhook", url)?;
@@ -171,10 +180,13 @@ impl Channels {
 
     /// The outlets the store writes jobs for: only those configured, so a server
     /// without them adds no write to any incident change.
-    pub fn outlets(&self) -> Outlets {
+    /// The outlets to write jobs for, restricted incidents' events published as
+    /// `policy` says.
+    pub fn outlets(&self, policy: &klaxon_domain::policy::RestrictedPolicy) -> Outlets {
         Outlets {
             publish_events: self.events.is_some(),
             rooms: self.rooms.iter().map(|r| r.room).collect(),
+            publish_restricted: policy.publish_events,
         }
     }
 

@@ -41,6 +41,7 @@ use klaxon_domain::policy::Policy;
 pub use channels::{ChannelConfig, SlackConfig, TwilioConfig};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use klaxon_notify::email::{SmtpConfig, SmtpTls};
+pub use klaxon_notify::outbound::OutboundGuard;
 pub use state::AppState;
 
 /// What `klaxon serve` needs to start.
@@ -59,6 +60,9 @@ pub struct ServeConfig {
     pub ingest_rate_limit: Option<std::num::NonZeroU32>,
     /// The outbound services pages go through.
     pub channels: ChannelConfig,
+    /// The bearer token `/metrics` asks for; `None` serves metrics to anyone who can
+    /// reach the port.
+    pub metrics_token: Option<String>,
 }
 
 /// The default [`ServeConfig::ingest_rate_limit`]: generous, it only stops runaways.
@@ -75,6 +79,10 @@ impl std::fmt::Debug for ServeConfig {
             )
             .field("public_url", &self.public_url)
             .field("channels", &self.channels)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "[redacted]"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -99,6 +107,33 @@ pub enum ServerError {
 pub async fn migrate(database_url: &str) -> Result<(), ServerError> {
     klaxon_store::open(database_url).await?;
     Ok(())
+}
+
+/// Creates an API token straight in the database at `database_url`, without a running
+/// server or another token: the way back into an install whose admin tokens are all
+/// lost. The token's secret and what is stored of it.
+pub async fn create_token_offline(
+    database_url: &str,
+    new: &klaxon_domain::api::NewToken,
+) -> Result<klaxon_domain::api::CreatedToken, ServerError> {
+    let name = new
+        .validated_name()
+        .map_err(|e| ServerError::Config(e.to_string()))?;
+    let user = new.user.as_ref().ok_or_else(|| {
+        ServerError::Config("say which user the token acts as with --user".into())
+    })?;
+    let store = klaxon_store::open(database_url).await?;
+    let token = auth::generate_token();
+    let info = store
+        .create_token(
+            &name,
+            new.scope,
+            user,
+            &auth::hash_token(&token),
+            jiff::Timestamp::now(),
+        )
+        .await?;
+    Ok(klaxon_domain::api::CreatedToken { token, info })
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight and returns.
@@ -158,7 +193,7 @@ pub async fn start(
     let store = klaxon_store::open(&config.database_url).await?;
     // Before the first write: every incident change from now on writes the jobs of
     // the configured outlets in its own transaction.
-    store.set_outlets(channels.outlets());
+    store.set_outlets(channels.outlets(&config.policy.restricted));
     log_outlets(&config.channels);
     let rate_limit = config
         .ingest_rate_limit
@@ -170,6 +205,7 @@ pub async fn start(
         config.public_url,
         channels,
         rate_limit,
+        config.metrics_token.as_deref(),
     );
     auth::bootstrap(&state, config.bootstrap_token).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)

@@ -23,7 +23,18 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
          <h1>{t}</h1>{body}</body></html>",
         t = escape(title)
     );
-    (status, Html(html)).into_response()
+    // A link is a credential: no cache keeps the page, no Referer carries the token to
+    // another site, and no other site frames the button to trick a click.
+    let headers = [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    ];
+    (status, headers, Html(html)).into_response()
 }
 
 fn escape(text: &str) -> String {

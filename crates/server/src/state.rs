@@ -35,6 +35,8 @@ pub struct Shared {
     pub service_locks: Arc<KeyedLocks<i64>>,
     /// Per-integration-key ingest limits, if any.
     pub rate_limit: Option<Arc<crate::rate_limit::KeyLimits>>,
+    /// How often people may send themselves test messages.
+    pub test_limits: Arc<crate::rate_limit::TestLimits>,
     /// Recently authenticated tokens, and services by integration key.
     pub tokens: Arc<TokenCache>,
     pub services: Arc<ServiceCache>,
@@ -44,6 +46,8 @@ pub struct Shared {
     pub engine_wake: Arc<tokio::sync::Notify>,
     /// The outbound channels pages and messages go through.
     pub channels: Arc<crate::channels::Channels>,
+    /// The SHA-256 of the bearer token `/metrics` asks for, if it asks for one.
+    pub metrics_token_hash: Option<String>,
 }
 
 impl AppState {
@@ -70,6 +74,7 @@ impl AppState {
         public_url: Option<String>,
         channels: crate::channels::Channels,
         rate_limit: Option<Arc<crate::rate_limit::KeyLimits>>,
+        metrics_token: Option<&str>,
     ) -> Self {
         Self(Arc::new(Shared {
             store,
@@ -80,11 +85,13 @@ impl AppState {
             incident_locks: Arc::default(),
             service_locks: Arc::default(),
             rate_limit,
+            test_limits: Arc::default(),
             tokens: Arc::default(),
             services: Arc::default(),
             inbox_wake: Arc::default(),
             engine_wake: Arc::default(),
             channels: Arc::new(channels),
+            metrics_token_hash: metrics_token.map(crate::auth::hash_token),
         }))
     }
 }

@@ -22,6 +22,7 @@ pub(crate) async fn state_with_service() -> (
         None,
         crate::channels::Channels::default(),
         None,
+        None,
     );
     let new = klaxon_domain::service::NewService {
         name: klaxon_domain::service::ServiceName::parse("api").unwrap(),

@@ -1,7 +1,7 @@
 //! `klaxon token ...`: API tokens. A token's secret is printed once, at creation.
 
 use clap::{Args, Subcommand};
-use klaxon_domain::api::NewToken;
+use klaxon_domain::api::{CreatedToken, NewToken};
 use klaxon_domain::auth::Scope;
 use klaxon_domain::Handle;
 
@@ -31,6 +31,13 @@ enum TokenCommand {
         /// The user the token acts as; you, if left out.
         #[arg(long, value_parser = handle)]
         user: Option<Handle>,
+        /// Write the token straight into the database instead of asking the server:
+        /// for an install whose admin tokens are all lost. Needs --user; run it where
+        /// the server's database is (--data-dir or --database-url, as for `serve`).
+        #[arg(long, requires = "user")]
+        offline: bool,
+        #[command(flatten)]
+        database: crate::serve::DatabaseArgs,
     },
     /// List tokens, never their secrets (admin).
     List,
@@ -39,22 +46,26 @@ enum TokenCommand {
 }
 
 pub async fn run(args: TokenArgs) -> anyhow::Result<()> {
-    let client = args.connection.client()?;
     let json = args.connection.json;
+    if let TokenCommand::Create {
+        name,
+        scope,
+        user,
+        offline: true,
+        database,
+    } = args.command
+    {
+        let new = NewToken { name, scope, user };
+        let created = klaxon_server::create_token_offline(&database.url()?, &new).await?;
+        return print_created(&created, json);
+    }
+    let client = args.connection.client()?;
     match args.command {
-        TokenCommand::Create { name, scope, user } => {
+        TokenCommand::Create {
+            name, scope, user, ..
+        } => {
             let created = client.create_token(&NewToken { name, scope, user }).await?;
-            if json {
-                return output::json(&created);
-            }
-            let info = &created.info;
-            // The secret alone goes to stdout, so that `$(klaxon token create ...)` works;
-            // the words around it go to stderr.
-            eprintln!(
-                "Created token {} \"{}\" ({}, acts as @{}). Its secret follows; it won't be shown again:",
-                info.id, info.name, info.scope, info.user
-            );
-            println!("{}", created.token);
+            print_created(&created, json)?;
         }
         TokenCommand::List => {
             let tokens = client.tokens().await?;
@@ -85,5 +96,20 @@ pub async fn run(args: TokenArgs) -> anyhow::Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// A new token: its secret alone on stdout, so that `$(klaxon token create ...)` works;
+/// the words around it on stderr.
+fn print_created(created: &CreatedToken, json: bool) -> anyhow::Result<()> {
+    if json {
+        return output::json(created);
+    }
+    let info = &created.info;
+    eprintln!(
+        "Created token {} \"{}\" ({}, acts as @{}). Its secret follows; it won't be shown again:",
+        info.id, info.name, info.scope, info.user
+    );
+    println!("{}", created.token);
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! How people are reached: their contact methods and notification rules. People manage
-//! their own; admins manage anyone's.
+//! How people are reached: their contact methods, notification rules and team
+//! subscriptions. Responders and admins manage their own; admins anyone's; viewers may
+//! read their own but change nothing.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -7,7 +8,8 @@ use axum::Json;
 use klaxon_domain::auth::Scope;
 use klaxon_domain::paging::api::Subscription;
 use klaxon_domain::paging::{
-    ContactMethod, JobKind, NewContactMethod, NewNotificationRule, NotificationRule, PlannedJob,
+    ContactKind, ContactMethod, JobKind, NewContactMethod, NewNotificationRule, NotificationRule,
+    PlannedJob,
 };
 use klaxon_domain::Handle;
 
@@ -16,18 +18,32 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
-/// The handle in the path, if the caller may manage that person's paging settings.
-fn manageable(caller: &Caller, handle: &str) -> Result<Handle, ApiError> {
+/// The handle in the path, if the caller may read that person's paging settings:
+/// their own, or anyone's for an admin.
+fn readable(caller: &Caller, handle: &str) -> Result<Handle, ApiError> {
     let handle =
         Handle::parse(handle).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
     if caller.user.handle != handle {
         caller.require(Scope::Admin).map_err(|_| {
             ApiError::forbidden(format!(
-                "only {handle} and admins may change how {handle} is reached"
+                "only {handle} and admins may see or change how {handle} is reached"
             ))
         })?;
     }
     caller.require(Scope::Viewer)?;
+    Ok(handle)
+}
+
+/// The handle in the path, if the caller may change that person's paging settings:
+/// their own with a responder token, or anyone's for an admin.
+fn manageable(caller: &Caller, handle: &str) -> Result<Handle, ApiError> {
+    let handle = readable(caller, handle)?;
+    caller.require(Scope::Responder).map_err(|_| {
+        ApiError::forbidden(format!(
+            "token '{}' has scope viewer, which changes nothing; ask an admin, or use a responder token",
+            caller.token.name
+        ))
+    })?;
     Ok(handle)
 }
 
@@ -47,7 +63,7 @@ pub async fn methods(
     caller: Caller,
     Path(handle): Path<String>,
 ) -> Result<Json<Vec<ContactMethod>>, ApiError> {
-    let handle = manageable(&caller, &handle)?;
+    let handle = readable(&caller, &handle)?;
     state.store.user(&handle).await?;
     Ok(Json(state.store.contact_methods(&handle).await?))
 }
@@ -63,6 +79,14 @@ pub async fn add_method(
 ) -> Result<(StatusCode, Json<ContactMethod>), ApiError> {
     let handle = manageable(&caller, &handle)?;
     let method = method.validated()?;
+    if method.kind == ContactKind::Webhook {
+        state
+            .channels
+            .outbound
+            .check_url(&method.address)
+            .await
+            .map_err(|e| ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "address", e))?;
+    }
     let added = state
         .store
         .add_contact_method(&handle, &method, state.clock.now())
@@ -102,6 +126,7 @@ pub async fn test_method(
             method.id
         )));
     }
+    state.test_limits.check(&handle, method.id)?;
     let now = state.clock.now();
     let job = PlannedJob {
         kind: JobKind::Notify,
@@ -124,7 +149,7 @@ pub async fn rules(
     caller: Caller,
     Path(handle): Path<String>,
 ) -> Result<Json<Vec<NotificationRule>>, ApiError> {
-    let handle = manageable(&caller, &handle)?;
+    let handle = readable(&caller, &handle)?;
     state.store.user(&handle).await?;
     Ok(Json(state.store.notification_rules(&handle).await?))
 }

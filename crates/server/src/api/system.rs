@@ -28,7 +28,23 @@ pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiEr
     Ok("ready\n")
 }
 
-pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+/// Prometheus metrics; behind `Authorization: Bearer <--metrics-token>` when one is set.
+pub async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    if let Some(expected) = &state.metrics_token_hash {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| crate::auth::hash_token(t.trim()));
+        if given.as_ref() != Some(expected) {
+            return Err(ApiError::unauthorized(
+                "/metrics needs the metrics token: send `Authorization: Bearer <token>` (the server's --metrics-token)",
+            ));
+        }
+    }
     let text = crate::metrics::render(&state).await?;
     Ok((
         [(

@@ -44,6 +44,8 @@ fn default_rate_limit() -> Option<NonZeroU32> {
 pub struct Settings {
     pub rate_limit: Option<NonZeroU32>,
     pub channels: ChannelConfig,
+    pub policy: Policy,
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -51,6 +53,8 @@ impl Default for Settings {
         Self {
             rate_limit: default_rate_limit(),
             channels: ChannelConfig::default(),
+            policy: Policy::builtin(),
+            metrics_token: None,
         }
     }
 }
@@ -116,11 +120,12 @@ pub async fn start(
     let config = ServeConfig {
         database_url: database_url.to_owned(),
         listen: "127.0.0.1:0".parse().unwrap(),
-        policy: Policy::builtin(),
+        policy: settings.policy.clone(),
         bootstrap_token: Some(ADMIN_TOKEN.to_owned()),
         public_url: Some("https://klaxon.example.com".into()),
         ingest_rate_limit: settings.rate_limit,
         channels: settings.channels.clone(),
+        metrics_token: settings.metrics_token.clone(),
     };
     klaxon_server::start(config, clock)
         .await
