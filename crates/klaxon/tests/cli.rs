@@ -473,3 +473,46 @@ fn users_and_tokens() {
     let out = as_alice(&["incident", "list"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
 }
+
+/// Locked out (the last admin token refused revocation, but suppose it was lost):
+/// `klaxon token create --offline` on the server's data makes a working admin token.
+#[test]
+fn an_offline_token_recovers_a_locked_out_install() {
+    let server = Server::start();
+    let tokens = server.json(&["token", "list", "--json"]);
+    let id = tokens[0]["id"].as_i64().unwrap().to_string();
+    let out = server.klaxon(&["token", "revoke", &id]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("is the last admin token; create another first"),
+        "{}",
+        stderr(&out)
+    );
+    let data = server.dir.0.join("data");
+    let offline = |args: &[&str]| {
+        klaxon_command()
+            .args(["token", "create"])
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    let usage = offline(&["rescue", "--scope", "admin", "--offline"]);
+    assert_eq!(usage.status.code(), Some(2), "--offline needs --user");
+    let out = offline(&["rescue", "--scope", "admin", "--user", "admin", "--offline"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let secret = stdout(&out).trim().to_owned();
+    let me = klaxon_command()
+        .args(["token", "list", "--json"])
+        .env("KLAXON_URL", &server.url)
+        .env("KLAXON_TOKEN", &secret)
+        .output()
+        .unwrap();
+    assert!(me.status.success(), "{}", stderr(&me));
+    let listed: Value = serde_json::from_slice(&me.stdout).unwrap();
+    assert!(listed.as_array().unwrap().iter().any(|t| t["name"] == "rescue"));
+    let nobody = offline(&["x", "--scope", "admin", "--user", "nobody", "--offline"]);
+    assert_eq!(nobody.status.code(), Some(1));
+    assert!(stderr(&nobody).contains("there is no user 'nobody'"), "{}", stderr(&nobody));
+}

@@ -258,3 +258,70 @@ async fn channel_refuses_a_webhook_without_a_secret() {
     assert!(!err.is_transient());
     assert!(err.message().contains("signing secret"), "{err}");
 }
+
+fn delivery<'a>(url: &'a str, secret: &'a Secret) -> WebhookDelivery<'a> {
+    WebhookDelivery {
+        url,
+        secret,
+        event: "incident.acknowledged",
+        delivery_id: "incident-1-2",
+        timestamp: TIMESTAMP,
+        body: BODY.as_bytes(),
+    }
+}
+
+/// A client for user-given URLs reaches no loopback address, whether the URL names it
+/// or a name resolves to it, unless the range is allowed; it gives up at once.
+#[tokio::test]
+async fn a_guarded_client_reaches_no_private_address() {
+    use klaxon_notify::outbound::OutboundGuard;
+    let receiver = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let secret = Secret::from(SECRET.to_owned());
+    let port = receiver.address().port();
+    let guarded = WebhookClient::guarded(OutboundGuard::default());
+    for url in [
+        receiver.uri(),
+        format!("http://localhost:{port}/hook"),
+        format!("http://[::ffff:127.0.0.1]:{port}/hook"),
+    ] {
+        let err = guarded.send(&delivery(&url, &secret)).await.unwrap_err();
+        assert!(!err.is_transient(), "{url}: {err:?}");
+        assert!(err.message().contains("not"), "{url}: {}", err.message());
+    }
+    assert!(receiver.received_requests().await.unwrap().is_empty());
+    let allowed = WebhookClient::guarded(OutboundGuard::parse(&["127.0.0.1".into()]).unwrap());
+    allowed
+        .send(&delivery(&format!("http://localhost:{port}/hook"), &secret))
+        .await
+        .unwrap();
+    assert_eq!(receiver.received_requests().await.unwrap().len(), 1);
+}
+
+/// A public-looking URL cannot bounce the request to a private one: no redirect is
+/// followed, and the answer's excerpt in the error is one bounded line.
+#[tokio::test]
+async fn a_guarded_client_follows_no_redirect() {
+    use klaxon_notify::outbound::OutboundGuard;
+    let receiver = MockServer::start().await;
+    let long = format!("moved\n{}", "x".repeat(5000));
+    Mock::given(path("/hook"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", "http://169.254.169.254/latest/meta-data/")
+                .set_body_string(long),
+        )
+        .mount(&receiver)
+        .await;
+    let secret = Secret::from(SECRET.to_owned());
+    let client = WebhookClient::guarded(OutboundGuard::parse(&["127.0.0.1".into()]).unwrap());
+    let url = format!("{}/hook", receiver.uri());
+    let err = client.send(&delivery(&url, &secret)).await.unwrap_err();
+    let message = err.message();
+    assert!(message.starts_with("webhook: HTTP 302 Found: moved x"), "{message}");
+    assert!(!message.contains('\n') && message.len() < 300, "{message}");
+    assert_eq!(receiver.received_requests().await.unwrap().len(), 1);
+}
