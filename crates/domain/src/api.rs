@@ -214,6 +214,7 @@ pub struct FieldError {
 /// Filters for `GET /incidents`. All optional; `limit` defaults to 50 (at most 200).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct IncidentQuery {
     /// Only incidents with this status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -326,6 +327,7 @@ mod tests {
 /// Filters for `GET /alerts`, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AlertQuery {
     /// Only alerts of this service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -358,6 +360,7 @@ pub struct AlertDetail {
 /// How much of an alert's log `GET /alerts/{id}` returns.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AlertShowQuery {
     /// The newest this many log entries (default 100, at most 10,000). A storm leaves
     /// hundreds of thousands of events on one alert.

@@ -1,5 +1,5 @@
 //! Extractors whose rejections are problems a person can act on: the JSON body (an
-//! empty body counts as `{}`), the incident number in the path and the query string.
+//! empty body counts as `{}`), the path's parameters and the query string.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -99,6 +99,20 @@ fn field_named_in(message: &str) -> Option<String> {
     }
 }
 
+/// A route's path parameters; one that is not UTF-8 once percent-decoded answers 400.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(t)| ApiPath(t))
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))
+    }
+}
+
 /// The `{number}` of an incident route: `42` (or `%2342`).
 pub struct NumberPath(pub IncidentNumber);
 
@@ -106,10 +120,7 @@ impl<S: Send + Sync> FromRequestParts<S> for NumberPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let axum::extract::Path(raw) =
-            axum::extract::Path::<String>::from_request_parts(parts, state)
-                .await
-                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+        let ApiPath(raw) = ApiPath::<String>::from_request_parts(parts, state).await?;
         IncidentNumber::parse(&raw)
             .map(NumberPath)
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))
@@ -123,10 +134,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ServicePath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let axum::extract::Path(raw) =
-            axum::extract::Path::<String>::from_request_parts(parts, state)
-                .await
-                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+        let ApiPath(raw) = ApiPath::<String>::from_request_parts(parts, state).await?;
         ServiceName::parse(&raw)
             .map(ServicePath)
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))
@@ -140,10 +148,8 @@ impl<S: Send + Sync> FromRequestParts<S> for KeyIdPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let axum::extract::Path((name, id)) =
-            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
-                .await
-                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+        let ApiPath((name, id)) =
+            ApiPath::<(String, String)>::from_request_parts(parts, state).await?;
         let name = ServiceName::parse(&name)
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
         let id = id.parse().map_err(|_| {

@@ -1,6 +1,6 @@
 //! Alerts: listed and shown with their event logs.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use klaxon_domain::alert::{Alert, AlertAction, AlertEvent, AlertStatus};
@@ -12,10 +12,11 @@ use klaxon_store::AlertFilter;
 use crate::alerts::Person;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::ApiQuery;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 
-#[utoipa::path(get, path = "/alerts", tag = "alerts", params(AlertQuery), responses((status = 200, body = [Alert])))]
+#[utoipa::path(get, path = "/alerts", tag = "alerts", params(AlertQuery),
+    responses((status = 200, body = [Alert]), (status = 404, description = "No such service"), (status = 422, description = "`limit` out of range, or `service` not a service name")))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -41,11 +42,11 @@ pub async fn list(
 }
 
 #[utoipa::path(get, path = "/alerts/{id}", tag = "alerts", params(("id" = i64, Path), AlertShowQuery),
-    responses((status = 200, body = AlertDetail), (status = 404), (status = 422)))]
+    responses((status = 200, body = AlertDetail), (status = 404), (status = 422, description = "`log` out of range")))]
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<AlertShowQuery>,
 ) -> Result<Json<AlertDetail>, ApiError> {
     caller.require(Scope::Viewer)?;
@@ -73,22 +74,22 @@ pub async fn show(
     }))
 }
 
-#[utoipa::path(post, path = "/alerts/{id}/ack", tag = "alerts", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/alerts/{id}/ack", tag = "alerts", params(("id" = i64, Path)), security(("bearer" = ["responder"])),
     responses((status = 200, body = Alert), (status = 404), (status = 409)))]
 pub async fn ack(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Alert>, ApiError> {
     change(state, caller, id, AlertAction::Acknowledge).await
 }
 
-#[utoipa::path(post, path = "/alerts/{id}/resolve", tag = "alerts", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/alerts/{id}/resolve", tag = "alerts", params(("id" = i64, Path)), security(("bearer" = ["responder"])),
     responses((status = 200, body = Alert), (status = 404), (status = 409)))]
 pub async fn resolve(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Alert>, ApiError> {
     change(state, caller, id, AlertAction::Resolve).await
 }

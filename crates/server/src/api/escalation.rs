@@ -1,6 +1,6 @@
 //! Escalation policies, who is on call for each service, and paging someone directly.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use klaxon_domain::auth::Scope;
@@ -10,7 +10,7 @@ use klaxon_domain::Handle;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 
 /// A policy from a client, checked by the domain and against the users and schedules
@@ -60,7 +60,7 @@ pub async fn list(
     Ok(Json(state.store.policies().await?))
 }
 
-#[utoipa::path(post, path = "/escalation-policies", tag = "escalation", request_body = NewEscalationPolicy,
+#[utoipa::path(post, path = "/escalation-policies", tag = "escalation", security(("bearer" = ["admin"])), request_body = NewEscalationPolicy,
     responses((status = 201, body = EscalationPolicy), (status = 409), (status = 422)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -81,18 +81,18 @@ pub async fn create(
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Json<EscalationPolicy>, ApiError> {
     caller.require(Scope::Viewer)?;
     Ok(Json(state.store.policy(&name).await?))
 }
 
-#[utoipa::path(put, path = "/escalation-policies/{name}", tag = "escalation", params(("name" = String, Path)),
-    request_body = NewEscalationPolicy, responses((status = 200, body = EscalationPolicy), (status = 404), (status = 422)))]
+#[utoipa::path(put, path = "/escalation-policies/{name}", tag = "escalation", params(("name" = String, Path)), security(("bearer" = ["admin"])),
+    request_body = NewEscalationPolicy, responses((status = 200, body = EscalationPolicy), (status = 404), (status = 409, description = "Renamed to a name that is taken"), (status = 422)))]
 pub async fn replace(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiJson(new): ApiJson<NewEscalationPolicy>,
 ) -> Result<Json<EscalationPolicy>, ApiError> {
     caller.require(Scope::Admin)?;
@@ -100,12 +100,12 @@ pub async fn replace(
     Ok(Json(state.store.update_policy(&name, &policy).await?))
 }
 
-#[utoipa::path(delete, path = "/escalation-policies/{name}", tag = "escalation", params(("name" = String, Path)),
+#[utoipa::path(delete, path = "/escalation-policies/{name}", tag = "escalation", params(("name" = String, Path)), security(("bearer" = ["admin"])),
     responses((status = 204), (status = 404), (status = 409, description = "A service still uses it")))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Scope::Admin)?;
     let users: Vec<String> = state
@@ -164,7 +164,7 @@ pub async fn on_call(
     Ok(Json(answer))
 }
 
-#[utoipa::path(post, path = "/page", tag = "escalation", request_body = NewPage,
+#[utoipa::path(post, path = "/page", tag = "escalation", security(("bearer" = ["responder"])), request_body = NewPage,
     responses((status = 202, body = Paged), (status = 404), (status = 422)))]
 pub async fn page(
     State(state): State<AppState>,

@@ -19,7 +19,8 @@ use crate::state::AppState;
 type Answer = Result<Json<IncidentView>, ApiError>;
 
 #[utoipa::path(get, path = "/incidents", tag = "incidents", params(IncidentQuery),
-    responses((status = 200, body = IncidentPage), (status = 400, description = "Unknown or malformed filter")))]
+    responses((status = 200, body = IncidentPage), (status = 400, description = "An unknown or malformed filter"),
+        (status = 422, description = "`limit` out of range, or `since` neither an instant nor a duration")))]
 pub async fn list(
     State(s): State<AppState>,
     caller: Caller,
@@ -29,7 +30,7 @@ pub async fn list(
     s.list(&caller, q).await.map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents", tag = "incidents", request_body = DeclareInput,
+#[utoipa::path(post, path = "/incidents", tag = "incidents", security(("bearer" = ["responder"])), request_body = DeclareInput,
     responses((status = 201, body = IncidentView), (status = 422, description = "A field breaks a rule")))]
 pub async fn declare(
     State(s): State<AppState>,
@@ -48,8 +49,8 @@ pub async fn show(State(s): State<AppState>, caller: Caller, NumberPath(n): Numb
     s.show(&caller, n).await.map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/ack", tag = "incidents", params(("number" = i64, Path)), request_body = AckRequest,
-    responses((status = 200, body = IncidentView), (status = 404), (status = 409, description = "Not triggered")))]
+#[utoipa::path(post, path = "/incidents/{number}/ack", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = Option<AckRequest>,
+    responses((status = 200, body = IncidentView), (status = 404), (status = 409, description = "Not triggered, or merged away")))]
 pub async fn ack(
     State(s): State<AppState>,
     caller: Caller,
@@ -61,7 +62,7 @@ pub async fn ack(
         .map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/assign", tag = "incidents", params(("number" = i64, Path)), request_body = RoleRequest,
+#[utoipa::path(post, path = "/incidents/{number}/assign", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = RoleRequest,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409), (status = 422)))]
 pub async fn assign(
     State(s): State<AppState>,
@@ -81,7 +82,7 @@ pub async fn assign(
     .map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/relieve", tag = "incidents", params(("number" = i64, Path)), request_body = RoleRequest,
+#[utoipa::path(post, path = "/incidents/{number}/relieve", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = RoleRequest,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409)))]
 pub async fn relieve(
     State(s): State<AppState>,
@@ -101,7 +102,7 @@ pub async fn relieve(
     .map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/severity", tag = "incidents", params(("number" = i64, Path)), request_body = SeverityRequest,
+#[utoipa::path(post, path = "/incidents/{number}/severity", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = SeverityRequest,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409), (status = 422)))]
 pub async fn severity(
     State(s): State<AppState>,
@@ -121,7 +122,7 @@ pub async fn severity(
     .map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/updates", tag = "incidents", params(("number" = i64, Path)), request_body = StatusUpdateInput,
+#[utoipa::path(post, path = "/incidents/{number}/updates", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = StatusUpdateInput,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409), (status = 422)))]
 pub async fn update(
     State(s): State<AppState>,
@@ -132,7 +133,7 @@ pub async fn update(
     s.act(&caller, n, Command::PostUpdate(r)).await.map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/mitigate", tag = "incidents", params(("number" = i64, Path)), request_body = MitigateRequest,
+#[utoipa::path(post, path = "/incidents/{number}/mitigate", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = MitigateRequest,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409), (status = 422)))]
 pub async fn mitigate(
     State(s): State<AppState>,
@@ -153,7 +154,7 @@ pub async fn mitigate(
     .map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/resolve", tag = "incidents", params(("number" = i64, Path)), request_body = ResolveRequest,
+#[utoipa::path(post, path = "/incidents/{number}/resolve", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = Option<ResolveRequest>,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409), (status = 422)))]
 pub async fn resolve(
     State(s): State<AppState>,
@@ -174,7 +175,7 @@ pub async fn resolve(
     .map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/close", tag = "incidents", params(("number" = i64, Path)),
+#[utoipa::path(post, path = "/incidents/{number}/close", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = Option<Empty>,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409)))]
 pub async fn close(
     State(s): State<AppState>,
@@ -185,7 +186,7 @@ pub async fn close(
     s.act(&caller, n, Command::Close).await.map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/reopen", tag = "incidents", params(("number" = i64, Path)), request_body = ReasonRequest,
+#[utoipa::path(post, path = "/incidents/{number}/reopen", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = Option<ReasonRequest>,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409)))]
 pub async fn reopen(
     State(s): State<AppState>,
@@ -198,7 +199,7 @@ pub async fn reopen(
         .map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/decline", tag = "incidents", params(("number" = i64, Path)), request_body = ReasonRequest,
+#[utoipa::path(post, path = "/incidents/{number}/decline", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = Option<ReasonRequest>,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409)))]
 pub async fn decline(
     State(s): State<AppState>,
@@ -211,7 +212,7 @@ pub async fn decline(
         .map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/merge", tag = "incidents", params(("number" = i64, Path)), request_body = MergeRequest,
+#[utoipa::path(post, path = "/incidents/{number}/merge", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = MergeRequest,
     responses((status = 200, body = IncidentView, description = "The incident merged into"), (status = 404), (status = 409), (status = 422)))]
 pub async fn merge(
     State(s): State<AppState>,
@@ -222,8 +223,8 @@ pub async fn merge(
     s.merge(&caller, n, r.into).await.map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/notes", tag = "incidents", params(("number" = i64, Path)), request_body = NoteRequest,
-    responses((status = 200, body = IncidentView), (status = 404), (status = 422)))]
+#[utoipa::path(post, path = "/incidents/{number}/notes", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = NoteRequest,
+    responses((status = 200, body = IncidentView), (status = 404), (status = 409), (status = 422)))]
 pub async fn note(
     State(s): State<AppState>,
     caller: Caller,
@@ -242,8 +243,8 @@ pub async fn note(
     .map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/evidence", tag = "incidents", params(("number" = i64, Path)), request_body = Evidence,
-    responses((status = 200, body = IncidentView), (status = 404), (status = 413, description = "Evidence over 64 KiB"), (status = 422)))]
+#[utoipa::path(post, path = "/incidents/{number}/evidence", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = Evidence,
+    responses((status = 200, body = IncidentView), (status = 404), (status = 409), (status = 413, description = "The evidence is over 64 KiB, or the body over 256 KiB"), (status = 422)))]
 pub async fn evidence(
     State(s): State<AppState>,
     caller: Caller,
@@ -256,6 +257,6 @@ pub async fn evidence(
 }
 
 /// A body that must be empty or `{}`.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}

@@ -2,7 +2,7 @@
 //! subscriptions. Responders and admins manage their own; admins anyone's; viewers may
 //! read their own but change nothing.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use klaxon_domain::auth::Scope;
@@ -15,7 +15,7 @@ use klaxon_domain::Handle;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 
 /// The handle in the path, if the caller may read that person's paging settings:
@@ -57,11 +57,11 @@ fn id(text: &str, what: &str) -> Result<i64, ApiError> {
 }
 
 #[utoipa::path(get, path = "/users/{handle}/contact-methods", tag = "people", params(("handle" = String, Path)),
-    responses((status = 200, body = [ContactMethod]), (status = 404)))]
+    responses((status = 200, body = [ContactMethod]), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
 pub async fn methods(
     State(state): State<AppState>,
     caller: Caller,
-    Path(handle): Path<String>,
+    ApiPath(handle): ApiPath<String>,
 ) -> Result<Json<Vec<ContactMethod>>, ApiError> {
     let handle = readable(&caller, &handle)?;
     state.store.user(&handle).await?;
@@ -70,11 +70,11 @@ pub async fn methods(
 
 #[utoipa::path(post, path = "/users/{handle}/contact-methods", tag = "people", params(("handle" = String, Path)),
     request_body = NewContactMethod,
-    responses((status = 201, body = ContactMethod), (status = 404), (status = 409), (status = 422)))]
+    responses((status = 201, body = ContactMethod), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404), (status = 409), (status = 422)))]
 pub async fn add_method(
     State(state): State<AppState>,
     caller: Caller,
-    Path(handle): Path<String>,
+    ApiPath(handle): ApiPath<String>,
     ApiJson(method): ApiJson<NewContactMethod>,
 ) -> Result<(StatusCode, Json<ContactMethod>), ApiError> {
     let handle = manageable(&caller, &handle)?;
@@ -95,11 +95,11 @@ pub async fn add_method(
 }
 
 #[utoipa::path(delete, path = "/users/{handle}/contact-methods/{id}", tag = "people",
-    params(("handle" = String, Path), ("id" = i64, Path)), responses((status = 204), (status = 404)))]
+    params(("handle" = String, Path), ("id" = i64, Path)), responses((status = 204), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
 pub async fn remove_method(
     State(state): State<AppState>,
     caller: Caller,
-    Path((handle, method)): Path<(String, String)>,
+    ApiPath((handle, method)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let handle = manageable(&caller, &handle)?;
     let method = id(&method, "contact method")?;
@@ -109,11 +109,11 @@ pub async fn remove_method(
 
 #[utoipa::path(post, path = "/users/{handle}/contact-methods/{id}/test", tag = "people",
     params(("handle" = String, Path), ("id" = i64, Path)),
-    responses((status = 202, description = "A test message is queued; `verified_at` is set once it is delivered"), (status = 404)))]
+    responses((status = 202, description = "A test message is queued; `verified_at` is set once it is delivered"), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
 pub async fn test_method(
     State(state): State<AppState>,
     caller: Caller,
-    Path((handle, method)): Path<(String, String)>,
+    ApiPath((handle, method)): ApiPath<(String, String)>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let handle = manageable(&caller, &handle)?;
     let method = state
@@ -143,11 +143,11 @@ pub async fn test_method(
 }
 
 #[utoipa::path(get, path = "/users/{handle}/notification-rules", tag = "people", params(("handle" = String, Path)),
-    responses((status = 200, body = [NotificationRule]), (status = 404)))]
+    responses((status = 200, body = [NotificationRule]), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
 pub async fn rules(
     State(state): State<AppState>,
     caller: Caller,
-    Path(handle): Path<String>,
+    ApiPath(handle): ApiPath<String>,
 ) -> Result<Json<Vec<NotificationRule>>, ApiError> {
     let handle = readable(&caller, &handle)?;
     state.store.user(&handle).await?;
@@ -156,11 +156,11 @@ pub async fn rules(
 
 #[utoipa::path(post, path = "/users/{handle}/notification-rules", tag = "people", params(("handle" = String, Path)),
     request_body = NewNotificationRule,
-    responses((status = 201, body = NotificationRule), (status = 404), (status = 409), (status = 422)))]
+    responses((status = 201, body = NotificationRule), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404), (status = 409), (status = 422)))]
 pub async fn add_rule(
     State(state): State<AppState>,
     caller: Caller,
-    Path(handle): Path<String>,
+    ApiPath(handle): ApiPath<String>,
     ApiJson(rule): ApiJson<NewNotificationRule>,
 ) -> Result<(StatusCode, Json<NotificationRule>), ApiError> {
     let handle = manageable(&caller, &handle)?;
@@ -170,11 +170,11 @@ pub async fn add_rule(
 }
 
 #[utoipa::path(delete, path = "/users/{handle}/notification-rules/{id}", tag = "people",
-    params(("handle" = String, Path), ("id" = i64, Path)), responses((status = 204), (status = 404)))]
+    params(("handle" = String, Path), ("id" = i64, Path)), responses((status = 204), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
 pub async fn remove_rule(
     State(state): State<AppState>,
     caller: Caller,
-    Path((handle, rule)): Path<(String, String)>,
+    ApiPath((handle, rule)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let handle = manageable(&caller, &handle)?;
     state
@@ -199,7 +199,7 @@ pub async fn subscriptions(
 }
 
 #[utoipa::path(post, path = "/subscriptions", tag = "people", request_body = Subscription,
-    responses((status = 201, body = Subscription), (status = 404), (status = 409), (status = 422)))]
+    responses((status = 201, body = Subscription), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404), (status = 409), (status = 422)))]
 pub async fn subscribe(
     State(state): State<AppState>,
     caller: Caller,
@@ -212,11 +212,11 @@ pub async fn subscribe(
 }
 
 #[utoipa::path(delete, path = "/subscriptions/{team}/{handle}", tag = "people",
-    params(("team" = String, Path), ("handle" = String, Path)), responses((status = 204), (status = 404)))]
+    params(("team" = String, Path), ("handle" = String, Path)), responses((status = 204), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
 pub async fn unsubscribe(
     State(state): State<AppState>,
     caller: Caller,
-    Path((team, handle)): Path<(String, String)>,
+    ApiPath((team, handle)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let handle = manageable(&caller, &handle)?;
     state.store.unsubscribe(&team, &handle).await?;

@@ -1,6 +1,6 @@
 //! On-call schedules: stored whole, read as shifts, who is on call, and iCalendar feeds.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 
 /// The longest window one shifts query covers.
@@ -21,6 +21,7 @@ const MAX_WINDOW: SignedDuration = SignedDuration::from_hours(24 * 366);
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Window {
     /// Start (RFC 3339); now by default.
     #[param(value_type = Option<String>, format = DateTime)]
@@ -87,7 +88,7 @@ pub async fn list(
     Ok(Json(state.store.schedules().await?))
 }
 
-#[utoipa::path(post, path = "/schedules", tag = "schedules", request_body = NewSchedule,
+#[utoipa::path(post, path = "/schedules", tag = "schedules", security(("bearer" = ["admin"])), request_body = NewSchedule,
     responses((status = 201, body = Schedule), (status = 409), (status = 422)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -108,18 +109,18 @@ pub async fn create(
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Schedule>, ApiError> {
     caller.require(Scope::Viewer)?;
     Ok(Json(state.store.schedule(&name).await?))
 }
 
-#[utoipa::path(put, path = "/schedules/{name}", tag = "schedules", params(("name" = String, Path)),
-    request_body = NewSchedule, responses((status = 200, body = Schedule), (status = 404), (status = 422)))]
+#[utoipa::path(put, path = "/schedules/{name}", tag = "schedules", params(("name" = String, Path)), security(("bearer" = ["admin"])),
+    request_body = NewSchedule, responses((status = 200, body = Schedule), (status = 404), (status = 409, description = "Renamed to a name that is taken"), (status = 422)))]
 pub async fn replace(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiJson(new): ApiJson<NewSchedule>,
 ) -> Result<Json<Schedule>, ApiError> {
     caller.require(Scope::Admin)?;
@@ -128,12 +129,12 @@ pub async fn replace(
     Ok(Json(schedule))
 }
 
-#[utoipa::path(delete, path = "/schedules/{name}", tag = "schedules", params(("name" = String, Path)),
+#[utoipa::path(delete, path = "/schedules/{name}", tag = "schedules", params(("name" = String, Path)), security(("bearer" = ["admin"])),
     responses((status = 204), (status = 404)))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Scope::Admin)?;
     state.store.delete_schedule(&name).await?;
@@ -141,11 +142,11 @@ pub async fn delete(
 }
 
 #[utoipa::path(get, path = "/schedules/{name}/shifts", tag = "schedules", params(("name" = String, Path), Window),
-    responses((status = 200, body = [Shift]), (status = 400), (status = 404)))]
+    responses((status = 200, body = [Shift]), (status = 400, description = "A malformed instant, `to` not after `from`, or a window over 366 days"), (status = 404)))]
 pub async fn shifts(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiQuery(window): ApiQuery<Window>,
 ) -> Result<Json<Vec<Shift>>, ApiError> {
     caller.require(Scope::Viewer)?;
@@ -155,6 +156,7 @@ pub async fn shifts(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct At {
     /// The instant (RFC 3339); now by default.
     #[param(value_type = Option<String>, format = DateTime)]
@@ -166,7 +168,7 @@ pub struct At {
 pub async fn on_call(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiQuery(at): ApiQuery<At>,
 ) -> Result<Json<OnCall>, ApiError> {
     caller.require(Scope::Viewer)?;
@@ -210,7 +212,7 @@ fn calendar(state: &AppState, name: &str, shifts: &[Shift]) -> Response {
 pub async fn schedule_calendar(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::Viewer)?;
     let schedule = state.store.schedule(&name).await?;
@@ -227,7 +229,7 @@ pub async fn schedule_calendar(
 pub async fn user_calendar(
     State(state): State<AppState>,
     caller: Caller,
-    Path(handle): Path<String>,
+    ApiPath(handle): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::Viewer)?;
     let handle = Handle::parse(&handle)

@@ -61,8 +61,8 @@ pub async fn list(
     ))
 }
 
-#[utoipa::path(post, path = "/services", tag = "services", request_body = NewService,
-    responses((status = 201, body = Service, description = "With its first integration key"), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/services", tag = "services", security(("bearer" = ["admin"])), request_body = NewService,
+    responses((status = 201, body = Service, description = "With its first integration key"), (status = 409, description = "The name is taken"), (status = 422)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -89,7 +89,7 @@ pub async fn show(
     Ok(Json(shown(&caller, state.store.service(&name).await?)))
 }
 
-#[utoipa::path(patch, path = "/services/{name}", tag = "services", params(("name" = String, Path)), request_body = ServiceUpdate,
+#[utoipa::path(patch, path = "/services/{name}", tag = "services", params(("name" = String, Path)), security(("bearer" = ["admin"])), request_body = ServiceUpdate,
     responses((status = 200, body = Service), (status = 404), (status = 422)))]
 pub async fn update(
     State(state): State<AppState>,
@@ -106,7 +106,7 @@ pub async fn update(
     Ok(Json(updated))
 }
 
-#[utoipa::path(delete, path = "/services/{name}", tag = "services", params(("name" = String, Path)),
+#[utoipa::path(delete, path = "/services/{name}", tag = "services", params(("name" = String, Path)), security(("bearer" = ["admin"])),
     responses((status = 204), (status = 404)))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -119,7 +119,7 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/services/{name}/keys", tag = "services", params(("name" = String, Path)),
+#[utoipa::path(post, path = "/services/{name}/keys", tag = "services", params(("name" = String, Path)), security(("bearer" = ["admin"])),
     responses((status = 201, body = IntegrationKey), (status = 404)))]
 pub async fn add_key(
     State(state): State<AppState>,
@@ -134,7 +134,7 @@ pub async fn add_key(
     Ok((StatusCode::CREATED, Json(key)))
 }
 
-#[utoipa::path(post, path = "/services/{name}/keys/{id}/rotate", tag = "services", params(("name" = String, Path), ("id" = i64, Path)),
+#[utoipa::path(post, path = "/services/{name}/keys/{id}/rotate", tag = "services", params(("name" = String, Path), ("id" = i64, Path)), security(("bearer" = ["admin"])),
     responses((status = 201, body = IntegrationKey, description = "The replacement; the old key is revoked"), (status = 404), (status = 409)))]
 pub async fn rotate_key(
     State(state): State<AppState>,
@@ -150,7 +150,7 @@ pub async fn rotate_key(
     Ok((StatusCode::CREATED, Json(key)))
 }
 
-#[utoipa::path(post, path = "/services/{name}/keys/{id}/revoke", tag = "services", params(("name" = String, Path), ("id" = i64, Path)),
+#[utoipa::path(post, path = "/services/{name}/keys/{id}/revoke", tag = "services", params(("name" = String, Path), ("id" = i64, Path)), security(("bearer" = ["admin"])),
     responses((status = 200, body = IntegrationKey), (status = 404), (status = 409)))]
 pub async fn revoke_key(
     State(state): State<AppState>,
@@ -180,7 +180,7 @@ pub async fn maintenance(
     ))
 }
 
-#[utoipa::path(post, path = "/services/{name}/maintenance", tag = "services", params(("name" = String, Path)), request_body = NewMaintenance,
+#[utoipa::path(post, path = "/services/{name}/maintenance", tag = "services", params(("name" = String, Path)), security(("bearer" = ["responder"])), request_body = NewMaintenance,
     responses((status = 201, body = MaintenanceWindow), (status = 404), (status = 422)))]
 pub async fn add_maintenance(
     State(state): State<AppState>,
@@ -198,7 +198,7 @@ pub async fn add_maintenance(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-#[utoipa::path(delete, path = "/services/{name}/maintenance/{id}", tag = "services", params(("name" = String, Path), ("id" = i64, Path)),
+#[utoipa::path(delete, path = "/services/{name}/maintenance/{id}", tag = "services", params(("name" = String, Path), ("id" = i64, Path)), security(("bearer" = ["responder"])),
     responses((status = 204), (status = 404)))]
 pub async fn remove_maintenance(
     State(state): State<AppState>,
@@ -223,8 +223,8 @@ pub async fn heartbeats(
     Ok(Json(all))
 }
 
-#[utoipa::path(post, path = "/heartbeats", tag = "services", request_body = NewHeartbeat,
-    responses((status = 201, body = Heartbeat, description = "With the key to ping"), (status = 404), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/heartbeats", tag = "services", security(("bearer" = ["admin"])), request_body = NewHeartbeat,
+    responses((status = 201, body = Heartbeat, description = "With the key to ping"), (status = 404, description = "No such service"), (status = 409, description = "The service has a heartbeat of that name"), (status = 422)))]
 pub async fn create_heartbeat(
     State(state): State<AppState>,
     caller: Caller,

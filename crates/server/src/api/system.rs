@@ -65,6 +65,8 @@ pub async fn policy(
     Ok(Json(state.policy.as_ref().clone()))
 }
 
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "policy", responses((status = 200, description = "The OpenAPI document", body = Object)))]
 pub async fn openapi(caller: Caller) -> Result<impl IntoResponse, ApiError> {
     caller.require(Scope::Viewer)?;
     Ok(Json(crate::openapi::document()))

@@ -8,7 +8,7 @@ use klaxon_domain::auth::{Scope, TokenInfo, User};
 
 use crate::auth::{generate_token, hash_token, Caller};
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 
 #[utoipa::path(get, path = "/me", tag = "users", responses((status = 200, body = Me)))]
@@ -28,7 +28,7 @@ pub async fn list(
     Ok(Json(state.store.users().await?))
 }
 
-#[utoipa::path(post, path = "/users", tag = "users", request_body = NewUser,
+#[utoipa::path(post, path = "/users", tag = "users", security(("bearer" = ["admin"])), request_body = NewUser,
     responses((status = 201, body = User), (status = 409, description = "The handle is taken")))]
 pub async fn create(
     State(state): State<AppState>,
@@ -41,7 +41,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-#[utoipa::path(get, path = "/tokens", tag = "tokens", responses((status = 200, body = [TokenInfo])))]
+#[utoipa::path(get, path = "/tokens", tag = "tokens", security(("bearer" = ["admin"])), responses((status = 200, body = [TokenInfo])))]
 pub async fn tokens(
     State(state): State<AppState>,
     caller: Caller,
@@ -50,7 +50,7 @@ pub async fn tokens(
     Ok(Json(state.store.tokens().await?))
 }
 
-#[utoipa::path(post, path = "/tokens", tag = "tokens", request_body = NewToken,
+#[utoipa::path(post, path = "/tokens", tag = "tokens", security(("bearer" = ["admin"])), request_body = NewToken,
     responses((status = 201, body = CreatedToken, description = "The secret is shown only in this answer")))]
 pub async fn create_token(
     State(state): State<AppState>,
@@ -80,12 +80,12 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(CreatedToken { token, info })))
 }
 
-#[utoipa::path(post, path = "/tokens/{id}/revoke", tag = "tokens", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/tokens/{id}/revoke", tag = "tokens", params(("id" = i64, Path)), security(("bearer" = ["admin"])),
     responses((status = 200, body = TokenInfo), (status = 404), (status = 409, description = "Already revoked")))]
 pub async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TokenInfo>, ApiError> {
     caller.require(Scope::Admin)?;
     let id: i64 = id.parse().map_err(|_| {
