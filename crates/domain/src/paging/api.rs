@@ -47,7 +47,6 @@ pub struct Paged {
 pub struct Subscription {
     /// A team the policy's `notify` lists name, e.g. `engineering`.
     pub team: String,
-    #[schema(value_type = String)]
     pub user: Handle,
 }
 

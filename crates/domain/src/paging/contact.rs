@@ -126,7 +126,6 @@ pub const MAX_RULE_DELAY_MINUTES: u32 = 24 * 60;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewNotificationRule {
-    #[schema(value_type = String)]
     pub urgency: Urgency,
     pub contact_method: i64,
     #[serde(default)]
@@ -150,7 +149,6 @@ impl NewNotificationRule {
 pub struct NotificationRule {
     pub id: i64,
     pub user: Handle,
-    #[schema(value_type = String)]
     pub urgency: Urgency,
     pub contact_method: i64,
     pub delay_minutes: u32,

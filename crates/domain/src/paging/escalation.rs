@@ -9,7 +9,6 @@ use crate::{DomainError, Handle};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
-    #[schema(value_type = String)]
     User(Handle),
     Schedule(String),
 }

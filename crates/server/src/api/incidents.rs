@@ -10,6 +10,7 @@ use klaxon_domain::api::{
 };
 use klaxon_domain::auth::Scope;
 use klaxon_domain::incident::{Command, DeclareInput, Evidence, IncidentView, StatusUpdateInput};
+use klaxon_domain::IncidentNumber;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -42,14 +43,14 @@ pub async fn declare(
         .map(|v| (StatusCode::CREATED, Json(v)))
 }
 
-#[utoipa::path(get, path = "/incidents/{number}", tag = "incidents", params(("number" = i64, Path)),
+#[utoipa::path(get, path = "/incidents/{number}", tag = "incidents", params(("number" = IncidentNumber, Path)),
     responses((status = 200, body = IncidentView, description = "With its timeline"), (status = 404)))]
 pub async fn show(State(s): State<AppState>, caller: Caller, NumberPath(n): NumberPath) -> Answer {
     caller.require(Scope::Viewer)?;
     s.show(&caller, n).await.map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/ack", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = Option<AckRequest>,
+#[utoipa::path(post, path = "/incidents/{number}/ack", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = Option<AckRequest>,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409, description = "Not triggered, or merged away")))]
 pub async fn ack(
     State(s): State<AppState>,
@@ -62,7 +63,7 @@ pub async fn ack(
         .map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/assign", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = RoleRequest,
+#[utoipa::path(post, path = "/incidents/{number}/assign", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = RoleRequest,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409), (status = 422)))]
 pub async fn assign(
     State(s): State<AppState>,
@@ -82,7 +83,7 @@ pub async fn assign(
     .map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/relieve", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = RoleRequest,
+#[utoipa::path(post, path = "/incidents/{number}/relieve", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = RoleRequest,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409)))]
 pub async fn relieve(
     State(s): State<AppState>,
@@ -102,7 +103,7 @@ pub async fn relieve(
     .map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/severity", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = SeverityRequest,
+#[utoipa::path(post, path = "/incidents/{number}/severity", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = SeverityRequest,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409), (status = 422)))]
 pub async fn severity(
     State(s): State<AppState>,
@@ -122,7 +123,7 @@ pub async fn severity(
     .map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/updates", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = StatusUpdateInput,
+#[utoipa::path(post, path = "/incidents/{number}/updates", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = StatusUpdateInput,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409), (status = 422)))]
 pub async fn update(
     State(s): State<AppState>,
@@ -133,7 +134,7 @@ pub async fn update(
     s.act(&caller, n, Command::PostUpdate(r)).await.map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/mitigate", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = MitigateRequest,
+#[utoipa::path(post, path = "/incidents/{number}/mitigate", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = MitigateRequest,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409), (status = 422)))]
 pub async fn mitigate(
     State(s): State<AppState>,
@@ -154,7 +155,7 @@ pub async fn mitigate(
     .map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/resolve", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = Option<ResolveRequest>,
+#[utoipa::path(post, path = "/incidents/{number}/resolve", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = Option<ResolveRequest>,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409), (status = 422)))]
 pub async fn resolve(
     State(s): State<AppState>,
@@ -175,7 +176,7 @@ pub async fn resolve(
     .map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/close", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = Option<Empty>,
+#[utoipa::path(post, path = "/incidents/{number}/close", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = Option<Empty>,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409)))]
 pub async fn close(
     State(s): State<AppState>,
@@ -186,7 +187,7 @@ pub async fn close(
     s.act(&caller, n, Command::Close).await.map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/reopen", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = Option<ReasonRequest>,
+#[utoipa::path(post, path = "/incidents/{number}/reopen", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = Option<ReasonRequest>,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409)))]
 pub async fn reopen(
     State(s): State<AppState>,
@@ -199,7 +200,7 @@ pub async fn reopen(
         .map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/decline", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = Option<ReasonRequest>,
+#[utoipa::path(post, path = "/incidents/{number}/decline", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = Option<ReasonRequest>,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409)))]
 pub async fn decline(
     State(s): State<AppState>,
@@ -212,7 +213,7 @@ pub async fn decline(
         .map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/merge", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = MergeRequest,
+#[utoipa::path(post, path = "/incidents/{number}/merge", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = MergeRequest,
     responses((status = 200, body = IncidentView, description = "The incident merged into"), (status = 404), (status = 409), (status = 422)))]
 pub async fn merge(
     State(s): State<AppState>,
@@ -223,7 +224,7 @@ pub async fn merge(
     s.merge(&caller, n, r.into).await.map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/notes", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = NoteRequest,
+#[utoipa::path(post, path = "/incidents/{number}/notes", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = NoteRequest,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409), (status = 422)))]
 pub async fn note(
     State(s): State<AppState>,
@@ -243,7 +244,7 @@ pub async fn note(
     .map(Json)
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/evidence", tag = "incidents", params(("number" = i64, Path)), security(("bearer" = ["responder"])), request_body = Evidence,
+#[utoipa::path(post, path = "/incidents/{number}/evidence", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = Evidence,
     responses((status = 200, body = IncidentView), (status = 404), (status = 409), (status = 413, description = "The evidence is over 64 KiB, or the body over 256 KiB"), (status = 422)))]
 pub async fn evidence(
     State(s): State<AppState>,

@@ -56,7 +56,7 @@ fn id(text: &str, what: &str) -> Result<i64, ApiError> {
     })
 }
 
-#[utoipa::path(get, path = "/users/{handle}/contact-methods", tag = "people", params(("handle" = String, Path)),
+#[utoipa::path(get, path = "/users/{handle}/contact-methods", tag = "people", params(("handle" = Handle, Path)),
     responses((status = 200, body = [ContactMethod]), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
 pub async fn methods(
     State(state): State<AppState>,
@@ -68,7 +68,7 @@ pub async fn methods(
     Ok(Json(state.store.contact_methods(&handle).await?))
 }
 
-#[utoipa::path(post, path = "/users/{handle}/contact-methods", tag = "people", params(("handle" = String, Path)),
+#[utoipa::path(post, path = "/users/{handle}/contact-methods", tag = "people", params(("handle" = Handle, Path)),
     request_body = NewContactMethod,
     responses((status = 201, body = ContactMethod), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404), (status = 409), (status = 422)))]
 pub async fn add_method(
@@ -95,7 +95,7 @@ pub async fn add_method(
 }
 
 #[utoipa::path(delete, path = "/users/{handle}/contact-methods/{id}", tag = "people",
-    params(("handle" = String, Path), ("id" = i64, Path)), responses((status = 204), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
+    params(("handle" = Handle, Path), ("id" = i64, Path)), responses((status = 204), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
 pub async fn remove_method(
     State(state): State<AppState>,
     caller: Caller,
@@ -108,7 +108,7 @@ pub async fn remove_method(
 }
 
 #[utoipa::path(post, path = "/users/{handle}/contact-methods/{id}/test", tag = "people",
-    params(("handle" = String, Path), ("id" = i64, Path)),
+    params(("handle" = Handle, Path), ("id" = i64, Path)),
     responses((status = 202, description = "A test message is queued; `verified_at` is set once it is delivered"), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
 pub async fn test_method(
     State(state): State<AppState>,
@@ -142,7 +142,7 @@ pub async fn test_method(
     ))
 }
 
-#[utoipa::path(get, path = "/users/{handle}/notification-rules", tag = "people", params(("handle" = String, Path)),
+#[utoipa::path(get, path = "/users/{handle}/notification-rules", tag = "people", params(("handle" = Handle, Path)),
     responses((status = 200, body = [NotificationRule]), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
 pub async fn rules(
     State(state): State<AppState>,
@@ -154,7 +154,7 @@ pub async fn rules(
     Ok(Json(state.store.notification_rules(&handle).await?))
 }
 
-#[utoipa::path(post, path = "/users/{handle}/notification-rules", tag = "people", params(("handle" = String, Path)),
+#[utoipa::path(post, path = "/users/{handle}/notification-rules", tag = "people", params(("handle" = Handle, Path)),
     request_body = NewNotificationRule,
     responses((status = 201, body = NotificationRule), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404), (status = 409), (status = 422)))]
 pub async fn add_rule(
@@ -170,7 +170,7 @@ pub async fn add_rule(
 }
 
 #[utoipa::path(delete, path = "/users/{handle}/notification-rules/{id}", tag = "people",
-    params(("handle" = String, Path), ("id" = i64, Path)), responses((status = 204), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
+    params(("handle" = Handle, Path), ("id" = i64, Path)), responses((status = 204), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
 pub async fn remove_rule(
     State(state): State<AppState>,
     caller: Caller,
@@ -212,7 +212,7 @@ pub async fn subscribe(
 }
 
 #[utoipa::path(delete, path = "/subscriptions/{team}/{handle}", tag = "people",
-    params(("team" = String, Path), ("handle" = String, Path)), responses((status = 204), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
+    params(("team" = String, Path), ("handle" = Handle, Path)), responses((status = 204), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
 pub async fn unsubscribe(
     State(state): State<AppState>,
     caller: Caller,

@@ -224,7 +224,7 @@ pub async fn schedule_calendar(
     ))
 }
 
-#[utoipa::path(get, path = "/users/{handle}/calendar.ics", tag = "schedules", params(("handle" = String, Path)),
+#[utoipa::path(get, path = "/users/{handle}/calendar.ics", tag = "schedules", params(("handle" = Handle, Path)),
     responses((status = 200, content_type = "text/calendar", description = "The user's shifts on every schedule"), (status = 404)))]
 pub async fn user_calendar(
     State(state): State<AppState>,

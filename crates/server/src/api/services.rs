@@ -7,7 +7,7 @@ use axum::Json;
 use klaxon_domain::auth::Scope;
 use klaxon_domain::service::{
     Heartbeat, IntegrationKey, MaintenanceWindow, NewHeartbeat, NewMaintenance, NewService,
-    Service, ServiceFields, ServiceUpdate,
+    Service, ServiceFields, ServiceName, ServiceUpdate,
 };
 use klaxon_store::{NewKey, StoreError};
 
@@ -78,7 +78,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(service)))
 }
 
-#[utoipa::path(get, path = "/services/{name}", tag = "services", params(("name" = String, Path)),
+#[utoipa::path(get, path = "/services/{name}", tag = "services", params(("name" = ServiceName, Path)),
     responses((status = 200, body = Service), (status = 404)))]
 pub async fn show(
     State(state): State<AppState>,
@@ -89,7 +89,7 @@ pub async fn show(
     Ok(Json(shown(&caller, state.store.service(&name).await?)))
 }
 
-#[utoipa::path(patch, path = "/services/{name}", tag = "services", params(("name" = String, Path)), security(("bearer" = ["admin"])), request_body = ServiceUpdate,
+#[utoipa::path(patch, path = "/services/{name}", tag = "services", params(("name" = ServiceName, Path)), security(("bearer" = ["admin"])), request_body = ServiceUpdate,
     responses((status = 200, body = Service), (status = 404), (status = 422)))]
 pub async fn update(
     State(state): State<AppState>,
@@ -106,7 +106,7 @@ pub async fn update(
     Ok(Json(updated))
 }
 
-#[utoipa::path(delete, path = "/services/{name}", tag = "services", params(("name" = String, Path)), security(("bearer" = ["admin"])),
+#[utoipa::path(delete, path = "/services/{name}", tag = "services", params(("name" = ServiceName, Path)), security(("bearer" = ["admin"])),
     responses((status = 204), (status = 404)))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -119,7 +119,7 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/services/{name}/keys", tag = "services", params(("name" = String, Path)), security(("bearer" = ["admin"])),
+#[utoipa::path(post, path = "/services/{name}/keys", tag = "services", params(("name" = ServiceName, Path)), security(("bearer" = ["admin"])),
     responses((status = 201, body = IntegrationKey), (status = 404)))]
 pub async fn add_key(
     State(state): State<AppState>,
@@ -134,7 +134,7 @@ pub async fn add_key(
     Ok((StatusCode::CREATED, Json(key)))
 }
 
-#[utoipa::path(post, path = "/services/{name}/keys/{id}/rotate", tag = "services", params(("name" = String, Path), ("id" = i64, Path)), security(("bearer" = ["admin"])),
+#[utoipa::path(post, path = "/services/{name}/keys/{id}/rotate", tag = "services", params(("name" = ServiceName, Path), ("id" = i64, Path)), security(("bearer" = ["admin"])),
     responses((status = 201, body = IntegrationKey, description = "The replacement; the old key is revoked"), (status = 404), (status = 409)))]
 pub async fn rotate_key(
     State(state): State<AppState>,
@@ -150,7 +150,7 @@ pub async fn rotate_key(
     Ok((StatusCode::CREATED, Json(key)))
 }
 
-#[utoipa::path(post, path = "/services/{name}/keys/{id}/revoke", tag = "services", params(("name" = String, Path), ("id" = i64, Path)), security(("bearer" = ["admin"])),
+#[utoipa::path(post, path = "/services/{name}/keys/{id}/revoke", tag = "services", params(("name" = ServiceName, Path), ("id" = i64, Path)), security(("bearer" = ["admin"])),
     responses((status = 200, body = IntegrationKey), (status = 404), (status = 409)))]
 pub async fn revoke_key(
     State(state): State<AppState>,
@@ -166,7 +166,7 @@ pub async fn revoke_key(
     Ok(Json(revoked))
 }
 
-#[utoipa::path(get, path = "/services/{name}/maintenance", tag = "services", params(("name" = String, Path)),
+#[utoipa::path(get, path = "/services/{name}/maintenance", tag = "services", params(("name" = ServiceName, Path)),
     responses((status = 200, body = [MaintenanceWindow], description = "Windows not yet over"), (status = 404)))]
 pub async fn maintenance(
     State(state): State<AppState>,
@@ -180,7 +180,7 @@ pub async fn maintenance(
     ))
 }
 
-#[utoipa::path(post, path = "/services/{name}/maintenance", tag = "services", params(("name" = String, Path)), security(("bearer" = ["responder"])), request_body = NewMaintenance,
+#[utoipa::path(post, path = "/services/{name}/maintenance", tag = "services", params(("name" = ServiceName, Path)), security(("bearer" = ["responder"])), request_body = NewMaintenance,
     responses((status = 201, body = MaintenanceWindow), (status = 404), (status = 422)))]
 pub async fn add_maintenance(
     State(state): State<AppState>,
@@ -198,7 +198,7 @@ pub async fn add_maintenance(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-#[utoipa::path(delete, path = "/services/{name}/maintenance/{id}", tag = "services", params(("name" = String, Path), ("id" = i64, Path)), security(("bearer" = ["responder"])),
+#[utoipa::path(delete, path = "/services/{name}/maintenance/{id}", tag = "services", params(("name" = ServiceName, Path), ("id" = i64, Path)), security(("bearer" = ["responder"])),
     responses((status = 204), (status = 404)))]
 pub async fn remove_maintenance(
     State(state): State<AppState>,
