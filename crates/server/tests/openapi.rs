@@ -132,10 +132,13 @@ async fn a_viewer_is_refused_where_the_document_names_a_higher_scope() {
             let Some(scope) = op["security"][0]["bearer"][0].as_str() else {
                 continue;
             };
+            // The viewer's own paging settings: only the scope can refuse them.
             let concrete = path
                 .replace("{number}", "1")
                 .replace("{name}", "api")
-                .replace("{id}", "1");
+                .replace("{id}", "1")
+                .replace("{handle}", "vera")
+                .replace("{team}", "engineering");
             let request = http
                 .request(method.to_uppercase().parse().unwrap(), app.api(&concrete))
                 .bearer_auth(&viewer_token)
@@ -173,6 +176,9 @@ fn valid_body(path: &str) -> Value {
             json!({"name": "default", "steps": [{"delay_minutes": 0, "targets": [{"user": "admin"}]}]})
         }
         "/page" => json!({"target": {"user": "admin"}, "message": "m"}),
+        "/users/{handle}/contact-methods" => json!({"kind": "email", "address": "v@example.com"}),
+        "/users/{handle}/notification-rules" => json!({"urgency": "high", "contact_method": 1}),
+        "/subscriptions" => json!({"team": "engineering", "user": "vera"}),
         _ => json!({}),
     }
 }

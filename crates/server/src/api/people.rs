@@ -69,8 +69,8 @@ pub async fn methods(
 }
 
 #[utoipa::path(post, path = "/users/{handle}/contact-methods", tag = "people", params(("handle" = Handle, Path)),
-    request_body = NewContactMethod,
-    responses((status = 201, body = ContactMethod), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404), (status = 409), (status = 422)))]
+    security(("bearer" = ["responder"])), request_body = NewContactMethod,
+    responses((status = 201, body = ContactMethod), (status = 403, description = "A viewer token, or someone else's without an admin token"), (status = 404), (status = 409), (status = 422)))]
 pub async fn add_method(
     State(state): State<AppState>,
     caller: Caller,
@@ -94,8 +94,8 @@ pub async fn add_method(
     Ok((StatusCode::CREATED, Json(added)))
 }
 
-#[utoipa::path(delete, path = "/users/{handle}/contact-methods/{id}", tag = "people",
-    params(("handle" = Handle, Path), ("id" = i64, Path)), responses((status = 204), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
+#[utoipa::path(delete, path = "/users/{handle}/contact-methods/{id}", tag = "people", security(("bearer" = ["responder"])),
+    params(("handle" = Handle, Path), ("id" = i64, Path)), responses((status = 204), (status = 403, description = "A viewer token, or someone else's without an admin token"), (status = 404)))]
 pub async fn remove_method(
     State(state): State<AppState>,
     caller: Caller,
@@ -107,9 +107,10 @@ pub async fn remove_method(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/users/{handle}/contact-methods/{id}/test", tag = "people",
+#[utoipa::path(post, path = "/users/{handle}/contact-methods/{id}/test", tag = "people", security(("bearer" = ["responder"])),
     params(("handle" = Handle, Path), ("id" = i64, Path)),
-    responses((status = 202, description = "A test message is queued; `verified_at` is set once it is delivered"), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
+    responses((status = 202, description = "A test message is queued; `verified_at` is set once it is delivered"), (status = 403, description = "A viewer token, or someone else's without an admin token"), (status = 404),
+        (status = 429, description = "A test message went to this method less than a minute ago, or five to this person within the hour")))]
 pub async fn test_method(
     State(state): State<AppState>,
     caller: Caller,
@@ -155,8 +156,8 @@ pub async fn rules(
 }
 
 #[utoipa::path(post, path = "/users/{handle}/notification-rules", tag = "people", params(("handle" = Handle, Path)),
-    request_body = NewNotificationRule,
-    responses((status = 201, body = NotificationRule), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404), (status = 409), (status = 422)))]
+    security(("bearer" = ["responder"])), request_body = NewNotificationRule,
+    responses((status = 201, body = NotificationRule), (status = 403, description = "A viewer token, or someone else's without an admin token"), (status = 404), (status = 409), (status = 422)))]
 pub async fn add_rule(
     State(state): State<AppState>,
     caller: Caller,
@@ -169,8 +170,8 @@ pub async fn add_rule(
     Ok((StatusCode::CREATED, Json(added)))
 }
 
-#[utoipa::path(delete, path = "/users/{handle}/notification-rules/{id}", tag = "people",
-    params(("handle" = Handle, Path), ("id" = i64, Path)), responses((status = 204), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
+#[utoipa::path(delete, path = "/users/{handle}/notification-rules/{id}", tag = "people", security(("bearer" = ["responder"])),
+    params(("handle" = Handle, Path), ("id" = i64, Path)), responses((status = 204), (status = 403, description = "A viewer token, or someone else's without an admin token"), (status = 404)))]
 pub async fn remove_rule(
     State(state): State<AppState>,
     caller: Caller,
@@ -198,8 +199,8 @@ pub async fn subscriptions(
     ))
 }
 
-#[utoipa::path(post, path = "/subscriptions", tag = "people", request_body = Subscription,
-    responses((status = 201, body = Subscription), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/subscriptions", tag = "people", security(("bearer" = ["responder"])), request_body = Subscription,
+    responses((status = 201, body = Subscription), (status = 403, description = "A viewer token, or someone else's without an admin token"), (status = 404), (status = 409), (status = 422)))]
 pub async fn subscribe(
     State(state): State<AppState>,
     caller: Caller,
@@ -211,8 +212,8 @@ pub async fn subscribe(
     Ok((StatusCode::CREATED, Json(new)))
 }
 
-#[utoipa::path(delete, path = "/subscriptions/{team}/{handle}", tag = "people",
-    params(("team" = String, Path), ("handle" = Handle, Path)), responses((status = 204), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
+#[utoipa::path(delete, path = "/subscriptions/{team}/{handle}", tag = "people", security(("bearer" = ["responder"])),
+    params(("team" = String, Path), ("handle" = Handle, Path)), responses((status = 204), (status = 403, description = "A viewer token, or someone else's without an admin token"), (status = 404)))]
 pub async fn unsubscribe(
     State(state): State<AppState>,
     caller: Caller,
