@@ -511,8 +511,16 @@ fn an_offline_token_recovers_a_locked_out_install() {
         .unwrap();
     assert!(me.status.success(), "{}", stderr(&me));
     let listed: Value = serde_json::from_slice(&me.stdout).unwrap();
-    assert!(listed.as_array().unwrap().iter().any(|t| t["name"] == "rescue"));
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == "rescue"));
     let nobody = offline(&["x", "--scope", "admin", "--user", "nobody", "--offline"]);
     assert_eq!(nobody.status.code(), Some(1));
-    assert!(stderr(&nobody).contains("there is no user 'nobody'"), "{}", stderr(&nobody));
+    assert!(
+        stderr(&nobody).contains("there is no user 'nobody'"),
+        "{}",
+        stderr(&nobody)
+    );
 }

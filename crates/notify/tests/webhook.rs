@@ -321,7 +321,10 @@ async fn a_guarded_client_follows_no_redirect() {
     let url = format!("{}/hook", receiver.uri());
     let err = client.send(&delivery(&url, &secret)).await.unwrap_err();
     let message = err.message();
-    assert!(message.starts_with("webhook: HTTP 302 Found: moved x"), "{message}");
+    assert!(
+        message.starts_with("webhook: HTTP 302 Found: moved x"),
+        "{message}"
+    );
     assert!(!message.contains('\n') && message.len() < 300, "{message}");
     assert_eq!(receiver.received_requests().await.unwrap().len(), 1);
 }
