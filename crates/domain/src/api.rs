@@ -22,6 +22,7 @@
 //! | `POST /incidents/{n}/evidence` | [`crate::incident::Evidence`] | `IncidentView` | responder |
 //! | `GET /users` | | `[User]` | viewer |
 //! | `POST /users` | [`NewUser`] | 201 `User` | admin |
+//! | `PATCH /users/{handle}` | [`UserUpdate`] | `User` | admin |
 //! | `GET /tokens` | | `[TokenInfo]` | admin |
 //! | `POST /tokens` | [`NewToken`] | 201 [`CreatedToken`] | admin |
 //! | `POST /tokens/{id}/revoke` | (empty) | `TokenInfo` | admin |
@@ -122,9 +123,20 @@ pub struct NewUser {
     pub handle: Handle,
     pub name: String,
     pub email: String,
+    /// What the user may do: admin, responder or viewer; responder if left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Scope>,
 }
 
 impl NewUser {
+    /// A new user's role when none is given.
+    pub const DEFAULT_ROLE: Scope = Scope::Responder;
+
+    /// The role the user gets.
+    pub fn role(&self) -> Scope {
+        self.role.unwrap_or(Self::DEFAULT_ROLE)
+    }
+
     /// The user with name and e-mail trimmed, or the field that is wrong.
     pub fn validated(self) -> Result<NewUser, DomainError> {
         let name = self.name.trim();
@@ -148,6 +160,25 @@ impl NewUser {
             handle: self.handle,
             name: name.to_owned(),
             email: email.to_owned(),
+            role: self.role,
+        })
+    }
+}
+
+/// A change to a user (admin): today, their role.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdate {
+    /// The new role. Lowering it lowers every token of the user at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Scope>,
+}
+
+impl UserUpdate {
+    /// The role asked for, or why the update changes nothing.
+    pub fn role(&self) -> Result<Scope, DomainError> {
+        self.role.ok_or_else(|| {
+            DomainError::invalid("role", "give the new role: admin, responder or viewer")
         })
     }
 }
@@ -190,6 +221,8 @@ pub struct CreatedToken {
 pub struct Me {
     pub user: User,
     pub token: TokenInfo,
+    /// What this request may do: the lower of the token's scope and the user's role.
+    pub scope: Scope,
 }
 
 /// An RFC 9457 problem: what went wrong, for a person to read.
@@ -291,6 +324,7 @@ mod tests {
             handle: Handle::parse("alice").unwrap(),
             name: name.into(),
             email: email.into(),
+            role: None,
         }
     }
 
@@ -309,6 +343,17 @@ mod tests {
         assert_eq!(field(user("A", "not-an-email")), "email");
         assert_eq!(field(user("A", "@example.com")), "email");
         assert_eq!(field(user("A", "a b@example.com")), "email");
+    }
+
+    #[test]
+    fn new_users_are_responders_unless_told() {
+        assert_eq!(user("A", "a@b").role(), Scope::Responder);
+        let viewer = NewUser {
+            role: Some(Scope::Viewer),
+            ..user("A", "a@b")
+        };
+        assert_eq!(viewer.validated().unwrap().role(), Scope::Viewer);
+        assert!(UserUpdate::default().role().is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Who may do what. A token carries one scope; scopes are ordered, each including the
-//! rights of the ones below it.
+//! Who may do what. A user has a role and a token a scope, both a [`Scope`]; scopes are
+//! ordered, each including the rights of the ones below it. A token acts with the lower
+//! of its own scope and its user's role, so lowering a role lowers every token at once.
 
 use std::fmt;
 
@@ -7,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::DomainError;
 
-/// The rights of an API token.
+/// The rights of a user (their role) or of an API token (its scope).
 #[derive(
     Debug,
     Clone,
@@ -55,6 +56,62 @@ impl Scope {
     /// Whether this scope includes the rights of `needed`.
     pub fn allows(self, needed: Scope) -> bool {
         self >= needed
+    }
+
+    /// What a token of this scope may do for a user of this `role`: the lower of the two.
+    pub fn effective(self, role: Scope) -> Scope {
+        self.min(role)
+    }
+
+    /// "a viewer", "a responder", "an admin".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Self::Viewer => "a viewer",
+            Self::Responder => "a responder",
+            Self::Admin => "an admin",
+        }
+    }
+}
+
+/// Refuses a token scope above its user's role: such a token could never use the rest.
+pub fn check_token_scope(user: &User, scope: Scope) -> Result<(), DomainError> {
+    if user.role.allows(scope) {
+        return Ok(());
+    }
+    Err(DomainError::invalid(
+        "scope",
+        format!(
+            "{h} is {role}, so a token of {h} can have scope {role} or lower, not {scope}; \
+             an admin can raise the role first: `klaxon user update {h} --role {scope}`",
+            h = user.handle,
+            role = user.role.with_article(),
+        ),
+    ))
+}
+
+/// Refuses a role change that would leave nobody able to manage users: lowering the role
+/// of the only admin. `admins` counts the users who are admins now.
+pub fn check_role_change(user: &User, to: Scope, admins: usize) -> Result<(), DomainError> {
+    if user.role == Scope::Admin && to != Scope::Admin && admins <= 1 {
+        return Err(DomainError::conflict(format!(
+            "{} is the only admin; make another user admin before lowering this role",
+            user.handle
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses acknowledging or resolving for someone whose role does not allow it, with
+/// words for that person (an SMS reply, a spoken answer, a page).
+pub fn check_may_act(role: Scope) -> Result<(), String> {
+    if role.allows(Scope::Responder) {
+        Ok(())
+    } else {
+        Err(
+            "You are a viewer in Klaxon; viewers cannot acknowledge or resolve incidents. \
+             Nothing was changed. Ask an admin to make you a responder."
+                .to_owned(),
+        )
     }
 }
 
@@ -108,6 +165,66 @@ mod tests {
         assert!(!Scope::Viewer.allows(Scope::Responder));
         assert!(!Scope::Responder.allows(Scope::Admin));
     }
+
+    fn user(role: Scope) -> User {
+        User {
+            id: 1,
+            handle: crate::Handle::parse("alice").unwrap(),
+            name: "Alice".into(),
+            email: "alice@example.com".into(),
+            role,
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_token_acts_with_the_lower_of_its_scope_and_its_users_role() {
+        assert_eq!(Scope::Admin.effective(Scope::Responder), Scope::Responder);
+        assert_eq!(Scope::Viewer.effective(Scope::Admin), Scope::Viewer);
+        assert_eq!(Scope::Responder.effective(Scope::Viewer), Scope::Viewer);
+        assert_eq!(Scope::Admin.effective(Scope::Admin), Scope::Admin);
+    }
+
+    #[test]
+    fn a_token_scope_cannot_exceed_the_role() {
+        assert!(check_token_scope(&user(Scope::Responder), Scope::Responder).is_ok());
+        assert!(check_token_scope(&user(Scope::Responder), Scope::Viewer).is_ok());
+        match check_token_scope(&user(Scope::Responder), Scope::Admin) {
+            Err(DomainError::Invalid { field, message }) => {
+                assert_eq!(field, "scope");
+                assert!(
+                    message.contains("alice is a responder")
+                        && message.contains("klaxon user update alice --role admin"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(check_token_scope(&user(Scope::Viewer), Scope::Responder).is_err());
+    }
+
+    #[test]
+    fn the_only_admin_keeps_the_role() {
+        let admin = user(Scope::Admin);
+        assert!(matches!(
+            check_role_change(&admin, Scope::Responder, 1),
+            Err(DomainError::Conflict(_))
+        ));
+        assert!(check_role_change(&admin, Scope::Responder, 2).is_ok());
+        assert!(check_role_change(&admin, Scope::Admin, 1).is_ok());
+        assert!(check_role_change(&user(Scope::Viewer), Scope::Admin, 1).is_ok());
+    }
+
+    #[test]
+    fn viewers_cannot_act() {
+        assert!(check_may_act(Scope::Responder).is_ok());
+        assert!(check_may_act(Scope::Admin).is_ok());
+        let refused = check_may_act(Scope::Viewer).unwrap_err();
+        assert!(
+            refused.contains("viewers cannot acknowledge or resolve"),
+            "{refused}"
+        );
+    }
 }
 
 /// A person who can hold roles and own tokens.
@@ -117,6 +234,8 @@ pub struct User {
     pub handle: crate::Handle,
     pub name: String,
     pub email: String,
+    /// What the user may do; each of their tokens acts with at most this.
+    pub role: Scope,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: jiff::Timestamp,
 }

@@ -145,8 +145,11 @@ pub trait Store: ServiceStore + AlertStore + PagingStore + Send + Sync + 'static
     async fn create_user(&self, user: &NewUser, at: Timestamp) -> Result<User>;
     async fn users(&self) -> Result<Vec<User>>;
     async fn user(&self, handle: &Handle) -> Result<User>;
+    /// Changes a user's role; `NotFound` for an unknown handle.
+    async fn set_role(&self, handle: &Handle, role: Scope) -> Result<User>;
 
-    /// Creates the first admin and its token, only if there are no users yet. Returns
+    /// Creates the first admin (role admin, whatever `admin.role` says) and its admin
+    /// token, only if there are no users yet. Returns
     /// `None` (and changes nothing) when users exist.
     async fn bootstrap(
         &self,
@@ -165,7 +168,8 @@ pub trait Store: ServiceStore + AlertStore + PagingStore + Send + Sync + 'static
     ) -> Result<TokenInfo>;
     async fn tokens(&self) -> Result<Vec<TokenInfo>>;
     async fn revoke_token(&self, id: i64, at: Timestamp) -> Result<TokenInfo>;
-    /// The live (not revoked) token with this hash.
+    /// The live (not revoked) token with this hash, and its user (with the user's role:
+    /// the token acts with the lower of the two).
     async fn authenticate(&self, token_hash: &str) -> Result<Option<Authenticated>>;
 
     /// Stores a new incident from its first events: allocates the number, makes the

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
+use klaxon_domain::paging::verify::SentCode;
 use klaxon_domain::paging::{
     ContactKind, ContactMethod, EscalationPolicy, JobKind, NewContactMethod, NewEscalationPolicy,
     NewNotificationRule, NotificationRule, PlannedJob,
@@ -79,6 +80,8 @@ pub struct ActionLink {
     pub action: String,
     /// Who the link was sent to; the action is theirs.
     pub handle: Handle,
+    /// The contact method the link went to; `None` for links made before this was kept.
+    pub contact_method: Option<i64>,
     pub expires_at: Timestamp,
 }
 
@@ -94,15 +97,39 @@ pub trait PagingStore: Send + Sync + 'static {
     ) -> Result<ContactMethod>;
     async fn contact_methods(&self, user: &Handle) -> Result<Vec<ContactMethod>>;
     async fn contact_method(&self, id: i64) -> Result<ContactMethod>;
-    /// The contact method of this kind and address, if anyone has it (for replies).
+    /// The contact method of this kind and address, if anyone has it (for replies): a
+    /// verified one if there is one, else the oldest.
     async fn contact_method_by_address(
         &self,
         kind: ContactKind,
         address: &str,
     ) -> Result<Option<ContactMethod>>;
-    /// Removes a contact method of `user`, and the rules that use it.
+    /// Removes a contact method of `user`, and the rules that use it; its number stops
+    /// being `user`'s verified number unless another of their methods has it verified.
     async fn remove_contact_method(&self, user: &Handle, id: i64) -> Result<()>;
+    /// Marks a method verified by a delivered test message (not for phone numbers: see
+    /// [`PagingStore::verify_number`]).
     async fn mark_contact_verified(&self, id: i64, at: Timestamp) -> Result<()>;
+    /// Who has this phone number verified, if anyone.
+    async fn number_verified_by(&self, number: &str) -> Result<Option<Handle>>;
+    /// Keeps `code` as the one pending code of contact method `id`, replacing one sent at
+    /// or before `replaces_up_to`. A later one blocks it: then nothing changes and the
+    /// answer is that later code.
+    async fn save_contact_code(
+        &self,
+        id: i64,
+        code: &SentCode,
+        replaces_up_to: Timestamp,
+    ) -> Result<Option<SentCode>>;
+    /// Forgets the pending code of contact method `id` (it could not be sent).
+    async fn drop_contact_code(&self, id: i64) -> Result<()>;
+    /// Counts one try at the pending code of contact method `id` and answers it with the
+    /// try counted (concurrent tries each count); `None` without a pending code.
+    async fn try_contact_code(&self, id: i64) -> Result<Option<SentCode>>;
+    /// Marks the phone contact method `id` verified at `at`, its number as its owner's
+    /// verified number, and drops its pending code, all or nothing. `Conflict` if another
+    /// user has the number verified.
+    async fn verify_number(&self, id: i64, at: Timestamp) -> Result<ContactMethod>;
     /// Adds a rule; `NotFound` unless the contact method is the user's own.
     async fn add_notification_rule(
         &self,

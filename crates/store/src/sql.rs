@@ -28,7 +28,7 @@ macro_rules! impl_store {
         type Tx<'c> = sqlx::Transaction<'c, $db>;
 
         const TOKEN_COLUMNS: &str = "t.id, t.name, t.scope, u.handle, t.created_at, t.revoked_at";
-        const USER_COLUMNS: &str = "u.id, u.handle, u.name, u.email, u.created_at";
+        const USER_COLUMNS: &str = "u.id, u.handle, u.name, u.email, u.created_at, u.role";
 
         #[async_trait]
         impl crate::Store for $store {
@@ -71,7 +71,8 @@ macro_rules! impl_store {
                 if users > 0 {
                     return Ok(None);
                 }
-                let user = insert_user(&mut tx, admin, at).await?;
+                let admin = NewUser { role: Some(Scope::Admin), ..admin.clone() };
+                let user = insert_user(&mut tx, &admin, at).await?;
                 insert_token(&mut tx, token_name, Scope::Admin, user.id, token_hash, at).await?;
                 tx.commit().await?;
                 Ok(Some(user))
@@ -144,14 +145,31 @@ macro_rules! impl_store {
                 let Some(row) = row else { return Ok(None) };
                 let token = token_from_row(&row)?;
                 // The user's columns follow the token's six.
+                let role: String = row.try_get(11)?;
                 let user = User {
                     id: row.try_get(6)?,
                     handle: token.user.clone(),
                     name: row.try_get(8)?,
                     email: row.try_get(9)?,
+                    role: Scope::parse(&role).map_err(|e| corrupt("user role", e))?,
                     created_at: instant(row.try_get(10)?),
                 };
                 Ok(Some(Authenticated { user, token }))
+            }
+
+            async fn set_role(&self, handle: &Handle, role: Scope) -> Result<User> {
+                let mut tx = self.write().await?;
+                let changed = sqlx::query("UPDATE users SET role = $1 WHERE handle = $2")
+                    .bind(role.as_str())
+                    .bind(handle.as_str())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if changed == 0 {
+                    return Err(StoreError::NotFound(format!("there is no user '{handle}'; see `klaxon user list`")));
+                }
+                tx.commit().await?;
+                self.user(handle).await
             }
 
             async fn declare(&self, slug_base: &str, events: &[TimelineEvent]) -> Result<Incident> {
@@ -513,11 +531,12 @@ macro_rules! impl_store {
 
         async fn insert_user(tx: &mut Tx<'_>, user: &NewUser, at: Timestamp) -> Result<User> {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO users (handle, name, email, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                "INSERT INTO users (handle, name, email, role, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
             .bind(user.handle.as_str())
             .bind(&user.name)
             .bind(&user.email)
+            .bind(user.role().as_str())
             .bind(ms(at))
             .fetch_one(&mut **tx)
             .await
@@ -527,6 +546,7 @@ macro_rules! impl_store {
                 handle: user.handle.clone(),
                 name: user.name.clone(),
                 email: user.email.clone(),
+                role: user.role(),
                 created_at: at,
             })
         }
@@ -602,11 +622,13 @@ macro_rules! impl_store {
 
         fn user_from_row(row: &DbRow) -> Result<User> {
             let handle: String = row.try_get(1)?;
+            let role: String = row.try_get(5)?;
             Ok(User {
                 id: row.try_get(0)?,
                 handle: Handle::parse(&handle).map_err(|e| corrupt("user handle", e))?,
                 name: row.try_get(2)?,
                 email: row.try_get(3)?,
+                role: Scope::parse(&role).map_err(|e| corrupt("user role", e))?,
                 created_at: instant(row.try_get(4)?),
             })
         }

@@ -10,6 +10,7 @@ macro_rules! impl_paging_store {
 
             use async_trait::async_trait;
             use jiff::{SignedDuration, Timestamp};
+            use klaxon_domain::paging::verify::SentCode;
             use klaxon_domain::paging::{
                 ContactKind, ContactMethod, EscalationPolicy, JobKind, NewContactMethod, NewEscalationPolicy,
                 NewNotificationRule, NotificationRule, PlannedJob, Urgency,
@@ -64,7 +65,8 @@ macro_rules! impl_paging_store {
                 async fn contact_method_by_address(&self, kind: ContactKind, address: &str) -> Result<Option<ContactMethod>> {
                     let sql = format!(
                         "SELECT {METHOD_COLUMNS} FROM contact_methods c JOIN users u ON u.id = c.user_id \
-                         WHERE c.kind = $1 AND c.address = $2 ORDER BY c.id LIMIT 1"
+                         WHERE c.kind = $1 AND c.address = $2 \
+                         ORDER BY CASE WHEN c.verified_at IS NULL THEN 1 ELSE 0 END, c.id LIMIT 1"
                     );
                     let row = sqlx::query(&sql).bind(kind.as_str()).bind(address).fetch_optional(self.reader()).await?;
                     row.as_ref().map(method_from_row).transpose()
@@ -73,24 +75,132 @@ macro_rules! impl_paging_store {
                 async fn remove_contact_method(&self, user: &Handle, id: i64) -> Result<()> {
                     let mut tx = self.write().await?;
                     let user_id = user_id(&mut tx, user).await?;
-                    let gone = sqlx::query("DELETE FROM contact_methods WHERE id = $1 AND user_id = $2")
+                    let gone: Option<String> = sqlx::query_scalar("DELETE FROM contact_methods WHERE id = $1 AND user_id = $2 RETURNING address")
                         .bind(id)
                         .bind(user_id)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                    if gone == 0 {
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let Some(address) = gone else {
                         return Err(StoreError::NotFound(format!("{user} has no contact method {id}")));
-                    }
+                    };
+                    sqlx::query(
+                        "DELETE FROM verified_numbers WHERE number = $1 AND user_id = $2 AND NOT EXISTS \
+                         (SELECT 1 FROM contact_methods WHERE user_id = $2 AND address = $1 \
+                          AND kind IN ('sms', 'voice') AND verified_at IS NOT NULL)",
+                    )
+                    .bind(&address)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
                     tx.commit().await?;
                     Ok(())
                 }
 
                 async fn mark_contact_verified(&self, id: i64, at: Timestamp) -> Result<()> {
                     let mut tx = self.write().await?;
-                    sqlx::query("UPDATE contact_methods SET verified_at = $1 WHERE id = $2").bind(ms(at)).bind(id).execute(&mut *tx).await?;
+                    sqlx::query("UPDATE contact_methods SET verified_at = $1 WHERE id = $2 AND kind NOT IN ('sms', 'voice')")
+                        .bind(ms(at))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
                     tx.commit().await?;
                     Ok(())
+                }
+
+                async fn number_verified_by(&self, number: &str) -> Result<Option<Handle>> {
+                    let handle: Option<String> = sqlx::query_scalar(
+                        "SELECT u.handle FROM verified_numbers v JOIN users u ON u.id = v.user_id WHERE v.number = $1",
+                    )
+                    .bind(number)
+                    .fetch_optional(self.reader())
+                    .await?;
+                    handle.map(|h| Handle::parse(&h).map_err(|e| corrupt("user handle", e))).transpose()
+                }
+
+                async fn save_contact_code(&self, id: i64, code: &SentCode, replaces_up_to: Timestamp) -> Result<Option<SentCode>> {
+                    let mut tx = self.write().await?;
+                    let saved = sqlx::query(
+                        "INSERT INTO contact_codes (contact_method_id, code_hash, sent_at, tries) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (contact_method_id) DO UPDATE SET code_hash = excluded.code_hash, \
+                         sent_at = excluded.sent_at, tries = excluded.tries WHERE contact_codes.sent_at <= $5",
+                    )
+                    .bind(id)
+                    .bind(&code.hash)
+                    .bind(ms(code.sent_at))
+                    .bind(i64::from(code.tries))
+                    .bind(ms(replaces_up_to))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match &e {
+                        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                            StoreError::NotFound(format!("there is no contact method {id}; see `klaxon user contact list`"))
+                        }
+                        _ => StoreError::from(e),
+                    })?
+                    .rows_affected();
+                    if saved == 1 {
+                        tx.commit().await?;
+                        return Ok(None);
+                    }
+                    let row = sqlx::query("SELECT code_hash, sent_at, tries FROM contact_codes WHERE contact_method_id = $1")
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    code_from_row(&row).map(Some)
+                }
+
+                async fn drop_contact_code(&self, id: i64) -> Result<()> {
+                    let mut tx = self.write().await?;
+                    sqlx::query("DELETE FROM contact_codes WHERE contact_method_id = $1").bind(id).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn try_contact_code(&self, id: i64) -> Result<Option<SentCode>> {
+                    let mut tx = self.write().await?;
+                    let row = sqlx::query(
+                        "UPDATE contact_codes SET tries = tries + 1 WHERE contact_method_id = $1 RETURNING code_hash, sent_at, tries",
+                    )
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    row.as_ref().map(code_from_row).transpose()
+                }
+
+                async fn verify_number(&self, id: i64, at: Timestamp) -> Result<ContactMethod> {
+                    let mut tx = self.write().await?;
+                    let row = sqlx::query("SELECT user_id, address FROM contact_methods WHERE id = $1 AND kind IN ('sms', 'voice')")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let Some(row) = row else {
+                        return Err(StoreError::NotFound(format!("there is no phone contact method {id}; see `klaxon user contact list`")));
+                    };
+                    let (user_id, number): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+                    // A concurrent claim of the same number waits here for the other
+                    // transaction, then finds its row.
+                    sqlx::query("INSERT INTO verified_numbers (number, user_id, verified_at) VALUES ($1, $2, $3) ON CONFLICT (number) DO NOTHING")
+                        .bind(&number)
+                        .bind(user_id)
+                        .bind(ms(at))
+                        .execute(&mut *tx)
+                        .await?;
+                    let holder: i64 = sqlx::query_scalar("SELECT user_id FROM verified_numbers WHERE number = $1")
+                        .bind(&number)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if holder != user_id {
+                        return Err(StoreError::Conflict(format!("{number} is verified by another user")));
+                    }
+                    sqlx::query("UPDATE contact_methods SET verified_at = $1 WHERE id = $2")
+                        .bind(ms(at))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM contact_codes WHERE contact_method_id = $1").bind(id).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    self.contact_method(id).await
                 }
 
                 async fn add_notification_rule(&self, user: &Handle, rule: &NewNotificationRule) -> Result<NotificationRule> {
@@ -408,7 +518,7 @@ macro_rules! impl_paging_store {
 
                 async fn peek_link(&self, token_hash: &str, now: Timestamp) -> Result<Option<ActionLink>> {
                     let row = sqlx::query(
-                        "SELECT incident_number, action, handle, expires_at FROM action_links \
+                        "SELECT incident_number, action, handle, expires_at, contact_method_id FROM action_links \
                          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
                     )
                     .bind(token_hash)
@@ -422,7 +532,7 @@ macro_rules! impl_paging_store {
                     let mut tx = self.write().await?;
                     let row = sqlx::query(
                         "UPDATE action_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
-                         RETURNING incident_number, action, handle, expires_at",
+                         RETURNING incident_number, action, handle, expires_at, contact_method_id",
                     )
                     .bind(ms(now))
                     .bind(token_hash)
@@ -518,13 +628,15 @@ macro_rules! impl_paging_store {
 
             pub(super) async fn insert_link(tx: &mut Tx<'_>, token_hash: &str, link: &ActionLink) -> Result<()> {
                 sqlx::query(
-                    "INSERT INTO action_links (token_hash, incident_number, action, handle, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO action_links (token_hash, incident_number, action, handle, expires_at, contact_method_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(token_hash)
                 .bind(link.incident.0)
                 .bind(&link.action)
                 .bind(link.handle.as_str())
                 .bind(ms(link.expires_at))
+                .bind(link.contact_method)
                 .execute(&mut **tx)
                 .await?;
                 Ok(())
@@ -590,6 +702,7 @@ macro_rules! impl_paging_store {
                     kind: ContactKind::parse(&kind).map_err(|e| corrupt("contact kind", e))?,
                     address: row.try_get(3)?,
                     label: row.try_get(4)?,
+                    verified: verified.is_some(),
                     verified_at: verified.map(instant),
                     created_at: instant(row.try_get(6)?),
                 })
@@ -620,7 +733,17 @@ macro_rules! impl_paging_store {
                     incident: IncidentNumber(row.try_get(0)?),
                     action: row.try_get(1)?,
                     handle: Handle::parse(&handle).map_err(|e| corrupt("link handle", e))?,
+                    contact_method: row.try_get(4)?,
                     expires_at: instant(row.try_get(3)?),
+                })
+            }
+
+            fn code_from_row(row: &DbRow) -> Result<SentCode> {
+                let tries: i64 = row.try_get(2)?;
+                Ok(SentCode {
+                    hash: row.try_get(0)?,
+                    sent_at: instant(row.try_get(1)?),
+                    tries: u32::try_from(tries).unwrap_or(u32::MAX),
                 })
             }
 

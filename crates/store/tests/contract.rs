@@ -29,6 +29,7 @@ fn new_user(h: &str) -> NewUser {
         handle: handle(h),
         name: h.to_uppercase(),
         email: format!("{h}@example.com"),
+        role: None,
     }
 }
 

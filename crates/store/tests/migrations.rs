@@ -103,3 +103,86 @@ async fn postgres_logs_become_chains() {
     std::fs::remove_dir_all(&dir).ok();
     db.drop_database().await;
 }
+
+/// Users and contact methods in the schema before roles and verified numbers: `admin`
+/// (no token left), alice (a revoked admin token and a responder token), bob (viewer
+/// tokens), carol (no token); alice's SMS, voice and e-mail methods, all verified by a
+/// delivered test message.
+const PEOPLE_BEFORE_ROLES: [&str; 3] = [
+    "INSERT INTO users (handle, name, email, created_at) VALUES \
+     ('admin', 'A', 'a@x', 0), ('alice', 'A', 'a@x', 0), ('bob', 'B', 'b@x', 0), ('carol', 'C', 'c@x', 0)",
+    "INSERT INTO api_tokens (name, scope, user_id, token_hash, created_at, revoked_at) VALUES \
+     ('old', 'admin', 2, 'h1', 0, 5), ('laptop', 'responder', 2, 'h2', 0, NULL), \
+     ('ro', 'viewer', 3, 'h3', 0, NULL), ('ro2', 'viewer', 3, 'h4', 0, NULL)",
+    "INSERT INTO contact_methods (user_id, kind, address, verified_at, created_at) VALUES \
+     (2, 'sms', '+15551110001', 7, 0), (2, 'voice', '+15551110001', 7, 0), (2, 'email', 'a@x', 7, 0)",
+];
+
+macro_rules! write_before_roles {
+    ($pool:ty, $url:expr, $before:expr) => {{
+        let pool = <$pool>::connect($url).await.unwrap();
+        $before.run(&pool).await.unwrap();
+        for sql in PEOPLE_BEFORE_ROLES {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }};
+}
+
+async fn people_get_roles_and_phones_need_verifying(store: Arc<dyn Store>) {
+    use klaxon_domain::auth::Scope;
+    let roles: Vec<(String, Scope)> = store
+        .users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.handle.to_string(), u.role))
+        .collect();
+    let expected = [
+        ("admin", Scope::Admin),
+        ("alice", Scope::Responder),
+        ("bob", Scope::Viewer),
+        ("carol", Scope::Responder),
+    ];
+    let expected: Vec<(String, Scope)> =
+        expected.iter().map(|(h, r)| (h.to_string(), *r)).collect();
+    assert_eq!(roles, expected);
+    let alice = klaxon_domain::Handle::parse("alice").unwrap();
+    let verified: Vec<(&str, bool)> = store
+        .contact_methods(&alice)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| (m.kind.as_str(), m.verified))
+        .collect();
+    assert_eq!(
+        verified,
+        [("sms", false), ("voice", false), ("email", true)]
+    );
+    assert_eq!(
+        store.number_verified_by("+15551110001").await.unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn sqlite_people_get_roles() {
+    let db = TempSqlite::new();
+    let before = migrations_before("sqlite", 15, &db.dir.join("migrations")).await;
+    write_before_roles!(sqlx::SqlitePool, &format!("{}?mode=rwc", db.url), before);
+    people_get_roles_and_phones_need_verifying(klaxon_store::open(&db.url).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_people_get_roles() {
+    let Some(db) = TempPostgres::new().await else {
+        return;
+    };
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("klaxon_pg_roles_migrations_{}", std::process::id()));
+    let before = migrations_before("postgres", 17, &dir).await;
+    write_before_roles!(sqlx::PgPool, &db.url, before);
+    people_get_roles_and_phones_need_verifying(klaxon_store::open(&db.url).await.unwrap()).await;
+    std::fs::remove_dir_all(&dir).ok();
+    db.drop_database().await;
+}

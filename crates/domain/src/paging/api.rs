@@ -71,3 +71,25 @@ impl Subscription {
         Ok(self)
     }
 }
+
+/// A code sent to a phone number to verify it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CodeSent {
+    pub contact_method: i64,
+    /// The number the code went to, by SMS or by a call that reads it.
+    pub address: String,
+    /// When the code stops working.
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
+    /// When another code may be sent.
+    #[schema(value_type = String, format = DateTime)]
+    pub resend_at: Timestamp,
+}
+
+/// The code a person received, given back to verify their number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyCode {
+    /// The six digits sent to the number.
+    pub code: String,
+}

@@ -111,7 +111,11 @@ pub struct ContactMethod {
     pub kind: ContactKind,
     pub address: String,
     pub label: Option<String>,
-    /// When a test message to it was last delivered.
+    /// Whether the method is verified: for `sms` and `voice`, its owner entered back a
+    /// code sent to the number (only then may it acknowledge or resolve by reply or key
+    /// press); for the others, a test message to it was delivered.
+    pub verified: bool,
+    /// When it was verified.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub verified_at: Option<Timestamp>,
     #[schema(value_type = String, format = DateTime)]

@@ -8,6 +8,7 @@ mod escalation;
 mod jobs;
 mod message;
 mod outlets;
+pub mod verify;
 
 pub use jobs::{plan as plan_jobs, EscalateJob, JobKind, JobPlan, PlannedJob};
 pub use message::{page_text, PageText};
