@@ -13,7 +13,7 @@ use klaxon_domain::alert::Alert;
 use klaxon_domain::api::{
     AckRequest, CreatedToken, IncidentPage, IncidentQuery, Me, MergeRequest, MitigateRequest,
     NewToken, NewUser, NoteRequest, Problem, ReasonRequest, ResolveRequest, RoleRequest,
-    SeverityRequest, SOURCE_HEADER,
+    SeverityRequest, UserUpdate, SOURCE_HEADER,
 };
 use klaxon_domain::api::{AlertDetail, AlertQuery, AlertShowQuery};
 use klaxon_domain::auth::{TokenInfo, User};
@@ -23,7 +23,7 @@ use klaxon_domain::service::{
     Heartbeat, IntegrationKey, MaintenanceWindow, NewHeartbeat, NewMaintenance, NewService,
     Service, ServiceName, ServiceUpdate,
 };
-use klaxon_domain::IncidentNumber;
+use klaxon_domain::{Handle, IncidentNumber};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -241,6 +241,17 @@ impl Client {
 
     pub async fn create_user(&self, body: &NewUser) -> Result<User, ClientError> {
         self.post("/users", body).await
+    }
+
+    /// Changes a user (admin): their role.
+    pub async fn update_user(
+        &self,
+        handle: &Handle,
+        body: &UserUpdate,
+    ) -> Result<User, ClientError> {
+        let path = format!("/users/{handle}");
+        self.send(self.request(Method::PATCH, &path).json(body), &path)
+            .await
     }
 
     pub async fn tokens(&self) -> Result<Vec<TokenInfo>, ClientError> {

@@ -2,7 +2,9 @@
 //! policies, who is on call, direct pages.
 
 use jiff::Timestamp;
-use klaxon_domain::paging::api::{NewPage, OnCall, Paged, ServiceOnCall, Subscription};
+use klaxon_domain::paging::api::{
+    CodeSent, NewPage, OnCall, Paged, ServiceOnCall, Subscription, VerifyCode,
+};
 use klaxon_domain::paging::{
     ContactMethod, EscalationPolicy, NewContactMethod, NewEscalationPolicy, NewNotificationRule,
     NotificationRule,
@@ -45,7 +47,25 @@ impl Client {
             .await
     }
 
-    /// Queues a test message to a contact method; `verified_at` is set once delivered.
+    /// Sends a code to an SMS or voice contact method, to verify the number.
+    pub async fn send_code(&self, user: &Handle, id: i64) -> Result<CodeSent, ClientError> {
+        let path = format!("/users/{user}/contact-methods/{id}/code");
+        self.post(&path, &serde_json::json!({})).await
+    }
+
+    /// Gives back the code sent to a number; the method, verified.
+    pub async fn verify_code(
+        &self,
+        user: &Handle,
+        id: i64,
+        code: &str,
+    ) -> Result<ContactMethod, ClientError> {
+        let path = format!("/users/{user}/contact-methods/{id}/verify");
+        self.post(&path, &VerifyCode { code: code.into() }).await
+    }
+
+    /// Queues a test message to a contact method; an e-mail, Slack or webhook method is
+    /// verified once it is delivered.
     pub async fn test_contact_method(&self, user: &Handle, id: i64) -> Result<(), ClientError> {
         let path = format!("/users/{user}/contact-methods/{id}/test");
         self.post::<_, serde_json::Value>(&path, &serde_json::json!({}))

@@ -1,6 +1,7 @@
 //! Bearer tokens: generated with 160 random bits, stored as SHA-256 hashes (a token is
 //! random, so a fast hash is enough: nothing to brute-force), checked on every
-//! `/api/v1` request.
+//! `/api/v1` request. A request acts with the lower of the token's scope and its user's
+//! role, read with the token (and cached with it for at most [`crate::cache::TTL`]).
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -40,15 +41,35 @@ pub fn hash_token(token: &str) -> String {
 pub struct Caller {
     pub user: User,
     pub token: TokenInfo,
+    /// What the caller may do: the lower of the token's scope and the user's role.
+    pub scope: Scope,
     /// Where the caller says the change comes from (`x-klaxon-source`), `api` by default.
     pub source: Source,
 }
 
 impl Caller {
-    /// Refuses the request unless the token's scope includes `needed`.
+    /// A caller acting as `user` with the token `token`.
+    pub fn new(user: User, token: TokenInfo, source: Source) -> Self {
+        let scope = token.scope.effective(user.role);
+        Self {
+            user,
+            token,
+            scope,
+            source,
+        }
+    }
+
+    /// Refuses the request unless the caller's scope includes `needed`.
     pub fn require(&self, needed: Scope) -> Result<(), ApiError> {
-        if self.token.scope.allows(needed) {
+        if self.scope.allows(needed) {
             Ok(())
+        } else if self.token.scope.allows(needed) {
+            let h = &self.user.handle;
+            Err(ApiError::forbidden(format!(
+                "{h} is {}, and a token acts with at most its user's role; this needs {needed}. \
+                 An admin can change the role: `klaxon user update {h} --role {needed}`",
+                self.user.role.with_article()
+            )))
         } else {
             Err(ApiError::forbidden(format!(
                 "token '{}' has scope {}; this needs {needed}",
@@ -58,7 +79,7 @@ impl Caller {
     }
 
     pub fn is_admin(&self) -> bool {
-        self.token.scope == Scope::Admin
+        self.scope == Scope::Admin
     }
 
     /// Whom lists of incidents and alerts are cut down for: the caller, unless an
@@ -107,11 +128,7 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(Source::parse)
             .filter(|s| matches!(s, Source::Api | Source::Cli | Source::Web | Source::Chat))
             .unwrap_or(Source::Api);
-        Ok(Caller {
-            user: found.user,
-            token: found.token,
-            source,
-        })
+        Ok(Caller::new(found.user, found.token, source))
     }
 }
 
@@ -130,6 +147,7 @@ pub async fn bootstrap(state: &AppState, token: Option<String>) -> Result<(), Se
         handle: Handle::parse("admin").expect("a valid handle"),
         name: "Administrator".into(),
         email: "admin@localhost".into(),
+        role: Some(Scope::Admin),
     };
     let generated = token.is_none();
     let token = token.unwrap_or_else(generate_token);

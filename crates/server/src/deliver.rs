@@ -5,7 +5,6 @@
 use jiff::SignedDuration;
 use klaxon_domain::incident::{EventKind, Status};
 use klaxon_domain::paging::{self, ContactMethod};
-use klaxon_domain::Handle;
 use klaxon_notify::{Link, Message};
 use klaxon_store::{ActionLink, Job, JobOutcome, StoreError};
 
@@ -33,7 +32,7 @@ impl AppState {
                 if !incident.status.is_open() || incident.status == Status::Mitigated {
                     return Ok(Ran::done());
                 }
-                self.page_message(&incident, &method.user, job).await?
+                self.page_message(&incident, &method, job).await?
             }
             None => match job.payload["message"].as_str() {
                 Some(text) => direct_message(text, job),
@@ -56,7 +55,9 @@ impl AppState {
                         method: method.kind,
                         attempt: job.attempts,
                     });
-                } else {
+                } else if !method.kind.verified_by_code() {
+                    // A delivered test message verifies an address; a phone number
+                    // needs its code entered back (`phones.rs`).
                     self.store.mark_contact_verified(method.id, now).await?;
                 }
             }
@@ -99,11 +100,12 @@ impl AppState {
         Ok(ran)
     }
 
-    /// The page for `incident`, with fresh acknowledge and resolve links for `user`.
+    /// The page for `incident`, with fresh acknowledge and resolve links for the owner of
+    /// `method`, which they are sent to.
     async fn page_message(
         &self,
         incident: &klaxon_domain::incident::Incident,
-        user: &Handle,
+        method: &ContactMethod,
         job: &Job,
     ) -> Result<Message, StoreError> {
         let text = paging::page_text(incident, &self.policy);
@@ -111,7 +113,7 @@ impl AppState {
         let mut links = vec![];
         let mut voice_ack_url = None;
         for (action, label) in [("acknowledge", "Acknowledge"), ("resolve", "Resolve")] {
-            let token = self.create_link(incident.number, action, user).await?;
+            let token = self.create_link(incident.number, action, method).await?;
             links.push(Link::new(label, format!("{base}/l/{token}")));
             if action == "acknowledge" {
                 voice_ack_url = Some(format!("{base}/twilio/voice/{token}"));
@@ -134,18 +136,20 @@ impl AppState {
         })
     }
 
-    /// A new single-use link; the token is returned once and stored only as a hash.
+    /// A new single-use link, sent to `method`; the token is returned once and stored
+    /// only as a hash.
     async fn create_link(
         &self,
         incident: klaxon_domain::IncidentNumber,
         action: &str,
-        user: &Handle,
+        method: &ContactMethod,
     ) -> Result<String, StoreError> {
         let token = random_hex(24);
         let link = ActionLink {
             incident,
             action: action.to_owned(),
-            handle: user.clone(),
+            handle: method.user.clone(),
+            contact_method: Some(method.id),
             expires_at: self.clock.now() + LINK_LIFETIME,
         };
         self.store

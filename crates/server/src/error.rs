@@ -4,6 +4,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use klaxon_domain::api::{FieldError, Problem};
+use klaxon_domain::paging::verify::VerifyError;
 use klaxon_domain::DomainError;
 use klaxon_store::StoreError;
 
@@ -58,6 +59,24 @@ impl From<DomainError> for ApiError {
             DomainError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
             DomainError::TooLarge(m) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, m),
         }
+    }
+}
+
+impl From<VerifyError> for ApiError {
+    fn from(e: VerifyError) -> Self {
+        let status = match &e {
+            VerifyError::WrongCode { .. } => {
+                return ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "code", e.to_string())
+            }
+            VerifyError::TooSoon { .. } => StatusCode::TOO_MANY_REQUESTS,
+            VerifyError::NotAPhone { .. }
+            | VerifyError::AlreadyVerified { .. }
+            | VerifyError::TakenByAnother { .. }
+            | VerifyError::NoCode { .. }
+            | VerifyError::Expired { .. }
+            | VerifyError::TooManyTries { .. } => StatusCode::CONFLICT,
+        };
+        ApiError::new(status, e.to_string())
     }
 }
 

@@ -22,6 +22,7 @@ mod locks;
 mod lookups;
 mod metrics;
 mod openapi;
+mod phones;
 mod publish;
 mod rate_limit;
 mod remind;

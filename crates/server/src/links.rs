@@ -1,19 +1,22 @@
 //! Acting without a login: the acknowledge and resolve links notifications carry, a
 //! digit pressed during a voice call, and an SMS reply (`ACK 42`). A link works once,
-//! until it expires, and acts as the person it was sent to. Opening a link only shows a
-//! button (mail scanners open links); the button's POST acts.
+//! until it expires, and acts as the person it was sent to, with that person's role (a
+//! viewer's changes nothing). Opening a link only shows a button (mail scanners open
+//! links); the button's POST acts. A reply or key press acts only from a verified number
+//! (`klaxon_domain::paging::verify`).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use klaxon_domain::auth::{Scope, TokenInfo};
+use klaxon_domain::auth::{check_may_act, TokenInfo, User};
 use klaxon_domain::incident::{Command, Source};
-use klaxon_domain::paging::ContactKind;
-use klaxon_domain::{Handle, IncidentNumber};
-use klaxon_store::ActionLink;
+use klaxon_domain::paging::{verify, ContactKind};
+use klaxon_domain::IncidentNumber;
+use klaxon_store::{ActionLink, StoreError};
 
 use crate::auth::{hash_token, Caller};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
@@ -98,8 +101,12 @@ pub async fn act(State(state): State<AppState>, Path(token): Path<String>) -> Re
         Ok(None) => return gone(),
         Err(e) => return unavailable(e),
     };
+    let user = match state.store.user(&link.handle).await {
+        Ok(user) => user,
+        Err(e) => return unavailable(e),
+    };
     match state
-        .act_for(&link.handle, link.incident, &link.action, Source::Link)
+        .act_for(user, link.incident, &link.action, Source::Link)
         .await
     {
         Ok(done) => page(
@@ -107,36 +114,34 @@ pub async fn act(State(state): State<AppState>, Path(token): Path<String>) -> Re
             &done,
             "<p>Thank you. Klaxon has recorded it on the timeline.</p>",
         ),
-        Err(message) => page(
-            StatusCode::CONFLICT,
+        Err(e) => page(
+            e.status,
             "Nothing was changed",
-            &format!("<p>{}</p>", escape(&message)),
+            &format!("<p>{}</p>", escape(&e.detail)),
         ),
     }
 }
 
 impl AppState {
-    /// Acknowledges or resolves incident `n` as `handle`; a sentence for the person.
+    /// Acknowledges or resolves incident `n` as `user`, with the user's role; a sentence
+    /// for the person, or why nothing changed.
     pub(crate) async fn act_for(
         &self,
-        handle: &Handle,
+        user: User,
         n: IncidentNumber,
         action: &str,
         source: Source,
-    ) -> Result<String, String> {
-        let user = self.store.user(handle).await.map_err(|e| e.to_string())?;
-        let caller = Caller {
-            token: TokenInfo {
-                id: 0,
-                name: "action link".into(),
-                scope: Scope::Responder,
-                user: user.handle.clone(),
-                created_at: user.created_at,
-                revoked_at: None,
-            },
-            user,
-            source,
+    ) -> Result<String, ApiError> {
+        check_may_act(user.role).map_err(ApiError::forbidden)?;
+        let token = TokenInfo {
+            id: 0,
+            name: "action link".into(),
+            scope: user.role,
+            user: user.handle.clone(),
+            created_at: user.created_at,
+            revoked_at: None,
         };
+        let caller = Caller::new(user, token, source);
         let (command, done) = match action {
             "resolve" => (
                 Command::Resolve {
@@ -148,10 +153,8 @@ impl AppState {
             ),
             _ => (Command::Acknowledge { at: None }, "acknowledged"),
         };
-        match self.act(&caller, n, command).await {
-            Ok(_) => Ok(format!("Incident {n} {done}")),
-            Err(e) => Err(e.detail),
-        }
+        self.act(&caller, n, command).await?;
+        Ok(format!("Incident {n} {done}"))
     }
 
     /// Checks a Twilio webhook's signature over the URL Twilio called (this server's
@@ -208,32 +211,59 @@ pub async fn voice(
     if param(&params, "Digits") != "1" {
         return twiml("<Say>Not acknowledged. Goodbye.</Say>");
     }
-    let link: ActionLink = match state
-        .store
-        .use_link(&hash_token(&token), state.clock.now())
-        .await
-    {
+    let say = |text: &str| {
+        twiml(&format!(
+            "<Say>{}</Say>",
+            klaxon_notify::twilio::xml_escape(text)
+        ))
+    };
+    let expired = "This page has expired or was answered already.";
+    let hash = hash_token(&token);
+    let link = match state.store.peek_link(&hash, state.clock.now()).await {
         Ok(Some(link)) => link,
-        Ok(None) => return twiml("<Say>This page has expired or was answered already.</Say>"),
+        Ok(None) => return say(expired),
         Err(e) => return unavailable(e),
     };
+    let (user, called) = match called(&state, &link).await {
+        Ok(found) => found,
+        Err(e) => return unavailable(e),
+    };
+    if let Err(refused) = verify::check_keypress_may_act(called.as_ref(), &user.handle, user.role) {
+        return say(&refused);
+    }
+    match state.store.use_link(&hash, state.clock.now()).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return say(expired),
+        Err(e) => return unavailable(e),
+    }
     match state
-        .act_for(&link.handle, link.incident, "acknowledge", Source::Voice)
+        .act_for(user, link.incident, "acknowledge", Source::Voice)
         .await
     {
-        Ok(done) => twiml(&format!(
-            "<Say>{}. Thank you.</Say>",
-            klaxon_notify::twilio::xml_escape(&done)
-        )),
-        Err(message) => twiml(&format!(
-            "<Say>{}</Say>",
-            klaxon_notify::twilio::xml_escape(&message)
-        )),
+        Ok(done) => say(&format!("{done}. Thank you.")),
+        Err(e) => say(&e.detail),
     }
 }
 
+/// The link's user, and the contact method its call went to, if it says and it exists.
+async fn called(
+    state: &AppState,
+    link: &ActionLink,
+) -> Result<(User, Option<klaxon_domain::paging::ContactMethod>), StoreError> {
+    let user = state.store.user(&link.handle).await?;
+    let method = match link.contact_method {
+        Some(id) => match state.store.contact_method(id).await {
+            Ok(m) => Some(m),
+            Err(StoreError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    Ok((user, method))
+}
+
 /// `POST /twilio/sms`: a reply to a page, `ACK 42` or `RESOLVE 42`, from a phone number
-/// one of Klaxon's users has as an SMS contact method.
+/// one of Klaxon's users has as a verified SMS contact method; it acts with their role.
 pub async fn sms(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let params = form(&body);
     if !state.twilio_signed("/twilio/sms", &headers, &params) {
@@ -268,18 +298,25 @@ pub async fn sms(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         _ => return reply("Reply ACK or RESOLVE and the incident number, e.g. ACK 42."),
     };
     let from = param(&params, "From");
-    let user = match state
+    let method = match state
         .store
         .contact_method_by_address(ContactKind::Sms, from)
         .await
     {
-        Ok(Some(method)) => method.user,
+        Ok(Some(method)) => method,
         Ok(None) => return reply("This number is not an SMS contact method of any Klaxon user."),
         Err(e) => return unavailable(e),
     };
-    match state.act_for(&user, number, action, Source::Sms).await {
+    let user = match state.store.user(&method.user).await {
+        Ok(user) => user,
+        Err(e) => return unavailable(e),
+    };
+    if let Err(refused) = verify::check_phone_may_act(&method, user.role) {
+        return reply(&refused);
+    }
+    match state.act_for(user, number, action, Source::Sms).await {
         Ok(done) => reply(&done),
-        Err(message) => reply(&message),
+        Err(e) => reply(&e.detail),
     }
 }
 

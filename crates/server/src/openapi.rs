@@ -28,7 +28,7 @@ use crate::api;
     servers((url = "/api/v1")),
     paths(
         api::system::policy, api::system::openapi,
-        api::users::me, api::users::list, api::users::create,
+        api::users::me, api::users::list, api::users::create, api::users::update,
         api::users::tokens, api::users::create_token, api::users::revoke_token,
         api::incidents::list, api::incidents::declare, api::incidents::show,
         api::incidents::ack, api::incidents::assign, api::incidents::relieve, api::incidents::severity,
@@ -41,6 +41,7 @@ use crate::api;
         api::services::heartbeats, api::services::create_heartbeat,
         api::alerts::list, api::alerts::show, api::alerts::ack, api::alerts::resolve,
         api::people::methods, api::people::add_method, api::people::remove_method, api::people::test_method,
+        api::people::send_code, api::people::verify,
         api::people::rules, api::people::add_rule, api::people::remove_rule,
         api::people::subscriptions, api::people::subscribe, api::people::unsubscribe,
         api::schedules::list, api::schedules::create, api::schedules::show, api::schedules::replace,

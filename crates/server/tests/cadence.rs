@@ -33,6 +33,7 @@ async fn missed_targets_and_updates_are_recorded_and_reminded() {
         handle: alice.clone(),
         name: "Alice".into(),
         email: "alice@example.com".into(),
+        role: None,
     };
     app.admin.create_user(&user).await.unwrap();
     let input = DeclareInput {
@@ -147,6 +148,7 @@ async fn stakeholders_hear_by_severity_and_customer_impact() {
             handle: handle.clone(),
             name: user.into(),
             email: format!("{user}@example.com"),
+            role: None,
         };
         app.admin.create_user(&new).await.unwrap();
         let dm = NewContactMethod {

@@ -280,12 +280,14 @@ async fn users_and_tokens_are_managed_by_admins() {
         handle: h("alice"),
         name: "Alice".into(),
         email: "a@example.com".into(),
+        role: None,
     };
     assert_eq!(problem(app.admin.create_user(&dup).await).status, 409);
     let bad = NewUser {
         handle: h("zed"),
         name: "Zed".into(),
         email: "not-an-email".into(),
+        role: None,
     };
     assert_eq!(
         problem(app.admin.create_user(&bad).await).errors[0].field,

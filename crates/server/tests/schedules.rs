@@ -44,6 +44,7 @@ async fn schedules_policies_and_on_call_agree_and_refuse_bad_input() {
             handle: Handle::parse(h).unwrap(),
             name: h.into(),
             email: format!("{h}@example.com"),
+            role: None,
         };
         app.admin.create_user(&user).await.unwrap();
     }

@@ -254,6 +254,27 @@ pub fn check_phone_may_act(method: &ContactMethod, role: Scope) -> Result<(), St
     check_may_act(role)
 }
 
+/// Whether a key pressed during a page call may act for `link_user`, whose role is
+/// `role`: only when the call went to `called`, a verified voice method of theirs.
+/// `None` when the link does not say which method it went to (links made before Klaxon
+/// kept that) or the method is gone.
+pub fn check_keypress_may_act(
+    called: Option<&ContactMethod>,
+    link_user: &Handle,
+    role: Scope,
+) -> Result<(), String> {
+    match called {
+        Some(m) if m.kind == ContactKind::Voice && m.user == *link_user => {
+            check_phone_may_act(m, role)
+        }
+        _ => Err(
+            "This call cannot acknowledge by key press; nothing was changed. Use the \
+             acknowledge link of the page instead."
+                .to_owned(),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,5 +418,22 @@ mod tests {
         assert!(viewer.contains("viewers cannot"), "{viewer}");
         let email = check_phone_may_act(&method(ContactKind::Email, true), Scope::Admin);
         assert!(email.is_err(), "a verified e-mail address is not a phone");
+    }
+
+    #[test]
+    fn a_key_press_acts_only_from_the_users_verified_voice_method() {
+        let alice = Handle::parse("alice").unwrap();
+        let voice = method(ContactKind::Voice, true);
+        assert!(check_keypress_may_act(Some(&voice), &alice, Scope::Responder).is_ok());
+        let viewer = check_keypress_may_act(Some(&voice), &alice, Scope::Viewer);
+        assert!(viewer.unwrap_err().contains("viewers cannot"));
+        let unverified = method(ContactKind::Voice, false);
+        let refused = check_keypress_may_act(Some(&unverified), &alice, Scope::Admin);
+        assert!(refused.unwrap_err().contains("not verified"));
+        let bob = Handle::parse("bob").unwrap();
+        assert!(check_keypress_may_act(Some(&voice), &bob, Scope::Admin).is_err());
+        let sms = method(ContactKind::Sms, true);
+        assert!(check_keypress_may_act(Some(&sms), &alice, Scope::Admin).is_err());
+        assert!(check_keypress_may_act(None, &alice, Scope::Admin).is_err());
     }
 }

@@ -34,11 +34,26 @@ pub enum ContactCommand {
         user: Handle,
         id: i64,
     },
-    /// Send a test message; the method shows as verified once it is delivered.
+    /// Send a test message; an e-mail, Slack or webhook method shows as verified once it
+    /// is delivered (phone numbers: `verify`).
     Test {
         #[arg(value_parser = handle)]
         user: Handle,
         id: i64,
+    },
+    /// Verify an sms or voice number: without --code, send a code to it (by SMS, or a
+    /// call that reads it); with --code, give back the code received. Only a verified
+    /// number acknowledges or resolves by SMS reply or key press.
+    #[command(
+        after_help = "Example: klaxon user contact verify alice 1, then klaxon user contact verify alice 1 --code 042917"
+    )]
+    Verify {
+        #[arg(value_parser = handle)]
+        user: Handle,
+        id: i64,
+        /// The six digits received (within 10 minutes, at most 5 wrong tries).
+        #[arg(long)]
+        code: Option<String>,
     },
 }
 
@@ -94,8 +109,18 @@ pub async fn contact(client: &Client, json: bool, command: ContactCommand) -> an
             if json {
                 return output::json(&added);
             }
+            let next = if added.kind.verified_by_code() {
+                "verify it with"
+            } else {
+                "try it with"
+            };
+            let command = if added.kind.verified_by_code() {
+                "verify"
+            } else {
+                "test"
+            };
             println!(
-                "added {} {} for @{user} (id {}); try it with `klaxon user contact test {user} {}`",
+                "added {} {} for @{user} (id {}); {next} `klaxon user contact {command} {user} {}`",
                 added.kind.as_str(),
                 added.address,
                 added.id,
@@ -114,9 +139,10 @@ pub async fn contact(client: &Client, json: bool, command: ContactCommand) -> an
                     m.kind.as_str().to_owned(),
                     m.address.clone(),
                     m.label.clone().unwrap_or_default(),
-                    m.verified_at
-                        .map(output::when)
-                        .unwrap_or_else(|| "not yet".into()),
+                    match m.verified_at {
+                        Some(at) if m.verified => output::when(at),
+                        _ => "no".into(),
+                    },
                 ]);
             }
             output::print_table(&t);
@@ -130,8 +156,37 @@ pub async fn contact(client: &Client, json: bool, command: ContactCommand) -> an
         ContactCommand::Test { user, id } => {
             client.test_contact_method(&user, id).await?;
             if !json {
-                println!("test message queued; `klaxon user contact list {user}` shows it verified once delivered");
+                println!("test message queued; `klaxon user contact list {user}` shows when it was delivered (a phone number is verified with `klaxon user contact verify {user} {id}`)");
             }
+        }
+        ContactCommand::Verify {
+            user,
+            id,
+            code: None,
+        } => {
+            let sent = client.send_code(&user, id).await?;
+            if json {
+                return output::json(&sent);
+            }
+            println!(
+                "a code is on its way to {}; give it back within 10 minutes with `klaxon user contact verify {user} {id} --code NNNNNN`",
+                sent.address
+            );
+        }
+        ContactCommand::Verify {
+            user,
+            id,
+            code: Some(code),
+        } => {
+            let verified = client.verify_code(&user, id, &code).await?;
+            if json {
+                return output::json(&verified);
+            }
+            println!(
+                "{} {} of @{user} is verified",
+                verified.kind.as_str(),
+                verified.address
+            );
         }
     }
     Ok(())

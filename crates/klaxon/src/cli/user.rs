@@ -1,10 +1,11 @@
 //! `klaxon user ...`: the people who hold roles and own tokens.
 
 use clap::{Args, Subcommand};
-use klaxon_domain::api::NewUser;
+use klaxon_domain::api::{NewUser, UserUpdate};
+use klaxon_domain::auth::Scope;
 use klaxon_domain::Handle;
 
-use super::{handle, Connection};
+use super::{handle, named, Connection};
 use crate::output;
 
 #[derive(Debug, Args)]
@@ -27,6 +28,18 @@ enum UserCommand {
         name: String,
         #[arg(long)]
         email: String,
+        /// What they may do: admin (users and tokens too), responder (works incidents),
+        /// viewer (reads). Their tokens act with at most this.
+        #[arg(long, default_value = "responder", value_parser = named::<Scope>(&["admin", "responder", "viewer"]))]
+        role: Scope,
+    },
+    /// Change a person's role (admin); their tokens follow at once.
+    #[command(after_help = "Example: klaxon user update alice --role viewer")]
+    Update {
+        #[arg(value_parser = handle)]
+        handle: Handle,
+        #[arg(long, value_parser = named::<Scope>(&["admin", "responder", "viewer"]))]
+        role: Scope,
     },
     /// List everyone.
     List,
@@ -46,21 +59,32 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
             handle,
             name,
             email,
+            role,
         } => {
             let user = client
                 .create_user(&NewUser {
                     handle,
                     name,
                     email,
+                    role: Some(role),
                 })
                 .await?;
             if json {
                 return output::json(&user);
             }
             println!(
-                "created user @{} ({} <{}>)",
-                user.handle, user.name, user.email
+                "created user @{} ({} <{}>), {}",
+                user.handle, user.name, user.email, user.role
             );
+        }
+        UserCommand::Update { handle, role } => {
+            let user = client
+                .update_user(&handle, &UserUpdate { role: Some(role) })
+                .await?;
+            if json {
+                return output::json(&user);
+            }
+            println!("@{} is now {}", user.handle, user.role.with_article());
         }
         UserCommand::Contact(command) => super::contact::contact(&client, json, command).await?,
         UserCommand::Rule(command) => super::contact::rule(&client, json, command).await?,
@@ -69,12 +93,13 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
             if json {
                 return output::json(&users);
             }
-            let mut t = output::table(["HANDLE", "NAME", "EMAIL", "CREATED"]);
+            let mut t = output::table(["HANDLE", "NAME", "EMAIL", "ROLE", "CREATED"]);
             for u in &users {
                 t.add_row([
                     format!("@{}", u.handle),
                     u.name.clone(),
                     u.email.clone(),
+                    u.role.to_string(),
                     output::when(u.created_at),
                 ]);
             }

@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents/{number}/notes", post(incidents::note))
         .route("/incidents/{number}/evidence", post(incidents::evidence))
         .route("/users", get(users::list).post(users::create))
+        .route("/users/{handle}", axum::routing::patch(users::update))
         .route("/tokens", get(users::tokens).post(users::create_token))
         .route("/tokens/{id}/revoke", post(users::revoke_token))
         .route("/services", get(services::list).post(services::create))
@@ -85,6 +86,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/users/{handle}/contact-methods/{id}/test",
             post(people::test_method),
+        )
+        .route(
+            "/users/{handle}/contact-methods/{id}/code",
+            post(people::send_code),
+        )
+        .route(
+            "/users/{handle}/contact-methods/{id}/verify",
+            post(people::verify),
         )
         .route(
             "/users/{handle}/notification-rules",

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use klaxon_domain::auth::Scope;
-use klaxon_domain::paging::api::Subscription;
+use klaxon_domain::paging::api::{CodeSent, Subscription, VerifyCode};
 use klaxon_domain::paging::{
     ContactKind, ContactMethod, JobKind, NewContactMethod, NewNotificationRule, NotificationRule,
     PlannedJob,
@@ -18,11 +18,14 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 
+fn parse_handle(handle: &str) -> Result<Handle, ApiError> {
+    Handle::parse(handle).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))
+}
+
 /// The handle in the path, if the caller may read that person's paging settings:
 /// their own, or anyone's for an admin.
 fn readable(caller: &Caller, handle: &str) -> Result<Handle, ApiError> {
-    let handle =
-        Handle::parse(handle).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let handle = parse_handle(handle)?;
     if caller.user.handle != handle {
         caller.require(Scope::Admin).map_err(|_| {
             ApiError::forbidden(format!(
@@ -109,7 +112,7 @@ pub async fn remove_method(
 
 #[utoipa::path(post, path = "/users/{handle}/contact-methods/{id}/test", tag = "people", security(("bearer" = ["responder"])),
     params(("handle" = Handle, Path), ("id" = i64, Path)),
-    responses((status = 202, description = "A test message is queued; `verified_at` is set once it is delivered"), (status = 403, description = "A viewer token, or someone else's without an admin token"), (status = 404),
+    responses((status = 202, description = "A test message is queued; an e-mail, Slack or webhook method is verified once it is delivered (a phone number is verified by a code: `/code`, `/verify`)"), (status = 403, description = "A viewer token, or someone else's without an admin token"), (status = 404),
         (status = 429, description = "A test message went to this method less than a minute ago, or five to this person within the hour")))]
 pub async fn test_method(
     State(state): State<AppState>,
@@ -141,6 +144,41 @@ pub async fn test_method(
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "status": "queued" })),
     ))
+}
+
+#[utoipa::path(post, path = "/users/{handle}/contact-methods/{id}/code", tag = "people",
+    security(("bearer" = ["responder"])), params(("handle" = Handle, Path), ("id" = i64, Path)),
+    responses((status = 202, body = CodeSent, description = "A code is sent: by SMS to an SMS method, by a call that reads it to a voice method"),
+        (status = 403, description = "A viewer, or someone else's without an admin token"), (status = 404), (status = 409, description = "Not a phone number, verified already, or verified by another user"),
+        (status = 429, description = "A code was sent less than a minute ago"), (status = 503, description = "The code could not be sent")))]
+pub async fn send_code(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((handle, method)): ApiPath<(String, String)>,
+) -> Result<(StatusCode, Json<CodeSent>), ApiError> {
+    let handle = parse_handle(&handle)?;
+    let sent = state
+        .send_code(&caller, &handle, id(&method, "contact method")?)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(sent)))
+}
+
+#[utoipa::path(post, path = "/users/{handle}/contact-methods/{id}/verify", tag = "people",
+    security(("bearer" = ["responder"])), params(("handle" = Handle, Path), ("id" = i64, Path)), request_body = VerifyCode,
+    responses((status = 200, body = ContactMethod, description = "The method, verified"), (status = 403, description = "A viewer, or someone else's without an admin token"), (status = 404),
+        (status = 409, description = "No code pending, expired, too many wrong codes, or the number is verified by another user"),
+        (status = 422, description = "Not the code sent")))]
+pub async fn verify(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((handle, method)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<VerifyCode>,
+) -> Result<Json<ContactMethod>, ApiError> {
+    let handle = parse_handle(&handle)?;
+    let verified = state
+        .confirm_code(&caller, &handle, id(&method, "contact method")?, &body.code)
+        .await?;
+    Ok(Json(verified))
 }
 
 #[utoipa::path(get, path = "/users/{handle}/notification-rules", tag = "people", params(("handle" = Handle, Path)),

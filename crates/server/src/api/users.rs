@@ -3,8 +3,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use klaxon_domain::api::{CreatedToken, Me, NewToken, NewUser};
-use klaxon_domain::auth::{Scope, TokenInfo, User};
+use klaxon_domain::api::{CreatedToken, Me, NewToken, NewUser, UserUpdate};
+use klaxon_domain::auth::{self, Scope, TokenInfo, User};
+use klaxon_domain::Handle;
 
 use crate::auth::{generate_token, hash_token, Caller};
 use crate::error::ApiError;
@@ -16,6 +17,7 @@ pub async fn me(caller: Caller) -> Json<Me> {
     Json(Me {
         user: caller.user,
         token: caller.token,
+        scope: caller.scope,
     })
 }
 
@@ -41,6 +43,33 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+#[utoipa::path(patch, path = "/users/{handle}", tag = "users", params(("handle" = Handle, Path)), security(("bearer" = ["admin"])),
+    request_body = UserUpdate,
+    responses((status = 200, body = User), (status = 404), (status = 409, description = "The only admin keeps the role"), (status = 422)))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(handle): ApiPath<String>,
+    ApiJson(update): ApiJson<UserUpdate>,
+) -> Result<Json<User>, ApiError> {
+    caller.require(Scope::Admin)?;
+    let handle = Handle::parse(&handle)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let role = update.role()?;
+    let users = state.store.users().await?;
+    let user = users.iter().find(|u| u.handle == handle).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "there is no user '{handle}'; see `klaxon user list`"
+        ))
+    })?;
+    let admins = users.iter().filter(|u| u.role == Scope::Admin).count();
+    auth::check_role_change(user, role, admins)?;
+    let updated = state.store.set_role(&handle, role).await?;
+    // Cached callers carry the old role; a lowered role takes effect at once.
+    state.tokens.clear();
+    Ok(Json(updated))
+}
+
 #[utoipa::path(get, path = "/tokens", tag = "tokens", security(("bearer" = ["admin"])), responses((status = 200, body = [TokenInfo])))]
 pub async fn tokens(
     State(state): State<AppState>,
@@ -51,7 +80,8 @@ pub async fn tokens(
 }
 
 #[utoipa::path(post, path = "/tokens", tag = "tokens", security(("bearer" = ["admin"])), request_body = NewToken,
-    responses((status = 201, body = CreatedToken, description = "The secret is shown only in this answer")))]
+    responses((status = 201, body = CreatedToken, description = "The secret is shown only in this answer"),
+        (status = 422, description = "No such user, or a scope above the user's role")))]
 pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -60,6 +90,15 @@ pub async fn create_token(
     caller.require(Scope::Admin)?;
     let name = new.validated_name()?;
     let user = new.user.unwrap_or_else(|| caller.user.handle.clone());
+    let owner = state.store.user(&user).await.map_err(|e| match e {
+        klaxon_store::StoreError::NotFound(_) => ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "user",
+            format!("there is no user '{user}'; create it with `klaxon user create`"),
+        ),
+        other => other.into(),
+    })?;
+    auth::check_token_scope(&owner, new.scope)?;
     let token = generate_token();
     let info = state
         .store

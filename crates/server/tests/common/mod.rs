@@ -142,13 +142,14 @@ impl TestApp {
         self.server = Some(server);
     }
 
-    /// A client acting as a new user with the given scope.
+    /// A client acting as a new user whose role and token scope are `scope`.
     pub async fn user(&self, handle: &str, scope: Scope) -> Client {
         let h = Handle::parse(handle).unwrap();
         let new = NewUser {
             handle: h.clone(),
             name: handle.to_uppercase(),
             email: format!("{handle}@example.com"),
+            role: Some(scope),
         };
         self.admin.create_user(&new).await.unwrap();
         let token = self
