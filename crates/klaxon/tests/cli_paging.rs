@@ -1,6 +1,7 @@
 //! Paging through the real binary: escalations pending when `klaxon serve` is killed
-//! (SIGKILL) fire after the restart, on time. Twilio is faked by a small HTTP server in
-//! this test that notes when each SMS request arrives and to whom.
+//! (SIGKILL) fire after the restart, on time; a number is verified with the code sent to
+//! it. Twilio is faked by a small HTTP server in this test that notes when each SMS
+//! request arrives, to whom, and its body.
 
 mod common;
 
@@ -11,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use common::{post_json, Server, TempDir};
 
-/// SMS requests: (arrival, the `To` number).
-type Sent = Arc<Mutex<Vec<(Instant, String)>>>;
+/// SMS requests: (arrival, the `To` number, the form body as sent).
+type Sent = Arc<Mutex<Vec<(Instant, String, String)>>>;
 
 /// A fake Twilio on a free port: answers every POST with 201 and a SID.
 fn fake_twilio() -> (String, Sent) {
@@ -51,7 +52,7 @@ fn fake_twilio() -> (String, Sent) {
                         .unwrap_or("")
                         .replace("%2B", "+");
                     if line.contains("Messages.json") {
-                        seen.lock().unwrap().push((Instant::now(), to));
+                        seen.lock().unwrap().push((Instant::now(), to, form));
                     }
                     let answer = r#"{"sid":"SM1","status":"queued"}"#;
                     let mut out = &stream;
@@ -71,16 +72,12 @@ fn sms_to(sent: &Sent, number: &str) -> Option<Instant> {
     sent.lock()
         .unwrap()
         .iter()
-        .find(|(_, to)| to == number)
-        .map(|(at, _)| *at)
+        .find(|(_, to, _)| to == number)
+        .map(|(at, _, _)| *at)
 }
 
-/// Step 1 pages alice at once; step 2 pages bob a minute later. The server is killed
-/// right after step 1; after the restart bob is paged a minute after alice, as planned.
-#[test]
-fn escalations_pending_at_a_crash_fire_on_time_after_the_restart() {
-    let (twilio, sent) = fake_twilio();
-    let env = vec![
+fn twilio_env(twilio: &str) -> Vec<(String, String)> {
+    vec![
         ("KLAXON_TWILIO_ACCOUNT_SID".to_owned(), "ACtest".to_owned()),
         ("KLAXON_TWILIO_AUTH_TOKEN".to_owned(), "secret".to_owned()),
         ("KLAXON_TWILIO_FROM".to_owned(), "+15550000000".to_owned()),
@@ -88,8 +85,115 @@ fn escalations_pending_at_a_crash_fire_on_time_after_the_restart() {
             "KLAXON_TWILIO_URL".to_owned(),
             format!("{twilio}/2010-04-01"),
         ),
-    ];
-    let server = Server::start_with(TempDir::new(), env);
+    ]
+}
+
+/// The code in the newest SMS the fake received.
+fn last_code(sent: &Sent) -> String {
+    let sent = sent.lock().unwrap();
+    let (_, _, form) = sent.last().expect("an SMS was sent");
+    let after = form
+        .split("code+is+")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no code in {form}"));
+    after.chars().take(6).collect()
+}
+
+/// Roles and a verified number, from the command line.
+#[test]
+fn people_get_roles_and_verify_their_numbers() {
+    let (twilio, sent) = fake_twilio();
+    let server = Server::start_with(TempDir::new(), twilio_env(&twilio));
+    for (user, role) in [("alice", "responder"), ("bob", "viewer")] {
+        let out = server.ok(&[
+            "user",
+            "create",
+            user,
+            "--name",
+            user,
+            "--email",
+            &format!("{user}@example.com"),
+            "--role",
+            role,
+        ]);
+        assert!(out.contains(role), "{out}");
+    }
+    let users = server.json(&["user", "list", "--json"]);
+    let roles: Vec<(&str, &str)> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["handle"].as_str().unwrap(), u["role"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("admin", "admin"),
+            ("alice", "responder"),
+            ("bob", "viewer")
+        ]
+    );
+
+    // A token above bob's role is refused, saying how to raise it; raised, it works.
+    let out = server.klaxon(&[
+        "token",
+        "create",
+        "bob-ci",
+        "--scope",
+        "responder",
+        "--user",
+        "bob",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = common::stderr(&out);
+    assert!(
+        err.contains("klaxon user update bob --role responder"),
+        "{err}"
+    );
+    let out = server.ok(&["user", "update", "bob", "--role", "responder"]);
+    assert!(out.contains("@bob is now a responder"), "{out}");
+    server.ok(&[
+        "token",
+        "create",
+        "bob-ci",
+        "--scope",
+        "responder",
+        "--user",
+        "bob",
+    ]);
+
+    let out = server.ok(&["user", "contact", "add", "alice", "sms", "+15551110001"]);
+    assert!(out.contains("klaxon user contact verify alice 1"), "{out}");
+    let out = server.ok(&["user", "contact", "verify", "alice", "1"]);
+    assert!(
+        out.contains("a code is on its way to +15551110001"),
+        "{out}"
+    );
+    let code = last_code(&sent);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let out = server.klaxon(&["user", "contact", "verify", "alice", "1", "--code", wrong]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        common::stderr(&out).contains("not the code"),
+        "{}",
+        common::stderr(&out)
+    );
+    let out = server.ok(&["user", "contact", "verify", "alice", "1", "--code", &code]);
+    assert!(
+        out.contains("sms +15551110001 of @alice is verified"),
+        "{out}"
+    );
+    let methods = server.json(&["user", "contact", "list", "alice", "--json"]);
+    assert_eq!(methods[0]["verified"], true, "{methods}");
+    assert!(methods[0]["verified_at"].is_string(), "{methods}");
+}
+
+/// Step 1 pages alice at once; step 2 pages bob a minute later. The server is killed
+/// right after step 1; after the restart bob is paged a minute after alice, as planned.
+#[test]
+fn escalations_pending_at_a_crash_fire_on_time_after_the_restart() {
+    let (twilio, sent) = fake_twilio();
+    let server = Server::start_with(TempDir::new(), twilio_env(&twilio));
     for (user, phone) in [("alice", "+15551110001"), ("bob", "+15552220002")] {
         server.ok(&[
             "user",
@@ -161,7 +265,7 @@ fn escalations_pending_at_a_crash_fire_on_time_after_the_restart() {
         .lock()
         .unwrap()
         .iter()
-        .filter(|(_, to)| to == "+15551110001")
+        .filter(|(_, to, _)| to == "+15551110001")
         .count();
     assert!(
         (1..=2).contains(&alice_pages),
