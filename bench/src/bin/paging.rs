@@ -135,6 +135,7 @@ async fn main() {
             handle: alice.clone(),
             name: "Alice".into(),
             email: "alice@example.com".into(),
+            role: None,
         })
         .await
         .unwrap();
