@@ -89,12 +89,14 @@ pub fn check_token_scope(user: &User, scope: Scope) -> Result<(), DomainError> {
     ))
 }
 
-/// Refuses a role change that would leave nobody able to manage users: lowering the role
-/// of the only admin. `admins` counts the users who are admins now.
-pub fn check_role_change(user: &User, to: Scope, admins: usize) -> Result<(), DomainError> {
-    if user.role == Scope::Admin && to != Scope::Admin && admins <= 1 {
+/// Refuses a role change that would leave nobody able to manage users: lowering an
+/// admin's role when no other admin holds a live admin token. `other_admins` counts the
+/// other users who are admins and hold one.
+pub fn check_role_change(user: &User, to: Scope, other_admins: usize) -> Result<(), DomainError> {
+    if user.role == Scope::Admin && to != Scope::Admin && other_admins == 0 {
         return Err(DomainError::conflict(format!(
-            "{} is the only admin; make another user admin before lowering this role",
+            "{} is the only admin with a live admin token; make another user admin and give \
+             them an admin token before lowering this role",
             user.handle
         )));
     }
@@ -204,15 +206,15 @@ mod tests {
     }
 
     #[test]
-    fn the_only_admin_keeps_the_role() {
+    fn the_last_admin_with_a_token_keeps_the_role() {
         let admin = user(Scope::Admin);
         assert!(matches!(
-            check_role_change(&admin, Scope::Responder, 1),
+            check_role_change(&admin, Scope::Responder, 0),
             Err(DomainError::Conflict(_))
         ));
-        assert!(check_role_change(&admin, Scope::Responder, 2).is_ok());
-        assert!(check_role_change(&admin, Scope::Admin, 1).is_ok());
-        assert!(check_role_change(&user(Scope::Viewer), Scope::Admin, 1).is_ok());
+        assert!(check_role_change(&admin, Scope::Responder, 1).is_ok());
+        assert!(check_role_change(&admin, Scope::Admin, 0).is_ok());
+        assert!(check_role_change(&user(Scope::Viewer), Scope::Admin, 0).is_ok());
     }
 
     #[test]

@@ -523,4 +523,22 @@ fn an_offline_token_recovers_a_locked_out_install() {
         "{}",
         stderr(&nobody)
     );
+    // A token acts with at most its user's role: an admin token of a responder is refused.
+    server.ok(&[
+        "user",
+        "create",
+        "carol",
+        "--name",
+        "Carol",
+        "--email",
+        "carol@example.com",
+    ]);
+    let responder = offline(&["x", "--scope", "admin", "--user", "carol", "--offline"]);
+    assert_eq!(responder.status.code(), Some(1));
+    assert!(
+        stderr(&responder).contains("carol is a responder")
+            && stderr(&responder).contains("give --user an admin (admin)"),
+        "{}",
+        stderr(&responder)
+    );
 }

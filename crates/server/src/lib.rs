@@ -124,6 +124,24 @@ pub async fn create_token_offline(
         ServerError::Config("say which user the token acts as with --user".into())
     })?;
     let store = klaxon_store::open(database_url).await?;
+    // A token acts with at most its user's role: refuse one that could not do what
+    // was asked, naming who can.
+    let owner = store.user(user).await?;
+    if !owner.role.allows(new.scope) {
+        let admins: Vec<String> = store
+            .users()
+            .await?
+            .into_iter()
+            .filter(|u| u.role == klaxon_domain::auth::Scope::Admin)
+            .map(|u| u.handle.to_string())
+            .collect();
+        return Err(ServerError::Config(format!(
+            "{user} is {}, so a token of {user} cannot have scope {}; give --user an admin ({})",
+            owner.role.with_article(),
+            new.scope,
+            admins.join(", ")
+        )));
+    }
     let token = auth::generate_token();
     let info = store
         .create_token(

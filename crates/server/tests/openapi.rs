@@ -179,6 +179,8 @@ fn valid_body(path: &str) -> Value {
         "/users/{handle}/contact-methods" => json!({"kind": "email", "address": "v@example.com"}),
         "/users/{handle}/notification-rules" => json!({"urgency": "high", "contact_method": 1}),
         "/subscriptions" => json!({"team": "engineering", "user": "vera"}),
+        "/users/{handle}" => json!({"role": "viewer"}),
+        "/users/{handle}/contact-methods/{id}/verify" => json!({"code": "123456"}),
         _ => json!({}),
     }
 }

@@ -529,8 +529,20 @@ async fn a_token_acts_with_at_most_its_users_role() {
     let users = app.admin.users().await.unwrap();
     let roles: Vec<_> = users.iter().map(|u| (u.handle.as_str(), u.role)).collect();
     assert_eq!(roles, [("admin", Scope::Admin), ("alice", Scope::Admin)]);
+    // alice is an admin without an admin token: lowering `admin` would lock everyone out.
+    let p = problem(
+        app.admin
+            .update_user(
+                &handle("admin"),
+                &UserUpdate {
+                    role: Some(Scope::Responder),
+                },
+            )
+            .await,
+    );
+    assert!(p.status == 409 && p.detail.contains("admin token"), "{p:?}");
 
-    // Only admins change roles; the only admin keeps the role; a role must be given.
+    // Only admins change roles; the last admin keeps the role; a role must be given.
     let p = problem(
         as_alice
             .update_user(

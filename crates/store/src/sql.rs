@@ -115,17 +115,21 @@ macro_rules! impl_store {
                 if let Some(revoked) = token.revoked_at {
                     return Err(StoreError::Conflict(format!("token {id} ('{}') was already revoked at {revoked}", token.name)));
                 }
-                // The live admin tokens, locked (PostgreSQL; SQLite's write transaction
-                // is exclusive already), so two revocations cannot each leave the other.
+                // The live tokens that act as admin (an admin scope of an admin user),
+                // locked (PostgreSQL; SQLite's write transaction is exclusive already),
+                // so two revocations cannot each leave the other.
                 let admins: Vec<i64> = sqlx::query_scalar(&format!(
-                    "SELECT id FROM api_tokens WHERE scope = $1 AND revoked_at IS NULL ORDER BY id{}",
+                    "SELECT t.id FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                     WHERE t.scope = $1 AND u.role = $1 AND t.revoked_at IS NULL ORDER BY t.id{}",
                     <$store>::LOCK_ROWS
                 ))
                 .bind(Scope::Admin.as_str())
                 .fetch_all(&mut *tx)
                 .await?;
-                let others = admins.iter().filter(|other| **other != id).count();
-                klaxon_domain::auth::check_revocable(&token, others).map_err(|e| StoreError::Conflict(e.to_string()))?;
+                if admins.contains(&id) {
+                    let others = admins.iter().filter(|other| **other != id).count();
+                    klaxon_domain::auth::check_revocable(&token, others).map_err(|e| StoreError::Conflict(e.to_string()))?;
+                }
                 sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
                     .bind(ms(at))
                     .bind(id)

@@ -98,10 +98,29 @@ async fn the_first_user_is_admin(store: Arc<dyn Store>) {
         .unwrap()
         .unwrap();
     assert_eq!(admin.role, Scope::Admin);
-    assert_eq!(
-        store.authenticate("h").await.unwrap().unwrap().user.role,
-        Scope::Admin
-    );
+    let bootstrap = store.authenticate("h").await.unwrap().unwrap();
+    assert_eq!(bootstrap.user.role, Scope::Admin);
+    // An admin-scope token of a responder does not act as admin, so it does not count
+    // as another admin token: the bootstrap token stays the last one.
+    user(&store, "alice", None).await;
+    let alices = store
+        .create_token("old", Scope::Admin, &handle("alice"), "h2", now())
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.revoke_token(bootstrap.token.id, now()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store.revoke_token(alices.id, now()).await.unwrap();
+    store
+        .set_role(&handle("alice"), Scope::Admin)
+        .await
+        .unwrap();
+    store
+        .create_token("new", Scope::Admin, &handle("alice"), "h3", now())
+        .await
+        .unwrap();
+    store.revoke_token(bootstrap.token.id, now()).await.unwrap();
 }
 
 async fn one_code_is_pending_per_method(store: Arc<dyn Store>) {

@@ -45,7 +45,7 @@ pub async fn create(
 
 #[utoipa::path(patch, path = "/users/{handle}", tag = "users", params(("handle" = Handle, Path)), security(("bearer" = ["admin"])),
     request_body = UserUpdate,
-    responses((status = 200, body = User), (status = 404), (status = 409, description = "The only admin keeps the role"), (status = 422)))]
+    responses((status = 200, body = User), (status = 404), (status = 409, description = "The last admin with a live admin token keeps the role"), (status = 422)))]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -62,8 +62,17 @@ pub async fn update(
             "there is no user '{handle}'; see `klaxon user list`"
         ))
     })?;
-    let admins = users.iter().filter(|u| u.role == Scope::Admin).count();
-    auth::check_role_change(user, role, admins)?;
+    let tokens = state.store.tokens().await?;
+    let other_admins = users
+        .iter()
+        .filter(|u| u.role == Scope::Admin && u.handle != handle)
+        .filter(|u| {
+            tokens
+                .iter()
+                .any(|t| t.user == u.handle && t.scope == Scope::Admin && t.revoked_at.is_none())
+        })
+        .count();
+    auth::check_role_change(user, role, other_admins)?;
     let updated = state.store.set_role(&handle, role).await?;
     // Cached callers carry the old role; a lowered role takes effect at once.
     state.tokens.clear();
