@@ -12,7 +12,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -254,7 +254,17 @@ fn body_too_slow(limit: Duration) -> Response<Body> {
 /// Where a connection is in its exchange, and so which deadline its reads have.
 struct Exchange {
     limits: ConnectionLimits,
-    state: Mutex<(State, u64)>,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    state: State,
+    /// Requests read so far; the last one's number.
+    requests: u64,
+    /// The connection's task, when a read waited while no deadline applied: hyper does
+    /// not read again on its own after such a wait, so it must be woken for the idle
+    /// deadline to start counting.
+    reader: Option<Waker>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,52 +284,70 @@ impl Exchange {
         let state = State::Head(Instant::now() + limits.header_timeout);
         Self {
             limits,
-            state: Mutex::new((state, 0)),
+            inner: Mutex::new(Inner {
+                state,
+                requests: 0,
+                reader: None,
+            }),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (State, u64)> {
-        // The state is a plain value; a panic elsewhere cannot leave it half-written.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // The state is plain values; a panic elsewhere cannot leave it half-written.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// When the client must have sent what it is sending, if anything is due.
-    fn read_deadline(&self) -> Option<Instant> {
-        match self.lock().0 {
+    /// When the client must have sent what it is sending, if anything is due; if
+    /// nothing is, `reader` is woken once something is.
+    fn read_deadline(&self, reader: &Waker) -> Option<Instant> {
+        let mut inner = self.lock();
+        match inner.state {
             State::Idle(at) | State::Head(at) => Some(at),
-            State::Busy(_) => None,
+            State::Busy(_) => {
+                if !inner.reader.as_ref().is_some_and(|w| w.will_wake(reader)) {
+                    inner.reader = Some(reader.clone());
+                }
+                None
+            }
         }
     }
 
     /// Bytes arrived: on an idle connection, a request's head has begun.
     fn received(&self) {
-        let mut state = self.lock();
-        if let State::Idle(_) = state.0 {
-            state.0 = State::Head(Instant::now() + self.limits.header_timeout);
+        let mut inner = self.lock();
+        if let State::Idle(_) = inner.state {
+            inner.state = State::Head(Instant::now() + self.limits.header_timeout);
         }
     }
 
     /// A request's head is read; its number.
     fn request(&self) -> u64 {
-        let mut state = self.lock();
-        state.1 += 1;
-        state.0 = State::Busy(state.1);
-        state.1
+        let mut inner = self.lock();
+        inner.requests += 1;
+        inner.state = State::Busy(inner.requests);
+        inner.requests
     }
 
     /// The server is stopping: a request not yet (fully) sent is not waited for.
     fn stopping(&self) {
-        let mut state = self.lock();
-        if let State::Idle(_) | State::Head(_) = state.0 {
-            state.0 = State::Head(Instant::now());
+        let mut inner = self.lock();
+        if let State::Idle(_) | State::Head(_) = inner.state {
+            inner.state = State::Head(Instant::now());
         }
     }
 
     /// The answer to request `n` is sent: the connection waits for the next one.
     fn answered(&self, n: u64) {
-        let mut state = self.lock();
-        if state.0 == State::Busy(n) {
-            state.0 = State::Idle(Instant::now() + self.limits.idle_timeout);
+        let reader = {
+            let mut inner = self.lock();
+            if inner.state != State::Busy(n) {
+                return;
+            }
+            inner.state = State::Idle(Instant::now() + self.limits.idle_timeout);
+            inner.reader.take()
+        };
+        if let Some(reader) = reader {
+            reader.wake();
         }
     }
 }
@@ -402,7 +430,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for Deadlines<T> {
                 Poll::Ready(Ok(()))
             }
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => match this.exchange.read_deadline() {
+            Poll::Pending => match this.exchange.read_deadline(cx.waker()) {
                 Some(deadline) if this.read_timer.expired(deadline, cx) => {
                     Poll::Ready(Err(io::Error::new(
                         io::ErrorKind::TimedOut,
@@ -590,25 +618,29 @@ mod tests {
             ..ConnectionLimits::default()
         };
         let exchange = Exchange::new(limits);
-        let fresh = exchange.read_deadline().unwrap();
+        let fresh = exchange.read_deadline(Waker::noop()).unwrap();
         assert!(fresh <= Instant::now() + limits.header_timeout);
         let n = exchange.request();
-        assert_eq!(exchange.read_deadline(), None, "a request in flight");
+        assert_eq!(
+            exchange.read_deadline(Waker::noop()),
+            None,
+            "a request in flight"
+        );
         exchange.answered(n);
-        let idle = exchange.read_deadline().unwrap();
+        let idle = exchange.read_deadline(Waker::noop()).unwrap();
         assert!(idle > Instant::now() + Duration::from_secs(30), "{idle:?}");
         exchange.received();
-        let head = exchange.read_deadline().unwrap();
+        let head = exchange.read_deadline(Waker::noop()).unwrap();
         assert!(head <= Instant::now() + limits.header_timeout);
         // A later byte of the same head does not move its deadline.
         exchange.received();
-        assert_eq!(exchange.read_deadline(), Some(head));
+        assert_eq!(exchange.read_deadline(Waker::noop()), Some(head));
         // An answer to an earlier request does not make a newer one idle.
         let m = exchange.request();
         exchange.answered(n);
-        assert_eq!(exchange.read_deadline(), None);
+        assert_eq!(exchange.read_deadline(Waker::noop()), None);
         exchange.answered(m);
-        assert!(exchange.read_deadline().is_some());
+        assert!(exchange.read_deadline(Waker::noop()).is_some());
     }
 
     #[test]
