@@ -35,7 +35,10 @@ fn two_thousand_idle_connections_under_a_low_soft_limit_leave_healthz_answering(
     let idle: Vec<TcpStream> = (0..IDLE)
         .map(|i| {
             TcpStream::connect_timeout(&addr, patience).unwrap_or_else(|e| {
-                panic!("connection {i} of {IDLE} was not taken: {e}\n{}", server.log())
+                panic!(
+                    "connection {i} of {IDLE} was not taken: {e}\n{}",
+                    server.log()
+                )
             })
         })
         .collect();

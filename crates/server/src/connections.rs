@@ -9,6 +9,7 @@
 use std::convert::Infallible;
 use std::future::Future as _;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,7 +23,7 @@ use axum::Router;
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 use tower::ServiceExt as _;
@@ -89,6 +90,26 @@ impl ConnectionLimits {
         }
         Ok(())
     }
+}
+
+/// Connections the kernel may hold for the server to accept: the standard library's 128
+/// is soon full when many clients connect at once, or while the cap is reached, and then
+/// clients wait a second or more to retry their connection. The kernel lowers it to its
+/// `somaxconn` where that is smaller.
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// A listener on `addr` with a [`LISTEN_BACKLOG`] queue.
+pub(crate) fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // As the standard library's bind does: a restart may reuse the port at once.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Accepts and serves connections until `stop` turns true (or its sender is dropped),

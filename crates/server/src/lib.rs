@@ -217,12 +217,10 @@ pub async fn start(
         config.metrics_token.as_deref(),
     );
     auth::bootstrap(&state, config.bootstrap_token).await?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| ServerError::Listen {
-            addr: config.listen,
-            source,
-        })?;
+    let listener = connections::bind(config.listen).map_err(|source| ServerError::Listen {
+        addr: config.listen,
+        source,
+    })?;
     let addr = listener.local_addr()?;
     let app = api::router(state.clone());
     // One signal stops both the HTTP server and the background checks.
