@@ -56,3 +56,40 @@ fn two_thousand_idle_connections_under_a_low_soft_limit_leave_healthz_answering(
     );
     drop(idle);
 }
+
+#[test]
+fn the_connection_settings_reach_the_server() {
+    let server = Server::start_with(
+        TempDir::new(),
+        vec![("KLAXON_HEADER_TIMEOUT".into(), "1".into())],
+    );
+    let addr: SocketAddr = server.url.strip_prefix("http://").unwrap().parse().unwrap();
+    let mut silent = TcpStream::connect(addr).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut rest = Vec::new();
+    // Closed after the second (an error here means it was still open after ten).
+    silent
+        .read_to_end(&mut rest)
+        .expect("a silent connection is closed after --header-timeout");
+    assert!(rest.is_empty());
+}
+
+#[test]
+fn connection_settings_of_zero_are_refused() {
+    for flag in [
+        "--header-timeout",
+        "--body-timeout",
+        "--idle-timeout",
+        "--max-connections",
+    ] {
+        let out = common::klaxon_command()
+            .args(["serve", flag, "0"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{flag} 0 was accepted");
+        let stderr = common::stderr(&out);
+        assert!(stderr.contains(flag) && stderr.contains("'0'"), "{stderr}");
+    }
+}
