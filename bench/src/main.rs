@@ -153,6 +153,7 @@ async fn main() {
         ingest_rate_limit: None,
         channels: Default::default(),
         metrics_token: None,
+        connections: Default::default(),
     };
     let server = klaxon_server::start(config, Arc::new(SystemClock))
         .await

@@ -121,6 +121,7 @@ async fn main() {
             ..Default::default()
         },
         metrics_token: None,
+        connections: Default::default(),
     };
     let server = klaxon_server::start(config, Arc::new(SystemClock))
         .await

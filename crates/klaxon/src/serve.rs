@@ -61,7 +61,50 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
     #[command(flatten)]
+    connections: ConnectionArgs,
+    #[command(flatten)]
     channels: ChannelArgs,
+}
+
+/// How long clients may take, and how many may be connected at once.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Connections")]
+struct ConnectionArgs {
+    /// Seconds a client has to send a request's headers, from connecting or from the
+    /// request's first byte; slower connections are closed.
+    #[arg(long, value_name = "SECONDS", env = "KLAXON_HEADER_TIMEOUT",
+          default_value_t = klaxon_server::DEFAULT_HEADER_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout: u64,
+    /// Seconds a client has to send a request's body after its headers; slower ones
+    /// are answered 408.
+    #[arg(long, value_name = "SECONDS", env = "KLAXON_BODY_TIMEOUT",
+          default_value_t = klaxon_server::DEFAULT_BODY_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout: u64,
+    /// Seconds a keep-alive connection may wait for its next request (and a response
+    /// for the client to read it) before it is closed.
+    #[arg(long, value_name = "SECONDS", env = "KLAXON_IDLE_TIMEOUT",
+          default_value_t = klaxon_server::DEFAULT_IDLE_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout: u64,
+    /// Connections open at once; more wait to be accepted until one closes.
+    #[arg(long, value_name = "N", env = "KLAXON_MAX_CONNECTIONS",
+          default_value_t = klaxon_server::DEFAULT_MAX_CONNECTIONS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+}
+
+impl ConnectionArgs {
+    fn limits(&self) -> klaxon_server::ConnectionLimits {
+        use std::time::Duration;
+        klaxon_server::ConnectionLimits {
+            header_timeout: Duration::from_secs(self.header_timeout),
+            body_timeout: Duration::from_secs(self.body_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            max_connections: self.max_connections,
+        }
+    }
 }
 
 /// The outbound services pages and messages go through; each is optional.
@@ -232,6 +275,7 @@ impl DatabaseArgs {
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(args.log_format);
+    raise_open_file_limit(args.connections.max_connections);
     let policy = match &args.policy {
         Some(file) => crate::cli::load_policy(file)?,
         None => Policy::builtin(),
@@ -248,6 +292,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ingest_rate_limit: std::num::NonZeroU32::new(args.ingest_rate_limit),
         channels: args.channels.config()?,
         metrics_token: args.metrics_token,
+        connections: args.connections.limits(),
     };
     klaxon_server::serve(config, shutdown_signal())
         .await
@@ -261,6 +306,27 @@ pub async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
         .context("migration failed")?;
     eprintln!("The database is up to date.");
     Ok(())
+}
+
+/// Raises the soft limit on open files to the hard limit: every connection is one, and
+/// the usual soft limit of 1,024 would stop accepts long before --max-connections.
+fn raise_open_file_limit(max_connections: u32) {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => {
+            tracing::info!(limit, "open-file limit: {limit}");
+            // The database, log and listener need a few files besides the connections.
+            if limit < u64::from(max_connections) + 64 {
+                tracing::warn!(
+                    limit,
+                    max_connections,
+                    "the open-file limit ({limit}) is below --max-connections \
+                     ({max_connections}); connections past it wait until others close. \
+                     Raise the hard limit (systemd: LimitNOFILE=) or lower --max-connections"
+                );
+            }
+        }
+        Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
+    }
 }
 
 /// Logs to stderr, filtered by KLAXON_LOG (`RUST_LOG` syntax, default `info`).

@@ -10,6 +10,7 @@ mod auth;
 mod cache;
 mod channels;
 mod clock;
+mod connections;
 mod deliver;
 mod engine;
 mod error;
@@ -41,6 +42,10 @@ use klaxon_domain::policy::Policy;
 
 pub use channels::{ChannelConfig, SlackConfig, TwilioConfig};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use connections::{
+    ConnectionLimits, DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+};
 pub use klaxon_notify::email::{SmtpConfig, SmtpTls};
 pub use klaxon_notify::outbound::OutboundGuard;
 pub use state::AppState;
@@ -64,6 +69,8 @@ pub struct ServeConfig {
     /// The bearer token `/metrics` asks for; `None` serves metrics to anyone who can
     /// reach the port.
     pub metrics_token: Option<String>,
+    /// How long clients may take, and how many connections may be open at once.
+    pub connections: ConnectionLimits,
 }
 
 /// The default [`ServeConfig::ingest_rate_limit`]: generous, it only stops runaways.
@@ -84,6 +91,7 @@ impl std::fmt::Debug for ServeConfig {
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "[redacted]"),
             )
+            .field("connections", &self.connections)
             .finish_non_exhaustive()
     }
 }
@@ -207,7 +215,8 @@ pub async fn start(
     config: ServeConfig,
     clock: Arc<dyn Clock>,
 ) -> Result<RunningServer, ServerError> {
-    // Bad channel settings stop the start before anything is opened or written.
+    // Bad settings stop the start before anything is opened or written.
+    config.connections.check().map_err(ServerError::Config)?;
     let channels = channels::Channels::new(&config.channels).map_err(ServerError::Config)?;
     let store = klaxon_store::open(&config.database_url).await?;
     // Before the first write: every incident change from now on writes the jobs of
@@ -227,12 +236,10 @@ pub async fn start(
         config.metrics_token.as_deref(),
     );
     auth::bootstrap(&state, config.bootstrap_token).await?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| ServerError::Listen {
-            addr: config.listen,
-            source,
-        })?;
+    let listener = connections::bind(config.listen).map_err(|source| ServerError::Listen {
+        addr: config.listen,
+        source,
+    })?;
     let addr = listener.local_addr()?;
     let app = api::router(state.clone());
     // One signal stops both the HTTP server and the background checks.
@@ -240,14 +247,12 @@ pub async fn start(
     tokio::spawn(heartbeats::run_checks(state.clone(), stopped.clone()));
     tokio::spawn(inbox::run(state.clone(), stopped.clone()));
     tokio::spawn(engine::run(state.clone(), stopped.clone()));
-    let mut stopped = stopped;
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.changed().await;
-            })
-            .await
-    });
+    let task = tokio::spawn(connections::serve(
+        listener,
+        app,
+        config.connections,
+        stopped,
+    ));
     Ok(RunningServer {
         addr,
         state,

@@ -364,6 +364,7 @@ async fn bad_configuration_is_refused() {
             ingest_rate_limit: None,
             channels,
             metrics_token: None,
+            connections: Default::default(),
         };
         match klaxon_server::start(config, clock).await {
             Ok(_) => panic!("started with a bad configuration"),

@@ -57,13 +57,18 @@ impl Server {
 
     /// Starts `klaxon serve` on the data under `dir` with these environment settings.
     pub fn start_with(dir: TempDir, env: Vec<(String, String)>) -> Server {
+        Server::start_using(dir, env, klaxon_command())
+    }
+
+    /// Starts `command` (`klaxon`, perhaps behind a shell) as `klaxon serve`.
+    pub fn start_using(dir: TempDir, env: Vec<(String, String)>, mut command: Command) -> Server {
         let addr = format!("127.0.0.1:{}", free_port());
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(dir.0.join("serve.log"))
             .unwrap();
-        let child = klaxon_command()
+        let child = command
             .args(["serve", "--data-dir"])
             .arg(dir.0.join("data"))
             .args(["--listen", &addr])
@@ -171,7 +176,19 @@ impl Drop for Server {
 
 /// The binary with no Klaxon settings inherited from the environment running the tests.
 pub fn klaxon_command() -> Command {
-    let mut c = Command::new(BIN);
+    without_klaxon_env(Command::new(BIN))
+}
+
+/// `klaxon` run by `sh` after the shell commands in `prelude` (e.g. `ulimit -Sn 1024`).
+pub fn klaxon_command_after(prelude: &str) -> Command {
+    let mut c = Command::new("sh");
+    c.arg("-c")
+        .arg(format!("{prelude} && exec \"$0\" \"$@\""))
+        .arg(BIN);
+    without_klaxon_env(c)
+}
+
+fn without_klaxon_env(mut c: Command) -> Command {
     for var in [
         "KLAXON_URL",
         "KLAXON_TOKEN",

@@ -14,7 +14,9 @@ use klaxon_domain::api::{NewToken, NewUser, Problem};
 use klaxon_domain::auth::Scope;
 use klaxon_domain::policy::Policy;
 use klaxon_domain::Handle;
-use klaxon_server::{ChannelConfig, Clock, ManualClock, RunningServer, ServeConfig};
+use klaxon_server::{
+    ChannelConfig, Clock, ConnectionLimits, ManualClock, RunningServer, ServeConfig,
+};
 use klaxon_store::testing::{TempPostgres, TempSqlite};
 
 pub const ADMIN_TOKEN: &str = "klx_test_bootstrap_token_0123456789";
@@ -46,6 +48,7 @@ pub struct Settings {
     pub channels: ChannelConfig,
     pub policy: Policy,
     pub metrics_token: Option<String>,
+    pub connections: ConnectionLimits,
 }
 
 impl Default for Settings {
@@ -55,6 +58,7 @@ impl Default for Settings {
             channels: ChannelConfig::default(),
             policy: Policy::builtin(),
             metrics_token: None,
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -126,6 +130,7 @@ pub async fn start(
         ingest_rate_limit: settings.rate_limit,
         channels: settings.channels.clone(),
         metrics_token: settings.metrics_token.clone(),
+        connections: settings.connections,
     };
     klaxon_server::start(config, clock)
         .await
