@@ -34,11 +34,7 @@ pub async fn metrics(
     headers: axum::http::HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
     if let Some(expected) = &state.metrics_token_hash {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| crate::auth::hash_token(t.trim()));
+        let given = crate::auth::bearer(&headers).map(crate::auth::hash_token);
         if given.as_ref() != Some(expected) {
             return Err(ApiError::unauthorized(
                 "/metrics needs the metrics token: send `Authorization: Bearer <token>` (the server's --metrics-token)",
