@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Issue 3's ingest benchmark: single-event triggers over HTTP with 32 connections, the
-# same load generator (wrk + bench/wrk/events.lua) against
+# The ingest benchmark (docs/benchmarks.md): single-event triggers over HTTP with 32
+# connections, the same load generator (wrk + bench/wrk/events.lua) against
 #   - Alertmanager's POST /api/v2/alerts (in memory only),
 #   - the ceiling: a bare axum handler that parses the event and answers 202,
 #   - Klaxon's POST /v2/enqueue on SQLite and (with POSTGRES_URL) on PostgreSQL,
