@@ -1,38 +1,14 @@
 //! Klaxon's server: the REST API under `/api/v1`, authentication, health and metrics.
-//! Handlers parse requests and call the application layer ([`service`]); rules live in
+//! Handlers parse requests and call the application layer ([`app::incidents`]); rules live in
 //! `klaxon-domain` and SQL in `klaxon-store`, never here.
 #![forbid(unsafe_code)]
 
-mod alerts;
-mod announce;
-mod api;
-mod auth;
-mod cache;
-mod channels;
-mod clock;
-mod connections;
-mod deliver;
+mod app;
 mod engine;
-mod error;
-mod extract;
-mod heartbeats;
-mod inbox;
-mod ingest;
-mod links;
-mod locks;
-mod lookups;
-mod metrics;
-mod openapi;
-mod phones;
-mod publish;
-mod rate_limit;
-mod remind;
-mod rooms;
-mod service;
-mod state;
+mod http;
+mod infra;
 #[cfg(test)]
 mod testing;
-mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -40,15 +16,15 @@ use std::sync::Arc;
 
 use klaxon_domain::policy::Policy;
 
-pub use channels::{ChannelConfig, SlackConfig, TwilioConfig};
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use connections::{
+pub use http::connections::{
     ConnectionLimits, DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
 };
+pub use infra::channels::{ChannelConfig, SlackConfig, TwilioConfig};
+pub use infra::clock::{Clock, ManualClock, SystemClock};
+pub use infra::state::AppState;
 pub use klaxon_notify::email::{SmtpConfig, SmtpTls};
 pub use klaxon_notify::outbound::OutboundGuard;
-pub use state::AppState;
 
 /// What `klaxon serve` needs to start.
 #[derive(Clone)]
@@ -152,13 +128,13 @@ pub async fn create_token_offline(
             admins.join(", ")
         )));
     }
-    let token = auth::generate_token();
+    let token = app::auth::generate_token();
     let info = store
         .create_token(
             &name,
             new.scope,
             user,
-            &auth::hash_token(&token),
+            &app::auth::hash_token(&token),
             jiff::Timestamp::now(),
         )
         .await?;
@@ -200,7 +176,7 @@ impl RunningServer {
 fn log_outlets(config: &ChannelConfig) {
     if let Some(url) = &config.events_webhook {
         tracing::info!(
-            origin = channels::url_origin(url),
+            origin = infra::channels::url_origin(url),
             "publishing every incident event to the event webhook"
         );
     }
@@ -219,7 +195,7 @@ pub async fn start(
 ) -> Result<RunningServer, ServerError> {
     // Bad settings stop the start before anything is opened or written.
     config.connections.check().map_err(ServerError::Config)?;
-    let channels = channels::Channels::new(&config.channels).map_err(ServerError::Config)?;
+    let channels = infra::channels::Channels::new(&config.channels).map_err(ServerError::Config)?;
     let store = klaxon_store::open(&config.database_url).await?;
     // Before the first write: every incident change from now on writes the jobs of
     // the configured outlets in its own transaction.
@@ -227,7 +203,7 @@ pub async fn start(
     log_outlets(&config.channels);
     let rate_limit = config
         .ingest_rate_limit
-        .map(|per_second| Arc::new(rate_limit::KeyLimits::new(per_second)));
+        .map(|per_second| Arc::new(infra::rate_limit::KeyLimits::new(per_second)));
     let state = AppState::new(
         store,
         config.policy,
@@ -237,21 +213,25 @@ pub async fn start(
         rate_limit,
         config.metrics_token.as_deref(),
     );
-    auth::bootstrap(&state, config.bootstrap_token).await?;
-    let listener = connections::bind(config.listen).map_err(|source| ServerError::Listen {
-        addr: config.listen,
-        source,
-    })?;
+    app::auth::bootstrap(&state, config.bootstrap_token).await?;
+    let listener =
+        http::connections::bind(config.listen).map_err(|source| ServerError::Listen {
+            addr: config.listen,
+            source,
+        })?;
     let addr = listener.local_addr()?;
-    let app = api::router(state.clone());
+    let router = http::router::router(state.clone());
     // One signal stops both the HTTP server and the background checks.
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(heartbeats::run_checks(state.clone(), stopped.clone()));
-    tokio::spawn(inbox::run(state.clone(), stopped.clone()));
-    tokio::spawn(engine::run(state.clone(), stopped.clone()));
-    let task = tokio::spawn(connections::serve(
+    tokio::spawn(engine::heartbeats::run_checks(
+        state.clone(),
+        stopped.clone(),
+    ));
+    tokio::spawn(app::inbox::run(state.clone(), stopped.clone()));
+    tokio::spawn(engine::runner::run(state.clone(), stopped.clone()));
+    let task = tokio::spawn(http::connections::serve(
         listener,
-        app,
+        router,
         config.connections,
         stopped,
     ));
