@@ -1,6 +1,14 @@
-//! Klaxon's server: the REST API under `/api/v1`, authentication, health and metrics.
-//! Handlers parse requests and call the application layer ([`app::incidents`]); rules live in
-//! `klaxon-domain` and SQL in `klaxon-store`, never here.
+//! Klaxon's server: the REST API under `/api/v1`, the ingest endpoints and the engine
+//! that pages people. Rules live in `klaxon-domain` and SQL in `klaxon-store`, never here.
+//! Where each part lives (a folder imports only the folders listed below it):
+//!
+//! - `http/`: the edges: router, errors, OpenAPI, `api/`, `ingest/`, inbound `hooks/`, links.
+//! - `engine/`: the `runner` that claims due jobs with a lease; one file per job kind.
+//! - `app/`: the application layer: incidents, alerts and the inbox, paging, links, phones.
+//! - `infra/`: shared by all: `AppState` (plain data), clock, caches, locks, limits, metrics.
+//!
+//! The web UI and the status page will sit in `http/web/` and `http/status/`, beside
+//! `http/api/`. Behaviour is functions over the state: `app::incidents::act(&state, …)`.
 #![forbid(unsafe_code)]
 
 mod app;
@@ -23,6 +31,11 @@ pub use http::connections::{
 pub use infra::channels::{ChannelConfig, SlackConfig, TwilioConfig};
 pub use infra::clock::{Clock, ManualClock, SystemClock};
 pub use infra::state::AppState;
+
+// Background work driven by hand, for tests and benchmarks.
+pub use app::inbox::settle;
+pub use engine::heartbeats::check_heartbeats;
+pub use engine::runner::run_due_jobs;
 pub use klaxon_notify::email::{SmtpConfig, SmtpTls};
 pub use klaxon_notify::outbound::OutboundGuard;
 
@@ -141,6 +154,46 @@ pub async fn create_token_offline(
     Ok(klaxon_domain::api::CreatedToken { token, info })
 }
 
+/// On an empty database, creates the `admin` user and its admin token: the given one,
+/// or a new one printed once on stderr.
+async fn bootstrap(state: &AppState, token: Option<String>) -> Result<(), ServerError> {
+    if let Some(t) = &token {
+        if t.len() < 16 {
+            return Err(ServerError::Config(
+                "KLAXON_BOOTSTRAP_TOKEN is shorter than 16 characters; use a long random value"
+                    .into(),
+            ));
+        }
+    }
+    let admin = klaxon_domain::api::NewUser {
+        handle: klaxon_domain::Handle::parse("admin").expect("a valid handle"),
+        name: "Administrator".into(),
+        email: "admin@localhost".into(),
+        role: Some(klaxon_domain::auth::Scope::Admin),
+    };
+    let generated = token.is_none();
+    let token = token.unwrap_or_else(app::auth::generate_token);
+    let created = state
+        .store
+        .bootstrap(
+            &admin,
+            "bootstrap",
+            &app::auth::hash_token(&token),
+            state.clock.now(),
+        )
+        .await?;
+    if created.is_some() {
+        if generated {
+            eprintln!(
+                "\n  Klaxon created the first user, `admin`, with this admin API token.\n  \
+                 It is shown only now; keep it somewhere safe:\n\n    export KLAXON_TOKEN={token}\n"
+            );
+        }
+        tracing::info!("created the first admin user and its token");
+    }
+    Ok(())
+}
+
 /// Serves until `shutdown` resolves, then finishes the requests in flight and returns.
 pub async fn serve(
     config: ServeConfig,
@@ -211,9 +264,9 @@ pub async fn start(
         config.public_url,
         channels,
         rate_limit,
-        config.metrics_token.as_deref(),
+        config.metrics_token.as_deref().map(app::auth::hash_token),
     );
-    app::auth::bootstrap(&state, config.bootstrap_token).await?;
+    bootstrap(&state, config.bootstrap_token).await?;
     let listener =
         http::connections::bind(config.listen).map_err(|source| ServerError::Listen {
             addr: config.listen,

@@ -1,9 +1,10 @@
-//! One error type for every handler, answered as `application/problem+json`. A 5xx is
-//! logged with its cause and shown to the client only as "internal error".
+//! Why a command was refused or failed, as the application layer says it to the edges:
+//! a status, a message for people and field errors, converted from the domain's and the
+//! store's errors. The HTTP edge answers it as `application/problem+json`
+//! (`http::error`); a 5xx is logged with its cause and shown only as "internal error".
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use klaxon_domain::api::{FieldError, Problem};
+use axum::http::StatusCode;
+use klaxon_domain::api::FieldError;
 use klaxon_domain::paging::verify::VerifyError;
 use klaxon_domain::DomainError;
 use klaxon_store::StoreError;
@@ -93,29 +94,5 @@ impl From<StoreError> for ApiError {
                 )
             }
         }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let title = self.status.canonical_reason().unwrap_or("Error").to_owned();
-        let problem = Problem {
-            kind: "about:blank".to_owned(),
-            title,
-            status: self.status.as_u16(),
-            detail: self.detail,
-            errors: self.errors,
-        };
-        let body = serde_json::to_vec(&problem).unwrap_or_default();
-        let mut response = (self.status, body).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        if self.status == StatusCode::UNAUTHORIZED {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        response
     }
 }

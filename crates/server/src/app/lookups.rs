@@ -209,6 +209,7 @@ impl Lookups {
 
 #[cfg(test)]
 mod tests {
+    use crate::app::alerts;
     use crate::testing::{state_with_service, trigger};
 
     use super::*;
@@ -229,7 +230,9 @@ mod tests {
         for key in ["disk", "cpu"] {
             let mut event = trigger(key);
             event.summary = Some(format!("{key} alert"));
-            state.ingest_alert(&service, event, None).await.unwrap();
+            alerts::ingest_alert(&state, &service, event, None)
+                .await
+                .unwrap();
         }
         let (disk, cpu) = (IncidentNumber(1), IncidentNumber(2));
         let lookups = Lookups::new(store.clone());

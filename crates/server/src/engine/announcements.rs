@@ -13,7 +13,9 @@ use klaxon_notify::slack::{MessageRef, SlackClient};
 use klaxon_notify::DeliveryError;
 use klaxon_store::{Job, JobOutcome, Room, StoreError};
 
-use crate::engine::runner::{backoff, Ran, MAX_ATTEMPTS};
+use crate::app::paging::pages_for;
+use crate::engine::job::{backoff, Ran, MAX_ATTEMPTS};
+use crate::engine::reminders;
 use crate::infra::state::AppState;
 
 /// What an announcement job asks for, read from its payload.
@@ -38,301 +40,298 @@ impl<'j> Announcement<'j> {
     }
 }
 
-impl AppState {
-    /// Announces the timeline event the job names in the incident's chat room.
-    pub(crate) async fn announce(
-        &self,
-        job: &Job,
-        lookups: &crate::app::lookups::Lookups,
-    ) -> Result<Ran, StoreError> {
-        let (n, seq) = match Announcement::of(job) {
-            Some(Announcement::Event(n, seq)) => (n, seq),
-            Some(Announcement::Reminder(text)) => return self.post_reminder(job, text).await,
-            None => return Ok(Ran::done()),
-        };
-        let incident = lookups.incident(n).await?;
-        let Some(event) = lookups.timeline_event(n, seq).await? else {
-            return Ok(Ran::done());
-        };
-        // An opening or an internal update starts the wait for the next update.
-        let mut ran = Ran::done();
-        let starts_cadence = matches!(&event.kind, EventKind::Declared { .. })
-            || matches!(&event.kind, EventKind::StatusUpdated { audience, .. } if *audience == klaxon_domain::incident::UpdateAudience::Internal);
-        if starts_cadence {
-            ran.jobs.extend(self.reminder_for(&incident));
-        }
-        ran.jobs.extend(
-            self.tell_stakeholders(&incident, &event.kind, seq, lookups)
-                .await?,
-        );
-        let Some(slack) = self.channels.slack_client.as_ref() else {
+/// Announces the timeline event the job names in the incident's chat room.
+pub(crate) async fn announce(
+    state: &AppState,
+    job: &Job,
+    lookups: &crate::app::lookups::Lookups,
+) -> Result<Ran, StoreError> {
+    let (n, seq) = match Announcement::of(job) {
+        Some(Announcement::Event(n, seq)) => (n, seq),
+        Some(Announcement::Reminder(text)) => return post_reminder(state, job, text).await,
+        None => return Ok(Ran::done()),
+    };
+    let incident = lookups.incident(n).await?;
+    let Some(event) = lookups.timeline_event(n, seq).await? else {
+        return Ok(Ran::done());
+    };
+    // An opening or an internal update starts the wait for the next update.
+    let mut ran = Ran::done();
+    let starts_cadence = matches!(&event.kind, EventKind::Declared { .. })
+        || matches!(&event.kind, EventKind::StatusUpdated { audience, .. } if *audience == klaxon_domain::incident::UpdateAudience::Internal);
+    if starts_cadence {
+        ran.jobs.extend(reminders::reminder_for(state, &incident));
+    }
+    ran.jobs
+        .extend(tell_stakeholders(state, &incident, &event.kind, seq, lookups).await?);
+    let Some(slack) = state.channels.slack_client.as_ref() else {
+        return Ok(ran);
+    };
+    let room = state.store.room(n).await?;
+    let sent = match (&event.kind, room) {
+        (EventKind::Declared { .. }, None) => open_room(state, slack, &incident).await,
+        (EventKind::Declared { .. }, Some(_)) => Ok(()),
+        (_, None) => {
+            // The opening announcement has not run yet: wait for it, in order.
+            let earlier = state.store.jobs(Some(n)).await?.into_iter().any(|j| {
+                j.kind == klaxon_domain::paging::JobKind::Announce
+                    && j.id < job.id
+                    && j.dead_at.is_none()
+            });
+            if earlier {
+                // The reminder is planned again when this runs again.
+                let mut wait = Ran::done();
+                wait.outcome = JobOutcome::Wait {
+                    at: state.clock.now() + SignedDuration::from_secs(2),
+                    reason: "waiting for the incident's channel".into(),
+                };
+                return Ok(wait);
+            }
             return Ok(ran);
-        };
-        let room = self.store.room(n).await?;
-        let sent = match (&event.kind, room) {
-            (EventKind::Declared { .. }, None) => self.open_room(slack, &incident).await,
-            (EventKind::Declared { .. }, Some(_)) => Ok(()),
-            (_, None) => {
-                // The opening announcement has not run yet: wait for it, in order.
-                let earlier = self.store.jobs(Some(n)).await?.into_iter().any(|j| {
-                    j.kind == klaxon_domain::paging::JobKind::Announce
-                        && j.id < job.id
-                        && j.dead_at.is_none()
-                });
-                if earlier {
-                    // The reminder is planned again when this runs again.
-                    let mut wait = Ran::done();
-                    wait.outcome = JobOutcome::Wait {
-                        at: self.clock.now() + SignedDuration::from_secs(2),
-                        reason: "waiting for the incident's channel".into(),
-                    };
-                    return Ok(wait);
-                }
-                return Ok(ran);
-            }
-            (kind, Some(room)) => self.post_event(slack, &incident, kind, &room).await,
-        };
-        if let Err(e) = sent {
-            let error = format!("Slack: {}", e.message());
-            tracing::warn!(incident = n.0, error, "announcing failed");
-            ran.outcome = if e.is_transient() && job.attempts < MAX_ATTEMPTS {
-                let wait = backoff(job.attempts);
-                let asked = e
-                    .retry_after()
-                    .and_then(|d| SignedDuration::try_from(d).ok())
-                    .unwrap_or(wait);
-                JobOutcome::Retry {
-                    at: self.clock.now() + wait.max(asked),
-                    error,
-                }
-            } else {
-                JobOutcome::Dead {
-                    at: self.clock.now(),
-                    error,
-                }
-            };
         }
-        Ok(ran)
-    }
-
-    /// Messages to the people subscribed to the teams the severity policy tells about
-    /// this incident, when it opens and when it resolves, by their low-urgency rules (no
-    /// SMS or calls). Restricted incidents are told to nobody beyond their participants.
-    async fn tell_stakeholders(
-        &self,
-        incident: &Incident,
-        kind: &EventKind,
-        seq: i64,
-        lookups: &crate::app::lookups::Lookups,
-    ) -> Result<Vec<klaxon_domain::paging::PlannedJob>, StoreError> {
-        let update = match kind {
-            EventKind::Declared { .. } => UpdateKind::Detected,
-            EventKind::Resolved { .. } => UpdateKind::Resolved,
-            _ => return Ok(vec![]),
-        };
-        if incident.restricted {
-            return Ok(vec![]);
-        }
-        let teams = self
-            .policy
-            .severity(incident.severity)
-            .stakeholder_teams(incident.customer_facing);
-        let mut people: Vec<Handle> = vec![];
-        for (team, user) in lookups.subscriptions().await?.iter() {
-            if teams.contains(&team.as_str()) && !people.contains(user) {
-                people.push(user.clone());
-            }
-        }
-        let text =
-            incident::automatic_message(incident, update, None, &self.announce_context()).text;
-        let now = self.clock.now();
-        let mut jobs = vec![];
-        for person in &people {
-            let key = klaxon_domain::paging::EscalateJob {
-                generation: format!("stakeholders-{seq}"),
-                round: 0,
-                step: 0,
-            };
-            for mut job in self
-                .pages_for(
-                    lookups,
-                    person,
-                    klaxon_domain::paging::Urgency::Low,
-                    &key,
-                    now,
-                )
-                .await?
-            {
-                job.kind = klaxon_domain::paging::JobKind::Notify;
-                job.payload["message"] = serde_json::json!(text);
-                job.payload["from"] = serde_json::json!("klaxon");
-                jobs.push(job);
-            }
-        }
-        Ok(jobs)
-    }
-
-    /// Posts an update reminder in the incident's room.
-    async fn post_reminder(&self, job: &Job, text: &str) -> Result<Ran, StoreError> {
-        let (Some(slack), Some(channel)) = (
-            self.channels.slack_client.as_ref(),
-            job.payload["channel"].as_str(),
-        ) else {
-            return Ok(Ran::done());
-        };
-        let thread = job.payload["thread_ts"].as_str();
-        let mut ran = Ran::done();
-        if let Err(e) = slack
-            .post_message(channel, &format!("⏰ {text}"), None, thread)
-            .await
-        {
-            ran.outcome = JobOutcome::Dead {
-                at: self.clock.now(),
-                error: format!("Slack: {}", e.message()),
-            };
-        }
-        Ok(ran)
-    }
-
-    /// Creates the incident's room and posts its headline.
-    async fn open_room(
-        &self,
-        slack: &SlackClient,
-        incident: &Incident,
-    ) -> Result<(), DeliveryError> {
-        let headline = self.headline(incident);
-        let severity = self.policy.severity(incident.severity);
-        let own_channel = incident.restricted || severity.channel == ChannelMode::Dedicated;
-        let room = if own_channel {
-            let channel = slack
-                .create_channel(&incident.slug, incident.restricted)
-                .await?;
-            let people = self.slack_ids(&incident.participants).await;
-            if !people.is_empty() {
-                let ids: Vec<&str> = people.iter().map(String::as_str).collect();
-                slack.invite(&channel.id, &ids).await?;
-            }
-            let posted = slack
-                .post_message(&channel.id, &headline, None, None)
-                .await?;
-            if !incident.restricted {
-                let pointer = format!(
-                    "[SEV{} {}] {} — join <#{}>",
-                    incident.severity.level(),
-                    incident.number,
-                    incident.title,
-                    channel.id
-                );
-                slack
-                    .post_message(&self.policy.incident_channel, &pointer, None, None)
-                    .await?;
-            }
-            Room {
-                channel: channel.id,
-                thread_ts: None,
-                headline_ts: posted.ts,
+        (kind, Some(room)) => post_event(state, slack, &incident, kind, &room).await,
+    };
+    if let Err(e) = sent {
+        let error = format!("Slack: {}", e.message());
+        tracing::warn!(incident = n.0, error, "announcing failed");
+        ran.outcome = if e.is_transient() && job.attempts < MAX_ATTEMPTS {
+            let wait = backoff(job.attempts);
+            let asked = e
+                .retry_after()
+                .and_then(|d| SignedDuration::try_from(d).ok())
+                .unwrap_or(wait);
+            JobOutcome::Retry {
+                at: state.clock.now() + wait.max(asked),
+                error,
             }
         } else {
-            let posted = slack
-                .post_message(&self.policy.incident_channel, &headline, None, None)
-                .await?;
-            Room {
-                channel: posted.channel,
-                thread_ts: Some(posted.ts.clone()),
-                headline_ts: posted.ts,
+            JobOutcome::Dead {
+                at: state.clock.now(),
+                error,
             }
         };
-        self.store
-            .save_room(incident.number, &room)
-            .await
-            .map_err(|e| {
-                DeliveryError::transient(format!("cannot record the incident's channel: {e}"))
-            })
     }
+    Ok(ran)
+}
 
-    /// Posts an event in the room and brings the headline up to date.
-    async fn post_event(
-        &self,
-        slack: &SlackClient,
-        incident: &Incident,
-        kind: &EventKind,
-        room: &Room,
-    ) -> Result<(), DeliveryError> {
-        if let Some(text) = self.event_text(incident, kind) {
-            slack
-                .post_message(&room.channel, &text, None, room.thread_ts.as_deref())
-                .await?;
+/// Messages to the people subscribed to the teams the severity policy tells about
+/// this incident, when it opens and when it resolves, by their low-urgency rules (no
+/// SMS or calls). Restricted incidents are told to nobody beyond their participants.
+async fn tell_stakeholders(
+    state: &AppState,
+    incident: &Incident,
+    kind: &EventKind,
+    seq: i64,
+    lookups: &crate::app::lookups::Lookups,
+) -> Result<Vec<klaxon_domain::paging::PlannedJob>, StoreError> {
+    let update = match kind {
+        EventKind::Declared { .. } => UpdateKind::Detected,
+        EventKind::Resolved { .. } => UpdateKind::Resolved,
+        _ => return Ok(vec![]),
+    };
+    if incident.restricted {
+        return Ok(vec![]);
+    }
+    let teams = state
+        .policy
+        .severity(incident.severity)
+        .stakeholder_teams(incident.customer_facing);
+    let mut people: Vec<Handle> = vec![];
+    for (team, user) in lookups.subscriptions().await?.iter() {
+        if teams.contains(&team.as_str()) && !people.contains(user) {
+            people.push(user.clone());
         }
-        let headline = MessageRef {
-            channel: room.channel.clone(),
-            ts: room.headline_ts.clone(),
+    }
+    let text = incident::automatic_message(incident, update, None, &announce_context(state)).text;
+    let now = state.clock.now();
+    let mut jobs = vec![];
+    for person in &people {
+        let key = klaxon_domain::paging::EscalateJob {
+            generation: format!("stakeholders-{seq}"),
+            round: 0,
+            step: 0,
         };
-        slack
-            .update_message(&headline, &self.headline(incident), None)
-            .await
-    }
-
-    /// The message an announced event (other than the opening) posts in a room: the
-    /// update as written, or the runbook's mitigated and resolved templates. `None`
-    /// for events that only change the headline (an acknowledgement).
-    pub(crate) fn event_text(&self, incident: &Incident, kind: &EventKind) -> Option<String> {
-        let ctx = self.announce_context();
-        match kind {
-            EventKind::StatusUpdated { message, .. } => Some(message.text.clone()),
-            EventKind::Mitigated { .. } => {
-                Some(incident::automatic_message(incident, UpdateKind::Mitigated, None, &ctx).text)
-            }
-            EventKind::Resolved { .. } => {
-                Some(incident::automatic_message(incident, UpdateKind::Resolved, None, &ctx).text)
-            }
-            EventKind::SeverityChanged { from, to, reason } => {
-                Some(format!("Severity changed from {from} to {to}: {reason}"))
-            }
-            _ => None,
-        }
-    }
-
-    /// The detected message with the incident's current status: the room's headline.
-    pub(crate) fn headline(&self, incident: &Incident) -> String {
-        let status = Some(format!(
-            "{} ({})",
-            incident.status,
-            self.policy.severity(incident.severity).name
-        ));
-        incident::automatic_message(
-            incident,
-            UpdateKind::Detected,
-            status,
-            &self.announce_context(),
+        for mut job in pages_for(
+            lookups,
+            person,
+            klaxon_domain::paging::Urgency::Low,
+            &key,
+            now,
         )
-        .text
-    }
-
-    fn announce_context(&self) -> incident::Context<'_> {
-        incident::Context {
-            actor: Handle::parse("klaxon").expect("a valid handle"),
-            source: Source::Engine,
-            now: self.clock.now(),
-            policy: &self.policy,
-            link_base: self.public_url.clone(),
+        .await?
+        {
+            job.kind = klaxon_domain::paging::JobKind::Notify;
+            job.payload["message"] = serde_json::json!(text);
+            job.payload["from"] = serde_json::json!("klaxon");
+            jobs.push(job);
         }
     }
+    Ok(jobs)
+}
 
-    /// The Slack member ids of these people, where they have one.
-    async fn slack_ids(&self, handles: &[String]) -> Vec<String> {
-        let mut ids = vec![];
-        for h in handles.iter().filter_map(|h| Handle::parse(h).ok()) {
-            if let Ok(methods) = self.store.contact_methods(&h).await {
-                ids.extend(
-                    methods
-                        .into_iter()
-                        .filter(|m| m.kind == ContactKind::Slack)
-                        .map(|m| m.address),
-                );
-            }
-        }
-        ids
+/// Posts an update reminder in the incident's room.
+async fn post_reminder(state: &AppState, job: &Job, text: &str) -> Result<Ran, StoreError> {
+    let (Some(slack), Some(channel)) = (
+        state.channels.slack_client.as_ref(),
+        job.payload["channel"].as_str(),
+    ) else {
+        return Ok(Ran::done());
+    };
+    let thread = job.payload["thread_ts"].as_str();
+    let mut ran = Ran::done();
+    if let Err(e) = slack
+        .post_message(channel, &format!("⏰ {text}"), None, thread)
+        .await
+    {
+        ran.outcome = JobOutcome::Dead {
+            at: state.clock.now(),
+            error: format!("Slack: {}", e.message()),
+        };
     }
+    Ok(ran)
+}
+
+/// Creates the incident's room and posts its headline.
+async fn open_room(
+    state: &AppState,
+    slack: &SlackClient,
+    incident: &Incident,
+) -> Result<(), DeliveryError> {
+    let headline = headline(state, incident);
+    let severity = state.policy.severity(incident.severity);
+    let own_channel = incident.restricted || severity.channel == ChannelMode::Dedicated;
+    let room = if own_channel {
+        let channel = slack
+            .create_channel(&incident.slug, incident.restricted)
+            .await?;
+        let people = slack_ids(state, &incident.participants).await;
+        if !people.is_empty() {
+            let ids: Vec<&str> = people.iter().map(String::as_str).collect();
+            slack.invite(&channel.id, &ids).await?;
+        }
+        let posted = slack
+            .post_message(&channel.id, &headline, None, None)
+            .await?;
+        if !incident.restricted {
+            let pointer = format!(
+                "[SEV{} {}] {} — join <#{}>",
+                incident.severity.level(),
+                incident.number,
+                incident.title,
+                channel.id
+            );
+            slack
+                .post_message(&state.policy.incident_channel, &pointer, None, None)
+                .await?;
+        }
+        Room {
+            channel: channel.id,
+            thread_ts: None,
+            headline_ts: posted.ts,
+        }
+    } else {
+        let posted = slack
+            .post_message(&state.policy.incident_channel, &headline, None, None)
+            .await?;
+        Room {
+            channel: posted.channel,
+            thread_ts: Some(posted.ts.clone()),
+            headline_ts: posted.ts,
+        }
+    };
+    state
+        .store
+        .save_room(incident.number, &room)
+        .await
+        .map_err(|e| DeliveryError::transient(format!("cannot record the incident's channel: {e}")))
+}
+
+/// Posts an event in the room and brings the headline up to date.
+async fn post_event(
+    state: &AppState,
+    slack: &SlackClient,
+    incident: &Incident,
+    kind: &EventKind,
+    room: &Room,
+) -> Result<(), DeliveryError> {
+    if let Some(text) = event_text(state, incident, kind) {
+        slack
+            .post_message(&room.channel, &text, None, room.thread_ts.as_deref())
+            .await?;
+    }
+    let posted = MessageRef {
+        channel: room.channel.clone(),
+        ts: room.headline_ts.clone(),
+    };
+    slack
+        .update_message(&posted, &headline(state, incident), None)
+        .await
+}
+
+/// The message an announced event (other than the opening) posts in a room: the
+/// update as written, or the runbook's mitigated and resolved templates. `None`
+/// for events that only change the headline (an acknowledgement).
+pub(crate) fn event_text(
+    state: &AppState,
+    incident: &Incident,
+    kind: &EventKind,
+) -> Option<String> {
+    let ctx = announce_context(state);
+    match kind {
+        EventKind::StatusUpdated { message, .. } => Some(message.text.clone()),
+        EventKind::Mitigated { .. } => {
+            Some(incident::automatic_message(incident, UpdateKind::Mitigated, None, &ctx).text)
+        }
+        EventKind::Resolved { .. } => {
+            Some(incident::automatic_message(incident, UpdateKind::Resolved, None, &ctx).text)
+        }
+        EventKind::SeverityChanged { from, to, reason } => {
+            Some(format!("Severity changed from {from} to {to}: {reason}"))
+        }
+        _ => None,
+    }
+}
+
+/// The detected message with the incident's current status: the room's headline.
+pub(crate) fn headline(state: &AppState, incident: &Incident) -> String {
+    let status = Some(format!(
+        "{} ({})",
+        incident.status,
+        state.policy.severity(incident.severity).name
+    ));
+    incident::automatic_message(
+        incident,
+        UpdateKind::Detected,
+        status,
+        &announce_context(state),
+    )
+    .text
+}
+
+fn announce_context(state: &AppState) -> incident::Context<'_> {
+    incident::Context {
+        actor: Handle::parse("klaxon").expect("a valid handle"),
+        source: Source::Engine,
+        now: state.clock.now(),
+        policy: &state.policy,
+        link_base: state.public_url.clone(),
+    }
+}
+
+/// The Slack member ids of these people, where they have one.
+async fn slack_ids(state: &AppState, handles: &[String]) -> Vec<String> {
+    let mut ids = vec![];
+    for h in handles.iter().filter_map(|h| Handle::parse(h).ok()) {
+        if let Ok(methods) = state.store.contact_methods(&h).await {
+            ids.extend(
+                methods
+                    .into_iter()
+                    .filter(|m| m.kind == ContactKind::Slack)
+                    .map(|m| m.address),
+            );
+        }
+    }
+    ids
 }
 
 #[cfg(test)]

@@ -6,166 +6,134 @@ use jiff::SignedDuration;
 use klaxon_domain::incident::{EventKind, Status};
 use klaxon_domain::paging::{self, ContactMethod};
 use klaxon_notify::{Link, Message};
-use klaxon_store::{ActionLink, Job, JobOutcome, StoreError};
+use klaxon_store::{Job, JobOutcome, StoreError};
 
-use crate::app::auth::random_hex;
+use crate::app::links;
 use crate::app::lookups::Lookups;
-use crate::engine::runner::{backoff, Ran, MAX_ATTEMPTS};
+use crate::engine::job::{backoff, Ran, MAX_ATTEMPTS};
 use crate::infra::state::AppState;
 
-/// How long acknowledge and resolve links work.
-const LINK_LIFETIME: SignedDuration = SignedDuration::from_hours(24);
-
-impl AppState {
-    /// Delivers a page (`incident` set) or a test message (no incident).
-    pub(crate) async fn deliver(&self, job: &Job, lookups: &Lookups) -> Result<Ran, StoreError> {
-        let method_id = job.payload["contact_method"].as_i64().unwrap_or_default();
-        let method = match self.store.contact_method(method_id).await {
-            Ok(m) => m,
-            // Removed since the page was planned: nothing to deliver.
-            Err(StoreError::NotFound(_)) => return Ok(Ran::done()),
-            Err(e) => return Err(e),
-        };
-        let message = match job.incident {
-            Some(n) => {
-                let incident = lookups.incident(n).await?;
-                if !incident.status.is_open() || incident.status == Status::Mitigated {
-                    return Ok(Ran::done());
-                }
-                self.page_message(&incident, &method, job).await?
+/// Delivers a page (`incident` set) or a test message (no incident).
+pub(crate) async fn deliver(
+    state: &AppState,
+    job: &Job,
+    lookups: &Lookups,
+) -> Result<Ran, StoreError> {
+    let method_id = job.payload["contact_method"].as_i64().unwrap_or_default();
+    let method = match state.store.contact_method(method_id).await {
+        Ok(m) => m,
+        // Removed since the page was planned: nothing to deliver.
+        Err(StoreError::NotFound(_)) => return Ok(Ran::done()),
+        Err(e) => return Err(e),
+    };
+    let message = match job.incident {
+        Some(n) => {
+            let incident = lookups.incident(n).await?;
+            if !incident.status.is_open() || incident.status == Status::Mitigated {
+                return Ok(Ran::done());
             }
-            None => match job.payload["message"].as_str() {
-                Some(text) => direct_message(text, job),
-                None => test_message(&method, job),
-            },
-        };
-        let sent = match self.channels.route(&method) {
-            Ok((channel, to)) => channel.deliver(&to, &message).await,
-            Err(e) => Err(e),
-        };
-        let now = self.clock.now();
-        let mut ran = Ran::done();
-        let user = method.user.to_string();
-        match sent {
-            Ok(_) => {
-                tracing::info!(user, method = method.kind.as_str(), "delivered");
-                if job.incident.is_some() {
-                    ran.events.push(EventKind::Notified {
-                        user,
-                        method: method.kind,
-                        attempt: job.attempts,
-                    });
-                } else if !method.kind.verified_by_code() {
-                    // A delivered test message verifies an address; a phone number
-                    // needs its code entered back (`phones.rs`).
-                    self.store.mark_contact_verified(method.id, now).await?;
-                }
-            }
-            Err(e) => {
-                let retry_at = (e.is_transient() && job.attempts < MAX_ATTEMPTS).then(|| {
-                    let wait = backoff(job.attempts);
-                    let asked = e
-                        .retry_after()
-                        .and_then(|d| SignedDuration::try_from(d).ok())
-                        .unwrap_or(wait);
-                    now + wait.max(asked)
-                });
-                let error = e.message().to_owned();
-                tracing::warn!(
-                    user,
-                    method = method.kind.as_str(),
-                    attempt = job.attempts,
-                    error,
-                    "delivery failed"
-                );
-                ran.outcome = match retry_at {
-                    Some(at) => JobOutcome::Retry {
-                        at,
-                        error: error.clone(),
-                    },
-                    None => JobOutcome::Dead {
-                        at: now,
-                        error: error.clone(),
-                    },
-                };
-                ran.events.push(EventKind::NotificationFailed {
+            page_message(state, &incident, &method, job).await?
+        }
+        None => match job.payload["message"].as_str() {
+            Some(text) => direct_message(text, job),
+            None => test_message(&method, job),
+        },
+    };
+    let sent = match state.channels.route(&method) {
+        Ok((channel, to)) => channel.deliver(&to, &message).await,
+        Err(e) => Err(e),
+    };
+    let now = state.clock.now();
+    let mut ran = Ran::done();
+    let user = method.user.to_string();
+    match sent {
+        Ok(_) => {
+            tracing::info!(user, method = method.kind.as_str(), "delivered");
+            if job.incident.is_some() {
+                ran.events.push(EventKind::Notified {
                     user,
                     method: method.kind,
                     attempt: job.attempts,
-                    error,
-                    retry_at,
                 });
+            } else if !method.kind.verified_by_code() {
+                // A delivered test message verifies an address; a phone number
+                // needs its code entered back (`phones.rs`).
+                state.store.mark_contact_verified(method.id, now).await?;
             }
         }
-        Ok(ran)
-    }
-
-    /// The page for `incident`, with fresh acknowledge and resolve links for the owner of
-    /// `method`, which they are sent to.
-    async fn page_message(
-        &self,
-        incident: &klaxon_domain::incident::Incident,
-        method: &ContactMethod,
-        job: &Job,
-    ) -> Result<Message, StoreError> {
-        let text = paging::page_text(incident, &self.policy);
-        let base = self.public_base();
-        let mut links = vec![];
-        let mut voice_ack_url = None;
-        for (action, label) in [("acknowledge", "Acknowledge"), ("resolve", "Resolve")] {
-            let token = self.create_link(incident.number, action, method).await?;
-            links.push(Link::new(label, format!("{base}/l/{token}")));
-            if action == "acknowledge" {
-                voice_ack_url = Some(format!("{base}/twilio/voice/{token}"));
-            }
+        Err(e) => {
+            let retry_at = (e.is_transient() && job.attempts < MAX_ATTEMPTS).then(|| {
+                let wait = backoff(job.attempts);
+                let asked = e
+                    .retry_after()
+                    .and_then(|d| SignedDuration::try_from(d).ok())
+                    .unwrap_or(wait);
+                now + wait.max(asked)
+            });
+            let error = e.message().to_owned();
+            tracing::warn!(
+                user,
+                method = method.kind.as_str(),
+                attempt = job.attempts,
+                error,
+                "delivery failed"
+            );
+            ran.outcome = match retry_at {
+                Some(at) => JobOutcome::Retry {
+                    at,
+                    error: error.clone(),
+                },
+                None => JobOutcome::Dead {
+                    at: now,
+                    error: error.clone(),
+                },
+            };
+            ran.events.push(EventKind::NotificationFailed {
+                user,
+                method: method.kind,
+                attempt: job.attempts,
+                error,
+                retry_at,
+            });
         }
-        links.push(Link::new(
-            format!("Incident {}", incident.number),
-            format!("{base}/api/v1/incidents/{}", incident.number.0),
-        ));
-        Ok(Message {
-            subject: text.subject,
-            text: text.text,
-            markdown: None,
-            links,
-            idempotency_key: format!("job-{}", job.id),
-            thread: Some(format!("incident-{}", incident.number.0)),
-            event: "incident.page".into(),
-            payload: None,
-            voice_ack_url,
-        })
     }
+    Ok(ran)
+}
 
-    /// A new single-use link, sent to `method`; the token is returned once and stored
-    /// only as a hash.
-    async fn create_link(
-        &self,
-        incident: klaxon_domain::IncidentNumber,
-        action: &str,
-        method: &ContactMethod,
-    ) -> Result<String, StoreError> {
-        let token = random_hex(24);
-        let link = ActionLink {
-            incident,
-            action: action.to_owned(),
-            handle: method.user.clone(),
-            contact_method: Some(method.id),
-            expires_at: self.clock.now() + LINK_LIFETIME,
-        };
-        self.store
-            .create_link(&crate::app::auth::hash_token(&token), &link)
-            .await?;
-        Ok(token)
+/// The page for `incident`, with fresh acknowledge and resolve links for the owner of
+/// `method`, which they are sent to.
+async fn page_message(
+    state: &AppState,
+    incident: &klaxon_domain::incident::Incident,
+    method: &ContactMethod,
+    job: &Job,
+) -> Result<Message, StoreError> {
+    let text = paging::page_text(incident, &state.policy);
+    let base = links::public_base(state);
+    let mut links = vec![];
+    let mut voice_ack_url = None;
+    for (action, label) in [("acknowledge", "Acknowledge"), ("resolve", "Resolve")] {
+        let token = links::create_link(state, incident.number, action, method).await?;
+        links.push(Link::new(label, format!("{base}/l/{token}")));
+        if action == "acknowledge" {
+            voice_ack_url = Some(format!("{base}/twilio/voice/{token}"));
+        }
     }
-
-    /// Where people reach this server: the configured public URL.
-    pub(crate) fn public_base(&self) -> String {
-        self.public_url
-            .clone()
-            .unwrap_or_else(|| "http://localhost:8080".to_owned())
-            .trim_end_matches('/')
-            .to_owned()
-    }
+    links.push(Link::new(
+        format!("Incident {}", incident.number),
+        format!("{base}/api/v1/incidents/{}", incident.number.0),
+    ));
+    Ok(Message {
+        subject: text.subject,
+        text: text.text,
+        markdown: None,
+        links,
+        idempotency_key: format!("job-{}", job.id),
+        thread: Some(format!("incident-{}", incident.number.0)),
+        event: "incident.page".into(),
+        payload: None,
+        voice_ack_url,
+    })
 }
 
 fn direct_message(text: &str, job: &Job) -> Message {

@@ -11,6 +11,9 @@ use serde::de::DeserializeOwned;
 
 use crate::app::error::ApiError;
 
+/// The largest request body the API reads.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
 /// A JSON request body. Unknown fields, wrong types and missing fields answer 422 naming
 /// the field; malformed JSON 400; a non-JSON content type 415; an oversized body 413.
 pub struct ApiJson<T>(pub T);
@@ -24,10 +27,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    format!(
-                        "the request body is larger than {} KiB",
-                        crate::http::router::BODY_LIMIT / 1024
-                    ),
+                    format!("the request body is larger than {} KiB", BODY_LIMIT / 1024),
                 )
             } else {
                 ApiError::new(

@@ -1,22 +1,15 @@
-//! Acting without a login: the acknowledge and resolve links notifications carry, a
-//! digit pressed during a voice call, and an SMS reply (`ACK 42`). A link works once,
-//! until it expires, and acts as the person it was sent to, with that person's role (a
-//! viewer's changes nothing). Opening a link only shows a button (mail scanners open
-//! links); the button's POST acts. A reply or key press acts only from a verified number
-//! (`klaxon_domain::paging::verify`).
+//! `/l/{token}`: the acknowledge and resolve links notifications carry. A link works
+//! once, until it expires, and acts as the person it was sent to, with that person's
+//! role (a viewer's changes nothing). Opening a link only shows a button (mail scanners
+//! open links); the button's POST acts. (A key press or an SMS reply: `http::hooks`.)
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use klaxon_domain::auth::{check_may_act, TokenInfo, User};
-use klaxon_domain::incident::{Command, Source};
-use klaxon_domain::paging::{verify, ContactKind};
-use klaxon_domain::IncidentNumber;
-use klaxon_store::{ActionLink, StoreError};
+use klaxon_domain::incident::Source;
 
-use crate::app::auth::{hash_token, Caller};
-use crate::app::error::ApiError;
+use crate::app::auth::hash_token;
+use crate::app::links;
 use crate::infra::state::AppState;
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
@@ -105,10 +98,7 @@ pub async fn act(State(state): State<AppState>, Path(token): Path<String>) -> Re
         Ok(user) => user,
         Err(e) => return unavailable(e),
     };
-    match state
-        .act_for(user, link.incident, &link.action, Source::Link)
-        .await
-    {
+    match links::act_for(&state, user, link.incident, &link.action, Source::Link).await {
         Ok(done) => page(
             StatusCode::OK,
             &done,
@@ -122,205 +112,7 @@ pub async fn act(State(state): State<AppState>, Path(token): Path<String>) -> Re
     }
 }
 
-impl AppState {
-    /// Acknowledges or resolves incident `n` as `user`, with the user's role; a sentence
-    /// for the person, or why nothing changed.
-    pub(crate) async fn act_for(
-        &self,
-        user: User,
-        n: IncidentNumber,
-        action: &str,
-        source: Source,
-    ) -> Result<String, ApiError> {
-        check_may_act(user.role).map_err(ApiError::forbidden)?;
-        let token = TokenInfo {
-            id: 0,
-            name: "action link".into(),
-            scope: user.role,
-            user: user.handle.clone(),
-            created_at: user.created_at,
-            revoked_at: None,
-        };
-        let caller = Caller::new(user, token, source);
-        let (command, done) = match action {
-            "resolve" => (
-                Command::Resolve {
-                    root_cause: None,
-                    fix: None,
-                    at: None,
-                },
-                "resolved",
-            ),
-            _ => (Command::Acknowledge { at: None }, "acknowledged"),
-        };
-        self.act(&caller, n, command).await?;
-        Ok(format!("Incident {n} {done}"))
-    }
-
-    /// Checks a Twilio webhook's signature over the URL Twilio called (this server's
-    /// public URL and the path) and its form parameters.
-    fn twilio_signed(&self, path: &str, headers: &HeaderMap, params: &[(String, String)]) -> bool {
-        let (Some(token), Some(signature)) = (
-            self.channels.twilio_auth_token.as_deref(),
-            headers
-                .get("x-twilio-signature")
-                .and_then(|v| v.to_str().ok()),
-        ) else {
-            return false;
-        };
-        let url = format!("{}{path}", self.public_base());
-        let pairs: Vec<(&str, &str)> = params
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        klaxon_notify::twilio::verify_signature(token, &url, &pairs, signature)
-    }
-}
-
-fn twiml(body: &str) -> Response {
-    let xml = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>{body}</Response>");
-    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], xml).into_response()
-}
-
-fn form(body: &[u8]) -> Vec<(String, String)> {
-    serde_urlencoded::from_bytes(body).unwrap_or_default()
-}
-
-fn param<'a>(params: &'a [(String, String)], name: &str) -> &'a str {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
-}
-
-/// `POST /twilio/voice/{token}`: the digit pressed during a page call; 1 acknowledges.
-pub async fn voice(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params = form(&body);
-    if !state.twilio_signed(&format!("/twilio/voice/{token}"), &headers, &params) {
-        return (
-            StatusCode::FORBIDDEN,
-            "the X-Twilio-Signature header does not match",
-        )
-            .into_response();
-    }
-    if param(&params, "Digits") != "1" {
-        return twiml("<Say>Not acknowledged. Goodbye.</Say>");
-    }
-    let say = |text: &str| {
-        twiml(&format!(
-            "<Say>{}</Say>",
-            klaxon_notify::twilio::xml_escape(text)
-        ))
-    };
-    let expired = "This page has expired or was answered already.";
-    let hash = hash_token(&token);
-    let link = match state.store.peek_link(&hash, state.clock.now()).await {
-        Ok(Some(link)) => link,
-        Ok(None) => return say(expired),
-        Err(e) => return unavailable(e),
-    };
-    let (user, called) = match called(&state, &link).await {
-        Ok(found) => found,
-        Err(e) => return unavailable(e),
-    };
-    if let Err(refused) = verify::check_keypress_may_act(called.as_ref(), &user.handle, user.role) {
-        return say(&refused);
-    }
-    match state.store.use_link(&hash, state.clock.now()).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return say(expired),
-        Err(e) => return unavailable(e),
-    }
-    match state
-        .act_for(user, link.incident, "acknowledge", Source::Voice)
-        .await
-    {
-        Ok(done) => say(&format!("{done}. Thank you.")),
-        Err(e) => say(&e.detail),
-    }
-}
-
-/// The link's user, and the contact method its call went to, if it says and it exists.
-async fn called(
-    state: &AppState,
-    link: &ActionLink,
-) -> Result<(User, Option<klaxon_domain::paging::ContactMethod>), StoreError> {
-    let user = state.store.user(&link.handle).await?;
-    let method = match link.contact_method {
-        Some(id) => match state.store.contact_method(id).await {
-            Ok(m) => Some(m),
-            Err(StoreError::NotFound(_)) => None,
-            Err(e) => return Err(e),
-        },
-        None => None,
-    };
-    Ok((user, method))
-}
-
-/// `POST /twilio/sms`: a reply to a page, `ACK 42` or `RESOLVE 42`, from a phone number
-/// one of Klaxon's users has as a verified SMS contact method; it acts with their role.
-pub async fn sms(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let params = form(&body);
-    if !state.twilio_signed("/twilio/sms", &headers, &params) {
-        return (
-            StatusCode::FORBIDDEN,
-            "the X-Twilio-Signature header does not match",
-        )
-            .into_response();
-    }
-    let reply = |text: &str| {
-        twiml(&format!(
-            "<Message>{}</Message>",
-            klaxon_notify::twilio::xml_escape(text)
-        ))
-    };
-    let words: Vec<String> = param(&params, "Body")
-        .split_whitespace()
-        .map(str::to_uppercase)
-        .collect();
-    let (action, number) = match words.as_slice() {
-        [verb, n] if verb == "ACK" || verb == "RESOLVE" => match IncidentNumber::parse(n) {
-            Ok(n) => (
-                if verb == "ACK" {
-                    "acknowledge"
-                } else {
-                    "resolve"
-                },
-                n,
-            ),
-            Err(_) => return reply("Reply ACK or RESOLVE and the incident number, e.g. ACK 42."),
-        },
-        _ => return reply("Reply ACK or RESOLVE and the incident number, e.g. ACK 42."),
-    };
-    let from = param(&params, "From");
-    let method = match state
-        .store
-        .contact_method_by_address(ContactKind::Sms, from)
-        .await
-    {
-        Ok(Some(method)) => method,
-        Ok(None) => return reply("This number is not an SMS contact method of any Klaxon user."),
-        Err(e) => return unavailable(e),
-    };
-    let user = match state.store.user(&method.user).await {
-        Ok(user) => user,
-        Err(e) => return unavailable(e),
-    };
-    if let Err(refused) = verify::check_phone_may_act(&method, user.role) {
-        return reply(&refused);
-    }
-    match state.act_for(user, number, action, Source::Sms).await {
-        Ok(done) => reply(&done),
-        Err(e) => reply(&e.detail),
-    }
-}
-
-fn unavailable(e: klaxon_store::StoreError) -> Response {
+pub(crate) fn unavailable(e: klaxon_store::StoreError) -> Response {
     tracing::error!(error = %e, "action link failed");
     page(
         StatusCode::SERVICE_UNAVAILABLE,

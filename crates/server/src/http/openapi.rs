@@ -18,8 +18,13 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi};
 
+use axum::response::IntoResponse;
+use axum::Json;
 use klaxon_domain::api::Problem;
+use klaxon_domain::auth::Scope;
 
+use crate::app::auth::Caller;
+use crate::app::error::ApiError;
 use crate::http::api;
 
 #[derive(OpenApi)]
@@ -27,7 +32,7 @@ use crate::http::api;
     info(title = "Klaxon", description = "Incident response: declare, coordinate, record. Every route needs `Authorization: Bearer <token>`; an operation's security requirement names the least scope its token needs (viewer < responder < admin; none named: viewer). Errors are application/problem+json."),
     servers((url = "/api/v1")),
     paths(
-        api::system::policy, api::system::openapi,
+        api::system::policy, openapi,
         api::users::me, api::users::list, api::users::create, api::users::update,
         api::users::tokens, api::users::create_token, api::users::revoke_token,
         api::incidents::list, api::incidents::declare, api::incidents::show,
@@ -145,7 +150,7 @@ fn add_error_answers(operation: &mut Operation) {
             413,
             format!(
                 "The body is larger than {} KiB",
-                crate::http::router::BODY_LIMIT / 1024
+                crate::http::extract::BODY_LIMIT / 1024
             ),
         ));
         common.push((
@@ -242,4 +247,11 @@ fn give_problem_body(status: &str, response: &mut Response) {
 
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "policy", responses((status = 200, description = "The OpenAPI document", body = Object)))]
+pub async fn openapi(caller: Caller) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Scope::Viewer)?;
+    Ok(Json(document()))
 }

@@ -7,10 +7,8 @@ use axum::Router;
 
 use crate::app::error::ApiError;
 use crate::http::api::{alerts, escalation, incidents, people, schedules, services, system, users};
+use crate::http::extract::BODY_LIMIT;
 use crate::infra::state::AppState;
-
-/// The largest request body the API reads.
-pub const BODY_LIMIT: usize = 256 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
@@ -132,7 +130,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/oncall", get(escalation::on_call))
         .route("/page", post(escalation::page))
-        .route("/openapi.json", get(system::openapi));
+        .route("/openapi.json", get(crate::http::openapi::openapi));
     let ingest = Router::new()
         .route("/v2/enqueue", post(crate::http::ingest::pagerduty::enqueue))
         .route(
@@ -147,9 +145,12 @@ pub fn router(state: AppState) -> Router {
             "/ingest/{format}/{key}",
             post(crate::http::ingest::webhooks::ingest),
         )
-        .route("/heartbeat/{key}", post(crate::engine::heartbeats::ping))
+        .route(
+            "/heartbeat/{key}",
+            post(crate::http::ingest::heartbeats::ping),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(
-            crate::http::ingest::pagerduty::INGEST_BODY_LIMIT,
+            crate::http::ingest::INGEST_BODY_LIMIT,
         ));
     Router::new()
         .merge(ingest)
@@ -157,8 +158,11 @@ pub fn router(state: AppState) -> Router {
             "/l/{token}",
             get(crate::http::links::show).post(crate::http::links::act),
         )
-        .route("/twilio/voice/{token}", post(crate::http::links::voice))
-        .route("/twilio/sms", post(crate::http::links::sms))
+        .route(
+            "/twilio/voice/{token}",
+            post(crate::http::hooks::twilio::voice),
+        )
+        .route("/twilio/sms", post(crate::http::hooks::twilio::sms))
         .route("/healthz", get(system::healthz))
         .route("/readyz", get(system::readyz))
         .route("/metrics", get(system::metrics))
@@ -167,7 +171,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::infra::metrics::track,
+            crate::http::metrics::track,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

@@ -2,11 +2,6 @@
 //! severity (read from the store at scrape time, drills left out), the alert inbox, and
 //! the engine's jobs due and dead by kind.
 
-use std::time::Instant;
-
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -14,7 +9,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::infra::state::AppState;
+use jiff::Timestamp;
+use klaxon_store::Store;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -151,7 +147,8 @@ impl Metrics {
             .inc();
     }
 
-    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    /// Counts and times one answered request.
+    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let (method, route) = (method.to_owned(), route.to_owned());
         self.requests
             .get_or_create(&RequestLabels {
@@ -164,53 +161,36 @@ impl Metrics {
             .get_or_create(&RouteLabels { method, route })
             .observe(seconds);
     }
-}
 
-/// Renders every metric, refreshing incident counts from the store first.
-pub async fn render(state: &AppState) -> Result<String, klaxon_store::StoreError> {
-    let counts = state.store.incident_counts().await?;
-    let m = &state.metrics;
-    m.inbox_depth.set(state.store.inbox_depth().await?);
-    m.jobs_due.clear();
-    m.jobs_dead.clear();
-    for backlog in state.store.job_backlog(state.clock.now()).await? {
-        let labels = JobLabels {
-            kind: backlog.kind.as_str().to_owned(),
-        };
-        m.jobs_due.get_or_create(&labels).set(backlog.due);
-        m.jobs_dead.get_or_create(&labels).set(backlog.dead);
+    /// Renders every metric, refreshing incident counts from the store first.
+    pub async fn render(
+        &self,
+        store: &dyn Store,
+        now: Timestamp,
+    ) -> Result<String, klaxon_store::StoreError> {
+        let counts = store.incident_counts().await?;
+        let m = self;
+        m.inbox_depth.set(store.inbox_depth().await?);
+        m.jobs_due.clear();
+        m.jobs_dead.clear();
+        for backlog in store.job_backlog(now).await? {
+            let labels = JobLabels {
+                kind: backlog.kind.as_str().to_owned(),
+            };
+            m.jobs_due.get_or_create(&labels).set(backlog.due);
+            m.jobs_dead.get_or_create(&labels).set(backlog.dead);
+        }
+        m.incidents.clear();
+        for (status, severity, n) in counts {
+            let labels = IncidentLabels {
+                status: status.as_str().to_owned(),
+                severity: severity.level().to_string(),
+            };
+            m.incidents.get_or_create(&labels).set(n);
+        }
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &m.registry)
+            .map_err(|e| klaxon_store::StoreError::Other(e.to_string()))?;
+        Ok(out)
     }
-    m.incidents.clear();
-    for (status, severity, n) in counts {
-        let labels = IncidentLabels {
-            status: status.as_str().to_owned(),
-            severity: severity.level().to_string(),
-        };
-        m.incidents.get_or_create(&labels).set(n);
-    }
-    let mut out = String::new();
-    prometheus_client::encoding::text::encode(&mut out, &m.registry)
-        .map_err(|e| klaxon_store::StoreError::Other(e.to_string()))?;
-    Ok(out)
-}
-
-/// Middleware: counts and times every request by its route pattern.
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let response = next.run(request).await;
-    let status = response.status().as_u16();
-    state
-        .metrics
-        .observe(&method, &route, status, started.elapsed().as_secs_f64());
-    if response.status().is_server_error() {
-        tracing::warn!(%method, %route, status, "request failed");
-    } else {
-        tracing::debug!(%method, %route, status, "request");
-    }
-    response
 }

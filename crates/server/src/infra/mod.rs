@@ -1,4 +1,6 @@
-//! Shared infrastructure.
+//! Shared infrastructure: the state and what it holds (clock, caches, locks, rate limits,
+//! metrics, the outbound channels). Nothing here imports the edges, the application
+//! layer or the engine.
 
 pub(crate) mod cache;
 pub(crate) mod channels;

@@ -6,13 +6,10 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use axum::http::StatusCode;
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::HashMapStateStore;
 use governor::{Quota, RateLimiter};
 use klaxon_domain::Handle;
-
-use crate::app::error::ApiError;
 
 pub struct KeyLimits {
     limiter: RateLimiter<String, HashMapStateStore<String>, DefaultClock>,
@@ -65,14 +62,11 @@ impl Default for TestLimits {
 }
 
 impl TestLimits {
-    /// Counts one test message to `user`'s contact method `method`, or refuses it (429)
-    /// saying when to try again.
-    pub fn check(&self, user: &Handle, method: i64) -> Result<(), ApiError> {
+    /// Counts one test message to `user`'s contact method `method`, or refuses it with a
+    /// message saying when to try again (answered 429).
+    pub fn check(&self, user: &Handle, method: i64) -> Result<(), String> {
         let refuse = |wait: Duration, what: &str| {
-            ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!("{what}; try again in {} s", wait.as_secs().max(1)),
-            )
+            format!("{what}; try again in {} s", wait.as_secs().max(1))
         };
         self.per_method.check(&method.to_string()).map_err(|wait| {
             refuse(

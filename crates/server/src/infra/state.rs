@@ -1,4 +1,6 @@
-//! What every handler shares.
+//! The server's state: plain data, the handles every part shares (store, policy, clock,
+//! metrics, caches, locks, limits, wake-ups, channels). What is done with them lives in
+//! `app/` and `engine/`, as functions that take the state.
 
 use std::sync::Arc;
 
@@ -51,22 +53,6 @@ pub struct Shared {
 }
 
 impl AppState {
-    /// The service an integration key belongs to (revoked keys belong to none),
-    /// through the cache.
-    pub async fn service_by_key(
-        &self,
-        key: &str,
-    ) -> Result<Option<Arc<klaxon_domain::service::Service>>, klaxon_store::StoreError> {
-        if let Some(found) = self.services.get(key) {
-            return Ok(Some(found));
-        }
-        let found = self.store.service_by_key(key).await?.map(Arc::new);
-        if let Some(service) = &found {
-            self.services.insert(key.to_owned(), service.clone());
-        }
-        Ok(found)
-    }
-
     pub fn new(
         store: Arc<dyn Store>,
         policy: Policy,
@@ -74,7 +60,7 @@ impl AppState {
         public_url: Option<String>,
         channels: crate::infra::channels::Channels,
         rate_limit: Option<Arc<crate::infra::rate_limit::KeyLimits>>,
-        metrics_token: Option<&str>,
+        metrics_token_hash: Option<String>,
     ) -> Self {
         Self(Arc::new(Shared {
             store,
@@ -91,7 +77,7 @@ impl AppState {
             inbox_wake: Arc::default(),
             engine_wake: Arc::default(),
             channels: Arc::new(channels),
-            metrics_token_hash: metrics_token.map(crate::app::auth::hash_token),
+            metrics_token_hash,
         }))
     }
 }

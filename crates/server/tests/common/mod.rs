@@ -203,8 +203,7 @@ impl TestApp {
     /// Waits until every accepted alert event has been applied to its alert.
     pub async fn settle(&self) {
         let state = &self.server.as_ref().expect("a running server").state;
-        state
-            .settle(std::time::Duration::from_secs(10))
+        klaxon_server::settle(state, std::time::Duration::from_secs(10))
             .await
             .expect("the alert inbox empties");
     }
@@ -218,7 +217,9 @@ impl TestApp {
     pub async fn run_jobs(&self) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         loop {
-            self.state().run_due_jobs().await.expect("jobs run");
+            klaxon_server::run_due_jobs(self.state())
+                .await
+                .expect("jobs run");
             let now = self.clock.now();
             let due: Vec<_> = self
                 .state()

@@ -9,6 +9,7 @@ use klaxon_domain::auth::Scope;
 use klaxon_domain::service::ServiceName;
 use klaxon_store::AlertFilter;
 
+use crate::app::alerts;
 use crate::app::alerts::Person;
 use crate::app::auth::Caller;
 use crate::app::error::ApiError;
@@ -52,7 +53,7 @@ pub async fn show(
     caller.require(Scope::Viewer)?;
     let id = alert_id(&id)?;
     let limit = q.log()?;
-    let alert = state.visible_alert(&caller, id).await?;
+    let alert = alerts::visible_alert(&state, &caller, id).await?;
     // One more than asked for tells whether older entries are left out.
     let mut entries = state.store.alert_log(id, limit + 1).await?;
     let log_truncated = entries.len() > limit as usize;
@@ -104,7 +105,7 @@ async fn change(
 ) -> Result<Json<Alert>, ApiError> {
     caller.require(Scope::Responder)?;
     let id = alert_id(&id)?;
-    let alert = state.visible_alert(&caller, id).await?;
+    let alert = alerts::visible_alert(&state, &caller, id).await?;
     let done = match action {
         AlertAction::Resolve => alert.status == AlertStatus::Resolved,
         _ => alert.status != AlertStatus::Triggered,
@@ -127,7 +128,7 @@ async fn change(
         handle: caller.user.handle.clone(),
         source: caller.source,
     };
-    state.ingest_alert(&service, event, Some(&by)).await?;
+    alerts::ingest_alert(&state, &service, event, Some(&by)).await?;
     Ok(Json(state.store.alert(id).await?))
 }
 

@@ -10,6 +10,7 @@ use klaxon_domain::Handle;
 
 use crate::app::auth::Caller;
 use crate::app::error::ApiError;
+use crate::app::paging::{page_directly, who_is_paged};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::infra::state::AppState;
 
@@ -147,8 +148,7 @@ pub async fn on_call(
                     .first()
                     .map(|s| s.targets.as_slice())
                     .unwrap_or_default();
-                on_call = state
-                    .who_is_paged(&lookups, first, now)
+                on_call = who_is_paged(&lookups, first, now)
                     .await?
                     .iter()
                     .map(|u| u.to_string())
@@ -197,9 +197,7 @@ pub async fn page(
                 )
             })?,
     };
-    let deliveries = state
-        .page_directly(&user, message, &caller.user.handle)
-        .await?;
+    let deliveries = page_directly(&state, &user, message, &caller.user.handle).await?;
     if deliveries == 0 {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

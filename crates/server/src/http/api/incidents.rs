@@ -1,5 +1,5 @@
 //! Incident routes: one small handler per command. Each turns its body into a domain
-//! [`Command`] and hands it to [`AppState::act`].
+//! [`Command`] and hands it to `app::incidents::act`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,6 +14,7 @@ use klaxon_domain::IncidentNumber;
 
 use crate::app::auth::Caller;
 use crate::app::error::ApiError;
+use crate::app::incidents;
 use crate::http::extract::{ApiJson, ApiQuery, NumberPath};
 use crate::infra::state::AppState;
 
@@ -28,7 +29,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<IncidentQuery>,
 ) -> Result<Json<IncidentPage>, ApiError> {
     caller.require(Scope::Viewer)?;
-    s.list(&caller, q).await.map(Json)
+    incidents::list(&s, &caller, q).await.map(Json)
 }
 
 #[utoipa::path(post, path = "/incidents", tag = "incidents", security(("bearer" = ["responder"])), request_body = DeclareInput,
@@ -38,7 +39,7 @@ pub async fn declare(
     caller: Caller,
     ApiJson(input): ApiJson<DeclareInput>,
 ) -> Result<(StatusCode, Json<IncidentView>), ApiError> {
-    s.declare(&caller, input)
+    incidents::declare(&s, &caller, input)
         .await
         .map(|v| (StatusCode::CREATED, Json(v)))
 }
@@ -47,7 +48,7 @@ pub async fn declare(
     responses((status = 200, body = IncidentView, description = "With its timeline"), (status = 404)))]
 pub async fn show(State(s): State<AppState>, caller: Caller, NumberPath(n): NumberPath) -> Answer {
     caller.require(Scope::Viewer)?;
-    s.show(&caller, n).await.map(Json)
+    incidents::show(&s, &caller, n).await.map(Json)
 }
 
 #[utoipa::path(post, path = "/incidents/{number}/ack", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = Option<AckRequest>,
@@ -58,7 +59,7 @@ pub async fn ack(
     NumberPath(n): NumberPath,
     ApiJson(r): ApiJson<AckRequest>,
 ) -> Answer {
-    s.act(&caller, n, Command::Acknowledge { at: r.at })
+    incidents::act(&s, &caller, n, Command::Acknowledge { at: r.at })
         .await
         .map(Json)
 }
@@ -71,7 +72,8 @@ pub async fn assign(
     NumberPath(n): NumberPath,
     ApiJson(r): ApiJson<RoleRequest>,
 ) -> Answer {
-    s.act(
+    incidents::act(
+        &s,
         &caller,
         n,
         Command::Assign {
@@ -91,7 +93,8 @@ pub async fn relieve(
     NumberPath(n): NumberPath,
     ApiJson(r): ApiJson<RoleRequest>,
 ) -> Answer {
-    s.act(
+    incidents::act(
+        &s,
         &caller,
         n,
         Command::Relieve {
@@ -111,7 +114,8 @@ pub async fn severity(
     NumberPath(n): NumberPath,
     ApiJson(r): ApiJson<SeverityRequest>,
 ) -> Answer {
-    s.act(
+    incidents::act(
+        &s,
         &caller,
         n,
         Command::ChangeSeverity {
@@ -131,7 +135,9 @@ pub async fn update(
     NumberPath(n): NumberPath,
     ApiJson(r): ApiJson<StatusUpdateInput>,
 ) -> Answer {
-    s.act(&caller, n, Command::PostUpdate(r)).await.map(Json)
+    incidents::act(&s, &caller, n, Command::PostUpdate(r))
+        .await
+        .map(Json)
 }
 
 #[utoipa::path(post, path = "/incidents/{number}/mitigate", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = MitigateRequest,
@@ -142,7 +148,8 @@ pub async fn mitigate(
     NumberPath(n): NumberPath,
     ApiJson(r): ApiJson<MitigateRequest>,
 ) -> Answer {
-    s.act(
+    incidents::act(
+        &s,
         &caller,
         n,
         Command::Mitigate {
@@ -163,7 +170,8 @@ pub async fn resolve(
     NumberPath(n): NumberPath,
     ApiJson(r): ApiJson<ResolveRequest>,
 ) -> Answer {
-    s.act(
+    incidents::act(
+        &s,
         &caller,
         n,
         Command::Resolve {
@@ -184,7 +192,9 @@ pub async fn close(
     NumberPath(n): NumberPath,
     ApiJson(_empty): ApiJson<Empty>,
 ) -> Answer {
-    s.act(&caller, n, Command::Close).await.map(Json)
+    incidents::act(&s, &caller, n, Command::Close)
+        .await
+        .map(Json)
 }
 
 #[utoipa::path(post, path = "/incidents/{number}/reopen", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = Option<ReasonRequest>,
@@ -195,7 +205,7 @@ pub async fn reopen(
     NumberPath(n): NumberPath,
     ApiJson(r): ApiJson<ReasonRequest>,
 ) -> Answer {
-    s.act(&caller, n, Command::Reopen { reason: r.reason })
+    incidents::act(&s, &caller, n, Command::Reopen { reason: r.reason })
         .await
         .map(Json)
 }
@@ -208,7 +218,7 @@ pub async fn decline(
     NumberPath(n): NumberPath,
     ApiJson(r): ApiJson<ReasonRequest>,
 ) -> Answer {
-    s.act(&caller, n, Command::Decline { reason: r.reason })
+    incidents::act(&s, &caller, n, Command::Decline { reason: r.reason })
         .await
         .map(Json)
 }
@@ -221,7 +231,7 @@ pub async fn merge(
     NumberPath(n): NumberPath,
     ApiJson(r): ApiJson<MergeRequest>,
 ) -> Answer {
-    s.merge(&caller, n, r.into).await.map(Json)
+    incidents::merge(&s, &caller, n, r.into).await.map(Json)
 }
 
 #[utoipa::path(post, path = "/incidents/{number}/notes", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = NoteRequest,
@@ -232,7 +242,8 @@ pub async fn note(
     NumberPath(n): NumberPath,
     ApiJson(r): ApiJson<NoteRequest>,
 ) -> Answer {
-    s.act(
+    incidents::act(
+        &s,
         &caller,
         n,
         Command::Note {
@@ -252,7 +263,7 @@ pub async fn evidence(
     NumberPath(n): NumberPath,
     ApiJson(r): ApiJson<Evidence>,
 ) -> Answer {
-    s.act(&caller, n, Command::AttachEvidence(r))
+    incidents::act(&s, &caller, n, Command::AttachEvidence(r))
         .await
         .map(Json)
 }

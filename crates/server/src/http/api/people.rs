@@ -15,6 +15,7 @@ use klaxon_domain::Handle;
 
 use crate::app::auth::Caller;
 use crate::app::error::ApiError;
+use crate::app::phones;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::infra::state::AppState;
 
@@ -130,7 +131,10 @@ pub async fn test_method(
             method.id
         )));
     }
-    state.test_limits.check(&handle, method.id)?;
+    state
+        .test_limits
+        .check(&handle, method.id)
+        .map_err(|refused| ApiError::new(StatusCode::TOO_MANY_REQUESTS, refused))?;
     let now = state.clock.now();
     let job = PlannedJob {
         kind: JobKind::Notify,
@@ -157,9 +161,7 @@ pub async fn send_code(
     ApiPath((handle, method)): ApiPath<(String, String)>,
 ) -> Result<(StatusCode, Json<CodeSent>), ApiError> {
     let handle = parse_handle(&handle)?;
-    let sent = state
-        .send_code(&caller, &handle, id(&method, "contact method")?)
-        .await?;
+    let sent = phones::send_code(&state, &caller, &handle, id(&method, "contact method")?).await?;
     Ok((StatusCode::ACCEPTED, Json(sent)))
 }
 
@@ -175,9 +177,14 @@ pub async fn verify(
     ApiJson(body): ApiJson<VerifyCode>,
 ) -> Result<Json<ContactMethod>, ApiError> {
     let handle = parse_handle(&handle)?;
-    let verified = state
-        .confirm_code(&caller, &handle, id(&method, "contact method")?, &body.code)
-        .await?;
+    let verified = phones::confirm_code(
+        &state,
+        &caller,
+        &handle,
+        id(&method, "contact method")?,
+        &body.code,
+    )
+    .await?;
     Ok(Json(verified))
 }
 

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::app::auth::Caller;
 use crate::app::error::ApiError;
+use crate::app::links;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::infra::state::AppState;
 
@@ -190,8 +191,7 @@ fn feed_window(now: Timestamp) -> (Timestamp, Timestamp) {
 }
 
 fn calendar(state: &AppState, name: &str, shifts: &[Shift]) -> Response {
-    let host = state
-        .public_base()
+    let host = links::public_base(state)
         .split("://")
         .nth(1)
         .unwrap_or("klaxon")

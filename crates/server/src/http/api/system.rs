@@ -1,4 +1,4 @@
-//! Health, readiness, metrics, the policy in force and the OpenAPI document.
+//! Health, readiness, metrics and the policy in force.
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -34,14 +34,17 @@ pub async fn metrics(
     headers: axum::http::HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
     if let Some(expected) = &state.metrics_token_hash {
-        let given = crate::app::auth::bearer(&headers).map(crate::app::auth::hash_token);
+        let given = crate::http::auth::bearer(&headers).map(crate::app::auth::hash_token);
         if given.as_ref() != Some(expected) {
             return Err(ApiError::unauthorized(
                 "/metrics needs the metrics token: send `Authorization: Bearer <token>` (the server's --metrics-token)",
             ));
         }
     }
-    let text = crate::infra::metrics::render(&state).await?;
+    let text = state
+        .metrics
+        .render(state.store.as_ref(), state.clock.now())
+        .await?;
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -59,11 +62,4 @@ pub async fn policy(
 ) -> Result<Json<Policy>, ApiError> {
     caller.require(Scope::Viewer)?;
     Ok(Json(state.policy.as_ref().clone()))
-}
-
-/// This document.
-#[utoipa::path(get, path = "/openapi.json", tag = "policy", responses((status = 200, description = "The OpenAPI document", body = Object)))]
-pub async fn openapi(caller: Caller) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Scope::Viewer)?;
-    Ok(Json(crate::http::openapi::document()))
 }

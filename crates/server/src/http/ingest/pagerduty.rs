@@ -3,8 +3,7 @@
 //! (`/generic/2010-04-15/create_event.json`). Parsing is `klaxon-ingest`'s
 //! job; this module finds the service by its integration key, stores, and answers.
 
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,44 +11,10 @@ use klaxon_domain::service::{looks_like_integration_key, Service};
 use klaxon_ingest::{IngestError, Parsed};
 use serde_json::json;
 
+use crate::app::inbox;
+use crate::app::services;
+use crate::http::ingest::{invalid, throttled, IngestBody};
 use crate::infra::state::AppState;
-
-/// The largest body an ingest endpoint reads, as PagerDuty's Events API allows.
-pub const INGEST_BODY_LIMIT: usize = 512 * 1024;
-
-/// An ingest request body; over [`INGEST_BODY_LIMIT`] answers 413 in PagerDuty's shape.
-pub struct IngestBody(pub Bytes);
-
-impl<S: Send + Sync> FromRequest<S> for IngestBody {
-    type Rejection = Response;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
-        Bytes::from_request(req, state)
-            .await
-            .map(IngestBody)
-            .map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    let message = format!(
-                        "the request body is larger than {} KB",
-                        INGEST_BODY_LIMIT / 1024
-                    );
-                    invalid(StatusCode::PAYLOAD_TOO_LARGE, vec![message])
-                } else {
-                    invalid(
-                        StatusCode::BAD_REQUEST,
-                        vec![format!("cannot read the request body: {e}")],
-                    )
-                }
-            })
-    }
-}
-
-/// PagerDuty's answer to an event it refuses.
-fn invalid(status: StatusCode, errors: Vec<String>) -> Response {
-    let body =
-        json!({"status": "invalid event", "message": "Event object is invalid", "errors": errors});
-    (status, Json(body)).into_response()
-}
 
 /// A server fault, in PagerDuty's shape: the sender should retry.
 fn unavailable(e: impl std::fmt::Display) -> Response {
@@ -81,7 +46,7 @@ async fn service_for(
     if !looks_like_integration_key(key) {
         return Err(unknown());
     }
-    match state.service_by_key(key).await {
+    match services::service_by_key(state, key).await {
         Ok(Some(service)) => match throttled(state, key) {
             Some(answer) => Err(answer),
             None => Ok(service),
@@ -89,20 +54,6 @@ async fn service_for(
         Ok(None) => Err(unknown()),
         Err(e) => Err(unavailable(e)),
     }
-}
-
-/// 429 with `Retry-After` (whole seconds, at least 1) when `key` is over its rate.
-pub fn throttled(state: &AppState, key: &str) -> Option<Response> {
-    let limits = state.rate_limit.as_ref()?;
-    limits.check(key).err().map(|wait| {
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        let body = json!({
-            "status": "throttle event",
-            "message": "Requests for this integration key are arriving too quickly. Please retry later."
-        });
-        let retry = [(axum::http::header::RETRY_AFTER, seconds.max(1).to_string())];
-        (StatusCode::TOO_MANY_REQUESTS, retry, Json(body)).into_response()
-    })
 }
 
 /// `POST /v2/change/enqueue`: a change (deploy, config change) for a service. Answered
@@ -193,7 +144,7 @@ async fn events(
         Err(IngestError { errors }) => return Err(invalid(StatusCode::BAD_REQUEST, errors)),
     };
     let service = service_for(state, key.as_deref(), key_field).await?;
-    match state.accept_alerts(&service, events).await {
+    match inbox::accept_alerts(state, &service, events).await {
         Ok(keys) => Ok(keys.into_iter().last()),
         Err(e) => Err(unavailable(e)),
     }

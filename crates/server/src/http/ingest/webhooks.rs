@@ -14,7 +14,9 @@ use klaxon_ingest::{
 };
 use serde_json::json;
 
-use crate::http::ingest::pagerduty::IngestBody;
+use crate::app::inbox;
+use crate::app::services;
+use crate::http::ingest::IngestBody;
 use crate::infra::state::AppState;
 
 fn answer(status: StatusCode, body: serde_json::Value) -> Response {
@@ -42,12 +44,12 @@ pub async fn ingest(
     if !looks_like_integration_key(&key) {
         return unknown_key();
     }
-    let service = match state.service_by_key(&key).await {
+    let service = match services::service_by_key(&state, &key).await {
         Ok(Some(service)) => service,
         Ok(None) => return unknown_key(),
         Err(e) => return unavailable(e),
     };
-    if let Some(answer) = crate::http::ingest::pagerduty::throttled(&state, &key) {
+    if let Some(answer) = crate::http::ingest::throttled(&state, &key) {
         return answer;
     }
     let secret = signing_secret(&service, &key);
@@ -118,7 +120,7 @@ pub async fn ingest(
         }
         Err(IngestError { errors }) => return refused(StatusCode::BAD_REQUEST, errors),
     };
-    let alerts: Vec<_> = match state.accept_alerts(&service, events).await {
+    let alerts: Vec<_> = match inbox::accept_alerts(&state, &service, events).await {
         Ok(keys) => keys.into_iter().map(|k| json!({"dedup_key": k})).collect(),
         Err(e) => return unavailable(e),
     };

@@ -1,0 +1,109 @@
+//! Who is paged and how: the people an escalation step's targets stand for, the
+//! deliveries a person's notification rules call for, and paging someone directly.
+
+use jiff::{SignedDuration, Timestamp};
+use klaxon_domain::paging::{self, JobKind, PlannedJob};
+use klaxon_domain::Handle;
+use klaxon_store::StoreError;
+
+use crate::app::lookups::Lookups;
+use crate::infra::state::AppState;
+
+/// The people `targets` stand for at `now`, each once: the users named, and whoever
+/// is on call on the schedules named (a schedule that is gone names nobody).
+pub(crate) async fn who_is_paged(
+    lookups: &Lookups,
+    targets: &[paging::Target],
+    now: Timestamp,
+) -> Result<Vec<Handle>, StoreError> {
+    let mut users: Vec<Handle> = vec![];
+    for target in targets {
+        let user = match target {
+            paging::Target::User(h) => Some(h.clone()),
+            paging::Target::Schedule(name) => lookups
+                .schedule(name)
+                .await?
+                .and_then(|schedule| schedule.on_call_at(now)),
+        };
+        if let Some(user) = user.filter(|u| !users.contains(u)) {
+            users.push(user);
+        }
+    }
+    Ok(users)
+}
+
+/// A page job per notification rule of `user` for this urgency. Someone without
+/// rules for it is paged at once on every contact method that suits the urgency, so
+/// a missing rule never means a silent page.
+pub(crate) async fn pages_for(
+    lookups: &Lookups,
+    user: &Handle,
+    urgency: paging::Urgency,
+    at: &paging::EscalateJob,
+    now: Timestamp,
+) -> Result<Vec<PlannedJob>, StoreError> {
+    let methods = lookups.contact_methods(user).await?;
+    let rules: Vec<(i64, u32)> = lookups
+        .notification_rules(user)
+        .await?
+        .iter()
+        .filter(|r| r.urgency == urgency)
+        .map(|r| (r.contact_method, r.delay_minutes))
+        .collect();
+    let chosen: Vec<(i64, u32)> = if rules.is_empty() {
+        methods
+            .iter()
+            .filter(|m| urgency == paging::Urgency::High || !m.kind.interrupts())
+            .map(|m| (m.id, 0))
+            .collect()
+    } else {
+        rules
+    };
+    Ok(chosen
+        .into_iter()
+        .map(|(method, delay)| PlannedJob {
+            kind: JobKind::Page,
+            key: format!(
+                "{}/{}/{}/{user}/{method}/{delay}",
+                at.generation, at.round, at.step
+            ),
+            run_at: now + SignedDuration::from_mins(i64::from(delay)),
+            payload: serde_json::json!({ "user": user, "contact_method": method }),
+        })
+        .collect())
+}
+
+/// Pages `user` now about `message`, from `by`: a delivery per high-urgency rule (or
+/// per contact method, without rules), each at its rule's delay. How many.
+pub async fn page_directly(
+    state: &AppState,
+    user: &Handle,
+    message: &str,
+    by: &Handle,
+) -> Result<usize, StoreError> {
+    let now = state.clock.now();
+    let direct = paging::EscalateJob {
+        generation: format!("direct-{}", now.as_millisecond()),
+        round: 0,
+        step: 0,
+    };
+    let jobs: Vec<PlannedJob> = pages_for(
+        &Lookups::new(state.store.clone()),
+        user,
+        paging::Urgency::High,
+        &direct,
+        now,
+    )
+    .await?
+    .into_iter()
+    .map(|mut job| {
+        job.kind = JobKind::Notify;
+        job.payload["message"] = serde_json::json!(message);
+        job.payload["from"] = serde_json::json!(by);
+        job
+    })
+    .collect();
+    state.store.add_jobs(None, &jobs, now).await?;
+    state.engine_wake.notify_one();
+    Ok(jobs.len())
+}
