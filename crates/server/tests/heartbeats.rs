@@ -99,5 +99,7 @@ async fn a_missed_ping_raises_an_alert_and_the_next_ping_resolves_it() {
         problem(app.admin.create_heartbeat(&bad).await).errors[0].field,
         "interval"
     );
+    // The missed ping's incident: its announcement and escalation run.
+    app.run_jobs().await;
     app.cleanup().await;
 }

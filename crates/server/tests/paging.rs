@@ -616,5 +616,6 @@ async fn a_paged_person_can_act_on_a_restricted_incident() {
         (acked.actor.as_str(), acked.source),
         ("alice", klaxon_domain::incident::Source::Link)
     );
+    app.drain().await;
     app.cleanup().await;
 }

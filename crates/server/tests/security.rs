@@ -139,6 +139,7 @@ async fn test_messages_are_limited_per_method_and_per_person() {
     );
     let queued = app.state().store.jobs(None).await.unwrap();
     assert_eq!(queued.len(), 5, "refused tests queue nothing");
+    app.drain().await;
     app.cleanup().await;
 }
 
@@ -278,6 +279,7 @@ async fn a_declaration_names_a_service_that_exists() {
     assert!(listed.incidents.is_empty(), "nothing was declared");
     app.service_key("api").await;
     app.admin.declare(&input).await.unwrap();
+    app.drain().await;
     app.cleanup().await;
 }
 
@@ -312,6 +314,7 @@ async fn metrics_can_ask_for_a_token_and_never_name_restricted_incidents() {
         !text.contains("restricted") && !text.contains("payroll"),
         "{text}"
     );
+    app.drain().await;
     app.cleanup().await;
 }
 
