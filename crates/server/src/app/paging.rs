@@ -32,9 +32,8 @@ pub(crate) async fn who_is_paged(
     Ok(users)
 }
 
-/// A page job per notification rule of `user` for this urgency. Someone without
-/// rules for it is paged at once on every contact method that suits the urgency, so
-/// a missing rule never means a silent page.
+/// A page job per delivery that reaches `user` at this urgency ([`paging::deliveries`]:
+/// their rules, or without any every suitable contact method at once).
 pub(crate) async fn pages_for(
     lookups: &Lookups,
     user: &Handle,
@@ -43,22 +42,8 @@ pub(crate) async fn pages_for(
     now: Timestamp,
 ) -> Result<Vec<PlannedJob>, StoreError> {
     let methods = lookups.contact_methods(user).await?;
-    let rules: Vec<(i64, u32)> = lookups
-        .notification_rules(user)
-        .await?
-        .iter()
-        .filter(|r| r.urgency == urgency)
-        .map(|r| (r.contact_method, r.delay_minutes))
-        .collect();
-    let chosen: Vec<(i64, u32)> = if rules.is_empty() {
-        methods
-            .iter()
-            .filter(|m| urgency == paging::Urgency::High || !m.kind.interrupts())
-            .map(|m| (m.id, 0))
-            .collect()
-    } else {
-        rules
-    };
+    let rules = lookups.notification_rules(user).await?;
+    let chosen = paging::deliveries(&methods, &rules, urgency);
     Ok(chosen
         .into_iter()
         .map(|(method, delay)| PlannedJob {

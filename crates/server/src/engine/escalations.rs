@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use jiff::SignedDuration;
 use klaxon_domain::incident::{EventKind, Incident, Status};
-use klaxon_domain::paging::{self, JobKind, PlannedJob};
+use klaxon_domain::paging;
 use klaxon_store::{Job, StoreError};
 
 use crate::app::lookups::Lookups;
@@ -26,13 +26,7 @@ pub(crate) async fn escalate(
         return Ok(Ran::done());
     };
     let incident = lookups.incident(n).await?;
-    // A first escalation pages while nobody has acknowledged; one restarted by an
-    // acknowledgement timeout pages while nobody has mitigated.
-    let pages = match at.generation.as_str() {
-        "0" => incident.status == Status::Triggered,
-        _ => matches!(incident.status, Status::Triggered | Status::Acknowledged),
-    };
-    if !pages {
+    if !at.still_pages(incident.status) {
         return Ok(Ran::done());
     }
     let policy = match escalation_policy_of(&incident, lookups).await? {
@@ -128,22 +122,14 @@ pub(crate) async fn ack_timeout(
     let mut ran = Ran::done();
     if job.payload["due"].as_bool() != Some(true) {
         let acked = incident.acknowledged_at.unwrap_or(job.run_at);
-        ran.jobs.push(PlannedJob {
-            kind: JobKind::AckTimeout,
-            key: format!("{seq}/due"),
-            run_at: acked + SignedDuration::from_mins(i64::from(minutes)),
-            payload: serde_json::json!({ "acknowledged_seq": seq, "due": true }),
-        });
+        ran.jobs
+            .push(paging::ack_timeout_check(seq, acked, minutes));
         return Ok(ran);
     }
     ran.notes.push(format!(
         "Acknowledged but not mitigated within {minutes} minutes: paging again from the first step."
     ));
-    let again = paging::EscalateJob {
-        generation: format!("ack{seq}"),
-        round: 0,
-        step: 0,
-    };
+    let again = paging::EscalateJob::after_ack_timeout(seq);
     ran.jobs.push(again.planned(state.clock.now()));
     Ok(ran)
 }
