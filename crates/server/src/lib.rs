@@ -36,6 +36,7 @@ pub use infra::state::AppState;
 pub use app::inbox::settle;
 pub use engine::heartbeats::check_heartbeats;
 pub use engine::runner::run_due_jobs;
+pub use klaxon_domain::Secret;
 pub use klaxon_notify::email::{SmtpConfig, SmtpTls};
 pub use klaxon_notify::outbound::OutboundGuard;
 
@@ -47,7 +48,7 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     pub policy: Policy,
     /// The first admin's token, instead of a generated one (for automation).
-    pub bootstrap_token: Option<String>,
+    pub bootstrap_token: Option<Secret>,
     /// The URL people use to reach Klaxon, for links in messages.
     pub public_url: Option<String>,
     /// Events per second each integration key may send (bursts of twice that); `None`
@@ -57,7 +58,7 @@ pub struct ServeConfig {
     pub channels: ChannelConfig,
     /// The bearer token `/metrics` asks for; `None` serves metrics to anyone who can
     /// reach the port.
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<Secret>,
     /// How long clients may take, and how many connections may be open at once.
     pub connections: ConnectionLimits,
 }
@@ -70,16 +71,10 @@ impl std::fmt::Debug for ServeConfig {
         f.debug_struct("ServeConfig")
             .field("database_url", &klaxon_store::redact(&self.database_url))
             .field("listen", &self.listen)
-            .field(
-                "bootstrap_token",
-                &self.bootstrap_token.as_ref().map(|_| "[redacted]"),
-            )
+            .field("bootstrap_token", &self.bootstrap_token)
             .field("public_url", &self.public_url)
             .field("channels", &self.channels)
-            .field(
-                "metrics_token",
-                &self.metrics_token.as_ref().map(|_| "[redacted]"),
-            )
+            .field("metrics_token", &self.metrics_token)
             .field("connections", &self.connections)
             .finish_non_exhaustive()
     }
@@ -264,9 +259,16 @@ pub async fn start(
         config.public_url,
         channels,
         rate_limit,
-        config.metrics_token.as_deref().map(app::auth::hash_token),
+        config
+            .metrics_token
+            .as_ref()
+            .map(|t| app::auth::hash_token(t.expose())),
     );
-    bootstrap(&state, config.bootstrap_token).await?;
+    bootstrap(
+        &state,
+        config.bootstrap_token.map(|t| t.expose().to_owned()),
+    )
+    .await?;
     let listener =
         http::connections::bind(config.listen).map_err(|source| ServerError::Listen {
             addr: config.listen,

@@ -25,7 +25,7 @@ pub struct ChannelConfig {
     pub smtp: Option<SmtpConfig>,
     pub slack: Option<SlackConfig>,
     /// Signs the generic outbound webhook (`X-Klaxon-Signature`).
-    pub webhook_secret: Option<String>,
+    pub webhook_secret: Option<Secret>,
     /// Where SNS subscription confirmations go instead of the `SubscribeURL`'s host.
     pub sns_endpoint: Option<String>,
     /// Receives every timeline event of every incident, signed with `webhook_secret`.
@@ -37,21 +37,21 @@ pub struct ChannelConfig {
     pub outbound: OutboundGuard,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct TwilioConfig {
     /// `https://api.twilio.com/2010-04-01` unless pointed elsewhere (tests).
     pub base_url: String,
     pub account_sid: String,
-    pub auth_token: String,
+    pub auth_token: Secret,
     /// The number pages come from (E.164).
     pub from: String,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct SlackConfig {
     /// `https://slack.com/api/` unless pointed elsewhere (tests).
     pub base_url: String,
-    pub bot_token: String,
+    pub bot_token: Secret,
 }
 
 impl std::fmt::Debug for ChannelConfig {
@@ -77,9 +77,9 @@ pub struct Channels {
     voice: Option<Arc<dyn Channel>>,
     email: Option<Arc<dyn Channel>>,
     slack: Option<Arc<dyn Channel>>,
-    webhook: Option<(Arc<dyn Channel>, String)>,
+    webhook: Option<(Arc<dyn Channel>, Secret)>,
     /// For inbound Twilio webhooks' signatures.
-    pub twilio_auth_token: Option<String>,
+    pub twilio_auth_token: Option<Secret>,
     /// For the incident channels, beyond DMs.
     pub slack_client: Option<SlackClient>,
     /// Confirms Amazon SNS subscriptions of the CloudWatch endpoint.
@@ -156,7 +156,7 @@ impl Channels {
             channels.events = Some(EventsWebhook {
                 client: WebhookClient::new(),
                 url: Secret::from(url.clone()),
-                secret: Secret::from(secret),
+                secret,
             });
         }
         if let Some(url) = &config.teams_webhook {
@@ -240,7 +240,7 @@ impl Channels {
                     channel,
                     Destination::Webhook {
                         url: Secret::from(method.address.clone()),
-                        signing_secret: Some(Secret::from(secret)),
+                        signing_secret: Some(secret),
                     },
                 ))
             }

@@ -187,11 +187,11 @@ pub async fn start(
         database_url: database_url.to_owned(),
         listen: "127.0.0.1:0".parse().unwrap(),
         policy: settings.policy.clone(),
-        bootstrap_token: Some(ADMIN_TOKEN.to_owned()),
+        bootstrap_token: Some(ADMIN_TOKEN.into()),
         public_url: Some("https://klaxon.example.com".into()),
         ingest_rate_limit: settings.rate_limit,
         channels: settings.channels.clone(),
-        metrics_token: settings.metrics_token.clone(),
+        metrics_token: settings.metrics_token.clone().map(Into::into),
         connections: settings.connections,
     };
     klaxon_server::start(config, clock)

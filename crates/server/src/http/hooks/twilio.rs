@@ -26,7 +26,11 @@ fn twilio_signed(
     params: &[(String, String)],
 ) -> bool {
     let (Some(token), Some(signature)) = (
-        state.channels.twilio_auth_token.as_deref(),
+        state
+            .channels
+            .twilio_auth_token
+            .as_ref()
+            .map(klaxon_domain::Secret::expose),
         headers
             .get("x-twilio-signature")
             .and_then(|v| v.to_str().ok()),

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use klaxon_domain::service::{looks_like_integration_key, AlertmanagerDedup, Service};
+use klaxon_domain::Secret;
 use klaxon_ingest::{
     alertmanager, cloudwatch, datadog, generic, grafana, sentry, IngestError, Parsed,
 };
@@ -62,14 +63,14 @@ pub async fn ingest(
         "grafana" => {
             let signed = grafana::SIGNATURE_HEADERS.iter().any(|h| headers.contains_key(*h));
             if signed {
-                if let Err(e) = grafana::verify_grafana_signature(secret.as_bytes(), &body, &headers) {
+                if let Err(e) = grafana::verify_grafana_signature(secret.expose().as_bytes(), &body, &headers) {
                     return refused(StatusCode::UNAUTHORIZED, vec![e.to_string()]);
                 }
             }
             grafana::parse(&body, &headers, dedup)
         }
         "sentry" => {
-            if let Err(e) = sentry::verify_sentry_signature(secret.as_bytes(), &body, &headers) {
+            if let Err(e) = sentry::verify_sentry_signature(secret.expose().as_bytes(), &body, &headers) {
                 return refused(StatusCode::UNAUTHORIZED, vec![e.to_string()]);
             }
             sentry::parse(&body, &headers)
@@ -131,14 +132,16 @@ pub async fn ingest(
 }
 
 /// The signing secret of the key the request came with.
-fn signing_secret(service: &Service, key: &str) -> String {
-    service
-        .integration_keys
-        .iter()
-        .flatten()
-        .find(|k| k.key == key)
-        .map(|k| k.signing_secret.clone())
-        .unwrap_or_default()
+fn signing_secret(service: &Service, key: &str) -> Secret {
+    Secret::new(
+        service
+            .integration_keys
+            .iter()
+            .flatten()
+            .find(|k| k.key == key)
+            .map(|k| k.signing_secret.as_str())
+            .unwrap_or_default(),
+    )
 }
 
 fn unavailable(e: impl std::fmt::Display) -> Response {

@@ -1,7 +1,9 @@
 use std::fmt;
 
-/// A credential or secret URL. `Debug` and `Display` print `[redacted]`, so a secret can
-/// sit in a struct that is logged without leaking; [`Secret::expose`] is the one way out.
+/// A credential or secret URL: tokens, passwords, signing secrets, webhook URLs that
+/// embed a token. `Debug` and `Display` print `[redacted]`, so a secret can sit in a
+/// struct that is logged without leaking; [`Secret::expose`] is the one way out. The one
+/// secret type of every crate.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
