@@ -6,7 +6,7 @@
 
 use jiff::SignedDuration;
 use klaxon_domain::incident::{self, EventKind, Incident, Source, UpdateKind};
-use klaxon_domain::paging::ContactKind;
+use klaxon_domain::paging::{Announcement, ContactKind};
 use klaxon_domain::policy::ChannelMode;
 use klaxon_domain::Handle;
 use klaxon_notify::slack::{MessageRef, SlackClient};
@@ -18,38 +18,23 @@ use crate::engine::job::{backoff, Ran, MAX_ATTEMPTS};
 use crate::engine::reminders;
 use crate::infra::state::AppState;
 
-/// What an announcement job asks for, read from its payload.
-pub(crate) enum Announcement<'j> {
-    /// A reminder of the incident's next update, with its text.
-    Reminder(&'j str),
-    /// Event `seq` of the incident's timeline.
-    Event(klaxon_domain::IncidentNumber, i64),
-}
-
-impl<'j> Announcement<'j> {
-    /// What `job` announces; none for a job of another kind or without an incident.
-    pub(crate) fn of(job: &'j Job) -> Option<Self> {
-        let n = job.incident?;
-        if job.kind != klaxon_domain::paging::JobKind::Announce {
-            return None;
-        }
-        Some(match job.payload["reminder"].as_str() {
-            Some(text) => Self::Reminder(text),
-            None => Self::Event(n, job.payload["seq"].as_i64().unwrap_or_default()),
-        })
-    }
-}
-
 /// Announces the timeline event the job names in the incident's chat room.
 pub(crate) async fn announce(
     state: &AppState,
     job: &Job,
+    announcement: &Announcement,
     lookups: &crate::app::lookups::Lookups,
 ) -> Result<Ran, StoreError> {
-    let (n, seq) = match Announcement::of(job) {
-        Some(Announcement::Event(n, seq)) => (n, seq),
-        Some(Announcement::Reminder(text)) => return post_reminder(state, job, text).await,
-        None => return Ok(Ran::done()),
+    let Some(n) = job.incident else {
+        return Ok(Ran::done());
+    };
+    let seq = match announcement {
+        Announcement::Event { seq } => *seq,
+        Announcement::Reminder {
+            reminder,
+            channel,
+            thread_ts,
+        } => return post_reminder(state, reminder, channel.as_deref(), thread_ts.as_deref()).await,
     };
     let incident = lookups.incident(n).await?;
     let Some(event) = lookups.timeline_event(n, seq).await? else {
@@ -170,14 +155,15 @@ async fn tell_stakeholders(
 }
 
 /// Posts an update reminder in the incident's room.
-async fn post_reminder(state: &AppState, job: &Job, text: &str) -> Result<Ran, StoreError> {
-    let (Some(slack), Some(channel)) = (
-        state.channels.slack_client.as_ref(),
-        job.payload["channel"].as_str(),
-    ) else {
+async fn post_reminder(
+    state: &AppState,
+    text: &str,
+    channel: Option<&str>,
+    thread: Option<&str>,
+) -> Result<Ran, StoreError> {
+    let (Some(slack), Some(channel)) = (state.channels.slack_client.as_ref(), channel) else {
         return Ok(Ran::done());
     };
-    let thread = job.payload["thread_ts"].as_str();
     let mut ran = Ran::done();
     if let Err(e) = slack
         .post_message(channel, &format!("⏰ {text}"), None, thread)
@@ -332,49 +318,4 @@ async fn slack_ids(state: &AppState, handles: &[String]) -> Vec<String> {
         }
     }
     ids
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use klaxon_domain::paging::JobKind;
-    use klaxon_domain::IncidentNumber;
-
-    fn job(kind: JobKind, incident: Option<i64>, payload: serde_json::Value) -> Job {
-        Job {
-            id: 1,
-            kind,
-            incident: incident.map(IncidentNumber),
-            dedup_key: String::new(),
-            run_at: jiff::Timestamp::UNIX_EPOCH,
-            payload,
-            attempts: 1,
-            last_error: None,
-            dead_at: None,
-        }
-    }
-
-    /// An announcement names a timeline event or a reminder; other jobs, and jobs
-    /// without an incident, announce nothing.
-    #[test]
-    fn an_announcement_is_read_from_its_job() {
-        let event = job(JobKind::Announce, Some(7), serde_json::json!({ "seq": 3 }));
-        assert!(matches!(
-            Announcement::of(&event),
-            Some(Announcement::Event(IncidentNumber(7), 3))
-        ));
-        let reminder = job(
-            JobKind::Announce,
-            Some(7),
-            serde_json::json!({ "reminder": "Next update due" }),
-        );
-        assert!(matches!(
-            Announcement::of(&reminder),
-            Some(Announcement::Reminder("Next update due"))
-        ));
-        let escalation = job(JobKind::Escalate, Some(7), serde_json::json!({ "seq": 3 }));
-        assert!(Announcement::of(&escalation).is_none());
-        let lost = job(JobKind::Announce, None, serde_json::json!({ "seq": 3 }));
-        assert!(Announcement::of(&lost).is_none());
-    }
 }

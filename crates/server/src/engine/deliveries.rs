@@ -17,10 +17,10 @@ use crate::infra::state::AppState;
 pub(crate) async fn deliver(
     state: &AppState,
     job: &Job,
+    to: &paging::Delivery,
     lookups: &Lookups,
 ) -> Result<Ran, StoreError> {
-    let method_id = job.payload["contact_method"].as_i64().unwrap_or_default();
-    let method = match state.store.contact_method(method_id).await {
+    let method = match state.store.contact_method(to.contact_method).await {
         Ok(m) => m,
         // Removed since the page was planned: nothing to deliver.
         Err(StoreError::NotFound(_)) => return Ok(Ran::done()),
@@ -34,8 +34,8 @@ pub(crate) async fn deliver(
             }
             page_message(state, &incident, &method, job).await?
         }
-        None => match job.payload["message"].as_str() {
-            Some(text) => direct_message(text, job),
+        None => match &to.message {
+            Some(text) => direct_message(text, to.from.as_deref(), job),
             None => test_message(&method, job),
         },
     };
@@ -136,8 +136,8 @@ async fn page_message(
     })
 }
 
-fn direct_message(text: &str, job: &Job) -> Message {
-    let from = job.payload["from"].as_str().unwrap_or("someone");
+fn direct_message(text: &str, from: Option<&str>, job: &Job) -> Message {
+    let from = from.unwrap_or("someone");
     Message {
         subject: format!(
             "Page from {from}: {}",

@@ -18,10 +18,9 @@ use crate::infra::state::AppState;
 pub(crate) async fn escalate(
     state: &AppState,
     job: &Job,
+    at: &paging::EscalateJob,
     lookups: &Lookups,
 ) -> Result<Ran, StoreError> {
-    let at: paging::EscalateJob = serde_json::from_value(job.payload.clone())
-        .map_err(|e| StoreError::Other(format!("escalation job payload: {e}")))?;
     let Some(n) = job.incident else {
         return Ok(Ran::done());
     };
@@ -55,7 +54,7 @@ pub(crate) async fn escalate(
     let mut ran = Ran::seen(incident);
     for user in &users {
         ran.jobs
-            .extend(pages_for(lookups, user, urgency, &at, now).await?);
+            .extend(pages_for(lookups, user, urgency, at, now).await?);
     }
     ran.events.push(EventKind::Paged {
         round: at.round,
@@ -103,6 +102,7 @@ async fn escalation_policy_of(
 pub(crate) async fn ack_timeout(
     state: &AppState,
     job: &Job,
+    timeout: &paging::AckTimeout,
     lookups: &Lookups,
 ) -> Result<Ran, StoreError> {
     let Some(n) = job.incident else {
@@ -118,9 +118,9 @@ pub(crate) async fn ack_timeout(
     let Some(minutes) = policy.ack_timeout_minutes else {
         return Ok(Ran::done());
     };
-    let seq = job.payload["acknowledged_seq"].as_i64().unwrap_or_default();
+    let seq = timeout.acknowledged_seq;
     let mut ran = Ran::done();
-    if job.payload["due"].as_bool() != Some(true) {
+    if !timeout.due {
         let acked = incident.acknowledged_at.unwrap_or(job.run_at);
         ran.jobs
             .push(paging::ack_timeout_check(seq, acked, minutes));

@@ -3,7 +3,7 @@
 
 use jiff::SignedDuration;
 use klaxon_domain::incident::{Context, EventKind, Incident, Source};
-use klaxon_domain::paging::PlannedJob;
+use klaxon_domain::paging::{JobPayload, PlannedJob};
 use klaxon_domain::{DomainError, Handle};
 use klaxon_notify::DeliveryError;
 use klaxon_store::{Job, JobOutcome, StoreError};
@@ -103,7 +103,12 @@ pub(crate) async fn wait_for_earlier(
     let Some(n) = job.incident else {
         return Ok(None);
     };
-    let seq = |j: &Job| j.payload["seq"].as_i64().unwrap_or_default();
+    let seq = |j: &Job| {
+        JobPayload::read(j.kind, &j.payload)
+            .ok()
+            .and_then(|p| p.seq())
+            .unwrap_or_default()
+    };
     let earlier = state
         .store
         .jobs(Some(n))

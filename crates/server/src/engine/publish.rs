@@ -16,7 +16,7 @@ use crate::engine::job::{after_failure, wait_for_earlier};
 use crate::infra::state::AppState;
 
 /// Publishes the event the job names, once the incident's earlier events are out.
-pub(crate) async fn publish(state: &AppState, job: &Job) -> Result<Ran, StoreError> {
+pub(crate) async fn publish(state: &AppState, job: &Job, seq: i64) -> Result<Ran, StoreError> {
     let (Some(n), Some(events)) = (job.incident, state.channels.events.as_ref()) else {
         // Configured when the job was written, not any more: nobody to tell.
         return Ok(Ran::done());
@@ -24,7 +24,6 @@ pub(crate) async fn publish(state: &AppState, job: &Job) -> Result<Ran, StoreErr
     if let Some(wait) = wait_for_earlier(state, job, |_| true).await? {
         return Ok(wait);
     }
-    let seq = job.payload["seq"].as_i64().unwrap_or_default();
     let timeline = state.store.timeline(n).await?;
     let Some(at) = timeline.iter().position(|e| e.seq == seq) else {
         return Ok(Ran::done());

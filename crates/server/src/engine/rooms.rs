@@ -8,7 +8,7 @@
 //! these rooms are shared.
 
 use klaxon_domain::incident::{EventKind, Incident};
-use klaxon_domain::paging::{self, ChatRoom};
+use klaxon_domain::paging::{self, ChatRoom, JobPayload, RoomPost};
 use klaxon_notify::{Destination, Message};
 use klaxon_store::{Job, StoreError};
 
@@ -18,14 +18,21 @@ use crate::engine::job::{after_failure, wait_for_earlier};
 use crate::infra::state::AppState;
 
 /// Posts the event the job names in the job's room.
-pub(crate) async fn post_in_room(state: &AppState, job: &Job) -> Result<Ran, StoreError> {
-    let room = job.payload["room"].as_str().and_then(ChatRoom::parse);
+pub(crate) async fn post_in_room(
+    state: &AppState,
+    job: &Job,
+    post: &RoomPost,
+) -> Result<Ran, StoreError> {
+    let room = ChatRoom::parse(&post.room);
     let (Some(n), Some(shared)) = (job.incident, room.and_then(|r| state.channels.room(r))) else {
         // The room was configured when the job was written, not any more.
         return Ok(Ran::done());
     };
     if let Some(wait) =
-        wait_for_earlier(state, job, |j| j.payload["room"] == job.payload["room"]).await?
+        wait_for_earlier(state, job, |j| {
+            matches!(JobPayload::read(j.kind, &j.payload), Ok(JobPayload::RoomPost(p)) if p.room == post.room)
+        })
+        .await?
     {
         return Ok(wait);
     }
@@ -35,7 +42,7 @@ pub(crate) async fn post_in_room(state: &AppState, job: &Job) -> Result<Ran, Sto
     if incident.restricted || incident.drill {
         return Ok(Ran::done());
     }
-    let seq = job.payload["seq"].as_i64().unwrap_or_default();
+    let seq = post.seq;
     let timeline = state.store.timeline(n).await?;
     let Some(at) = timeline.iter().position(|e| e.seq == seq) else {
         return Ok(Ran::done());

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use jiff::SignedDuration;
 use klaxon_domain::incident::{self, Command, Incident};
-use klaxon_domain::paging::JobKind;
+use klaxon_domain::paging::{Announcement, JobPayload};
 use klaxon_store::{Change, Job, JobDone, JobOutcome, StoreError};
 
 use crate::app::lookups::Lookups;
@@ -68,8 +68,8 @@ pub async fn run_due_jobs(state: &AppState) -> Result<usize, StoreError> {
             let announced: Vec<_> = jobs
                 .iter()
                 .filter_map(
-                    |job| match crate::engine::announcements::Announcement::of(job) {
-                        Some(crate::engine::announcements::Announcement::Event(n, seq)) => {
+                    |job| match (job.incident, JobPayload::read(job.kind, &job.payload)) {
+                        (Some(n), Ok(JobPayload::Announce(Announcement::Event { seq }))) => {
                             Some((n, seq))
                         }
                         _ => None,
@@ -98,14 +98,22 @@ pub async fn run_due_jobs(state: &AppState) -> Result<usize, StoreError> {
 
 #[tracing::instrument(skip_all, fields(job = job.id, kind = job.kind.as_str(), incident = job.incident.map(|n| n.0)))]
 async fn run_job(state: &AppState, job: Job, lookups: &Lookups) {
-    let ran = match job.kind {
-        JobKind::Escalate => escalations::escalate(state, &job, lookups).await,
-        JobKind::Page | JobKind::Notify => deliveries::deliver(state, &job, lookups).await,
-        JobKind::AckTimeout => escalations::ack_timeout(state, &job, lookups).await,
-        JobKind::Announce => announcements::announce(state, &job, lookups).await,
-        JobKind::Remind => reminders::remind(state, &job).await,
-        JobKind::Publish => publish::publish(state, &job).await,
-        JobKind::RoomPost => rooms::post_in_room(state, &job).await,
+    // The payload is read once, by the job's kind; one that does not fit fails the job.
+    let ran = match JobPayload::read(job.kind, &job.payload) {
+        Err(e) => Err(StoreError::Other(e)),
+        Ok(JobPayload::Escalate(at)) => escalations::escalate(state, &job, &at, lookups).await,
+        Ok(JobPayload::Page(to) | JobPayload::Notify(to)) => {
+            deliveries::deliver(state, &job, &to, lookups).await
+        }
+        Ok(JobPayload::AckTimeout(timeout)) => {
+            escalations::ack_timeout(state, &job, &timeout, lookups).await
+        }
+        Ok(JobPayload::Announce(what)) => {
+            announcements::announce(state, &job, &what, lookups).await
+        }
+        Ok(JobPayload::Remind(_)) => reminders::remind(state, &job).await,
+        Ok(JobPayload::Publish(event)) => publish::publish(state, &job, event.seq).await,
+        Ok(JobPayload::RoomPost(post)) => rooms::post_in_room(state, &job, &post).await,
     };
     let ran = match ran {
         Ok(ran) => ran,
