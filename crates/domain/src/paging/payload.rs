@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::jobs::{EscalateJob, JobKind};
+use super::jobs::{EscalateJob, JobKind, PlannedJob};
 
 /// A job's payload, tagged by the job's kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,6 +91,18 @@ impl JobPayload {
         let tagged = serde_json::json!({ "kind": kind, "payload": payload });
         serde_json::from_value(tagged)
             .map_err(|e| format!("the payload of a {} job: {e}", kind.as_str()))
+    }
+
+    /// The job that carries this payload, kept once per `key` (see [`PlannedJob`]), due
+    /// at `run_at`.
+    pub fn planned(&self, key: impl Into<String>, run_at: Timestamp) -> PlannedJob {
+        let mut tagged = serde_json::to_value(self).expect("plain data serialises");
+        PlannedJob {
+            kind: self.kind(),
+            key: key.into(),
+            run_at,
+            payload: tagged["payload"].take(),
+        }
     }
 
     /// The kind of job that carries this payload.
@@ -198,6 +210,18 @@ mod tests {
             })
         );
         assert_eq!(read(JobKind::Publish, json!({"seq": 5})).seq(), Some(5));
+        let planned = JobPayload::Notify(Delivery {
+            user: "ana".into(),
+            contact_method: 3,
+            message: Some("hi".into()),
+            from: Some("bo".into()),
+        })
+        .planned("k", Timestamp::UNIX_EPOCH);
+        assert_eq!(planned.kind, JobKind::Notify);
+        assert_eq!(
+            planned.payload,
+            json!({"user": "ana", "contact_method": 3, "message": "hi", "from": "bo"})
+        );
         assert_eq!(
             read(JobKind::RoomPost, json!({"room": "teams", "seq": 6})),
             JobPayload::RoomPost(RoomPost {

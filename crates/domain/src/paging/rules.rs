@@ -4,7 +4,8 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::jobs::{EscalateJob, JobKind, PlannedJob};
+use super::jobs::{EscalateJob, PlannedJob};
+use super::payload::{AckTimeout, JobPayload};
 use super::{ContactMethod, NotificationRule, Urgency};
 use crate::incident::Status;
 
@@ -75,18 +76,20 @@ pub fn ack_timeout_check(
     acknowledged_at: Timestamp,
     minutes: u32,
 ) -> PlannedJob {
-    PlannedJob {
-        kind: JobKind::AckTimeout,
-        key: format!("{acknowledged_seq}/due"),
-        run_at: acknowledged_at + SignedDuration::from_mins(i64::from(minutes)),
-        payload: serde_json::json!({ "acknowledged_seq": acknowledged_seq, "due": true }),
-    }
+    JobPayload::AckTimeout(AckTimeout {
+        acknowledged_seq,
+        due: true,
+    })
+    .planned(
+        format!("{acknowledged_seq}/due"),
+        acknowledged_at + SignedDuration::from_mins(i64::from(minutes)),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::paging::ContactKind;
+    use crate::paging::{ContactKind, JobKind};
     use crate::Handle;
 
     fn method(id: i64, kind: ContactKind) -> ContactMethod {

@@ -2,7 +2,7 @@
 //! deliveries a person's notification rules call for, and paging someone directly.
 
 use jiff::{SignedDuration, Timestamp};
-use klaxon_domain::paging::{self, JobKind, PlannedJob};
+use klaxon_domain::paging::{self, Delivery, JobPayload, PlannedJob};
 use klaxon_domain::Handle;
 use klaxon_store::StoreError;
 
@@ -34,11 +34,14 @@ pub(crate) async fn who_is_paged(
 
 /// A page job per delivery that reaches `user` at this urgency ([`paging::deliveries`]:
 /// their rules, or without any every suitable contact method at once).
+/// With `message` (a text, and who it is from), they deliver that message instead of
+/// the incident's page.
 pub(crate) async fn pages_for(
     lookups: &Lookups,
     user: &Handle,
     urgency: paging::Urgency,
     at: &paging::EscalateJob,
+    message: Option<(&str, &str)>,
     now: Timestamp,
 ) -> Result<Vec<PlannedJob>, StoreError> {
     let methods = lookups.contact_methods(user).await?;
@@ -46,14 +49,24 @@ pub(crate) async fn pages_for(
     let chosen = paging::deliveries(&methods, &rules, urgency);
     Ok(chosen
         .into_iter()
-        .map(|(method, delay)| PlannedJob {
-            kind: JobKind::Page,
-            key: format!(
-                "{}/{}/{}/{user}/{method}/{delay}",
-                at.generation, at.round, at.step
-            ),
-            run_at: now + SignedDuration::from_mins(i64::from(delay)),
-            payload: serde_json::json!({ "user": user, "contact_method": method }),
+        .map(|(method, delay)| {
+            let to = Delivery {
+                user: user.to_string(),
+                contact_method: method,
+                message: message.map(|(text, _)| text.to_owned()),
+                from: message.map(|(_, from)| from.to_owned()),
+            };
+            let payload = match message {
+                None => JobPayload::Page(to),
+                Some(_) => JobPayload::Notify(to),
+            };
+            payload.planned(
+                format!(
+                    "{}/{}/{}/{user}/{method}/{delay}",
+                    at.generation, at.round, at.step
+                ),
+                now + SignedDuration::from_mins(i64::from(delay)),
+            )
         })
         .collect())
 }
@@ -77,17 +90,10 @@ pub async fn page_directly(
         user,
         paging::Urgency::High,
         &direct,
+        Some((message, by.as_str())),
         now,
     )
-    .await?
-    .into_iter()
-    .map(|mut job| {
-        job.kind = JobKind::Notify;
-        job.payload["message"] = serde_json::json!(message);
-        job.payload["from"] = serde_json::json!(by);
-        job
-    })
-    .collect();
+    .await?;
     state.store.add_jobs(None, &jobs, now).await?;
     state.engine_wake.notify_one();
     Ok(jobs.len())

@@ -136,20 +136,17 @@ async fn tell_stakeholders(
             round: 0,
             step: 0,
         };
-        for mut job in pages_for(
-            lookups,
-            person,
-            klaxon_domain::paging::Urgency::Low,
-            &key,
-            now,
-        )
-        .await?
-        {
-            job.kind = klaxon_domain::paging::JobKind::Notify;
-            job.payload["message"] = serde_json::json!(text);
-            job.payload["from"] = serde_json::json!("klaxon");
-            jobs.push(job);
-        }
+        jobs.extend(
+            pages_for(
+                lookups,
+                person,
+                klaxon_domain::paging::Urgency::Low,
+                &key,
+                Some((&text, "klaxon")),
+                now,
+            )
+            .await?,
+        );
     }
     Ok(jobs)
 }

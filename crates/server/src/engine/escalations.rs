@@ -54,7 +54,7 @@ pub(crate) async fn escalate(
     let mut ran = Ran::seen(incident);
     for user in &users {
         ran.jobs
-            .extend(pages_for(lookups, user, urgency, at, now).await?);
+            .extend(pages_for(lookups, user, urgency, at, None, now).await?);
     }
     ran.events.push(EventKind::Paged {
         round: at.round,

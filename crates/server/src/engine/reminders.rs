@@ -5,7 +5,7 @@
 
 use jiff::Timestamp;
 use klaxon_domain::incident::{EventKind, Incident, IncidentView};
-use klaxon_domain::paging::{self, JobKind, PlannedJob};
+use klaxon_domain::paging::{self, Announcement, JobPayload, PlannedJob};
 use klaxon_domain::Handle;
 use klaxon_store::{Job, StoreError};
 
@@ -56,20 +56,28 @@ pub(crate) async fn remind(state: &AppState, job: &Job) -> Result<Ran, StoreErro
             round: 0,
             step: 0,
         };
-        for mut page in pages_for(&lookups, person, paging::Urgency::Low, &key, now).await? {
-            page.kind = JobKind::Notify;
-            page.payload["message"] = serde_json::json!(message);
-            page.payload["from"] = serde_json::json!("klaxon");
-            ran.jobs.push(page);
-        }
+        let from_klaxon = Some((message.as_str(), "klaxon"));
+        ran.jobs.extend(
+            pages_for(
+                &lookups,
+                person,
+                paging::Urgency::Low,
+                &key,
+                from_klaxon,
+                now,
+            )
+            .await?,
+        );
     }
     if let Some(room) = state.store.room(n).await? {
-        ran.jobs.push(PlannedJob {
-            kind: JobKind::Announce,
-            key: format!("remind-{}", due.as_millisecond()),
-            run_at: now,
-            payload: serde_json::json!({ "reminder": message, "channel": room.channel, "thread_ts": room.thread_ts }),
-        });
+        let post = Announcement::Reminder {
+            reminder: message.clone(),
+            channel: Some(room.channel),
+            thread_ts: room.thread_ts,
+        };
+        ran.jobs.push(
+            JobPayload::Announce(post).planned(format!("remind-{}", due.as_millisecond()), now),
+        );
     }
     ran.events.push(EventKind::UpdateMissed {
         due_at: due,
@@ -86,10 +94,6 @@ pub(crate) async fn remind(state: &AppState, job: &Job) -> Result<Ran, StoreErro
 }
 
 fn reminder(due: Timestamp) -> PlannedJob {
-    PlannedJob {
-        kind: JobKind::Remind,
-        key: due.as_millisecond().to_string(),
-        run_at: due,
-        payload: serde_json::json!({ "due_at": due }),
-    }
+    JobPayload::Remind(paging::Reminder { due_at: due })
+        .planned(due.as_millisecond().to_string(), due)
 }

@@ -8,8 +8,8 @@ use axum::Json;
 use klaxon_domain::auth::Scope;
 use klaxon_domain::paging::api::{CodeSent, Subscription, VerifyCode};
 use klaxon_domain::paging::{
-    ContactKind, ContactMethod, JobKind, NewContactMethod, NewNotificationRule, NotificationRule,
-    PlannedJob,
+    ContactKind, ContactMethod, Delivery, JobPayload, NewContactMethod, NewNotificationRule,
+    NotificationRule,
 };
 use klaxon_domain::Handle;
 
@@ -136,12 +136,14 @@ pub async fn test_method(
         .check(&handle, method.id)
         .map_err(|refused| ApiError::new(StatusCode::TOO_MANY_REQUESTS, refused))?;
     let now = state.clock.now();
-    let job = PlannedJob {
-        kind: JobKind::Notify,
-        key: format!("test/{}/{}", method.id, now.as_millisecond()),
-        run_at: now,
-        payload: serde_json::json!({ "user": handle, "contact_method": method.id }),
+    let test = Delivery {
+        user: handle.to_string(),
+        contact_method: method.id,
+        message: None,
+        from: None,
     };
+    let job = JobPayload::Notify(test)
+        .planned(format!("test/{}/{}", method.id, now.as_millisecond()), now);
     state.store.add_jobs(None, &[job], now).await?;
     state.engine_wake.notify_one();
     Ok((
