@@ -69,6 +69,7 @@ async fn the_newest_entries_oldest_first_and_whether_any_are_left_out() {
         .unwrap();
     assert_eq!(detail.log.len(), 1);
     assert!(detail.log_truncated);
+    app.drain().await;
     app.cleanup().await;
 }
 
@@ -84,6 +85,7 @@ async fn a_log_size_out_of_range_is_refused_naming_the_parameter() {
     let (status, body) = get(&app, &format!("/alerts/{id}?log=0")).await;
     assert_eq!(status, 422, "{body}");
     assert!(body.to_string().contains("use 1 to 10000"), "{body}");
+    app.drain().await;
     app.cleanup().await;
 }
 

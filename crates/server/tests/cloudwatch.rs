@@ -212,4 +212,5 @@ async fn an_alarm_fires_and_clears_through_sns() {
         1,
         "a malformed message stores nothing"
     );
+    app.drain().await;
 }

@@ -339,5 +339,8 @@ async fn thousands_of_idle_and_slow_connections_leave_healthz_and_enqueue_answer
     let mut first = held.swap_remove(0);
     assert!(get_healthz(&mut first).await.starts_with("HTTP/1.1 200"));
     drop(held);
+    // The event opened an incident: its announcement and escalation run.
+    app.settle().await;
+    app.run_jobs().await;
     app.cleanup().await;
 }

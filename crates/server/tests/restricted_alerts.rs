@@ -146,6 +146,7 @@ async fn alerts_of_restricted_incidents_are_hidden(app: TestApp) {
         assert_eq!(listed.alerts.len(), 1);
         assert!(who.alert(id, &AlertShowQuery::default()).await.is_ok());
     }
+    app.drain().await;
     app.cleanup().await;
 }
 
@@ -182,5 +183,6 @@ async fn acting_through_an_alert_is_credited_to_the_person() {
     let note = timeline.last().unwrap();
     assert!(matches!(&note.kind, EventKind::Noted { text, .. } if text.contains("All alerts")));
     assert_eq!((note.actor.as_str(), note.source), ("ann", Source::Api));
+    app.drain().await;
     app.cleanup().await;
 }
