@@ -103,7 +103,10 @@ async fn every_operation_documents_its_parameters_and_common_errors() {
             );
         }
     }
-    assert_eq!(query_parameters, 17, "the filters and cursors of five operations");
+    assert_eq!(
+        query_parameters, 17,
+        "the filters and cursors of five operations"
+    );
     app.cleanup().await;
 }
 
