@@ -62,6 +62,10 @@ pub struct ServeArgs {
     /// How to write logs to stderr. The filter comes from KLAXON_LOG (default: info).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Threads serving requests and running the engine; by default one per core
+    /// (or TOKIO_WORKER_THREADS). The database writer has a thread of its own besides.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    workers: Option<u16>,
     #[command(flatten)]
     connections: ConnectionArgs,
     #[command(flatten)]
@@ -69,6 +73,13 @@ pub struct ServeArgs {
 }
 
 /// How long clients may take, and how many may be connected at once.
+impl ServeArgs {
+    /// `--workers`, if given.
+    pub(crate) fn workers(&self) -> Option<usize> {
+        self.workers.map(usize::from)
+    }
+}
+
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Connections")]
 struct ConnectionArgs {
@@ -277,6 +288,8 @@ impl DatabaseArgs {
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(args.log_format);
+    let workers = tokio::runtime::Handle::current().metrics().num_workers();
+    tracing::info!(workers, "worker threads: {workers}");
     raise_open_file_limit(args.connections.max_connections);
     let policy = match &args.policy {
         Some(file) => crate::cli::load_policy(file)?,

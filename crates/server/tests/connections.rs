@@ -161,6 +161,7 @@ async fn a_body_that_does_not_arrive_in_time_is_answered_408_and_stores_nothing(
         .alerts(&Default::default())
         .await
         .unwrap()
+        .alerts
         .is_empty());
     app.cleanup().await;
 }

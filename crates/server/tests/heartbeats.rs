@@ -5,7 +5,7 @@ mod common;
 
 use common::{problem, spawn_app};
 use jiff::SignedDuration;
-use klaxon_domain::alert::{Alert, AlertStatus};
+use klaxon_domain::alert::AlertStatus;
 use klaxon_domain::service::{NewHeartbeat, NewService, ServiceName};
 
 #[tokio::test]
@@ -39,7 +39,10 @@ async fn a_missed_ping_raises_an_alert_and_the_next_ping_resolves_it() {
             .send()
             .await
             .unwrap();
-        r.json::<Vec<Alert>>().await.unwrap()
+        r.json::<klaxon_domain::api::AlertPage>()
+            .await
+            .unwrap()
+            .alerts
     };
 
     app.clock.advance(SignedDuration::from_mins(4));

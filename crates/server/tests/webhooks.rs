@@ -60,7 +60,10 @@ async fn alerts(app: &TestApp) -> Vec<Alert> {
         .send()
         .await
         .unwrap();
-    r.json().await.unwrap()
+    r.json::<klaxon_domain::api::AlertPage>()
+        .await
+        .unwrap()
+        .alerts
 }
 
 fn alertmanager(status: &str, fingerprints: &[&str]) -> String {

@@ -55,7 +55,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         // The writer never checkpoints: a checkpoint inside a commit stalls every write
-        // queued behind it (it was the whole p99). `checkpoint` does it beside the writer.
+        // queued behind it. `checkpoint` does it beside the writer.
         // Connections are checked by using them: a ping before every acquire would add
         // a round trip to the SQLite thread to every write batch and read.
         // Two connections: one the group-commit writer keeps for itself, one for the

@@ -172,6 +172,14 @@ pub fn is_server(cli: &Cli) -> bool {
     matches!(cli.command, Command::Serve(_) | Command::Migrate(_))
 }
 
+/// The worker threads `klaxon serve --workers` asks for, if it does.
+pub fn server_workers(cli: &Cli) -> Option<usize> {
+    match &cli.command {
+        Command::Serve(args) => args.workers(),
+        _ => None,
+    }
+}
+
 /// A domain parse error as clap shows it: the message, without the field name.
 fn message(e: DomainError) -> String {
     match e {

@@ -519,7 +519,7 @@ mod tests {
             (alert::AlertStatus::Acknowledged, 4, "4")
         );
         let log: Vec<String> = store
-            .alert_log(disk.id, 100)
+            .alert_log(disk.id, None, 100)
             .await
             .unwrap()
             .into_iter()

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use klaxon_domain::alert::{Alert, AlertAction, AlertEvent, AlertStatus};
-use klaxon_domain::api::{AlertDetail, AlertLogEntry, AlertQuery, AlertShowQuery};
+use klaxon_domain::api::{AlertDetail, AlertLogEntry, AlertPage, AlertQuery, AlertShowQuery};
 use klaxon_domain::auth::Scope;
 use klaxon_domain::service::ServiceName;
 use klaxon_store::AlertFilter;
@@ -17,12 +17,12 @@ use crate::http::extract::{ApiPath, ApiQuery};
 use crate::infra::state::AppState;
 
 #[utoipa::path(get, path = "/alerts", tag = "alerts", params(AlertQuery),
-    responses((status = 200, body = [Alert]), (status = 404, description = "No such service"), (status = 422, description = "`limit` out of range, or `service` not a service name")))]
+    responses((status = 200, body = AlertPage, description = "Newest first; `next_before` is the cursor of the next page"), (status = 404, description = "No such service"), (status = 422, description = "`limit` out of range, or `service` not a service name")))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<AlertQuery>,
-) -> Result<Json<Vec<Alert>>, ApiError> {
+) -> Result<Json<AlertPage>, ApiError> {
     caller.require(Scope::Viewer)?;
     let limit = q.limit()?;
     let service_id = match &q.service {
@@ -36,10 +36,20 @@ pub async fn list(
         service_id,
         status: q.status,
         incident: q.incident,
-        limit,
+        before: q.before,
+        // One more than a page tells whether there is a next one.
+        limit: limit + 1,
         viewer: caller.viewer(),
     };
-    Ok(Json(state.store.alerts(&filter).await?))
+    let mut alerts = state.store.alerts(&filter).await?;
+    let next_before = (alerts.len() > limit as usize).then(|| {
+        alerts.truncate(limit as usize);
+        alerts.last().map(|a| a.id)
+    });
+    Ok(Json(AlertPage {
+        alerts,
+        next_before: next_before.flatten(),
+    }))
 }
 
 #[utoipa::path(get, path = "/alerts/{id}", tag = "alerts", params(("id" = i64, Path), AlertShowQuery),
@@ -55,14 +65,18 @@ pub async fn show(
     let limit = q.log()?;
     let alert = alerts::visible_alert(&state, &caller, id).await?;
     // One more than asked for tells whether older entries are left out.
-    let mut entries = state.store.alert_log(id, limit + 1).await?;
+    let mut entries = state.store.alert_log(id, q.log_before, limit + 1).await?;
     let log_truncated = entries.len() > limit as usize;
     if log_truncated {
         entries.remove(0);
     }
+    let next_log_before = log_truncated
+        .then(|| entries.first().map(|e| e.id))
+        .flatten();
     let log = entries
         .into_iter()
         .map(|entry| AlertLogEntry {
+            id: entry.id,
             received_at: entry.received_at,
             action: entry.event.action,
             event: serde_json::to_value(&entry.event).unwrap_or_default(),
@@ -72,6 +86,7 @@ pub async fn show(
         alert,
         log,
         log_truncated,
+        next_log_before,
     }))
 }
 

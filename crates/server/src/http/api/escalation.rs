@@ -52,7 +52,7 @@ async fn checked(
     Ok(policy)
 }
 
-#[utoipa::path(get, path = "/escalation-policies", tag = "escalation", responses((status = 200, body = [EscalationPolicy])))]
+#[utoipa::path(get, path = "/escalation-policies", tag = "escalation", responses((status = 200, body = [EscalationPolicy], description = "Not paged: every escalation policy; they are configuration people write, a few per team")))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -130,7 +130,7 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/oncall", tag = "escalation", responses((status = 200, body = [ServiceOnCall])))]
+#[utoipa::path(get, path = "/oncall", tag = "escalation", responses((status = 200, body = [ServiceOnCall], description = "Not paged: one entry per service")))]
 pub async fn on_call(
     State(state): State<AppState>,
     caller: Caller,

@@ -61,7 +61,7 @@ fn id(text: &str, what: &str) -> Result<i64, ApiError> {
 }
 
 #[utoipa::path(get, path = "/users/{handle}/contact-methods", tag = "people", params(("handle" = Handle, Path)),
-    responses((status = 200, body = [ContactMethod]), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
+    responses((status = 200, body = [ContactMethod], description = "Not paged: one person's contact methods"), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
 pub async fn methods(
     State(state): State<AppState>,
     caller: Caller,
@@ -191,7 +191,7 @@ pub async fn verify(
 }
 
 #[utoipa::path(get, path = "/users/{handle}/notification-rules", tag = "people", params(("handle" = Handle, Path)),
-    responses((status = 200, body = [NotificationRule]), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
+    responses((status = 200, body = [NotificationRule], description = "Not paged: one person's notification rules"), (status = 403, description = "Someone else's, and the token is not admin"), (status = 404)))]
 pub async fn rules(
     State(state): State<AppState>,
     caller: Caller,
@@ -232,7 +232,7 @@ pub async fn remove_rule(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/subscriptions", tag = "people", responses((status = 200, body = [Subscription])))]
+#[utoipa::path(get, path = "/subscriptions", tag = "people", responses((status = 200, body = [Subscription], description = "Not paged: every stakeholder subscription; one per person and team at most")))]
 pub async fn subscriptions(
     State(state): State<AppState>,
     caller: Caller,

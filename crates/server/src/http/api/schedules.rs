@@ -80,7 +80,7 @@ async fn checked(state: &AppState, new: NewSchedule) -> Result<Schedule, ApiErro
     Ok(schedule)
 }
 
-#[utoipa::path(get, path = "/schedules", tag = "schedules", responses((status = 200, body = [Schedule])))]
+#[utoipa::path(get, path = "/schedules", tag = "schedules", responses((status = 200, body = [Schedule], description = "Not paged: every schedule; they are configuration people write, a few per team")))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -143,7 +143,7 @@ pub async fn delete(
 }
 
 #[utoipa::path(get, path = "/schedules/{name}/shifts", tag = "schedules", params(("name" = String, Path), Window),
-    responses((status = 200, body = [Shift]), (status = 400, description = "A malformed instant, `to` not after `from`, or a window over 366 days"), (status = 404)))]
+    responses((status = 200, body = [Shift], description = "Not paged: the shifts of the window asked for, at most 366 days"), (status = 400, description = "A malformed instant, `to` not after `from`, or a window over 366 days"), (status = 404)))]
 pub async fn shifts(
     State(state): State<AppState>,
     caller: Caller,

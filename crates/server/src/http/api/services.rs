@@ -49,7 +49,7 @@ fn shown(caller: &Caller, mut service: Service) -> Service {
     service
 }
 
-#[utoipa::path(get, path = "/services", tag = "services", responses((status = 200, body = [Service])))]
+#[utoipa::path(get, path = "/services", tag = "services", responses((status = 200, body = [Service], description = "Not paged: every service; they are configuration people write")))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -167,7 +167,7 @@ pub async fn revoke_key(
 }
 
 #[utoipa::path(get, path = "/services/{name}/maintenance", tag = "services", params(("name" = ServiceName, Path)),
-    responses((status = 200, body = [MaintenanceWindow], description = "Windows not yet over"), (status = 404)))]
+    responses((status = 200, body = [MaintenanceWindow], description = "Not paged: the windows not yet over"), (status = 404)))]
 pub async fn maintenance(
     State(state): State<AppState>,
     caller: Caller,
@@ -210,7 +210,7 @@ pub async fn remove_maintenance(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/heartbeats", tag = "services", responses((status = 200, body = [Heartbeat])))]
+#[utoipa::path(get, path = "/heartbeats", tag = "services", responses((status = 200, body = [Heartbeat], description = "Not paged: every heartbeat monitor; they are configuration people write")))]
 pub async fn heartbeats(
     State(state): State<AppState>,
     caller: Caller,

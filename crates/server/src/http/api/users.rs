@@ -21,7 +21,7 @@ pub async fn me(caller: Caller) -> Json<Me> {
     })
 }
 
-#[utoipa::path(get, path = "/users", tag = "users", responses((status = 200, body = [User])))]
+#[utoipa::path(get, path = "/users", tag = "users", responses((status = 200, body = [User], description = "Not paged: every user; people are added by admins")))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -79,7 +79,7 @@ pub async fn update(
     Ok(Json(updated))
 }
 
-#[utoipa::path(get, path = "/tokens", tag = "tokens", security(("bearer" = ["admin"])), responses((status = 200, body = [TokenInfo])))]
+#[utoipa::path(get, path = "/tokens", tag = "tokens", security(("bearer" = ["admin"])), responses((status = 200, body = [TokenInfo], description = "Not paged: every token, revoked ones included; tokens are made by hand")))]
 pub async fn tokens(
     State(state): State<AppState>,
     caller: Caller,
