@@ -122,6 +122,7 @@ async fn older_entries_page_by_their_cursor() {
     let (status, body) = get(&app, &format!("/alerts/{id}?log_before=soon")).await;
     assert_eq!(status, 400, "{body}");
     assert!(body.to_string().contains("log_before"), "{body}");
+    app.drain().await;
     app.cleanup().await;
 }
 

@@ -57,7 +57,7 @@ pub(crate) async fn deliver(
                 });
             } else if !method.kind.verified_by_code() {
                 // A delivered test message verifies an address; a phone number
-                // needs its code entered back (`phones.rs`).
+                // needs its code entered back (`app::phones`).
                 state.store.mark_contact_verified(method.id, now).await?;
             }
         }
