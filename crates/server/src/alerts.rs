@@ -12,7 +12,9 @@ use klaxon_domain::alert::{self, Alert, AlertDecision, AlertEvent, IncidentPlan}
 use klaxon_domain::incident::{self, Command, Context, Source, Status};
 use klaxon_domain::service::{Grouping, Service};
 use klaxon_domain::{DomainError, Handle};
-use klaxon_store::{AlertUpdate, Change, IncidentWrite, NewAlert, StoreError};
+use klaxon_store::{
+    AlertChange, AlertOpening, AlertUpdate, Change, IncidentWrite, NewAlert, StoreError,
+};
 
 use crate::auth::random_hex;
 use crate::state::AppState;
@@ -191,16 +193,15 @@ impl AppState {
             (Some(a), AlertUpdate::Resolve) => self.after_last_alert(service, a, by).await?,
             _ => None,
         };
-        self.store
-            .update_alert(
-                update.0,
-                update.1,
-                event,
-                received_at,
-                incident.as_ref(),
-                inbox,
-            )
-            .await?;
+        let change = AlertChange {
+            id: update.0,
+            update: update.1,
+            event: event.clone(),
+            at: received_at,
+            incident,
+            inbox,
+        };
+        self.store.update_alert(change).await?;
         Ok(Some(update.0))
     }
 
@@ -337,7 +338,12 @@ impl AppState {
             group_key,
             received_at,
         };
-        let (id, incident) = self.store.open_alert_with(&new, &write, inbox).await?;
+        let opening = AlertOpening {
+            alert: new,
+            incident: write,
+            inbox,
+        };
+        let (id, incident) = self.store.open_new_alert(opening).await?;
         tracing::info!(
             alert = id,
             incident = incident.map(|i| i.number.0),

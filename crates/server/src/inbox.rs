@@ -16,7 +16,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use klaxon_domain::alert::{self, AlertEvent};
 use klaxon_domain::service::Service;
-use klaxon_store::{InboxEntry, InboxItem, Repeat, StoreError};
+use klaxon_store::{InboxEntry, InboxFailure, InboxItem, Repeat, StoreError};
 
 use crate::alerts::Known;
 use crate::auth::random_hex;
@@ -309,7 +309,11 @@ impl AppState {
         }
         if let Err(e) = self
             .store
-            .inbox_failed(item.id, &e.to_string(), give_up)
+            .inbox_failed(&InboxFailure {
+                id: item.id,
+                error: e.to_string(),
+                give_up,
+            })
             .await
         {
             tracing::warn!(error = %e, "cannot record a failed inbox entry");

@@ -161,6 +161,7 @@ pub struct AlertLogEntry {
     pub event: AlertEvent,
 }
 
+/// Alerts and the inbox: reads, and accepting events (the ingest path).
 #[async_trait]
 pub trait AlertStore: Send + Sync + 'static {
     /// The open (triggered or acknowledged) alert of a service with this dedup key.
@@ -174,29 +175,6 @@ pub trait AlertStore: Send + Sync + 'static {
         group_key: Option<&str>,
         since: Option<Timestamp>,
     ) -> Result<Option<IncidentNumber>>;
-    /// Stores a new alert and its incident write together; the inbox entry it came from
-    /// becomes the first on its log. Returns the alert's id. `Conflict` if an open alert
-    /// with the key appeared meanwhile, the incident moved on, or the inbox entry is
-    /// applied already (by another worker).
-    async fn open_alert_with(
-        &self,
-        alert: &NewAlert,
-        incident: &IncidentWrite,
-        inbox: Option<i64>,
-    ) -> Result<(i64, Option<Incident>)>;
-    /// Applies an update to an open alert, logs the event (its inbox entry becomes the
-    /// log entry) and writes `incident` (the change the update makes to the alert's
-    /// incident), together. `Conflict` if the alert is no longer open, the incident
-    /// moved on or the inbox entry is applied already.
-    async fn update_alert(
-        &self,
-        id: i64,
-        update: AlertUpdate,
-        event: &AlertEvent,
-        at: Timestamp,
-        incident: Option<&Change>,
-        inbox: Option<i64>,
-    ) -> Result<()>;
     /// Commits accepted events, in order; they are durable when this returns.
     /// Concurrent callers share one transaction. A trigger for an open alert is a
     /// repeat whatever the inbox worker would decide, so unless an event of that alert
@@ -210,11 +188,6 @@ pub trait AlertStore: Send + Sync + 'static {
     async fn inbox(&self, limit: u32) -> Result<Vec<InboxItem>>;
     /// How many entries wait in the inbox, given-up ones included.
     async fn inbox_depth(&self) -> Result<i64>;
-    /// Removes inbox entries that change no alert.
-    async fn discard_inbox(&self, ids: &[i64]) -> Result<()>;
-    /// Records a failed attempt at an inbox entry; with `give_up` it stays stored but
-    /// is skipped from now on.
-    async fn inbox_failed(&self, id: i64, error: &str, give_up: bool) -> Result<()>;
     /// The open alerts of `service_id` with any of these dedup keys, as (dedup key,
     /// alert id): all that counting repeats needs, without reading whole alerts.
     async fn open_alert_ids(
@@ -222,17 +195,69 @@ pub trait AlertStore: Send + Sync + 'static {
         service_id: i64,
         dedup_keys: &[String],
     ) -> Result<Vec<(String, i64)>>;
-    /// Applies many repeated triggers at once, in order: each alert counts its repeats
-    /// and takes the last time and summary, and each inbox entry becomes an entry on its
-    /// alert's log. All or nothing: `Conflict` if an alert is no longer open or an inbox
-    /// entry is applied already.
-    async fn repeat_alerts(&self, repeats: Vec<Repeat>) -> Result<()>;
     /// How many of an incident's alerts are open.
     async fn open_alert_count(&self, incident: IncidentNumber) -> Result<i64>;
     async fn alert(&self, id: i64) -> Result<Alert>;
     async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>>;
     /// The newest `limit` events that arrived for the alert, oldest first.
     async fn alert_log(&self, id: i64, limit: u32) -> Result<Vec<AlertLogEntry>>;
+}
+
+/// A new alert to store, with what it does to incidents and the inbox entry it came
+/// from (none for an alert opened by other means).
+#[derive(Debug, Clone)]
+pub struct AlertOpening {
+    pub alert: NewAlert,
+    pub incident: IncidentWrite,
+    pub inbox: Option<i64>,
+}
+
+/// A change to open alert `id`: the update, the event that caused it (logged on the
+/// alert, from its inbox entry if it has one) and the change it makes to the alert's
+/// incident, if any.
+#[derive(Debug, Clone)]
+pub struct AlertChange {
+    pub id: i64,
+    pub update: AlertUpdate,
+    pub event: AlertEvent,
+    pub at: Timestamp,
+    pub incident: Option<Change>,
+    pub inbox: Option<i64>,
+}
+
+/// A failed attempt at applying inbox entry `id`.
+#[derive(Debug, Clone)]
+pub struct InboxFailure {
+    pub id: i64,
+    /// Why it failed, kept with the entry.
+    pub error: String,
+    /// Set the entry aside: kept, but skipped from now on.
+    pub give_up: bool,
+}
+
+/// The writes of the inbox worker, which applies accepted events to alerts and
+/// incidents. Each is atomic and goes through the group commit.
+#[async_trait]
+pub trait InboxWriter: Send + Sync + 'static {
+    /// Stores a new alert and its incident write together; the inbox entry it came from
+    /// becomes the first on its log. Returns the alert's id and the incident it opened
+    /// or joined. `Conflict` if an open alert with the key appeared meanwhile, the
+    /// incident moved on, or the inbox entry is applied already (by another worker).
+    async fn open_new_alert(&self, opening: AlertOpening) -> Result<(i64, Option<Incident>)>;
+    /// Applies an update to an open alert, logs the event (its inbox entry becomes the
+    /// log entry) and writes the change it makes to the alert's incident, together.
+    /// `Conflict` if the alert is no longer open, the incident moved on or the inbox
+    /// entry is applied already.
+    async fn update_alert(&self, change: AlertChange) -> Result<()>;
+    /// Applies many repeated triggers at once, in order: each alert counts its repeats
+    /// and takes the last time and summary, and each inbox entry becomes an entry on its
+    /// alert's log. All or nothing: `Conflict` if an alert is no longer open or an inbox
+    /// entry is applied already.
+    async fn repeat_alerts(&self, repeats: Vec<Repeat>) -> Result<()>;
+    /// Removes inbox entries that change no alert.
+    async fn discard_inbox(&self, ids: &[i64]) -> Result<()>;
+    /// Records a failed attempt at an inbox entry.
+    async fn inbox_failed(&self, failure: &InboxFailure) -> Result<()>;
 }
 
 #[cfg(test)]

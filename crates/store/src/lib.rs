@@ -6,16 +6,14 @@
 #![forbid(unsafe_code)]
 
 mod alerts;
+pub mod backend;
 mod group;
 mod paging;
 mod postgres;
 mod services;
-mod sql;
-mod sql_alerts;
-mod sql_paging;
-mod sql_services;
-mod sql_writer;
+pub mod sql;
 mod sqlite;
+mod store;
 pub mod testing;
 
 use std::sync::Arc;
@@ -28,13 +26,14 @@ use klaxon_domain::incident::{Incident, Status, TimelineEvent};
 use klaxon_domain::{Handle, IncidentNumber, Severity};
 
 pub use alerts::{
-    AlertFilter, AlertLogEntry, AlertStore, AlertUpdate, InboxEntry, InboxItem, IncidentWrite,
-    NewAlert, Repeat,
+    AlertChange, AlertFilter, AlertLogEntry, AlertOpening, AlertStore, AlertUpdate, InboxEntry,
+    InboxFailure, InboxItem, InboxWriter, IncidentWrite, NewAlert, Repeat,
 };
+pub use backend::{Backend, Dialect, SqlStore};
 pub use paging::{ActionLink, Job, JobBacklog, JobDone, JobOutcome, PagingStore, Room};
-pub use postgres::PostgresStore;
+pub use postgres::{Postgres, PostgresStore};
 pub use services::{NewKey, ServiceStore};
-pub use sqlite::SqliteStore;
+pub use sqlite::{Sqlite, SqliteStore};
 
 /// What can go wrong in the store, in the three shapes callers act on.
 #[derive(Debug, thiserror::Error)]
@@ -138,7 +137,9 @@ pub struct Authenticated {
 
 /// Everything Klaxon keeps. Implementations must make each method atomic.
 #[async_trait]
-pub trait Store: ServiceStore + AlertStore + PagingStore + Send + Sync + 'static {
+pub trait Store:
+    ServiceStore + AlertStore + InboxWriter + PagingStore + Send + Sync + 'static
+{
     /// Checks the database answers.
     async fn ping(&self) -> Result<()>;
 
@@ -203,22 +204,22 @@ pub trait Store: ServiceStore + AlertStore + PagingStore + Send + Sync + 'static
 /// Opens the database at `url` (`sqlite://PATH` or `postgres://…`), creating a SQLite
 /// file if missing, and brings its schema up to date.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
-    match backend(url)? {
-        Backend::Sqlite => Ok(Arc::new(SqliteStore::open(url).await?)),
-        Backend::Postgres => Ok(Arc::new(PostgresStore::open(url).await?)),
+    match scheme(url)? {
+        Scheme::Sqlite => Ok(Arc::new(SqliteStore::open(url).await?)),
+        Scheme::Postgres => Ok(Arc::new(PostgresStore::open(url).await?)),
     }
 }
 
-enum Backend {
+enum Scheme {
     Sqlite,
     Postgres,
 }
 
-fn backend(url: &str) -> Result<Backend> {
+fn scheme(url: &str) -> Result<Scheme> {
     if url.starts_with("sqlite:") {
-        Ok(Backend::Sqlite)
+        Ok(Scheme::Sqlite)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Backend::Postgres)
+        Ok(Scheme::Postgres)
     } else {
         Err(StoreError::Other(format!(
             "unsupported database URL '{}'; use sqlite://PATH or postgres://USER@HOST/DB",
@@ -239,18 +240,6 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
-}
-
-fn ms(t: Timestamp) -> i64 {
-    t.as_millisecond()
-}
-
-fn instant(ms: i64) -> Timestamp {
-    klaxon_domain::time::from_unix_ms(ms)
-}
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Other(format!("stored {what} cannot be read: {e}"))
 }
 
 #[cfg(test)]
