@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use klaxon_domain::alert::{Alert, AlertEvent, AlertStatus};
+use klaxon_domain::alert::{Alert, AlertEvent, AlertStatus, RepeatTally};
 use klaxon_domain::incident::{Incident, TimelineEvent};
 use klaxon_domain::service::Service;
 use klaxon_domain::{Handle, IncidentNumber};
@@ -73,10 +73,10 @@ pub struct Repeat {
     pub at: Timestamp,
 }
 
-/// The `SET` list that counts `n` repeats, the newest received at `at` with `summary`
-/// (NULL for none), on the alert the statement calls `alert`. Repeats commute: the
-/// alert keeps the newest time and summary whatever order they are counted in, which
-/// lets a trigger be counted on arrival while older triggers still wait in the inbox.
+/// The `SET` list that counts a [`RepeatTally`] of `n` repeats, the newest received at
+/// `at` with `summary` (NULL for none), on the alert the statement calls `alert`: the
+/// SQL of [`klaxon_domain::alert::count_repeats`], which `tests/repeats.rs` checks
+/// every backend's statement against.
 pub(crate) fn count_repeats(alert: &str, n: &str, at: &str, summary: &str) -> String {
     format!(
         "repeat_count = {alert}.repeat_count + {n}, \
@@ -93,15 +93,12 @@ pub(crate) fn count_repeats(alert: &str, n: &str, at: &str, summary: &str) -> St
 pub(crate) const HOLDS_BACK_REPEATS: &str =
     "w.alert_id IS NULL AND w.failed_at IS NULL AND (w.action IS NULL OR w.action <> 'trigger')";
 
-/// The repeats among accepted events that may be counted on arrival, per alert.
+/// The repeats among accepted events that may be counted on arrival, of one alert.
 #[derive(Debug, PartialEq)]
-pub(crate) struct RepeatTally<'e> {
+pub(crate) struct AlertTally<'e> {
     pub service_id: i64,
     pub dedup_key: &'e str,
-    /// How many events, the last time one was received, the last summary given.
-    pub n: i64,
-    pub last_at: Timestamp,
-    pub summary: Option<&'e str>,
+    pub tally: RepeatTally<'e>,
 }
 
 /// Per alert (service and dedup key) among `entries`, in order of first appearance,
@@ -109,31 +106,27 @@ pub(crate) struct RepeatTally<'e> {
 /// may repeat an open alert ([`klaxon_domain::alert::repeats_open_alert`]). An alert
 /// with any other event in the batch is left to the inbox worker entirely, so that
 /// nothing overtakes an acknowledgement or a resolution.
-pub(crate) fn repeat_tallies<'e>(entries: &[&'e InboxEntry]) -> Vec<RepeatTally<'e>> {
-    let mut tallies: Vec<(bool, RepeatTally<'e>)> = Vec::new();
-    let mut index = std::collections::HashMap::new();
+pub(crate) fn repeat_tallies<'e>(entries: &[&'e InboxEntry]) -> Vec<AlertTally<'e>> {
+    let mut tallies: Vec<(bool, AlertTally<'e>)> = Vec::new();
+    let mut index: std::collections::HashMap<(i64, &str), usize> = Default::default();
     for e in entries {
-        let i = *index
-            .entry((e.service_id, e.dedup_key.as_str()))
-            .or_insert_with(|| {
-                tallies.push((
-                    true,
-                    RepeatTally {
-                        service_id: e.service_id,
-                        dedup_key: &e.dedup_key,
-                        n: 0,
-                        last_at: e.received_at,
-                        summary: None,
-                    },
-                ));
-                tallies.len() - 1
-            });
-        let (repeats, t) = &mut tallies[i];
-        *repeats &= klaxon_domain::alert::repeats_open_alert(&e.event);
-        t.n += 1;
-        t.last_at = t.last_at.max(e.received_at);
-        if let Some(summary) = e.event.summary.as_deref() {
-            t.summary = Some(summary);
+        let (at, summary) = (e.received_at, e.event.summary.as_deref());
+        let repeats = klaxon_domain::alert::repeats_open_alert(&e.event);
+        match index.entry((e.service_id, e.dedup_key.as_str())) {
+            std::collections::hash_map::Entry::Occupied(i) => {
+                let (all_repeat, t) = &mut tallies[*i.get()];
+                *all_repeat &= repeats;
+                t.tally.add(at, summary);
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(tallies.len());
+                let tally = AlertTally {
+                    service_id: e.service_id,
+                    dedup_key: &e.dedup_key,
+                    tally: RepeatTally::one(at, summary),
+                };
+                tallies.push((repeats, tally));
+            }
         }
     }
     tallies
@@ -289,12 +282,14 @@ mod tests {
         let tallies = repeat_tallies(&refs);
         assert_eq!(
             tallies,
-            [RepeatTally {
+            [AlertTally {
                 service_id: 1,
                 dedup_key: "disk",
-                n: 3,
-                last_at: Timestamp::from_second(5).unwrap(),
-                summary: Some("disk 95%"),
+                tally: RepeatTally {
+                    n: 3,
+                    last_at: Timestamp::from_second(5).unwrap(),
+                    summary: Some("disk 95%"),
+                },
             }],
             "cpu has a resolution in the batch, so none of its events is counted early"
         );

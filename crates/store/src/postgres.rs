@@ -197,9 +197,9 @@ async fn accept(conn: &mut sqlx::PgConnection, entries: &[&InboxEntry]) -> Resul
     q.push_values(&tallies, |mut row, t| {
         row.push_bind(t.service_id)
             .push_bind(t.dedup_key.to_owned())
-            .push_bind(t.n)
-            .push_bind(ms(t.last_at))
-            .push_bind(t.summary.map(str::to_owned));
+            .push_bind(t.tally.n)
+            .push_bind(ms(t.tally.last_at))
+            .push_bind(t.tally.summary.map(str::to_owned));
     });
     q.push(format!(
         "), locked AS (SELECT a.id, a.last_event_id, t.sid, t.dkey, t.n, t.at, t.summary FROM alerts a \

@@ -298,7 +298,7 @@ struct Counted<'e> {
     id: i64,
     /// The newest event on the alert's log: before the batch, then as its events go in.
     newest: Option<i64>,
-    tally: crate::alerts::RepeatTally<'e>,
+    tally: crate::alerts::AlertTally<'e>,
 }
 
 /// The open alerts among `entries` whose repeats may be counted on arrival: an alert's
@@ -348,7 +348,7 @@ fn count_repeats<'a, 'e: 'a>(
         crate::alerts::count_repeats("alerts", "?1", "?2", "?3"),
     ))?;
     for c in counted {
-        let t = &c.tally;
+        let t = &c.tally.tally;
         count.execute(rusqlite::params![
             t.n,
             crate::sql::ms(t.last_at),

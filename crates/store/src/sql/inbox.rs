@@ -3,9 +3,11 @@
 //! open alerts. Accepting events is each backend's own path (see
 //! [`crate::backend::Backend`]).
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use jiff::Timestamp;
+use klaxon_domain::alert::RepeatTally;
 use sqlx::AnyConnection;
 use sqlx::{AnyPool, Row};
 
@@ -74,13 +76,10 @@ pub async fn discard(conn: &mut AnyConnection, ids: &[i64]) -> Result<()> {
     Ok(())
 }
 
-/// Per alert, in order of first appearance: how many repeats, the newest time, the
-/// last summary given and the newest entry.
-struct Tally {
+/// One alert's repeats in a bulk count: the tally and the newest entry on its log.
+struct Tally<'r> {
     alert_id: i64,
-    n: i64,
-    at: Timestamp,
-    summary: Option<String>,
+    tally: RepeatTally<'r>,
     newest: i64,
 }
 
@@ -89,29 +88,29 @@ struct Tally {
 /// for the alerts. `Conflict` if an alert is no longer open or an entry is applied
 /// already.
 pub async fn apply_repeats(conn: &mut AnyConnection, repeats: &[Repeat]) -> Result<()> {
-    let mut tallies: Vec<Tally> = Vec::new();
-    let mut index = HashMap::new();
+    let mut tallies: Vec<Tally<'_>> = Vec::new();
+    let mut index: HashMap<i64, usize> = HashMap::new();
     // Per repeat, the entry before it on its alert's log: the alert's newest before
     // these (NULL here, looked up by the statement) or the repeat before.
     let mut prev = Vec::with_capacity(repeats.len());
     for r in repeats {
-        let i = *index.entry(r.alert_id).or_insert_with(|| {
-            tallies.push(Tally {
-                alert_id: r.alert_id,
-                n: 0,
-                at: r.at,
-                summary: None,
-                newest: r.inbox_id,
-            });
-            tallies.len() - 1
-        });
-        let t = &mut tallies[i];
-        prev.push((t.n > 0).then_some(t.newest));
-        t.n += 1;
-        t.at = t.at.max(r.at);
-        t.newest = r.inbox_id;
-        if r.event.summary.is_some() {
-            t.summary = r.event.summary.clone();
+        let summary = r.event.summary.as_deref();
+        match index.entry(r.alert_id) {
+            Entry::Occupied(i) => {
+                let t = &mut tallies[*i.get()];
+                prev.push(Some(t.newest));
+                t.tally.add(r.at, summary);
+                t.newest = r.inbox_id;
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(tallies.len());
+                prev.push(None);
+                tallies.push(Tally {
+                    alert_id: r.alert_id,
+                    tally: RepeatTally::one(r.at, summary),
+                    newest: r.inbox_id,
+                });
+            }
         }
     }
     // The entries first: the first of each alert's is chained after the alert's newest
@@ -141,9 +140,9 @@ pub async fn apply_repeats(conn: &mut AnyConnection, repeats: &[Repeat]) -> Resu
         ));
         q.values(chunk, |row, t| {
             row.bind(t.alert_id)
-                .bind(t.n)
-                .bind(ms(t.at))
-                .bind(t.summary.as_deref())
+                .bind(t.tally.n)
+                .bind(ms(t.tally.last_at))
+                .bind(t.tally.summary)
                 .bind(t.newest);
         });
         q.push(") AS x) AS v WHERE alerts.id = v.id AND alerts.status <> 'resolved'");
