@@ -227,11 +227,11 @@ pub(crate) struct SqlWriter {
     /// a wait for its return, which is most of a batch's time.
     held: Option<PoolConnection<Any>>,
     dialect: Dialect,
-    outlets: crate::SharedOutlets,
+    outlets: Outlets,
 }
 
 impl SqlWriter {
-    pub(crate) fn new(pool: AnyPool, dialect: Dialect, outlets: crate::SharedOutlets) -> Self {
+    pub(crate) fn new(pool: AnyPool, dialect: Dialect, outlets: Outlets) -> Self {
         Self {
             pool,
             held: None,
@@ -256,8 +256,8 @@ impl SqlWriter {
                 return;
             }
         };
-        let outlets = self.outlets.read().map(|o| o.clone()).unwrap_or_default();
-        let together = Self::write_together(self.dialect, &mut conn, &mut batch, &outlets).await;
+        let together =
+            Self::write_together(self.dialect, &mut conn, &mut batch, &self.outlets).await;
         let mut all_ok = together.is_ok();
         match together {
             Ok(()) => batch.into_iter().for_each(|w| w.answer(Ok(()))),
@@ -271,7 +271,7 @@ impl SqlWriter {
                 for mut write in batch {
                     write.forget();
                     let alone =
-                        Self::write_alone(self.dialect, &mut conn, &mut write, &outlets).await;
+                        Self::write_alone(self.dialect, &mut conn, &mut write, &self.outlets).await;
                     all_ok &= alone.is_ok();
                     write.answer(alone);
                 }

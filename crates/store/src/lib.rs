@@ -23,6 +23,7 @@ use jiff::Timestamp;
 use klaxon_domain::api::NewUser;
 use klaxon_domain::auth::{Scope, TokenInfo, User};
 use klaxon_domain::incident::{Incident, Status, TimelineEvent};
+use klaxon_domain::paging::Outlets;
 use klaxon_domain::{Handle, IncidentNumber, Severity};
 
 pub use alerts::{
@@ -66,52 +67,8 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The outlets a store writes jobs for, shared by the store and its group-commit
-/// writer task.
-pub(crate) type SharedOutlets = Arc<std::sync::RwLock<klaxon_domain::paging::Outlets>>;
-
-/// New events and the projection they lead to, for one incident. The store writes them
-/// only if the incident is still at `expected_version`.
-#[derive(Debug, Clone)]
-pub struct Change {
-    pub incident: Incident,
-    pub expected_version: i64,
-    pub events: Vec<TimelineEvent>,
-    /// Handles that became participants with these events.
-    pub new_participants: Vec<String>,
-    /// The status the incident's open alerts move to with these events, if any.
-    pub alerts: Option<klaxon_domain::alert::AlertStatus>,
-    /// The jobs these events start and cancel (paging, timeouts).
-    pub jobs: klaxon_domain::paging::JobPlan,
-}
-
-impl Change {
-    /// The change `events` make to `before`: the projection they lead to, the version
-    /// `before` must still be at, who joins the participants, and what the alerts and
-    /// the job queue do with it.
-    pub fn new(before: &Incident, events: Vec<TimelineEvent>) -> Change {
-        let mut incident = before.clone();
-        for event in &events {
-            incident.apply(event);
-        }
-        let new_participants = incident
-            .participants
-            .iter()
-            .filter(|p| !before.participants.contains(p))
-            .cloned()
-            .collect();
-        let alerts = klaxon_domain::alert::alerts_after(&events);
-        let jobs = klaxon_domain::paging::plan_jobs(&events, &incident);
-        Change {
-            incident,
-            expected_version: before.version,
-            events,
-            new_participants,
-            alerts,
-            jobs,
-        }
-    }
-}
+/// An incident change, decided by the domain and written whole by the store.
+pub use klaxon_domain::incident::Change;
 
 /// Which incidents to list, newest first.
 #[derive(Debug, Clone, Default)]
@@ -202,11 +159,18 @@ pub trait Store:
 }
 
 /// Opens the database at `url` (`sqlite://PATH` or `postgres://…`), creating a SQLite
-/// file if missing, and brings its schema up to date.
+/// file if missing, and brings its schema up to date. Incident changes write no outlet
+/// jobs: see [`open_with`].
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    open_with(url, Outlets::default()).await
+}
+
+/// [`open`], with every incident change also writing the jobs of `outlets` (the event
+/// webhook, shared chat rooms) in its transaction.
+pub async fn open_with(url: &str, outlets: Outlets) -> Result<Arc<dyn Store>> {
     match scheme(url)? {
-        Scheme::Sqlite => Ok(Arc::new(SqliteStore::open(url).await?)),
-        Scheme::Postgres => Ok(Arc::new(PostgresStore::open(url).await?)),
+        Scheme::Sqlite => Ok(Arc::new(SqliteStore::open(url, outlets).await?)),
+        Scheme::Postgres => Ok(Arc::new(PostgresStore::open(url, outlets).await?)),
     }
 }
 

@@ -180,10 +180,6 @@ pub trait PagingStore: Send + Sync + 'static {
     /// Records what became of a claimed job, with its effects, all or nothing.
     /// `Conflict` (and nothing written) if the job was cancelled meanwhile.
     async fn finish_job(&self, done: JobDone) -> Result<()>;
-    /// From now on, every incident change also writes the jobs of `outlets` (the event
-    /// webhook, shared chat rooms) in its transaction. Set once at start-up, before any
-    /// write; without it, changes write no such jobs.
-    fn set_outlets(&self, outlets: klaxon_domain::paging::Outlets);
     /// Jobs not yet done (dead ones included), by due time; of one incident if given.
     async fn jobs(&self, incident: Option<IncidentNumber>) -> Result<Vec<Job>>;
     /// When the next live job is due, if any.

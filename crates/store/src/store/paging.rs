@@ -217,13 +217,6 @@ impl<B: Backend> PagingStore for SqlStore<B> {
         self.submit(Write::FinishJob, done).await
     }
 
-    fn set_outlets(&self, outlets: klaxon_domain::paging::Outlets) {
-        match self.outlets.write() {
-            Ok(mut current) => *current = outlets,
-            Err(poisoned) => *poisoned.into_inner() = outlets,
-        }
-    }
-
     async fn jobs(&self, incident: Option<IncidentNumber>) -> Result<Vec<Job>> {
         jobs::jobs(&self.reader, incident).await
     }
