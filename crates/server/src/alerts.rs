@@ -125,7 +125,7 @@ impl AppState {
                 .try_apply(service, key, event, received_at, inbox, known, by)
                 .await
             {
-                Err(StoreError::Conflict(_)) if tries < ATTEMPTS => {
+                Err(StoreError::Stale(_)) if tries < ATTEMPTS => {
                     tries += 1;
                     known = Known::default();
                 }
@@ -368,7 +368,7 @@ fn events_title(events: &[incident::TimelineEvent]) -> String {
 /// guarantee valid events, and a join target that closed meanwhile is a lost race.
 fn domain(e: DomainError) -> StoreError {
     match e {
-        DomainError::Conflict(m) => StoreError::Conflict(m),
+        DomainError::Conflict(m) => StoreError::Stale(m),
         other => StoreError::Other(format!("an alert broke an incident rule: {other}")),
     }
 }

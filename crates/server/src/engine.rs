@@ -177,7 +177,9 @@ impl AppState {
         };
         if let Err(e) = self.finish(&job, ran).await {
             match e {
-                StoreError::Conflict(m) => tracing::debug!(reason = %m, "job outcome not written"),
+                StoreError::Stale(m) | StoreError::AlreadyApplied(m) => {
+                    tracing::debug!(reason = %m, "job outcome not written")
+                }
                 other => {
                     tracing::warn!(error = %other, "cannot record a job's outcome; its lease will run out and it runs again")
                 }
@@ -198,7 +200,7 @@ impl AppState {
         let mut seen = ran.incident.clone();
         loop {
             match self.try_finish(job, &ran, seen.take()).await {
-                Err(StoreError::Conflict(_)) if tries < 5 => tries += 1,
+                Err(StoreError::Stale(_)) if tries < 5 => tries += 1,
                 other => return other,
             }
         }
@@ -548,7 +550,7 @@ fn nobody_to_page(service: &str) -> String {
 
 fn domain(e: DomainError) -> StoreError {
     match e {
-        DomainError::Conflict(m) => StoreError::Conflict(m),
+        DomainError::Conflict(m) => StoreError::Stale(m),
         other => StoreError::Other(format!("the engine broke an incident rule: {other}")),
     }
 }

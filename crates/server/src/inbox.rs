@@ -150,7 +150,7 @@ impl AppState {
                     self.metrics.alert_events_applied.inc_by(counted as u64);
                     true
                 }
-                Err(StoreError::Conflict(m)) => {
+                Err(StoreError::Stale(m) | StoreError::AlreadyApplied(m)) => {
                     tracing::debug!(reason = %m, "counting repeats in bulk lost a race; one by one instead");
                     false
                 }

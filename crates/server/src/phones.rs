@@ -89,7 +89,7 @@ impl AppState {
                 tracing::info!(kind = verified.kind.as_str(), "number verified");
                 Ok(verified)
             }
-            Err(StoreError::Conflict(_)) => Err(VerifyError::TakenByAnother {
+            Err(StoreError::Duplicate { .. }) => Err(VerifyError::TakenByAnother {
                 number: method.address,
             }
             .into()),

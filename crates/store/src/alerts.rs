@@ -234,17 +234,18 @@ pub struct InboxFailure {
 pub trait InboxWriter: Send + Sync + 'static {
     /// Stores a new alert and its incident write together; the inbox entry it came from
     /// becomes the first on its log. Returns the alert's id and the incident it opened
-    /// or joined. `Conflict` if an open alert with the key appeared meanwhile, the
+    /// or joined. `Stale` if an open alert with the key appeared meanwhile or the
     /// incident moved on, or the inbox entry is applied already (by another worker).
     async fn open_new_alert(&self, opening: AlertOpening) -> Result<(i64, Option<Incident>)>;
     /// Applies an update to an open alert, logs the event (its inbox entry becomes the
     /// log entry) and writes the change it makes to the alert's incident, together.
-    /// `Conflict` if the alert is no longer open, the incident moved on or the inbox
+    /// `Stale` if the alert is no longer open or the incident moved on,
+    /// `AlreadyApplied` if the inbox
     /// entry is applied already.
     async fn update_alert(&self, change: AlertChange) -> Result<()>;
     /// Applies many repeated triggers at once, in order: each alert counts its repeats
     /// and takes the last time and summary, and each inbox entry becomes an entry on its
-    /// alert's log. All or nothing: `Conflict` if an alert is no longer open or an inbox
+    /// alert's log. All or nothing: `Stale` if an alert is no longer open, `AlreadyApplied` if an inbox
     /// entry is applied already.
     async fn repeat_alerts(&self, repeats: Vec<Repeat>) -> Result<()>;
     /// Removes inbox entries that change no alert.

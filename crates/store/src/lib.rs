@@ -36,15 +36,32 @@ pub use postgres::{Postgres, PostgresStore};
 pub use services::{NewKey, ServiceStore};
 pub use sqlite::{Sqlite, SqliteStore};
 
-/// What can go wrong in the store, in the three shapes callers act on.
+/// What can go wrong in the store, in the shapes callers act on. Only [`Stale`] is
+/// worth retrying (after reading again); the others would fail the same way.
+///
+/// [`Stale`]: StoreError::Stale
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The thing asked for does not exist.
     #[error("{0}")]
     NotFound(String),
-    /// The write clashes with what is stored: a duplicate, or a concurrent change.
+    /// A value that must be unique is taken; `field` names it.
+    #[error("{message}")]
+    Duplicate {
+        field: &'static str,
+        message: String,
+    },
+    /// The write lost a race: what it was decided from changed meanwhile (an incident
+    /// moved past its version, an alert closed or opened). Read again and retry.
     #[error("{0}")]
-    Conflict(String),
+    Stale(String),
+    /// The write was made already, by this caller or another (an inbox entry applied, a
+    /// token or key revoked, a job finished or cancelled): nothing is left to do.
+    #[error("{0}")]
+    AlreadyApplied(String),
+    /// A rule refuses the write whatever is retried (the last admin token).
+    #[error("{0}")]
+    Refused(String),
     /// Anything else: the database is unreachable, a row is corrupt.
     #[error("database error: {0}")]
     Other(String),
@@ -145,7 +162,7 @@ pub trait Store:
         &self,
         wanted: &[(IncidentNumber, i64)],
     ) -> Result<Vec<(IncidentNumber, TimelineEvent)>>;
-    /// Appends events and replaces projections, all or nothing. `Conflict` if any
+    /// Appends events and replaces projections, all or nothing. `Stale` if any
     /// incident moved past its `expected_version` meanwhile.
     async fn commit(&self, changes: &[Change]) -> Result<()>;
     async fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>>;

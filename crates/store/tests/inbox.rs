@@ -89,7 +89,7 @@ async fn inbox_keeps_order_and_applies_once(store: Arc<dyn Store>) {
         .await
         .unwrap_err();
     assert!(
-        matches!(again, StoreError::Conflict(_)),
+        matches!(again, StoreError::AlreadyApplied(_)),
         "an applied entry is not applied twice: {again}"
     );
     assert!(
@@ -170,7 +170,7 @@ async fn repeats_are_counted_in_bulk_all_or_nothing(store: Arc<dyn Store>) {
     assert_eq!(store.alert_log(id, 1000).await.unwrap().len(), 4);
     assert!(store.inbox(10).await.unwrap().is_empty());
     let again = store.repeat_alerts(repeats).await.unwrap_err();
-    assert!(matches!(again, StoreError::Conflict(_)), "{again}");
+    assert!(matches!(again, StoreError::AlreadyApplied(_)), "{again}");
     assert_eq!(
         store.alert(id).await.unwrap().repeat_count,
         4,
@@ -534,7 +534,7 @@ async fn new_alerts_opened_at_once_each_get_their_incident(store: Arc<dyn Store>
         if new.dedup_key == "taken" {
             let err = result.unwrap_err();
             assert!(
-                matches!(&err, StoreError::Conflict(m) if m.contains("'taken'")),
+                matches!(&err, StoreError::Stale(m) if m.contains("'taken'")),
                 "the conflicting opening fails alone, naming its key: {err}"
             );
             continue;

@@ -74,7 +74,10 @@ async fn services_keep_their_keys(store: Arc<dyn Store>) {
         .create_service(&name, &fields, &key(2), now())
         .await
         .unwrap_err();
-    assert!(matches!(again, StoreError::Conflict(_)), "{again}");
+    assert!(
+        matches!(again, StoreError::Duplicate { field: "name", .. }),
+        "{again}"
+    );
     assert_eq!(
         store
             .service_by_key(&key(1).key)
@@ -104,7 +107,7 @@ async fn services_keep_their_keys(store: Arc<dyn Store>) {
         .revoke_integration_key(&name, first, now())
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert!(matches!(err, StoreError::AlreadyApplied(_)), "{err}");
     let extra = store
         .add_integration_key(&name, &key(4), now())
         .await
@@ -240,7 +243,7 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
         .await
         .unwrap_err();
     assert!(
-        matches!(again, StoreError::Conflict(_)),
+        matches!(again, StoreError::Stale(_)),
         "one open alert per key: {again}"
     );
     assert_eq!(
@@ -308,7 +311,7 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
                 inbox: None
             })
             .await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Stale(_))
     ));
     let resolve = AlertEvent::new(AlertAction::Resolve, AlertSeverity::Error);
     store

@@ -207,8 +207,9 @@ pub async fn lock_alerts(
 /// New alerts, each with the incident it declares, joins or none and the inbox entry it
 /// comes from (if any), a statement per kind of row for all of them: a storm of new
 /// alerts under per-alert grouping opens thousands at once. Returns each alert's id and
-/// incident, in order. `Conflict` if an open alert with one of the keys appeared
-/// meanwhile, an incident moved on or an inbox entry is applied already.
+/// incident, in order. `Stale` if an open alert with one of the keys appeared
+/// meanwhile or an incident moved on, `AlreadyApplied` if an inbox entry is applied
+/// already.
 pub async fn open_alerts(
     conn: &mut AnyConnection,
     openings: &[&AlertOpening],
@@ -274,7 +275,7 @@ pub async fn open_alerts(
         q.push(" RETURNING id, service_id, dedup_key");
         let rows = q.fetch_all(&mut *conn).await.map_err(|err| match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
-                StoreError::Conflict(match openings {
+                StoreError::Stale(match openings {
                     [o] => format!(
                         "an open alert with dedup key '{}' appeared meanwhile",
                         o.alert.dedup_key
@@ -337,7 +338,7 @@ pub async fn open_alerts(
         q.push(") AS x) AS v WHERE alert_events.id = v.entry AND alert_events.alert_id IS NULL");
         let taken = q.execute(&mut *conn).await?;
         if taken != chunk.len() as u64 {
-            return Err(StoreError::Conflict(match chunk {
+            return Err(StoreError::AlreadyApplied(match chunk {
                 [(entry, _)] => format!("inbox entry {entry} was applied already"),
                 _ => "one of these inbox entries was applied already".to_owned(),
             }));
@@ -347,8 +348,8 @@ pub async fn open_alerts(
 }
 
 /// Applies an update to an open alert and logs its event (without the incident
-/// change, which the caller writes in the same transaction). `Conflict` if the alert is
-/// no longer open or the inbox entry is applied already.
+/// change, which the caller writes in the same transaction). `Stale` if the alert is
+/// no longer open, `AlreadyApplied` if the inbox entry is applied already.
 pub async fn change_alert(conn: &mut AnyConnection, change: &AlertChange) -> Result<()> {
     let AlertChange {
         id,
@@ -387,7 +388,7 @@ pub async fn change_alert(conn: &mut AnyConnection, change: &AlertChange) -> Res
         .await?
         .rows_affected();
     if updated == 0 {
-        return Err(StoreError::Conflict(format!(
+        return Err(StoreError::Stale(format!(
             "alert {id} changed meanwhile; try again"
         )));
     }
@@ -436,7 +437,7 @@ async fn log_event(
         .await?
         .rows_affected();
     if taken == 0 {
-        return Err(StoreError::Conflict(format!(
+        return Err(StoreError::AlreadyApplied(format!(
             "inbox entry {entry} was applied already"
         )));
     }

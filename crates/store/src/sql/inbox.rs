@@ -85,8 +85,8 @@ struct Tally<'r> {
 
 /// Many repeats in a handful of statements: one `UPDATE … FROM (VALUES …)` that makes
 /// their inbox entries log entries, chained on each alert's log in order, and one more
-/// for the alerts. `Conflict` if an alert is no longer open or an entry is applied
-/// already.
+/// for the alerts. `Stale` if an alert is no longer open, `AlreadyApplied` if an
+/// entry is applied already.
 pub async fn apply_repeats(conn: &mut AnyConnection, repeats: &[Repeat]) -> Result<()> {
     let mut tallies: Vec<Tally<'_>> = Vec::new();
     let mut index: HashMap<i64, usize> = HashMap::new();
@@ -127,7 +127,7 @@ pub async fn apply_repeats(conn: &mut AnyConnection, repeats: &[Repeat]) -> Resu
         q.push(") AS x) AS v WHERE alert_events.id = v.id AND alert_events.alert_id IS NULL");
         let marked = q.execute(&mut *conn).await?;
         if marked != chunk.len() as u64 {
-            return Err(StoreError::Conflict(
+            return Err(StoreError::AlreadyApplied(
                 "an inbox entry was applied already".into(),
             ));
         }
@@ -148,7 +148,7 @@ pub async fn apply_repeats(conn: &mut AnyConnection, repeats: &[Repeat]) -> Resu
         q.push(") AS x) AS v WHERE alerts.id = v.id AND alerts.status <> 'resolved'");
         let updated = q.execute(&mut *conn).await?;
         if updated != chunk.len() as u64 {
-            return Err(StoreError::Conflict(
+            return Err(StoreError::Stale(
                 "an alert closed while its repeats were counted".into(),
             ));
         }

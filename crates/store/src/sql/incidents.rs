@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::{AnyPool, Row};
 
-use super::{corrupt, instant, jobs, ms, unique_violation, Sql, CHANGE_ROWS};
+use super::{corrupt, instant, jobs, ms, Sql, CHANGE_ROWS};
 use crate::{Change, IncidentFilter, Result, StoreError};
 
 /// The incident with this number; `NotFound` if there is none.
@@ -322,7 +322,7 @@ async fn update_incidents(conn: &mut AnyConnection, changes: &[&Change]) -> Resu
     q.push(") AS x) AS v WHERE incidents.number = v.number AND incidents.version = v.expected");
     let updated = q.execute(conn).await?;
     if updated != changes.len() as u64 {
-        return Err(StoreError::Conflict(match changes {
+        return Err(StoreError::Stale(match changes {
             [one] => format!(
                 "incident {} changed while this request was handled; try again",
                 one.incident.number
@@ -381,8 +381,9 @@ async fn insert_events(
             .bind(data);
     });
     let one = rows.iter().all(|(n, _)| *n == first);
+    // A taken (incident, seq) means another writer appended to the incident first.
     q.execute(conn).await.map_err(|err| {
-        unique_violation(err, || match one {
+        stale_on_duplicate(err, || match one {
             true => format!("incident {first} changed while this request was handled; try again"),
             false => "an incident changed while this request was handled; try again".to_owned(),
         })
@@ -405,6 +406,14 @@ async fn write_participants(
         q.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// `e`, with a unique-constraint violation turned into `Stale(message())`.
+fn stale_on_duplicate(e: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Stale(message()),
+        _ => StoreError::from(e),
+    }
 }
 
 fn event_from_row(row: &AnyRow) -> Result<TimelineEvent> {

@@ -136,8 +136,10 @@ pub async fn finish_jobs(
     }
     if touched != dones.len() as u64 {
         return Err(match dones {
-            [one] => StoreError::Conflict(format!("job {} was cancelled while it ran", one.id)),
-            _ => StoreError::Conflict("a job was cancelled while it ran".into()),
+            [one] => {
+                StoreError::AlreadyApplied(format!("job {} was cancelled while it ran", one.id))
+            }
+            _ => StoreError::AlreadyApplied("a job was cancelled while it ran".into()),
         });
     }
     let changes: Vec<&Change> = dones.iter().flat_map(|d| d.changes.iter()).collect();

@@ -84,7 +84,7 @@ pub async fn room(pool: &AnyPool, incident: IncidentNumber) -> Result<Option<Roo
     .transpose()
 }
 
-/// Records the incident's chat room; `Conflict` if it has one already.
+/// Records the incident's chat room; `Duplicate` if it has one already.
 pub async fn save_room(
     conn: &mut AnyConnection,
     incident: IncidentNumber,
@@ -99,7 +99,9 @@ pub async fn save_room(
     .bind(&room.headline_ts)
     .execute(conn)
     .await
-    .map_err(|e| unique_violation(e, || format!("incident {incident} has a chat room already")))?;
+    .map_err(|e| unique_violation(e, "incident", || {
+        format!("incident {incident} has a chat room already")
+    }))?;
     Ok(())
 }
 

@@ -214,10 +214,17 @@ pub fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data always serialises")
 }
 
-/// `e`, with a unique-constraint violation turned into `Conflict(message())`.
-pub fn unique_violation(e: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
+/// `e`, with a unique-constraint violation turned into `Duplicate` of `field`.
+pub fn unique_violation(
+    e: sqlx::Error,
+    field: &'static str,
+    message: impl FnOnce() -> String,
+) -> StoreError {
     match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(message()),
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate {
+            field,
+            message: message(),
+        },
         _ => StoreError::from(e),
     }
 }

@@ -38,7 +38,7 @@ pub async fn add_contact_method(
     .fetch_one(conn)
     .await
     .map_err(|e| {
-        unique_violation(e, || {
+        unique_violation(e, "address", || {
             format!("{user} already has {} {}", method.kind.as_str(), method.address)
         })
     })?;
@@ -232,9 +232,10 @@ pub async fn verify_number(conn: &mut AnyConnection, id: i64, at: Timestamp) -> 
         .fetch_one(&mut *conn)
         .await?;
     if holder != user_id {
-        return Err(StoreError::Conflict(format!(
-            "{number} is verified by another user"
-        )));
+        return Err(StoreError::Duplicate {
+            field: "number",
+            message: format!("{number} is verified by another user"),
+        });
     }
     sqlx::query("UPDATE contact_methods SET verified_at = $1 WHERE id = $2")
         .bind(ms(at))
@@ -275,7 +276,9 @@ pub async fn add_notification_rule(
     .bind(i64::from(rule.delay_minutes))
     .fetch_one(conn)
     .await
-    .map_err(|e| unique_violation(e, || "that rule exists already".to_owned()))?;
+    .map_err(|e| unique_violation(e, "contact_method", || {
+        "that rule exists already".to_owned()
+    }))?;
     Ok(NotificationRule {
         id,
         user: user.clone(),
@@ -330,7 +333,7 @@ pub async fn remove_notification_rule(
     Ok(())
 }
 
-/// Subscribes `user` to `team`'s incidents; `Conflict` if so already.
+/// Subscribes `user` to `team`'s incidents; `Duplicate` if so already.
 pub async fn subscribe(conn: &mut AnyConnection, team: &str, user: &Handle) -> Result<()> {
     let user_id = user_id(&mut *conn, user).await?;
     sqlx::query("INSERT INTO team_subscriptions (team, user_id) VALUES ($1, $2)")
@@ -338,7 +341,11 @@ pub async fn subscribe(conn: &mut AnyConnection, team: &str, user: &Handle) -> R
         .bind(user_id)
         .execute(conn)
         .await
-        .map_err(|e| unique_violation(e, || format!("{user} is subscribed to {team} already")))?;
+        .map_err(|e| {
+            unique_violation(e, "team", || {
+                format!("{user} is subscribed to {team} already")
+            })
+        })?;
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use sqlx::{AnyPool, Row};
 use super::{corrupt, json, ms, unique_violation};
 use crate::{Result, StoreError};
 
-/// Stores a new schedule; `Conflict` if the name is taken.
+/// Stores a new schedule; `Duplicate` if the name is taken.
 pub async fn create_schedule(
     conn: &mut AnyConnection,
     schedule: &Schedule,
@@ -24,7 +24,7 @@ pub async fn create_schedule(
         .execute(conn)
         .await
         .map_err(|e| {
-            unique_violation(e, || {
+            unique_violation(e, "name", || {
                 format!("a schedule named '{}' already exists", schedule.name())
             })
         })?;
@@ -44,7 +44,7 @@ pub async fn update_schedule(
         .execute(conn)
         .await
         .map_err(|e| {
-            unique_violation(e, || {
+            unique_violation(e, "name", || {
                 format!("a schedule named '{}' already exists", schedule.name())
             })
         })?
@@ -85,7 +85,7 @@ pub async fn delete_schedule(conn: &mut AnyConnection, name: &str) -> Result<()>
     Ok(())
 }
 
-/// Stores a new escalation policy; `Conflict` if the name is taken.
+/// Stores a new escalation policy; `Duplicate` if the name is taken.
 pub async fn create_policy(
     conn: &mut AnyConnection,
     policy: &NewEscalationPolicy,
@@ -98,7 +98,7 @@ pub async fn create_policy(
         .execute(conn)
         .await
         .map_err(|e| {
-            unique_violation(e, || {
+            unique_violation(e, "name", || {
                 format!(
                     "an escalation policy named '{}' already exists",
                     policy.name
@@ -122,7 +122,7 @@ pub async fn update_policy(
             .execute(conn)
             .await
             .map_err(|e| {
-                unique_violation(e, || {
+                unique_violation(e, "name", || {
                     format!(
                         "an escalation policy named '{}' already exists",
                         policy.name

@@ -22,7 +22,7 @@ const HEARTBEAT_SELECT: &str =
     "SELECT h.id, s.name, h.name, h.key, h.interval_seconds, h.last_ping_at, \
      CASE WHEN h.down THEN 1 ELSE 0 END FROM heartbeats h JOIN services s ON s.id = h.service_id";
 
-/// Creates a service with its first key; `Conflict` if the name is taken.
+/// Creates a service with its first key; `Duplicate` if the name is taken.
 pub async fn create_service(
     conn: &mut AnyConnection,
     name: &ServiceName,
@@ -42,7 +42,11 @@ pub async fn create_service(
     .bind(ms(at))
     .fetch_one(&mut *conn)
     .await
-    .map_err(|e| unique_violation(e, || format!("a service named '{name}' already exists")))?;
+    .map_err(|e| {
+        unique_violation(e, "name", || {
+            format!("a service named '{name}' already exists")
+        })
+    })?;
     insert_key(&mut *conn, id, key, at).await?;
     service(conn, name).await
 }
@@ -319,7 +323,7 @@ pub async fn in_maintenance(pool: &AnyPool, service_id: i64, at: Timestamp) -> R
     Ok(n > 0)
 }
 
-/// Creates a heartbeat monitor; `Conflict` if the service has one of that name.
+/// Creates a heartbeat monitor; `Duplicate` if the service has one of that name.
 pub async fn create_heartbeat(
     conn: &mut AnyConnection,
     service: &ServiceName,
@@ -342,7 +346,7 @@ pub async fn create_heartbeat(
     .fetch_one(conn)
     .await
     .map_err(|e| {
-        unique_violation(e, || {
+        unique_violation(e, "name", || {
             format!("service '{service}' already has a heartbeat named '{name}'")
         })
     })?;
@@ -447,7 +451,7 @@ async fn insert_key(
     })
 }
 
-/// Revokes key `id` of the service; `Conflict` if it is already revoked.
+/// Revokes key `id` of the service; `AlreadyApplied` if it is revoked already.
 pub async fn revoke_key(
     conn: &mut AnyConnection,
     name: &ServiceName,
@@ -471,7 +475,7 @@ pub async fn revoke_key(
         }
     };
     if let Some(when) = key.revoked_at {
-        return Err(StoreError::Conflict(format!(
+        return Err(StoreError::AlreadyApplied(format!(
             "integration key {id} was already revoked at {when}"
         )));
     }

@@ -49,7 +49,7 @@ fn no_user(handle: &Handle) -> StoreError {
     ))
 }
 
-/// Inserts a user; `Conflict` if the handle is taken.
+/// Inserts a user; `Duplicate` if the handle is taken.
 pub async fn insert_user(conn: &mut AnyConnection, user: &NewUser, at: Timestamp) -> Result<User> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (handle, name, email, role, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -62,7 +62,7 @@ pub async fn insert_user(conn: &mut AnyConnection, user: &NewUser, at: Timestamp
     .fetch_one(conn)
     .await
     .map_err(|e| {
-        unique_violation(e, || {
+        unique_violation(e, "handle", || {
             format!("a user with handle '{}' already exists", user.handle)
         })
     })?;
@@ -114,7 +114,7 @@ pub async fn bootstrap(
     Ok(Some(user))
 }
 
-/// Inserts a token of user `user_id`; its id. `Conflict` if the hash is taken.
+/// Inserts a token of user `user_id`; its id. `Duplicate` if the hash is taken.
 pub async fn insert_token(
     conn: &mut AnyConnection,
     name: &str,
@@ -133,7 +133,9 @@ pub async fn insert_token(
     .bind(ms(at))
     .fetch_one(conn)
     .await
-    .map_err(|e| unique_violation(e, || "that token already exists; choose another".to_owned()))?;
+    .map_err(|e| unique_violation(e, "token", || {
+            "that token already exists; choose another".to_owned()
+        }))?;
     Ok(id)
 }
 
@@ -200,7 +202,7 @@ pub async fn revoke_token(
         }
     };
     if let Some(revoked) = token.revoked_at {
-        return Err(StoreError::Conflict(format!(
+        return Err(StoreError::AlreadyApplied(format!(
             "token {id} ('{}') was already revoked at {revoked}",
             token.name
         )));
@@ -216,7 +218,7 @@ pub async fn revoke_token(
     if admins.contains(&id) {
         let others = admins.iter().filter(|other| **other != id).count();
         klaxon_domain::auth::check_revocable(&token, others)
-            .map_err(|e| StoreError::Conflict(e.to_string()))?;
+            .map_err(|e| StoreError::Refused(e.to_string()))?;
     }
     sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
         .bind(ms(at))
