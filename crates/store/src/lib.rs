@@ -3,6 +3,18 @@
 //! rest of Klaxon never knows which one it talks to. This crate holds no business rules:
 //! it keeps what the domain decided, and keeps an incident's events and projection
 //! together in one transaction.
+//!
+//! Where things are:
+//! - the traits callers use: [`Store`] here, [`ServiceStore`] (`services.rs`),
+//!   [`AlertStore`] and [`InboxWriter`] (`alerts.rs`), [`PagingStore`] (`paging.rs`);
+//! - every query, once for both databases: [`sql`], a file per group of tables, plain
+//!   functions over `sqlx::Any` connections;
+//! - the one implementation of the traits, [`SqlStore`] (`store/`), and what a database
+//!   must supply, [`Backend`] and its [`Dialect`] (`backend.rs`);
+//! - the two backends, `sqlite.rs` and `postgres.rs`: connecting, migrating, upkeep and
+//!   each one's native path for accepted alert events;
+//! - the group-commit writer that every write of the ingest path and the engine goes
+//!   through, with a typed answer per request: `group.rs`.
 #![forbid(unsafe_code)]
 
 mod alerts;
