@@ -2,9 +2,9 @@
 # How fast `/healthz` and `POST /v2/enqueue` answer with no other connections, and again
 # while IDLE keep-alive connections (each served once) and SLOW half-sent requests are
 # open. Each request is one curl, so its time includes curl's connection.
-#   cargo build --release && bench/idle-connections.sh
+#   cargo build --profile dist && bench/idle-connections.sh
 set -euo pipefail
-bin=${KLAXON_BIN:-target/release/klaxon}
+bin=${KLAXON_BIN:-target/dist/klaxon}
 idle=${IDLE:-2000}
 slow=${SLOW:-200}
 runs=${RUNS:-200}

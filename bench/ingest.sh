@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Issue 3's ingest benchmark: single-event triggers over HTTP with 32 connections, the
-# same load generator (wrk + bench/wrk/events.lua) against
+# The ingest benchmark (docs/benchmarks.md): single-event triggers over HTTP with 32
+# connections, the same load generator (wrk + bench/wrk/events.lua) against
 #   - Alertmanager's POST /api/v2/alerts (in memory only),
 #   - the ceiling: a bare axum handler that parses the event and answers 202,
 #   - Klaxon's POST /v2/enqueue on SQLite and (with POSTGRES_URL) on PostgreSQL,
@@ -10,14 +10,14 @@
 # alerts open, the steady state of a noisy source. Then a storm of 100,000 events over 5,000 dedup keys against a
 # fresh Klaxon, measuring its resident memory once every event is applied.
 #   apt-get install wrk prometheus-alertmanager
-#   cargo build --release -p klaxon -p klaxon-bench
+#   cargo build --profile dist -p klaxon -p klaxon-bench
 #   POSTGRES_URL=postgres://postgres@127.0.0.1:5432 bench/ingest.sh
 # PROBE_BIN: a klaxon built with bench/probes/postgres-accept-only.patch, loaded after
 # each PostgreSQL round (see that file and docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${KLAXON_BIN:-target/release/klaxon}
-ceiling=${CEILING_BIN:-target/release/ingest-ceiling}
+bin=${KLAXON_BIN:-target/dist/klaxon}
+ceiling=${CEILING_BIN:-target/dist/ingest-ceiling}
 alertmanager=${ALERTMANAGER_BIN:-$(command -v prometheus-alertmanager || command -v alertmanager)}
 duration=${DURATION:-15s}
 connections=${CONNECTIONS:-32}

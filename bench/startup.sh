@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Time from `klaxon serve` starting on an existing database to /readyz answering 200,
 # over several restarts, and the server's idle resident memory afterwards.
-#   cargo build --release && bench/startup.sh
+#   cargo build --profile dist && bench/startup.sh
 set -euo pipefail
-bin=${KLAXON_BIN:-target/release/klaxon}
+bin=${KLAXON_BIN:-target/dist/klaxon}
 runs=${RUNS:-10}
 port=${PORT:-18089}
 dir=$(mktemp -d)

@@ -6,7 +6,7 @@
 # log rows of an event's size, committed on its own. Nothing is looked up by dedup key,
 # nothing is locked in order, no waiting acknowledgement is checked for, and no incident
 # is touched: Klaxon's real statement does all four. Prints events/s and the backends'
-# CPU per event, for 1 and 2 connections (docs/benchmarks.md, tenth session).
+# CPU per event, for 1 and 2 connections (docs/benchmarks.md, Limits).
 #   POSTGRES_URL=postgres://postgres@127.0.0.1:5432 bench/probes/postgres-minimal-apply.sh
 set -euo pipefail
 export PGOPTIONS="-c client_min_messages=warning"

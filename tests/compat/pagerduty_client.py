@@ -107,7 +107,7 @@ same = client.trigger("DISK at 99% on prod-datapipe03", "prod-datapipe03.example
 expect(same == dedup_key, f"a repeat trigger returned {same!r}, not {dedup_key!r}")
 
 alerts = eventually(
-    lambda: api("GET", f"/alerts?service=pd-client"),
+    lambda: api("GET", f"/alerts?service=pd-client")["alerts"],
     lambda a: len(a) == 1 and a[0]["repeat_count"] == 2,
     "one alert counting two triggers",
 )

@@ -1,6 +1,7 @@
-//! The ceiling for issue 3's ingest benchmark: an axum handler that parses a PagerDuty
-//! event exactly as Klaxon does and answers 202 without storing anything. Klaxon can
-//! only approach this; the gap is the cost of durability and of everything else.
+//! The ceiling for the ingest benchmark (`bench/ingest.sh`): an axum handler that
+//! parses a PagerDuty event exactly as Klaxon does and answers 202 without storing
+//! anything. Klaxon can only approach this; the gap is the cost of durability and of
+//! everything else.
 //!   ingest-ceiling 127.0.0.1:18091
 #![forbid(unsafe_code)]
 

@@ -1,4 +1,4 @@
-//! Issue 4's engine benchmark, against a fake Twilio in this process that notes when
+//! The paging benchmark, against a fake Twilio in this process that notes when
 //! each SMS arrives:
 //!
 //! 1. **Alert to page**: with `--open` incidents already open (each paged once), sends

@@ -15,7 +15,7 @@ use klaxon_domain::api::{
     NewToken, NewUser, NoteRequest, Problem, ReasonRequest, ResolveRequest, RoleRequest,
     SeverityRequest, UserUpdate, SOURCE_HEADER,
 };
-use klaxon_domain::api::{AlertDetail, AlertQuery, AlertShowQuery};
+use klaxon_domain::api::{AlertDetail, AlertPage, AlertQuery, AlertShowQuery};
 use klaxon_domain::auth::{TokenInfo, User};
 use klaxon_domain::incident::{Evidence, IncidentView, StatusUpdateInput};
 use klaxon_domain::policy::Policy;
@@ -272,7 +272,8 @@ impl Client {
         self.get("/me").await
     }
 
-    pub async fn alerts(&self, query: &AlertQuery) -> Result<Vec<Alert>, ClientError> {
+    /// One page of alerts, newest first; `next_before` is the next page's `before`.
+    pub async fn alerts(&self, query: &AlertQuery) -> Result<AlertPage, ClientError> {
         let request = self.request(Method::GET, "/alerts").query(query);
         self.send(request, "/alerts").await
     }

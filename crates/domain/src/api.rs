@@ -280,7 +280,13 @@ mod tests {
 
     #[test]
     fn counts_asked_for_have_a_default_and_a_range() {
-        let show = |log| AlertShowQuery { log }.log();
+        let show = |log| {
+            AlertShowQuery {
+                log,
+                log_before: None,
+            }
+            .log()
+        };
         assert_eq!(show(None), Ok(100));
         assert_eq!(show(Some(1)), Ok(1));
         assert_eq!(show(Some(10_000)), Ok(10_000));
@@ -388,6 +394,17 @@ pub struct AlertQuery {
     /// At most this many (default 50, at most 200).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
+    /// Only alerts with an id below this: the cursor from the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<i64>,
+}
+
+/// One page of alerts, newest first. Pass `next_before` as `before` for the next page;
+/// it is absent on the last page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AlertPage {
+    pub alerts: Vec<crate::alert::Alert>,
+    pub next_before: Option<i64>,
 }
 
 /// One alert with every event that arrived for it.
@@ -400,6 +417,9 @@ pub struct AlertDetail {
     /// Whether the log holds older entries than those in `log`.
     #[serde(default)]
     pub log_truncated: bool,
+    /// When older entries are left out: pass this as `log_before` for the next page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_log_before: Option<i64>,
 }
 
 /// How much of an alert's log `GET /alerts/{id}` returns.
@@ -411,6 +431,10 @@ pub struct AlertShowQuery {
     /// hundreds of thousands of events on one alert.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<u32>,
+    /// Only log entries older than this one (an entry's `id`): the cursor from the
+    /// previous page, `next_log_before`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_before: Option<i64>,
 }
 
 impl AlertShowQuery {
@@ -463,6 +487,8 @@ fn count_in_range(
 /// An event as it arrived for an alert.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AlertLogEntry {
+    /// The entry's place on the alert's log: `log_before` for older entries.
+    pub id: i64,
     #[schema(value_type = String, format = DateTime)]
     pub received_at: Timestamp,
     pub action: crate::alert::AlertAction,

@@ -13,6 +13,7 @@ pub mod incident;
 pub mod paging;
 pub mod policy;
 pub mod schedule;
+mod secret;
 pub mod service;
 pub mod severity;
 pub mod template;
@@ -20,4 +21,5 @@ pub mod time;
 
 pub use error::DomainError;
 pub use ids::{Handle, IncidentNumber};
+pub use secret::Secret;
 pub use severity::Severity;

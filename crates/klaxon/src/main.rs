@@ -21,8 +21,12 @@ use klaxon_client::ClientError;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let mut runtime = if cli::is_server(&cli) {
+        // One worker per core unless `--workers` says otherwise; tokio itself reads
+        // TOKIO_WORKER_THREADS when no count is set here.
         let mut builder = tokio::runtime::Builder::new_multi_thread();
-        builder.worker_threads(2);
+        if let Some(workers) = cli::server_workers(&cli) {
+            builder.worker_threads(workers);
+        }
         builder
     } else {
         tokio::runtime::Builder::new_current_thread()

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use klaxon_domain::policy::Policy;
+use klaxon_domain::Secret;
 use klaxon_server::ServeConfig;
 use tracing_subscriber::EnvFilter;
 
@@ -54,12 +55,17 @@ pub struct ServeArgs {
         long,
         value_name = "TOKEN",
         env = "KLAXON_METRICS_TOKEN",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = crate::cli::secret
     )]
-    metrics_token: Option<String>,
+    metrics_token: Option<Secret>,
     /// How to write logs to stderr. The filter comes from KLAXON_LOG (default: info).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Threads serving requests and running the engine; by default one per core
+    /// (or TOKIO_WORKER_THREADS). The database writer has a thread of its own besides.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    workers: Option<u16>,
     #[command(flatten)]
     connections: ConnectionArgs,
     #[command(flatten)]
@@ -67,6 +73,13 @@ pub struct ServeArgs {
 }
 
 /// How long clients may take, and how many may be connected at once.
+impl ServeArgs {
+    /// `--workers`, if given.
+    pub(crate) fn workers(&self) -> Option<usize> {
+        self.workers.map(usize::from)
+    }
+}
+
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Connections")]
 struct ConnectionArgs {
@@ -115,8 +128,8 @@ struct ChannelArgs {
     #[arg(long, env = "KLAXON_TWILIO_ACCOUNT_SID", requires_all = ["twilio_auth_token", "twilio_from"])]
     twilio_account_sid: Option<String>,
     /// Twilio auth token (also checks Twilio's signatures on replies).
-    #[arg(long, env = "KLAXON_TWILIO_AUTH_TOKEN", hide_env_values = true)]
-    twilio_auth_token: Option<String>,
+    #[arg(long, env = "KLAXON_TWILIO_AUTH_TOKEN", hide_env_values = true, value_parser = crate::cli::secret)]
+    twilio_auth_token: Option<Secret>,
     /// The number pages come from, E.164 (+15551234567).
     #[arg(long, env = "KLAXON_TWILIO_FROM")]
     twilio_from: Option<String>,
@@ -137,14 +150,14 @@ struct ChannelArgs {
     smtp_tls: String,
     #[arg(long, env = "KLAXON_SMTP_USERNAME")]
     smtp_username: Option<String>,
-    #[arg(long, env = "KLAXON_SMTP_PASSWORD", hide_env_values = true)]
-    smtp_password: Option<String>,
+    #[arg(long, env = "KLAXON_SMTP_PASSWORD", hide_env_values = true, value_parser = crate::cli::secret)]
+    smtp_password: Option<Secret>,
     /// The From of e-mail pages, e.g. "Klaxon <klaxon@example.com>".
     #[arg(long, env = "KLAXON_SMTP_FROM")]
     smtp_from: Option<String>,
     /// Slack bot token (xoxb-...), for Slack DMs.
-    #[arg(long, env = "KLAXON_SLACK_TOKEN", hide_env_values = true)]
-    slack_token: Option<String>,
+    #[arg(long, env = "KLAXON_SLACK_TOKEN", hide_env_values = true, value_parser = crate::cli::secret)]
+    slack_token: Option<Secret>,
     /// Slack's Web API base URL.
     #[arg(
         long,
@@ -153,17 +166,17 @@ struct ChannelArgs {
     )]
     slack_url: String,
     /// The secret that signs outbound webhooks (X-Klaxon-Signature).
-    #[arg(long, env = "KLAXON_WEBHOOK_SECRET", hide_env_values = true)]
-    webhook_secret: Option<String>,
+    #[arg(long, env = "KLAXON_WEBHOOK_SECRET", hide_env_values = true, value_parser = crate::cli::secret)]
+    webhook_secret: Option<Secret>,
     /// POST every incident event here as signed JSON (needs --webhook-secret).
-    #[arg(long, env = "KLAXON_EVENTS_WEBHOOK", hide_env_values = true)]
-    events_webhook: Option<String>,
+    #[arg(long, env = "KLAXON_EVENTS_WEBHOOK", hide_env_values = true, value_parser = crate::cli::secret)]
+    events_webhook: Option<Secret>,
     /// Microsoft Teams incoming-webhook URL of a shared incident room (a credential).
-    #[arg(long, env = "KLAXON_TEAMS_WEBHOOK", hide_env_values = true)]
-    teams_webhook: Option<String>,
+    #[arg(long, env = "KLAXON_TEAMS_WEBHOOK", hide_env_values = true, value_parser = crate::cli::secret)]
+    teams_webhook: Option<Secret>,
     /// Mattermost incoming-webhook URL of a shared incident room (a credential).
-    #[arg(long, env = "KLAXON_MATTERMOST_WEBHOOK", hide_env_values = true)]
-    mattermost_webhook: Option<String>,
+    #[arg(long, env = "KLAXON_MATTERMOST_WEBHOOK", hide_env_values = true, value_parser = crate::cli::secret)]
+    mattermost_webhook: Option<Secret>,
     /// An address range (10.1.0.0/16, 127.0.0.1, fd00::/8) that webhook contact methods
     /// may reach besides public addresses; repeat or separate with commas. Loopback,
     /// private, link-local and metadata addresses are refused otherwise.
@@ -221,7 +234,7 @@ impl ChannelArgs {
                     _ => SmtpTls::StartTls,
                 };
                 c.username = self.smtp_username;
-                c.password = self.smtp_password.map(Into::into);
+                c.password = self.smtp_password;
                 Some(c)
             }
             _ => None,
@@ -238,9 +251,9 @@ impl ChannelArgs {
             slack,
             webhook_secret: self.webhook_secret,
             sns_endpoint: self.sns_endpoint,
-            events_webhook: self.events_webhook,
-            teams_webhook: self.teams_webhook,
-            mattermost_webhook: self.mattermost_webhook,
+            events_webhook: self.events_webhook.map(|url| url.expose().to_owned()),
+            teams_webhook: self.teams_webhook.map(|url| url.expose().to_owned()),
+            mattermost_webhook: self.mattermost_webhook.map(|url| url.expose().to_owned()),
             outbound,
         })
     }
@@ -275,6 +288,8 @@ impl DatabaseArgs {
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(args.log_format);
+    let workers = tokio::runtime::Handle::current().metrics().num_workers();
+    tracing::info!(workers, "worker threads: {workers}");
     raise_open_file_limit(args.connections.max_connections);
     let policy = match &args.policy {
         Some(file) => crate::cli::load_policy(file)?,
@@ -282,7 +297,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let bootstrap_token = std::env::var("KLAXON_BOOTSTRAP_TOKEN")
         .ok()
-        .filter(|t| !t.trim().is_empty());
+        .filter(|t| !t.trim().is_empty())
+        .map(Secret::from);
     let config = ServeConfig {
         database_url: args.database.url()?,
         listen: args.listen,

@@ -149,14 +149,26 @@ fn alerts_from_the_command_line() {
     assert!(shown.contains("(once)"), "seen once: {shown}");
     assert!(!shown.contains("The newest"), "nothing left out: {shown}");
     let newest = server.ok(&["alert", "show", &id, "--log", "1"]);
+    let hint = format!("The newest 1 events; older ones: klaxon alert show {id} --log-before ");
     assert!(
-        newest.contains("The newest 1 events; `--log N` shows more (up to 10000)."),
+        newest.contains(&hint) && newest.contains("(`--log N` shows up to 10000 at once)."),
         "{newest}"
     );
     let log = newest.split("RECEIVED").nth(1).unwrap();
     assert!(
         log.contains("resolve") && !log.contains("trigger") && !log.contains("acknowledge"),
         "only the newest entry: {log}"
+    );
+    let cursor = newest
+        .split(&hint)
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap();
+    let older = server.ok(&["alert", "show", &id, "--log", "1", "--log-before", cursor]);
+    let log = older.split("RECEIVED").nth(1).unwrap();
+    assert!(
+        log.contains("acknowledge") && !log.contains("resolve"),
+        "the entry before the newest: {older}"
     );
     let bad = server.klaxon(&["alert", "show", &id, "--log", "0"]);
     assert_eq!(bad.status.code(), Some(1));
@@ -288,4 +300,74 @@ fn heartbeats_from_the_command_line() {
     ]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr(&bad).contains("interval"), "{}", stderr(&bad));
+}
+
+/// `klaxon alert list` pages with a cursor, and `--all` walks every page: 450 alerts
+/// from one Alertmanager notification come back once each, newest first.
+#[test]
+fn alert_list_walks_every_alert_page_by_page() {
+    const ALERTS: usize = 450;
+    let server = Server::start();
+    let created = server.json(&["service", "create", "nodes", "--json"]);
+    let key = created["integration_key"].as_str().unwrap();
+    let alerts: Vec<String> = (0..ALERTS)
+        .map(|i| {
+            format!(
+                r#"{{"status":"firing","labels":{{"alertname":"Load{i}","severity":"info"}},"annotations":{{"summary":"load {i}"}},"startsAt":"2026-12-01T00:00:00Z","fingerprint":"fp{i:05}"}}"#
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"{{"version":"4","status":"firing","receiver":"klaxon","groupKey":"g","alerts":[{}]}}"#,
+        alerts.join(",")
+    );
+    let status = post_json(&server.url, &format!("/ingest/alertmanager/{key}"), &body);
+    assert!(status.contains("202"), "{status}");
+    let all = server.json_when(
+        &["alert", "list", "--all", "--json"],
+        "every alert is applied",
+        |v| v.as_array().map(Vec::len) == Some(ALERTS),
+    );
+    let ids: Vec<i64> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] > w[1]),
+        "newest first, each alert once: {ids:?}"
+    );
+
+    let first = server.ok(&["alert", "list", "--limit", "200"]);
+    let hint = format!("klaxon alert list --before {}", ids[199]);
+    assert!(first.contains(&hint), "{first}");
+    let second = server.json(&[
+        "alert",
+        "list",
+        "--limit",
+        "200",
+        "--before",
+        &ids[199].to_string(),
+        "--json",
+    ]);
+    let second: Vec<i64> = second
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(second, ids[200..400]);
+    let last = server.ok(&[
+        "alert",
+        "list",
+        "--limit",
+        "200",
+        "--before",
+        &ids[399].to_string(),
+    ]);
+    assert!(
+        !last.contains("More:"),
+        "the last page has no cursor: {last}"
+    );
 }

@@ -93,3 +93,56 @@ fn connection_settings_of_zero_are_refused() {
         assert!(stderr.contains(flag) && stderr.contains("'0'"), "{stderr}");
     }
 }
+
+#[test]
+fn the_server_uses_the_workers_it_is_given() {
+    let given = Server::start_with(TempDir::new(), vec![("KLAXON_LOG".into(), "info".into())]);
+    let cores = std::thread::available_parallelism().unwrap().get();
+    assert!(
+        given.log().contains(&format!("worker threads: {cores}")),
+        "one worker per core by default ({cores}):\n{}",
+        given.log()
+    );
+    drop(given);
+    let by_env = Server::start_with(
+        TempDir::new(),
+        vec![
+            ("KLAXON_LOG".into(), "info".into()),
+            ("TOKIO_WORKER_THREADS".into(), "3".into()),
+        ],
+    );
+    assert!(
+        by_env.log().contains("worker threads: 3"),
+        "{}",
+        by_env.log()
+    );
+    drop(by_env);
+    let by_flag = Server::start_serving(
+        TempDir::new(),
+        vec![
+            ("KLAXON_LOG".into(), "info".into()),
+            ("TOKIO_WORKER_THREADS".into(), "3".into()),
+        ],
+        common::klaxon_command(),
+        &["--workers", "5"],
+    );
+    assert!(
+        by_flag.log().contains("worker threads: 5"),
+        "{}",
+        by_flag.log()
+    );
+}
+
+#[test]
+fn zero_workers_are_refused() {
+    let out = common::klaxon_command()
+        .args(["serve", "--workers", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "--workers 0 was accepted");
+    let stderr = common::stderr(&out);
+    assert!(
+        stderr.contains("--workers") && stderr.contains("'0'"),
+        "{stderr}"
+    );
+}

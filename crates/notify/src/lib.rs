@@ -27,7 +27,6 @@ mod error;
 mod http;
 pub mod mattermost;
 pub mod outbound;
-mod secret;
 pub mod slack;
 pub mod sns;
 pub mod teams;
@@ -36,7 +35,7 @@ pub mod webhook;
 
 pub use channel::{Channel, Delivered, Destination, Link, Message};
 pub use error::DeliveryError;
-pub use secret::Secret;
+pub use klaxon_domain::Secret;
 
 /// The request timeout every HTTP and SMTP client uses unless told otherwise.
 pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);

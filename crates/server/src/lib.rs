@@ -1,38 +1,22 @@
-//! Klaxon's server: the REST API under `/api/v1`, authentication, health and metrics.
-//! Handlers parse requests and call the application layer ([`service`]); rules live in
-//! `klaxon-domain` and SQL in `klaxon-store`, never here.
+//! Klaxon's server: the REST API under `/api/v1`, the ingest endpoints and the engine
+//! that pages people. Rules live in `klaxon-domain` and SQL in `klaxon-store`, never here.
+//! Where each part lives (a folder imports only the folders listed below it):
+//!
+//! - `http/`: the edges: router, errors, OpenAPI, `api/`, `ingest/`, inbound `hooks/`, links.
+//! - `engine/`: the `runner` that claims due jobs with a lease; one file per job kind.
+//! - `app/`: the application layer: incidents, alerts and the inbox, paging, links, phones.
+//! - `infra/`: shared by all: `AppState` (plain data), clock, caches, locks, limits, metrics.
+//!
+//! The web UI and the status page will sit in `http/web/` and `http/status/`, beside
+//! `http/api/`. Behaviour is functions over the state: `app::incidents::act(&state, …)`.
 #![forbid(unsafe_code)]
 
-mod alerts;
-mod announce;
-mod api;
-mod auth;
-mod cache;
-mod channels;
-mod clock;
-mod connections;
-mod deliver;
+mod app;
 mod engine;
-mod error;
-mod extract;
-mod heartbeats;
-mod inbox;
-mod ingest;
-mod links;
-mod locks;
-mod lookups;
-mod metrics;
-mod openapi;
-mod phones;
-mod publish;
-mod rate_limit;
-mod remind;
-mod rooms;
-mod service;
-mod state;
+mod http;
+mod infra;
 #[cfg(test)]
 mod testing;
-mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -40,15 +24,21 @@ use std::sync::Arc;
 
 use klaxon_domain::policy::Policy;
 
-pub use channels::{ChannelConfig, SlackConfig, TwilioConfig};
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use connections::{
+pub use http::connections::{
     ConnectionLimits, DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
 };
+pub use infra::channels::{ChannelConfig, SlackConfig, TwilioConfig};
+pub use infra::clock::{Clock, ManualClock, SystemClock};
+pub use infra::state::AppState;
+
+// Background work driven by hand, for tests and benchmarks.
+pub use app::inbox::settle;
+pub use engine::heartbeats::check_heartbeats;
+pub use engine::runner::run_due_jobs;
+pub use klaxon_domain::Secret;
 pub use klaxon_notify::email::{SmtpConfig, SmtpTls};
 pub use klaxon_notify::outbound::OutboundGuard;
-pub use state::AppState;
 
 /// What `klaxon serve` needs to start.
 #[derive(Clone)]
@@ -58,7 +48,7 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     pub policy: Policy,
     /// The first admin's token, instead of a generated one (for automation).
-    pub bootstrap_token: Option<String>,
+    pub bootstrap_token: Option<Secret>,
     /// The URL people use to reach Klaxon, for links in messages.
     pub public_url: Option<String>,
     /// Events per second each integration key may send (bursts of twice that); `None`
@@ -68,7 +58,7 @@ pub struct ServeConfig {
     pub channels: ChannelConfig,
     /// The bearer token `/metrics` asks for; `None` serves metrics to anyone who can
     /// reach the port.
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<Secret>,
     /// How long clients may take, and how many connections may be open at once.
     pub connections: ConnectionLimits,
 }
@@ -81,16 +71,10 @@ impl std::fmt::Debug for ServeConfig {
         f.debug_struct("ServeConfig")
             .field("database_url", &klaxon_store::redact(&self.database_url))
             .field("listen", &self.listen)
-            .field(
-                "bootstrap_token",
-                &self.bootstrap_token.as_ref().map(|_| "[redacted]"),
-            )
+            .field("bootstrap_token", &self.bootstrap_token)
             .field("public_url", &self.public_url)
             .field("channels", &self.channels)
-            .field(
-                "metrics_token",
-                &self.metrics_token.as_ref().map(|_| "[redacted]"),
-            )
+            .field("metrics_token", &self.metrics_token)
             .field("connections", &self.connections)
             .finish_non_exhaustive()
     }
@@ -152,17 +136,57 @@ pub async fn create_token_offline(
             admins.join(", ")
         )));
     }
-    let token = auth::generate_token();
+    let token = app::auth::generate_token();
     let info = store
         .create_token(
             &name,
             new.scope,
             user,
-            &auth::hash_token(&token),
+            &app::auth::hash_token(&token),
             jiff::Timestamp::now(),
         )
         .await?;
     Ok(klaxon_domain::api::CreatedToken { token, info })
+}
+
+/// On an empty database, creates the `admin` user and its admin token: the given one,
+/// or a new one printed once on stderr.
+async fn bootstrap(state: &AppState, token: Option<String>) -> Result<(), ServerError> {
+    if let Some(t) = &token {
+        if t.len() < 16 {
+            return Err(ServerError::Config(
+                "KLAXON_BOOTSTRAP_TOKEN is shorter than 16 characters; use a long random value"
+                    .into(),
+            ));
+        }
+    }
+    let admin = klaxon_domain::api::NewUser {
+        handle: klaxon_domain::Handle::parse("admin").expect("a valid handle"),
+        name: "Administrator".into(),
+        email: "admin@localhost".into(),
+        role: Some(klaxon_domain::auth::Scope::Admin),
+    };
+    let generated = token.is_none();
+    let token = token.unwrap_or_else(app::auth::generate_token);
+    let created = state
+        .store
+        .bootstrap(
+            &admin,
+            "bootstrap",
+            &app::auth::hash_token(&token),
+            state.clock.now(),
+        )
+        .await?;
+    if created.is_some() {
+        if generated {
+            eprintln!(
+                "\n  Klaxon created the first user, `admin`, with this admin API token.\n  \
+                 It is shown only now; keep it somewhere safe:\n\n    export KLAXON_TOKEN={token}\n"
+            );
+        }
+        tracing::info!("created the first admin user and its token");
+    }
+    Ok(())
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight and returns.
@@ -200,7 +224,7 @@ impl RunningServer {
 fn log_outlets(config: &ChannelConfig) {
     if let Some(url) = &config.events_webhook {
         tracing::info!(
-            origin = channels::url_origin(url),
+            origin = infra::channels::url_origin(url),
             "publishing every incident event to the event webhook"
         );
     }
@@ -219,7 +243,7 @@ pub async fn start(
 ) -> Result<RunningServer, ServerError> {
     // Bad settings stop the start before anything is opened or written.
     config.connections.check().map_err(ServerError::Config)?;
-    let channels = channels::Channels::new(&config.channels).map_err(ServerError::Config)?;
+    let channels = infra::channels::Channels::new(&config.channels).map_err(ServerError::Config)?;
     // Every incident change writes the jobs of the configured outlets in its own
     // transaction.
     let outlets = channels.outlets(&config.policy.restricted);
@@ -227,7 +251,7 @@ pub async fn start(
     log_outlets(&config.channels);
     let rate_limit = config
         .ingest_rate_limit
-        .map(|per_second| Arc::new(rate_limit::KeyLimits::new(per_second)));
+        .map(|per_second| Arc::new(infra::rate_limit::KeyLimits::new(per_second)));
     let state = AppState::new(
         store,
         config.policy,
@@ -235,23 +259,34 @@ pub async fn start(
         config.public_url,
         channels,
         rate_limit,
-        config.metrics_token.as_deref(),
+        config
+            .metrics_token
+            .as_ref()
+            .map(|t| app::auth::hash_token(t.expose())),
     );
-    auth::bootstrap(&state, config.bootstrap_token).await?;
-    let listener = connections::bind(config.listen).map_err(|source| ServerError::Listen {
-        addr: config.listen,
-        source,
-    })?;
+    bootstrap(
+        &state,
+        config.bootstrap_token.map(|t| t.expose().to_owned()),
+    )
+    .await?;
+    let listener =
+        http::connections::bind(config.listen).map_err(|source| ServerError::Listen {
+            addr: config.listen,
+            source,
+        })?;
     let addr = listener.local_addr()?;
-    let app = api::router(state.clone());
+    let router = http::router::router(state.clone());
     // One signal stops both the HTTP server and the background checks.
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(heartbeats::run_checks(state.clone(), stopped.clone()));
-    tokio::spawn(inbox::run(state.clone(), stopped.clone()));
-    tokio::spawn(engine::run(state.clone(), stopped.clone()));
-    let task = tokio::spawn(connections::serve(
+    tokio::spawn(engine::heartbeats::run_checks(
+        state.clone(),
+        stopped.clone(),
+    ));
+    tokio::spawn(app::inbox::run(state.clone(), stopped.clone()));
+    tokio::spawn(engine::runner::run(state.clone(), stopped.clone()));
+    let task = tokio::spawn(http::connections::serve(
         listener,
-        app,
+        router,
         config.connections,
         stopped,
     ));

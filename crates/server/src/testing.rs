@@ -3,7 +3,7 @@
 use klaxon_domain::alert::{AlertAction, AlertEvent, AlertSeverity};
 use klaxon_domain::service::Service;
 
-use crate::state::AppState;
+use crate::infra::state::AppState;
 
 /// A fresh SQLite store, the state over it and one service, "api", with the
 /// default rules (per-alert grouping).
@@ -18,9 +18,9 @@ pub(crate) async fn state_with_service() -> (
     let state = AppState::new(
         store.clone(),
         klaxon_domain::policy::Policy::builtin(),
-        std::sync::Arc::new(crate::clock::SystemClock),
+        std::sync::Arc::new(crate::infra::clock::SystemClock),
         None,
-        crate::channels::Channels::default(),
+        crate::infra::channels::Channels::default(),
         None,
         None,
     );

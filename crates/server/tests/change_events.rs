@@ -71,6 +71,7 @@ async fn changes_are_accepted_exactly_and_shown_on_incidents() {
         (Some("github-actions"), Some("abc123"))
     );
     assert_eq!(c.links[0].href, "https://ci.example/run/2");
+    app.drain().await;
     app.cleanup().await;
 }
 
@@ -132,5 +133,7 @@ async fn bad_change_events_get_pagerduty_errors_and_store_nothing() {
         ["Big deploy"],
         "refused events must not be stored"
     );
+    // The declaration's announcement and escalation (no policy: nobody paged).
+    app.run_jobs().await;
     app.cleanup().await;
 }

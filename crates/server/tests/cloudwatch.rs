@@ -90,7 +90,10 @@ async fn alerts(app: &TestApp) -> Vec<Alert> {
         .send()
         .await
         .unwrap();
-    r.json().await.unwrap()
+    r.json::<klaxon_domain::api::AlertPage>()
+        .await
+        .unwrap()
+        .alerts
 }
 
 #[tokio::test]
@@ -209,4 +212,5 @@ async fn an_alarm_fires_and_clears_through_sns() {
         1,
         "a malformed message stores nothing"
     );
+    app.drain().await;
 }

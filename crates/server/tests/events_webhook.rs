@@ -347,6 +347,7 @@ async fn without_an_events_webhook_no_publish_job_is_written() {
         jobs.iter().all(|j| j.kind.as_str() != "publish"),
         "{jobs:#?}"
     );
+    app.drain().await;
     app.cleanup().await;
 }
 

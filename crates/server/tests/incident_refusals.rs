@@ -44,6 +44,8 @@ async fn illegal_transitions_answer_409_and_change_nothing() {
         after.timeline.as_ref().unwrap().len(),
         before.timeline.as_ref().unwrap().len() + 1
     );
+    // The declaration's and the acknowledgement's jobs run.
+    app.run_jobs().await;
     app.cleanup().await;
 }
 
@@ -152,6 +154,7 @@ async fn bad_input_to_every_mutation_is_refused_and_changes_nothing() {
         before,
         "bad input must change nothing"
     );
+    app.drain().await;
     app.cleanup().await;
 }
 
@@ -276,6 +279,7 @@ async fn values_that_break_rules_name_the_field() {
             .len(),
         1
     );
+    app.drain().await;
     app.cleanup().await;
 }
 
@@ -322,5 +326,6 @@ async fn every_mutation_of_a_merged_incident_is_refused() {
         );
     }
     assert_eq!(snapshot(c).await, before);
+    app.drain().await;
     app.cleanup().await;
 }

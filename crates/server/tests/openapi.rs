@@ -103,7 +103,10 @@ async fn every_operation_documents_its_parameters_and_common_errors() {
             );
         }
     }
-    assert_eq!(query_parameters, 15, "the filters of five operations");
+    assert_eq!(
+        query_parameters, 17,
+        "the filters and cursors of five operations"
+    );
     app.cleanup().await;
 }
 
@@ -183,6 +186,43 @@ fn valid_body(path: &str) -> Value {
         "/users/{handle}/contact-methods/{id}/verify" => json!({"code": "123456"}),
         _ => json!({}),
     }
+}
+
+/// Every list either pages with a `before` cursor (its answer an object holding
+/// `next_before`) or says in its description why it is returned whole ("Not paged: …").
+#[tokio::test]
+async fn every_list_pages_or_says_why_it_need_not() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let (mut paged, mut whole) = (Vec::new(), Vec::new());
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(get) = item.get("get") else { continue };
+        let ok = &get["responses"]["200"];
+        let Some(schema) = ok["content"]["application/json"]["schema"].as_object() else {
+            continue;
+        };
+        let cursor = get["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p["name"] == "before" && p["in"] == "query");
+        if schema.get("type").and_then(Value::as_str) == Some("array") {
+            let description = ok["description"].as_str().unwrap_or_default();
+            assert!(
+                description.starts_with("Not paged: "),
+                "GET {path} returns a list without a cursor or a word on why: {description:?}"
+            );
+            whole.push(path.clone());
+        } else if cursor {
+            let name = schema["$ref"].as_str().unwrap().rsplit('/').next().unwrap();
+            let page = &doc["components"]["schemas"][name]["properties"];
+            assert!(page.get("next_before").is_some(), "GET {path}: {page}");
+            paged.push(path.clone());
+        }
+    }
+    assert_eq!(paged, ["/alerts", "/incidents"]);
+    assert!(whole.contains(&"/users".to_owned()), "{whole:?}");
+    app.cleanup().await;
 }
 
 async fn document(app: &TestApp) -> Value {

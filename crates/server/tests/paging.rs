@@ -500,7 +500,10 @@ async fn two_replicas_send_each_page_once() {
     app.settle().await;
     for minutes in [0, 5] {
         app.clock.advance(SignedDuration::from_mins(minutes));
-        let (one, two) = tokio::join!(app.state().run_due_jobs(), replica.state.run_due_jobs());
+        let (one, two) = tokio::join!(
+            klaxon_server::run_due_jobs(app.state()),
+            klaxon_server::run_due_jobs(&replica.state)
+        );
         one.unwrap();
         two.unwrap();
         app.run_jobs().await;
@@ -613,5 +616,6 @@ async fn a_paged_person_can_act_on_a_restricted_incident() {
         (acked.actor.as_str(), acked.source),
         ("alice", klaxon_domain::incident::Source::Link)
     );
+    app.drain().await;
     app.cleanup().await;
 }

@@ -156,6 +156,7 @@ async fn an_unverified_numbers_ack_changes_nothing() {
         .find(|e| matches!(e.kind, EventKind::Acknowledged))
         .unwrap();
     assert_eq!((acked.actor.as_str(), acked.source), ("alice", Source::Sms));
+    app.drain().await;
     app.cleanup().await;
 }
 
@@ -194,6 +195,7 @@ async fn a_viewers_verified_number_resolve_changes_nothing() {
     let reply = sms_reply(&app, ALICE, "RESOLVE 1").await;
     assert!(reply.contains("Incident #1 resolved"), "{reply}");
     assert_eq!(status(&app, 1).await, Status::Resolved);
+    app.drain().await;
     app.cleanup().await;
 }
 
@@ -250,6 +252,7 @@ async fn a_second_user_cannot_verify_a_verified_number() {
         .await
         .unwrap();
     verify(&app, &twilio, &bob, "bob", bob_voice).await;
+    app.drain().await;
     app.cleanup().await;
 }
 
@@ -424,6 +427,7 @@ async fn a_key_press_acts_only_from_a_verified_voice_number_and_with_the_role() 
     assert_eq!(status(&app, 1).await, Status::Acknowledged);
     let (_, said) = press().await;
     assert!(said.contains("expired or was answered"), "{said}");
+    app.drain().await;
     app.cleanup().await;
 }
 
@@ -591,5 +595,6 @@ async fn a_token_acts_with_at_most_its_users_role() {
             .await,
     );
     assert_eq!(p.status, 404);
+    app.drain().await;
     app.cleanup().await;
 }

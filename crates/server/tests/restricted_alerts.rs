@@ -56,7 +56,12 @@ async fn restricted_alert(app: &TestApp, sec: &Client) -> (IncidentNumber, i64) 
         .await;
     }
     app.settle().await;
-    let all = app.admin.alerts(&AlertQuery::default()).await.unwrap();
+    let all = app
+        .admin
+        .alerts(&AlertQuery::default())
+        .await
+        .unwrap()
+        .alerts;
     let alert = all
         .iter()
         .find(|a| a.dedup_key == "auth/login-spike")
@@ -75,6 +80,7 @@ async fn sees_no_restricted_alert(who: &Client, n: IncidentNumber, id: i64) {
         who.alerts(&q)
             .await
             .unwrap()
+            .alerts
             .into_iter()
             .map(|a| a.dedup_key)
             .collect::<Vec<_>>()
@@ -137,9 +143,10 @@ async fn alerts_of_restricted_incidents_are_hidden(app: TestApp) {
             ..Default::default()
         };
         let listed = who.alerts(&of_incident).await.unwrap();
-        assert_eq!(listed.len(), 1);
+        assert_eq!(listed.alerts.len(), 1);
         assert!(who.alert(id, &AlertShowQuery::default()).await.is_ok());
     }
+    app.drain().await;
     app.cleanup().await;
 }
 
@@ -176,5 +183,6 @@ async fn acting_through_an_alert_is_credited_to_the_person() {
     let note = timeline.last().unwrap();
     assert!(matches!(&note.kind, EventKind::Noted { text, .. } if text.contains("All alerts")));
     assert_eq!((note.actor.as_str(), note.source), ("ann", Source::Api));
+    app.drain().await;
     app.cleanup().await;
 }

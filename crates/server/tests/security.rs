@@ -139,6 +139,7 @@ async fn test_messages_are_limited_per_method_and_per_person() {
     );
     let queued = app.state().store.jobs(None).await.unwrap();
     assert_eq!(queued.len(), 5, "refused tests queue nothing");
+    app.drain().await;
     app.cleanup().await;
 }
 
@@ -278,6 +279,7 @@ async fn a_declaration_names_a_service_that_exists() {
     assert!(listed.incidents.is_empty(), "nothing was declared");
     app.service_key("api").await;
     app.admin.declare(&input).await.unwrap();
+    app.drain().await;
     app.cleanup().await;
 }
 
@@ -312,6 +314,7 @@ async fn metrics_can_ask_for_a_token_and_never_name_restricted_incidents() {
         !text.contains("restricted") && !text.contains("payroll"),
         "{text}"
     );
+    app.drain().await;
     app.cleanup().await;
 }
 
@@ -320,4 +323,77 @@ async fn metrics_are_open_without_a_token_configured() {
     let app = spawn_app().await;
     assert_eq!(metrics(&app, None).await.status(), 200);
     app.cleanup().await;
+}
+
+/// Every configuration that holds a secret prints `[redacted]` for it in `Debug`: tokens,
+/// passwords, signing secrets, the database password and webhook URLs that are
+/// credentials.
+#[test]
+fn configurations_never_print_their_secrets() {
+    use klaxon_server::{ChannelConfig, ServeConfig, SlackConfig, SmtpConfig, TwilioConfig};
+    let secrets = [
+        "twilio-auth-0123456789",
+        "xoxb-slack-0123456789",
+        "smtp-password-0123456789",
+        "webhook-signing-0123456789",
+        "teams-path-token-0123456789",
+        "mattermost-path-token-0123456789",
+        "events-path-token-0123456789",
+        "metrics-token-0123456789",
+        "bootstrap-token-0123456789",
+        "database-password-0123456789",
+    ];
+    let twilio = TwilioConfig {
+        base_url: "https://api.twilio.example".into(),
+        account_sid: "AC123".into(),
+        auth_token: secrets[0].into(),
+        from: "+15550000000".into(),
+    };
+    let slack = SlackConfig {
+        base_url: "https://slack.example/api/".into(),
+        bot_token: secrets[1].into(),
+    };
+    let mut smtp = SmtpConfig::new("smtp.example.com", "klaxon@example.com");
+    smtp.username = Some("klaxon".into());
+    smtp.password = Some(secrets[2].into());
+    let channels = ChannelConfig {
+        twilio: Some(twilio.clone()),
+        smtp: Some(smtp.clone()),
+        slack: Some(slack.clone()),
+        webhook_secret: Some(secrets[3].into()),
+        events_webhook: Some(format!("https://events.example/{}", secrets[6])),
+        teams_webhook: Some(format!("https://teams.example/{}", secrets[4])),
+        mattermost_webhook: Some(format!("https://mm.example/hooks/{}", secrets[5])),
+        ..ChannelConfig::default()
+    };
+    let serve = ServeConfig {
+        database_url: format!("postgres://klaxon:{}@db.example/klaxon", secrets[9]),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        policy: klaxon_domain::policy::Policy::builtin(),
+        bootstrap_token: Some(secrets[8].into()),
+        public_url: None,
+        ingest_rate_limit: None,
+        channels: channels.clone(),
+        metrics_token: Some(secrets[7].into()),
+        connections: Default::default(),
+    };
+    let printed = [
+        format!("{twilio:?}"),
+        format!("{slack:?}"),
+        format!("{smtp:?}"),
+        format!("{channels:?}"),
+        format!("{serve:?}"),
+        format!("{:?}", klaxon_server::Secret::from(secrets[0])),
+    ];
+    for text in &printed {
+        for secret in secrets {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+    }
+    assert!(printed[0].contains("[redacted]"), "{}", printed[0]);
+    assert!(
+        printed[4].contains("metrics_token: Some([redacted])"),
+        "{}",
+        printed[4]
+    );
 }

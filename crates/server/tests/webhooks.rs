@@ -60,7 +60,10 @@ async fn alerts(app: &TestApp) -> Vec<Alert> {
         .send()
         .await
         .unwrap();
-    r.json().await.unwrap()
+    r.json::<klaxon_domain::api::AlertPage>()
+        .await
+        .unwrap()
+        .alerts
 }
 
 fn alertmanager(status: &str, fingerprints: &[&str]) -> String {
@@ -101,6 +104,7 @@ async fn alertmanager_alerts_fire_and_resolve_by_fingerprint() {
         (by("aaa"), by("bbb")),
         (AlertStatus::Resolved, AlertStatus::Triggered)
     );
+    app.drain().await;
     app.cleanup().await;
 }
 
@@ -133,6 +137,7 @@ async fn alertmanager_groups_dedup_as_one_alert_when_the_service_asks() {
     );
     post(&app, &path, &alertmanager("resolved", &["aaa", "bbb"]), &[]).await;
     assert_eq!(alerts(&app).await[0].status, AlertStatus::Resolved);
+    app.drain().await;
     app.cleanup().await;
 }
 
@@ -211,6 +216,7 @@ async fn signatures_are_checked_on_the_raw_body() {
     .await;
     assert_eq!(status, 202);
     assert_eq!(alerts(&app).await.len(), 2);
+    app.drain().await;
     app.cleanup().await;
 }
 
@@ -244,6 +250,7 @@ async fn customer_reports_arrive_through_the_generic_webhook() {
         detail["incident"].is_number(),
         "a critical report opens an incident"
     );
+    app.drain().await;
     app.cleanup().await;
 }
 

@@ -141,6 +141,8 @@ pub struct AlertFilter {
     pub service_id: Option<i64>,
     pub status: Option<AlertStatus>,
     pub incident: Option<IncidentNumber>,
+    /// Only alerts with an id below this (the page cursor).
+    pub before: Option<i64>,
     pub limit: u32,
     /// Leaves out the alerts of restricted incidents this user takes no part in;
     /// `None` lists every alert (admins).
@@ -150,6 +152,8 @@ pub struct AlertFilter {
 /// One event on an alert's log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertLogEntry {
+    /// The entry's place on the log, the cursor for older entries.
+    pub id: i64,
     pub received_at: Timestamp,
     pub event: AlertEvent,
 }
@@ -192,8 +196,14 @@ pub trait AlertStore: Send + Sync + 'static {
     async fn open_alert_count(&self, incident: IncidentNumber) -> Result<i64>;
     async fn alert(&self, id: i64) -> Result<Alert>;
     async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>>;
-    /// The newest `limit` events that arrived for the alert, oldest first.
-    async fn alert_log(&self, id: i64, limit: u32) -> Result<Vec<AlertLogEntry>>;
+    /// The newest `limit` events that arrived for the alert, oldest first; with
+    /// `before` (an entry's id), the newest `limit` of those older than that entry.
+    async fn alert_log(
+        &self,
+        id: i64,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AlertLogEntry>>;
 }
 
 /// A new alert to store, with what it does to incidents and the inbox entry it came

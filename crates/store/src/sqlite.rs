@@ -36,7 +36,7 @@ const SETTINGS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; 
      PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
 
 /// The writers' settings besides [`SETTINGS`]: they never checkpoint, as a checkpoint
-/// inside a commit stalls every write queued behind it (it was the whole p99);
+/// inside a commit stalls every write queued behind it;
 /// [`checkpoint`] does it beside the writers.
 const WRITER_SETTINGS: &str = "PRAGMA wal_autocheckpoint = 0;";
 

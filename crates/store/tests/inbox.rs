@@ -69,7 +69,7 @@ async fn inbox_keeps_order_and_applies_once(store: Arc<dyn Store>) {
         })
         .await
         .unwrap();
-    let log = store.alert_log(id, 1000).await.unwrap();
+    let log = store.alert_log(id, None, 1000).await.unwrap();
     assert_eq!(
         log.iter()
             .map(|e| (e.event.action, e.received_at))
@@ -167,7 +167,7 @@ async fn repeats_are_counted_in_bulk_all_or_nothing(store: Arc<dyn Store>) {
         repeat_state(&store, id).await,
         (4, "disk is still down".to_owned(), later.received_at)
     );
-    assert_eq!(store.alert_log(id, 1000).await.unwrap().len(), 4);
+    assert_eq!(store.alert_log(id, None, 1000).await.unwrap().len(), 4);
     assert!(store.inbox(10).await.unwrap().is_empty());
     let again = store.repeat_alerts(repeats).await.unwrap_err();
     assert!(matches!(again, StoreError::AlreadyApplied(_)), "{again}");
@@ -249,15 +249,17 @@ async fn every_write_path_keeps_the_log_in_order(store: Arc<dyn Store>) {
             .collect()
     };
     assert_eq!(
-        seconds(store.alert_log(disk, 1000).await.unwrap()),
+        seconds(store.alert_log(disk, None, 1000).await.unwrap()),
         [0, 1, 3, 4, 5]
     );
     assert_eq!(
-        seconds(store.alert_log(cpu, 1000).await.unwrap()),
+        seconds(store.alert_log(cpu, None, 1000).await.unwrap()),
         [0, 2, 6, 7]
     );
     assert_eq!(
-        store.alert_log(disk, 1000).await.unwrap()[3].event.action,
+        store.alert_log(disk, None, 1000).await.unwrap()[3]
+            .event
+            .action,
         AlertAction::Acknowledge
     );
 }
@@ -309,7 +311,7 @@ async fn triggers_for_open_alerts_are_counted_on_arrival(store: Arc<dyn Store>) 
         repeat_state(&store, disk).await,
         (3, "disk is still down".to_owned(), later.received_at)
     );
-    let log = store.alert_log(disk, 1000).await.unwrap();
+    let log = store.alert_log(disk, None, 1000).await.unwrap();
     assert_eq!(
         log.iter().map(|e| e.received_at).collect::<Vec<_>>(),
         [now(), now(), later.received_at],
@@ -432,7 +434,7 @@ async fn a_deleted_service_takes_its_alerts_and_events(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(counted, 1);
-    assert_eq!(store.alert_log(disk, 1000).await.unwrap().len(), 2);
+    assert_eq!(store.alert_log(disk, None, 1000).await.unwrap().len(), 2);
     assert_eq!(store.inbox(10).await.unwrap().len(), 1);
     store
         .delete_service(&ServiceName::parse("api").unwrap())
@@ -443,7 +445,7 @@ async fn a_deleted_service_takes_its_alerts_and_events(store: Arc<dyn Store>) {
         Err(StoreError::NotFound(_))
     ));
     assert!(
-        store.alert_log(disk, 1000).await.unwrap().is_empty(),
+        store.alert_log(disk, None, 1000).await.unwrap().is_empty(),
         "the events on its alerts' logs are gone"
     );
     assert!(
@@ -560,7 +562,7 @@ async fn new_alerts_opened_at_once_each_get_their_incident(store: Arc<dyn Store>
             !store.jobs(Some(incident.number)).await.unwrap().is_empty(),
             "each incident has its jobs"
         );
-        let log = store.alert_log(id, 10).await.unwrap();
+        let log = store.alert_log(id, None, 10).await.unwrap();
         assert_eq!(log.len(), 1, "the inbox entry starts the log");
     }
     assert_eq!(numbers.len(), 24);

@@ -69,7 +69,7 @@ async fn logs_survive_the_chain(store: Arc<dyn Store>) {
     let millis = |id| {
         let store = store.clone();
         async move {
-            let log = store.alert_log(id, 1000).await.unwrap();
+            let log = store.alert_log(id, None, 1000).await.unwrap();
             log.iter()
                 .map(|e| e.received_at.as_millisecond())
                 .collect::<Vec<_>>()

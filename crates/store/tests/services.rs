@@ -344,7 +344,7 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
         reopened, open.id,
         "after resolution the same key opens a new alert"
     );
-    let log = store.alert_log(open.id, 1000).await.unwrap();
+    let log = store.alert_log(open.id, None, 1000).await.unwrap();
     let actions: Vec<_> = log.iter().map(|l| l.event.action).collect();
     assert_eq!(
         actions,
@@ -366,6 +366,20 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
     assert_eq!(
         listed.iter().map(|a| a.id).collect::<Vec<_>>(),
         [reopened, open.id]
+    );
+    let older = store
+        .alerts(&AlertFilter {
+            service_id: Some(db.id),
+            before: Some(reopened),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        older.iter().map(|a| a.id).collect::<Vec<_>>(),
+        [open.id],
+        "`before` lists only older alerts"
     );
     let open_only = AlertFilter {
         status: Some(AlertStatus::Triggered),

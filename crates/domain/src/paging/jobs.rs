@@ -131,12 +131,8 @@ pub fn plan(events: &[TimelineEvent], after: &Incident) -> JobPlan {
         }
         match &event.kind {
             EventKind::Declared { .. } if !after.drill => {
-                let first = EscalateJob {
-                    generation: "0".into(),
-                    round: 0,
-                    step: 0,
-                };
-                plan.add.push(first.planned(event.recorded_at));
+                plan.add
+                    .push(EscalateJob::first().planned(event.recorded_at));
             }
             EventKind::Acknowledged => {
                 plan.cancel.extend([JobKind::Escalate, JobKind::Page]);

@@ -8,11 +8,15 @@ mod escalation;
 mod jobs;
 mod message;
 mod outlets;
+mod payload;
+mod rules;
 pub mod verify;
 
 pub use jobs::{plan as plan_jobs, EscalateJob, JobKind, JobPlan, PlannedJob};
 pub use message::{page_text, PageText};
 pub use outlets::{delivery_id, event_document, event_name, posted_in_rooms, ChatRoom, Outlets};
+pub use payload::{AckTimeout, Announcement, Delivery, EventRef, JobPayload, Reminder, RoomPost};
+pub use rules::{ack_timeout_check, deliveries, FIRST_GENERATION};
 
 pub use crate::policy::Urgency;
 pub use contact::{

@@ -28,8 +28,15 @@ enum AlertCommand {
         /// Only the alerts of this incident.
         #[arg(long, value_parser = incident_number)]
         incident: Option<IncidentNumber>,
-        #[arg(long, default_value_t = 50)]
+        /// How many alerts a page holds (at most 200).
+        #[arg(long, default_value_t = AlertQuery::DEFAULT_LIMIT)]
         limit: u32,
+        /// Only alerts with an id below this one: the next page.
+        #[arg(long, value_name = "ID", conflicts_with = "all")]
+        before: Option<i64>,
+        /// Every alert that matches, fetched page by page.
+        #[arg(long)]
+        all: bool,
     },
     /// Show an alert and the newest events that arrived for it.
     Show {
@@ -37,6 +44,9 @@ enum AlertCommand {
         /// How many of the newest events to show (at most 10000).
         #[arg(long, default_value_t = AlertShowQuery::DEFAULT_LOG)]
         log: u32,
+        /// Only events older than this log entry: the next page of the log.
+        #[arg(long, value_name = "ENTRY")]
+        log_before: Option<i64>,
     },
     /// Acknowledge an alert (and its incident, if nobody has).
     Ack { id: i64 },
@@ -53,15 +63,23 @@ pub async fn run(args: AlertArgs) -> anyhow::Result<()> {
             status,
             incident,
             limit,
+            before,
+            all,
         } => {
-            let alerts = client
-                .alerts(&AlertQuery {
-                    service,
-                    status,
-                    incident,
-                    limit: Some(limit),
-                })
-                .await?;
+            let mut query = AlertQuery {
+                service,
+                status,
+                incident,
+                limit: Some(limit),
+                before,
+            };
+            let mut page = client.alerts(&query).await?;
+            let mut alerts = std::mem::take(&mut page.alerts);
+            while all && page.next_before.is_some() {
+                query.before = page.next_before;
+                page = client.alerts(&query).await?;
+                alerts.append(&mut page.alerts);
+            }
             if json {
                 return output::json(&alerts);
             }
@@ -86,9 +104,20 @@ pub async fn run(args: AlertArgs) -> anyhow::Result<()> {
                 ]);
             }
             output::print_table(&t);
+            if let Some(before) = page.next_before {
+                println!("\nMore: klaxon alert list --before {before} (or --all)");
+            }
         }
-        AlertCommand::Show { id, log } => {
-            let detail = client.alert(id, &AlertShowQuery { log: Some(log) }).await?;
+        AlertCommand::Show {
+            id,
+            log,
+            log_before,
+        } => {
+            let query = AlertShowQuery {
+                log: Some(log),
+                log_before,
+            };
+            let detail = client.alert(id, &query).await?;
             if json {
                 return output::json(&detail);
             }
@@ -101,9 +130,10 @@ pub async fn run(args: AlertArgs) -> anyhow::Result<()> {
                 ]);
             }
             println!();
-            if detail.log_truncated {
+            if let Some(older) = detail.next_log_before {
                 println!(
-                    "The newest {} events; `--log N` shows more (up to {}).",
+                    "The newest {} events; older ones: klaxon alert show {id} --log-before {older} \
+                     (`--log N` shows up to {} at once).",
                     detail.log.len(),
                     AlertShowQuery::MAX_LOG
                 );

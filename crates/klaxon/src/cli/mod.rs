@@ -18,7 +18,7 @@ mod user;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use klaxon_client::Client;
-use klaxon_domain::DomainError;
+use klaxon_domain::{DomainError, Secret};
 use serde::de::DeserializeOwned;
 
 use crate::serve;
@@ -107,13 +107,17 @@ pub struct Connection {
 impl Connection {
     /// A client for the endpoints that take an integration key instead of a token.
     fn unauthenticated_client(&self) -> Client {
-        let token = self.token.as_ref().map(|t| t.0.clone()).unwrap_or_default();
+        let token = self
+            .token
+            .as_ref()
+            .map(|t| t.expose().to_owned())
+            .unwrap_or_default();
         Client::new(&self.url, token).with_source("cli")
     }
 
     /// A client of the server, acting as the CLI. Fails without a token.
     fn client(&self) -> anyhow::Result<Client> {
-        match self.token.as_ref().map(|t| t.0.trim()) {
+        match self.token.as_ref().map(|t| t.expose().trim()) {
             Some(token) if !token.is_empty() => {
                 Ok(Client::new(&self.url, token).with_source("cli"))
             }
@@ -128,18 +132,9 @@ impl Connection {
     }
 }
 
-/// A secret that `Debug` does not show.
-#[derive(Clone)]
-struct Secret(String);
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-fn secret(text: &str) -> Result<Secret, String> {
-    Ok(Secret(text.to_owned()))
+/// Reads a secret argument (a token, a password), which `Debug` then does not show.
+pub(crate) fn secret(text: &str) -> Result<Secret, String> {
+    Ok(Secret::new(text))
 }
 
 /// A mistake in how the command was called: exits with status 2, like clap's own.
@@ -175,6 +170,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// Whether the command runs the server (and so wants a bigger runtime).
 pub fn is_server(cli: &Cli) -> bool {
     matches!(cli.command, Command::Serve(_) | Command::Migrate(_))
+}
+
+/// The worker threads `klaxon serve --workers` asks for, if it does.
+pub fn server_workers(cli: &Cli) -> Option<usize> {
+    match &cli.command {
+        Command::Serve(args) => args.workers(),
+        _ => None,
+    }
 }
 
 /// A domain parse error as clap shows it: the message, without the field name.
@@ -223,5 +226,36 @@ mod tests {
     fn tokens_stay_out_of_debug_output() {
         let cli = Cli::try_parse_from(["klaxon", "incident", "list", "--token", "s3cret"]).unwrap();
         assert!(!format!("{cli:?}").contains("s3cret"));
+    }
+
+    /// `klaxon serve`'s secrets (tokens, passwords, signing secrets, webhook URLs that
+    /// are credentials) stay out of its arguments' `Debug` output too.
+    #[test]
+    fn serve_secrets_stay_out_of_debug_output() {
+        let secrets = [
+            ("--metrics-token", "metrics-0123456789"),
+            ("--twilio-auth-token", "twilio-0123456789"),
+            ("--smtp-password", "smtp-0123456789"),
+            ("--slack-token", "xoxb-0123456789"),
+            ("--webhook-secret", "signing-0123456789"),
+            (
+                "--events-webhook",
+                "https://events.example/token-0123456789",
+            ),
+            ("--teams-webhook", "https://teams.example/token-1123456789"),
+            (
+                "--mattermost-webhook",
+                "https://mm.example/token-2123456789",
+            ),
+        ];
+        let mut args = vec!["klaxon", "serve"];
+        for (flag, value) in secrets {
+            args.extend([flag, value]);
+        }
+        let cli = Cli::try_parse_from(args).unwrap();
+        let printed = format!("{cli:?}");
+        for (flag, value) in secrets {
+            assert!(!printed.contains(value), "{flag} in {printed}");
+        }
     }
 }

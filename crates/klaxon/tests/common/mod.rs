@@ -61,7 +61,17 @@ impl Server {
     }
 
     /// Starts `command` (`klaxon`, perhaps behind a shell) as `klaxon serve`.
-    pub fn start_using(dir: TempDir, env: Vec<(String, String)>, mut command: Command) -> Server {
+    pub fn start_using(dir: TempDir, env: Vec<(String, String)>, command: Command) -> Server {
+        Server::start_serving(dir, env, command, &[])
+    }
+
+    /// [`Server::start_using`], with more flags for `klaxon serve`.
+    pub fn start_serving(
+        dir: TempDir,
+        env: Vec<(String, String)>,
+        mut command: Command,
+        flags: &[&str],
+    ) -> Server {
         let addr = format!("127.0.0.1:{}", free_port());
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -72,6 +82,7 @@ impl Server {
             .args(["serve", "--data-dir"])
             .arg(dir.0.join("data"))
             .args(["--listen", &addr])
+            .args(flags)
             .env("KLAXON_BOOTSTRAP_TOKEN", TOKEN)
             .env("KLAXON_LOG", "warn")
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))

@@ -1,5 +1,12 @@
 //! `spawn_app`: the real server on port 0 with a fresh database, a manual clock and a
 //! client holding the bootstrap admin token.
+//!
+//! A test ends with nothing left behind, as crates.io's harness asks: no engine job due
+//! at the clock's time and no alert event waiting in the inbox. A test drains what it
+//! caused with `run_jobs` and `settle`; one that means to end with jobs due says so with
+//! `allow_pending_jobs`. The check runs in `cleanup`, or when the `TestApp` is dropped
+//! (not when the test is failing already). Jobs due later (the next escalation step)
+//! do not count.
 
 #![allow(dead_code)]
 
@@ -31,6 +38,10 @@ pub struct TestApp {
     /// Held so the SQLite directory outlives the server; removed on drop.
     _sqlite: Option<TempSqlite>,
     postgres: Option<TempPostgres>,
+    /// Set by [`TestApp::allow_pending_jobs`].
+    pending_jobs_allowed: bool,
+    /// Whether the end-of-test check has run.
+    checked: bool,
 }
 
 fn start_time() -> Timestamp {
@@ -112,7 +123,58 @@ async fn spawn_on(
         settings,
         _sqlite: sqlite,
         postgres,
+        pending_jobs_allowed: false,
+        checked: false,
     }
+}
+
+/// What a test left behind in the database at `url`: engine jobs due at `now` (unless
+/// `jobs_allowed`) and alert events not applied, one line each.
+async fn left_behind(url: &str, now: Timestamp, jobs_allowed: bool) -> Vec<String> {
+    let store = klaxon_store::open(url)
+        .await
+        .expect("the test database opens");
+    let mut left = vec![];
+    if !jobs_allowed {
+        let due: i64 = store
+            .job_backlog(now)
+            .await
+            .unwrap()
+            .iter()
+            .map(|b| b.due)
+            .sum();
+        if due > 0 {
+            let jobs = store.jobs(None).await.unwrap();
+            left.extend(
+                jobs.iter()
+                    .filter(|j| j.dead_at.is_none() && j.run_at <= now)
+                    .map(|j| {
+                        format!(
+                            "job {} ({}) of incident {:?} due at {}, attempts {}",
+                            j.id,
+                            j.kind.as_str(),
+                            j.incident.map(|n| n.0),
+                            j.run_at,
+                            j.attempts
+                        )
+                    }),
+            );
+        }
+    }
+    let inbox = store.inbox_depth().await.unwrap();
+    if inbox > 0 {
+        left.push(format!("{inbox} alert events in the inbox"));
+    }
+    left
+}
+
+fn fail_if_left(left: &[String]) {
+    assert!(
+        left.is_empty(),
+        "the test left work behind; drain it (app.run_jobs(), app.settle()) and check its \
+         effects, or say it is meant (app.allow_pending_jobs()):\n{}",
+        left.join("\n")
+    );
 }
 
 /// Starts a server on `database_url` (another replica, when one runs already).
@@ -125,11 +187,11 @@ pub async fn start(
         database_url: database_url.to_owned(),
         listen: "127.0.0.1:0".parse().unwrap(),
         policy: settings.policy.clone(),
-        bootstrap_token: Some(ADMIN_TOKEN.to_owned()),
+        bootstrap_token: Some(ADMIN_TOKEN.into()),
         public_url: Some("https://klaxon.example.com".into()),
         ingest_rate_limit: settings.rate_limit,
         channels: settings.channels.clone(),
-        metrics_token: settings.metrics_token.clone(),
+        metrics_token: settings.metrics_token.clone().map(Into::into),
         connections: settings.connections,
     };
     klaxon_server::start(config, clock)
@@ -137,7 +199,51 @@ pub async fn start(
         .expect("server starts")
 }
 
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if self.checked || std::thread::panicking() {
+            return;
+        }
+        self.checked = true;
+        // The test's runtime is busy dropping this: ask from a runtime of our own.
+        let (url, now, allowed) = (
+            self.database_url.clone(),
+            self.clock.now(),
+            self.pending_jobs_allowed,
+        );
+        let left = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(left_behind(&url, now, allowed))
+        })
+        .join()
+        .expect("the end-of-test check runs");
+        fail_if_left(&left);
+    }
+}
+
 impl TestApp {
+    /// Lets this test end with engine jobs due: it checks what is queued, not what
+    /// running it does. The alert inbox must still be empty.
+    pub fn allow_pending_jobs(&mut self) {
+        self.pending_jobs_allowed = true;
+    }
+
+    /// Fails the test if it left jobs due or alert events unapplied (see the module's
+    /// comment); `cleanup` and dropping the app run it.
+    pub async fn assert_nothing_left_behind(&mut self) {
+        self.checked = true;
+        let left = left_behind(
+            &self.database_url,
+            self.clock.now(),
+            self.pending_jobs_allowed,
+        )
+        .await;
+        fail_if_left(&left);
+    }
+
     /// Stops the server and starts a new one on the same database: a restart.
     pub async fn restart(&mut self) {
         self.server.take().unwrap().stop().await.unwrap();
@@ -203,10 +309,16 @@ impl TestApp {
     /// Waits until every accepted alert event has been applied to its alert.
     pub async fn settle(&self) {
         let state = &self.server.as_ref().expect("a running server").state;
-        state
-            .settle(std::time::Duration::from_secs(10))
+        klaxon_server::settle(state, std::time::Duration::from_secs(10))
             .await
             .expect("the alert inbox empties");
+    }
+
+    /// Applies the alert events accepted so far, then runs every job due: what a test
+    /// does before it ends, so that it leaves nothing behind.
+    pub async fn drain(&self) {
+        self.settle().await;
+        self.run_jobs().await;
     }
 
     pub fn state(&self) -> &klaxon_server::AppState {
@@ -218,7 +330,9 @@ impl TestApp {
     pub async fn run_jobs(&self) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         loop {
-            self.state().run_due_jobs().await.expect("jobs run");
+            klaxon_server::run_due_jobs(self.state())
+                .await
+                .expect("jobs run");
             let now = self.clock.now();
             let due: Vec<_> = self
                 .state()
@@ -249,6 +363,7 @@ impl TestApp {
     }
 
     pub async fn cleanup(mut self) {
+        self.assert_nothing_left_behind().await;
         if let Some(server) = self.server.take() {
             server.stop().await.unwrap();
         }

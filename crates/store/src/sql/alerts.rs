@@ -130,6 +130,9 @@ pub async fn alerts(pool: &AnyPool, filter: &AlertFilter) -> Result<Vec<Alert>> 
     if let Some(n) = filter.incident {
         q.push(" AND incident_number = ").bind(n.0);
     }
+    if let Some(before) = filter.before {
+        q.push(" AND id < ").bind(before);
+    }
     if let Some(viewer) = &filter.viewer {
         q.push(" AND (incident_number IS NULL OR incident_number IN (SELECT number FROM incidents WHERE restricted = ")
             .bind(false)
@@ -143,27 +146,38 @@ pub async fn alerts(pool: &AnyPool, filter: &AlertFilter) -> Result<Vec<Alert>> 
     rows.iter().map(alert_from_row).collect()
 }
 
-/// The newest `limit` events on alert `id`'s log, oldest first.
-pub async fn alert_log(pool: &AnyPool, id: i64, limit: u32) -> Result<Vec<AlertLogEntry>> {
+/// The newest `limit` events on alert `id`'s log, oldest first; with `before` (an
+/// entry's id), the newest `limit` of those older than that entry.
+pub async fn alert_log(
+    pool: &AnyPool,
+    id: i64,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<AlertLogEntry>> {
     // The log is a chain from the alert's newest event back (migration 0014 on SQLite,
-    // 0015 on PostgreSQL), walked `limit` steps at most.
+    // 0015 on PostgreSQL), walked `limit` steps at most; from the entry before `before`
+    // when given.
     let rows = sqlx::query(
         "WITH RECURSIVE log (id, prev, received_at, event, depth) AS ( \
          SELECT e.id, e.prev_event_id, e.received_at, e.event, 1 FROM alerts a \
-         JOIN alert_events e ON e.id = a.last_event_id WHERE a.id = $1 AND $2 > 0 \
+         JOIN alert_events e ON e.id = CASE WHEN CAST($3 AS BIGINT) IS NULL THEN a.last_event_id \
+         ELSE (SELECT p.prev_event_id FROM alert_events p WHERE p.id = $3 AND p.alert_id = $1) END \
+         WHERE a.id = $1 AND $2 > 0 \
          UNION ALL SELECT e.id, e.prev_event_id, e.received_at, e.event, log.depth + 1 FROM log \
          JOIN alert_events e ON e.id = log.prev AND e.alert_id = $1 WHERE log.depth < $2) \
-         SELECT received_at, event FROM log ORDER BY id",
+         SELECT id, received_at, event FROM log ORDER BY id",
     )
     .bind(id)
     .bind(i64::from(limit))
+    .bind(before)
     .fetch_all(pool)
     .await?;
     rows.iter()
         .map(|row| {
-            let data: String = row.try_get(1)?;
+            let data: String = row.try_get(2)?;
             Ok(AlertLogEntry {
-                received_at: instant(row.try_get(0)?),
+                id: row.try_get(0)?,
+                received_at: instant(row.try_get(1)?),
                 event: serde_json::from_str(&data).map_err(|e| corrupt("alert event", e))?,
             })
         })

@@ -65,8 +65,13 @@ impl<B: Backend> AlertStore for SqlStore<B> {
         alerts::alerts(&self.reader, filter).await
     }
 
-    async fn alert_log(&self, id: i64, limit: u32) -> Result<Vec<AlertLogEntry>> {
-        alerts::alert_log(&self.reader, id, limit).await
+    async fn alert_log(
+        &self,
+        id: i64,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AlertLogEntry>> {
+        alerts::alert_log(&self.reader, id, before, limit).await
     }
 }
 

@@ -1,0 +1,288 @@
+//! The application layer: load an incident the caller may see, let the domain decide,
+//! store the events with their projection in one transaction. A concurrent change makes
+//! the store refuse the write; the command is then decided again on fresh state.
+
+use axum::http::StatusCode;
+use klaxon_domain::api::{IncidentPage, IncidentQuery};
+use klaxon_domain::auth::Scope;
+use klaxon_domain::incident::{
+    self, Command, Context, DeclareInput, Incident, IncidentView, TimelineEvent,
+};
+use klaxon_domain::service::ServiceName;
+use klaxon_domain::time::parse_instant_or_ago;
+use klaxon_domain::{Handle, IncidentNumber};
+use klaxon_store::{Change, IncidentFilter, StoreError};
+
+use crate::app::auth::Caller;
+use crate::app::error::ApiError;
+use crate::infra::state::AppState;
+
+/// How often a command is decided again after losing a race with a writer in another
+/// replica (writers in this process queue on [`crate::infra::locks::KeyedLocks`]).
+const ATTEMPTS: usize = 5;
+
+fn context<'a>(state: &'a AppState, caller: &Caller) -> Context<'a> {
+    Context {
+        actor: caller.user.handle.clone(),
+        source: caller.source,
+        now: state.clock.now(),
+        policy: &state.policy,
+        link_base: state.public_url.clone(),
+    }
+}
+
+fn view(state: &AppState, incident: Incident) -> IncidentView {
+    IncidentView::new(incident, &state.policy, state.clock.now())
+}
+
+/// The incident, if the caller may see it. A restricted incident the caller may not
+/// see answers exactly like one that does not exist.
+pub async fn visible_incident(
+    state: &AppState,
+    caller: &Caller,
+    number: IncidentNumber,
+) -> Result<Incident, ApiError> {
+    let missing = || ApiError::not_found(format!("there is no incident {number}"));
+    let incident = match state.store.incident(number).await {
+        Ok(i) => i,
+        Err(StoreError::NotFound(_)) => return Err(missing()),
+        Err(e) => return Err(e.into()),
+    };
+    if caller.is_admin() || incident.visible_to(caller.user.handle.as_str()) {
+        Ok(incident)
+    } else {
+        Err(missing())
+    }
+}
+
+/// Refuses handles that name nobody, as a field error.
+async fn existing_user(state: &AppState, field: &str, handle: &Handle) -> Result<(), ApiError> {
+    match state.store.user(handle).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::NotFound(_)) => Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            field,
+            format!("there is no user '{handle}'; see `klaxon user list`"),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Refuses a service name that names no service, as a field error.
+async fn existing_service(state: &AppState, name: &str) -> Result<(), ApiError> {
+    let missing = || {
+        ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "service",
+            format!("there is no service '{name}'; see `klaxon service list`"),
+        )
+    };
+    let name = ServiceName::parse(name).map_err(|_| missing())?;
+    match state.store.service(&name).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::NotFound(_)) => Err(missing()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(actor = %caller.user.handle))]
+pub async fn declare(
+    state: &AppState,
+    caller: &Caller,
+    input: DeclareInput,
+) -> Result<IncidentView, ApiError> {
+    caller.require(Scope::Responder)?;
+    if let Some(commander) = &input.commander {
+        existing_user(state, "commander", commander).await?;
+    }
+    if let Some(service) = &input.service {
+        existing_service(state, service).await?;
+    }
+    let ctx = context(state, caller);
+    let events = incident::declare(&input, &ctx)?;
+    let declared_at = events.first().map_or(ctx.now, |e| e.effective_at());
+    let slug = incident::slug_base(&input.title, declared_at, state.policy.time_zone.zone());
+    let incident = state.store.declare(&slug, &events).await?;
+    state.engine_wake.notify_one();
+    tracing::info!(
+        number = incident.number.0,
+        severity = incident.severity.level(),
+        "incident declared"
+    );
+    Ok(view(state, incident))
+}
+
+/// Runs one command against one incident.
+#[tracing::instrument(skip_all, fields(number = number.0, actor = %caller.user.handle))]
+pub async fn act(
+    state: &AppState,
+    caller: &Caller,
+    number: IncidentNumber,
+    command: Command,
+) -> Result<IncidentView, ApiError> {
+    caller.require(Scope::Responder)?;
+    if let Command::Assign { user, .. } = &command {
+        existing_user(state, "user", user).await?;
+    }
+    let _held = state.incident_locks.lock(&[number.0]).await;
+    let mut tries = 1;
+    loop {
+        match try_act(state, caller, number, &command).await {
+            Err(Attempt::Raced) if tries < ATTEMPTS => tries += 1,
+            result => return result.map_err(Attempt::into_error),
+        }
+    }
+}
+
+/// One attempt at [`act`]: read, decide, write.
+async fn try_act(
+    state: &AppState,
+    caller: &Caller,
+    number: IncidentNumber,
+    command: &Command,
+) -> Result<IncidentView, Attempt> {
+    let incident = visible_incident(state, caller, number).await?;
+    let events = incident::decide(&incident, command, &context(state, caller))?;
+    let (projected, change) = project(incident, events);
+    state.store.commit(&[change]).await?;
+    state.engine_wake.notify_one();
+    Ok(view(state, projected))
+}
+
+/// Merges `number` into `into`; answers with the target.
+#[tracing::instrument(skip_all, fields(number = number.0, into = into.0))]
+pub async fn merge(
+    state: &AppState,
+    caller: &Caller,
+    number: IncidentNumber,
+    into: IncidentNumber,
+) -> Result<IncidentView, ApiError> {
+    caller.require(Scope::Responder)?;
+    let _held = state.incident_locks.lock(&[number.0, into.0]).await;
+    let mut tries = 1;
+    loop {
+        match try_merge(state, caller, number, into).await {
+            Err(Attempt::Raced) if tries < ATTEMPTS => tries += 1,
+            result => return result.map_err(Attempt::into_error),
+        }
+    }
+}
+
+/// One attempt at [`merge`]: read both, decide, write both.
+async fn try_merge(
+    state: &AppState,
+    caller: &Caller,
+    number: IncidentNumber,
+    into: IncidentNumber,
+) -> Result<IncidentView, Attempt> {
+    let source = visible_incident(state, caller, number).await?;
+    let target = visible_incident(state, caller, into).await.map_err(|_| {
+        ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "into",
+            format!("there is no incident {into}"),
+        )
+    })?;
+    let (out, absorbed) = incident::merge(&source, &target, &context(state, caller))?;
+    let (_, source_change) = project(source, out);
+    let (target, target_change) = project(target, absorbed);
+    state.store.commit(&[source_change, target_change]).await?;
+    Ok(view(state, target))
+}
+
+pub async fn show(
+    state: &AppState,
+    caller: &Caller,
+    number: IncidentNumber,
+) -> Result<IncidentView, ApiError> {
+    let incident = visible_incident(state, caller, number).await?;
+    let timeline = state.store.timeline(number).await?;
+    let changes = match incident.service.as_deref().map(ServiceName::parse) {
+        Some(Ok(service)) => {
+            let (from, to) = IncidentView::recent_changes_window(&incident);
+            state.store.changes(&service, from, to, 20).await?
+        }
+        _ => Vec::new(),
+    };
+    Ok(view(state, incident)
+        .with_timeline(timeline)
+        .with_recent_changes(changes))
+}
+
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    query: IncidentQuery,
+) -> Result<IncidentPage, ApiError> {
+    let limit = query.limit()?;
+    let since = match &query.since {
+        Some(text) => Some(parse_instant_or_ago("since", text, state.clock.now())?),
+        None => None,
+    };
+    let filter = IncidentFilter {
+        status: query.status,
+        severity: query.severity,
+        service: query.service,
+        open: query.open,
+        since,
+        before: query.before,
+        limit,
+        viewer: caller.viewer(),
+    };
+    let incidents = state.store.incidents(&filter).await?;
+    let next_before = (incidents.len() == limit as usize)
+        .then(|| incidents.last().map(|i| i.number))
+        .flatten();
+    let incidents = incidents.into_iter().map(|i| view(state, i)).collect();
+    Ok(IncidentPage {
+        incidents,
+        next_before,
+    })
+}
+
+/// Why one attempt at a command failed: it lost a race with another writer (decide
+/// again on fresh state), or anything else (answer with it).
+enum Attempt {
+    Raced,
+    Failed(ApiError),
+}
+
+impl From<ApiError> for Attempt {
+    fn from(e: ApiError) -> Self {
+        Attempt::Failed(e)
+    }
+}
+
+impl From<klaxon_domain::DomainError> for Attempt {
+    fn from(e: klaxon_domain::DomainError) -> Self {
+        Attempt::Failed(e.into())
+    }
+}
+
+/// The store refuses a write that lost a race with `Stale`.
+impl From<StoreError> for Attempt {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Stale(_) => Attempt::Raced,
+            other => Attempt::Failed(other.into()),
+        }
+    }
+}
+
+impl Attempt {
+    fn into_error(self) -> ApiError {
+        match self {
+            Attempt::Failed(e) => e,
+            Attempt::Raced => ApiError::new(
+                StatusCode::CONFLICT,
+                "the incident kept changing while this request was handled; try again",
+            ),
+        }
+    }
+}
+
+/// Applies new events to an incident: the new projection and the change to store.
+fn project(incident: Incident, events: Vec<TimelineEvent>) -> (Incident, Change) {
+    let change = Change::new(&incident, events);
+    (change.incident.clone(), change)
+}

@@ -1,0 +1,15 @@
+//! The application layer the edges and the engine call: load what a command needs, let
+//! the domain decide, store the outcome. Functions over the state
+//! (`incidents::act(&state, &caller, number, command)`), answering in [`error::ApiError`].
+
+pub(crate) mod alerts;
+pub(crate) mod auth;
+pub(crate) mod error;
+pub(crate) mod heartbeats;
+pub(crate) mod inbox;
+pub(crate) mod incidents;
+pub(crate) mod links;
+pub(crate) mod lookups;
+pub(crate) mod paging;
+pub(crate) mod phones;
+pub(crate) mod services;

@@ -1,0 +1,14 @@
+//! The engine: what happens later, in the background. The `runner` claims due jobs with
+//! a lease and hands each to the file of its kind (a page that is due: `deliveries`);
+//! `job` holds what they share (the outcome, retries, ordering). `heartbeats` looks for
+//! monitors whose ping is overdue.
+
+pub(crate) mod announcements;
+pub(crate) mod deliveries;
+pub(crate) mod escalations;
+pub(crate) mod heartbeats;
+pub(crate) mod job;
+pub(crate) mod publish;
+pub(crate) mod reminders;
+pub(crate) mod rooms;
+pub(crate) mod runner;

@@ -1,0 +1,84 @@
+//! Rate limits (GCRA, from `governor`), counted per replica: per integration key on
+//! ingest, so a runaway sender is told to slow down with 429 and `Retry-After` instead
+//! of filling the database; and on test messages, so a contact method's test cannot be
+//! used to flood a phone or an inbox.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::state::keyed::HashMapStateStore;
+use governor::{Quota, RateLimiter};
+use klaxon_domain::Handle;
+
+pub struct KeyLimits {
+    limiter: RateLimiter<String, HashMapStateStore<String>, DefaultClock>,
+    clock: DefaultClock,
+}
+
+impl KeyLimits {
+    /// `per_second` events a second per key, with bursts of twice that.
+    pub fn new(per_second: NonZeroU32) -> Self {
+        let burst = per_second.saturating_mul(NonZeroU32::MIN.saturating_add(1));
+        Self::with_quota(Quota::per_second(per_second).allow_burst(burst))
+    }
+
+    fn with_quota(quota: Quota) -> Self {
+        Self {
+            limiter: RateLimiter::hashmap(quota),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// `Ok` if `key` may send one more event now, else how long it should wait.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        match self.limiter.check_key(&key.to_owned()) {
+            Ok(()) => Ok(()),
+            Err(not_until) => Err(not_until.wait_time_from(self.clock.now())),
+        }
+    }
+}
+
+/// Test messages: one per contact method a minute, and five per person an hour.
+pub struct TestLimits {
+    per_method: KeyLimits,
+    per_user: KeyLimits,
+}
+
+impl Default for TestLimits {
+    fn default() -> Self {
+        let five = NonZeroU32::new(5).expect("5 is not zero");
+        Self {
+            per_method: KeyLimits::with_quota(
+                Quota::with_period(Duration::from_secs(60)).expect("a period"),
+            ),
+            per_user: KeyLimits::with_quota(
+                Quota::with_period(Duration::from_secs(12 * 60))
+                    .expect("a period")
+                    .allow_burst(five),
+            ),
+        }
+    }
+}
+
+impl TestLimits {
+    /// Counts one test message to `user`'s contact method `method`, or refuses it with a
+    /// message saying when to try again (answered 429).
+    pub fn check(&self, user: &Handle, method: i64) -> Result<(), String> {
+        let refuse = |wait: Duration, what: &str| {
+            format!("{what}; try again in {} s", wait.as_secs().max(1))
+        };
+        self.per_method.check(&method.to_string()).map_err(|wait| {
+            refuse(
+                wait,
+                "this contact method was sent a test message less than a minute ago",
+            )
+        })?;
+        self.per_user.check(user.as_str()).map_err(|wait| {
+            refuse(
+                wait,
+                &format!("{user} was sent 5 test messages in the last hour"),
+            )
+        })
+    }
+}
