@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use klaxon_domain::alert::{Alert, AlertEvent, AlertStatus};
+use klaxon_domain::alert::{Alert, AlertEvent, AlertStatus, RepeatTally};
 use klaxon_domain::incident::{Incident, TimelineEvent};
 use klaxon_domain::service::Service;
 use klaxon_domain::{Handle, IncidentNumber};
@@ -73,10 +73,10 @@ pub struct Repeat {
     pub at: Timestamp,
 }
 
-/// The `SET` list that counts `n` repeats, the newest received at `at` with `summary`
-/// (NULL for none), on the alert the statement calls `alert`. Repeats commute: the
-/// alert keeps the newest time and summary whatever order they are counted in, which
-/// lets a trigger be counted on arrival while older triggers still wait in the inbox.
+/// The `SET` list that counts a [`RepeatTally`] of `n` repeats, the newest received at
+/// `at` with `summary` (NULL for none), on the alert the statement calls `alert`: the
+/// SQL of [`klaxon_domain::alert::count_repeats`], which `tests/repeats.rs` checks
+/// every backend's statement against.
 pub(crate) fn count_repeats(alert: &str, n: &str, at: &str, summary: &str) -> String {
     format!(
         "repeat_count = {alert}.repeat_count + {n}, \
@@ -93,15 +93,12 @@ pub(crate) fn count_repeats(alert: &str, n: &str, at: &str, summary: &str) -> St
 pub(crate) const HOLDS_BACK_REPEATS: &str =
     "w.alert_id IS NULL AND w.failed_at IS NULL AND (w.action IS NULL OR w.action <> 'trigger')";
 
-/// The repeats among accepted events that may be counted on arrival, per alert.
+/// The repeats among accepted events that may be counted on arrival, of one alert.
 #[derive(Debug, PartialEq)]
-pub(crate) struct RepeatTally<'e> {
+pub(crate) struct AlertTally<'e> {
     pub service_id: i64,
     pub dedup_key: &'e str,
-    /// How many events, the last time one was received, the last summary given.
-    pub n: i64,
-    pub last_at: Timestamp,
-    pub summary: Option<&'e str>,
+    pub tally: RepeatTally<'e>,
 }
 
 /// Per alert (service and dedup key) among `entries`, in order of first appearance,
@@ -109,31 +106,27 @@ pub(crate) struct RepeatTally<'e> {
 /// may repeat an open alert ([`klaxon_domain::alert::repeats_open_alert`]). An alert
 /// with any other event in the batch is left to the inbox worker entirely, so that
 /// nothing overtakes an acknowledgement or a resolution.
-pub(crate) fn repeat_tallies<'e>(entries: &[&'e InboxEntry]) -> Vec<RepeatTally<'e>> {
-    let mut tallies: Vec<(bool, RepeatTally<'e>)> = Vec::new();
-    let mut index = std::collections::HashMap::new();
+pub(crate) fn repeat_tallies<'e>(entries: &[&'e InboxEntry]) -> Vec<AlertTally<'e>> {
+    let mut tallies: Vec<(bool, AlertTally<'e>)> = Vec::new();
+    let mut index: std::collections::HashMap<(i64, &str), usize> = Default::default();
     for e in entries {
-        let i = *index
-            .entry((e.service_id, e.dedup_key.as_str()))
-            .or_insert_with(|| {
-                tallies.push((
-                    true,
-                    RepeatTally {
-                        service_id: e.service_id,
-                        dedup_key: &e.dedup_key,
-                        n: 0,
-                        last_at: e.received_at,
-                        summary: None,
-                    },
-                ));
-                tallies.len() - 1
-            });
-        let (repeats, t) = &mut tallies[i];
-        *repeats &= klaxon_domain::alert::repeats_open_alert(&e.event);
-        t.n += 1;
-        t.last_at = t.last_at.max(e.received_at);
-        if let Some(summary) = e.event.summary.as_deref() {
-            t.summary = Some(summary);
+        let (at, summary) = (e.received_at, e.event.summary.as_deref());
+        let repeats = klaxon_domain::alert::repeats_open_alert(&e.event);
+        match index.entry((e.service_id, e.dedup_key.as_str())) {
+            std::collections::hash_map::Entry::Occupied(i) => {
+                let (all_repeat, t) = &mut tallies[*i.get()];
+                *all_repeat &= repeats;
+                t.tally.add(at, summary);
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(tallies.len());
+                let tally = AlertTally {
+                    service_id: e.service_id,
+                    dedup_key: &e.dedup_key,
+                    tally: RepeatTally::one(at, summary),
+                };
+                tallies.push((repeats, tally));
+            }
         }
     }
     tallies
@@ -165,6 +158,7 @@ pub struct AlertLogEntry {
     pub event: AlertEvent,
 }
 
+/// Alerts and the inbox: reads, and accepting events (the ingest path).
 #[async_trait]
 pub trait AlertStore: Send + Sync + 'static {
     /// The open (triggered or acknowledged) alert of a service with this dedup key.
@@ -178,29 +172,6 @@ pub trait AlertStore: Send + Sync + 'static {
         group_key: Option<&str>,
         since: Option<Timestamp>,
     ) -> Result<Option<IncidentNumber>>;
-    /// Stores a new alert and its incident write together; the inbox entry it came from
-    /// becomes the first on its log. Returns the alert's id. `Conflict` if an open alert
-    /// with the key appeared meanwhile, the incident moved on, or the inbox entry is
-    /// applied already (by another worker).
-    async fn open_alert_with(
-        &self,
-        alert: &NewAlert,
-        incident: &IncidentWrite,
-        inbox: Option<i64>,
-    ) -> Result<(i64, Option<Incident>)>;
-    /// Applies an update to an open alert, logs the event (its inbox entry becomes the
-    /// log entry) and writes `incident` (the change the update makes to the alert's
-    /// incident), together. `Conflict` if the alert is no longer open, the incident
-    /// moved on or the inbox entry is applied already.
-    async fn update_alert(
-        &self,
-        id: i64,
-        update: AlertUpdate,
-        event: &AlertEvent,
-        at: Timestamp,
-        incident: Option<&Change>,
-        inbox: Option<i64>,
-    ) -> Result<()>;
     /// Commits accepted events, in order; they are durable when this returns.
     /// Concurrent callers share one transaction. A trigger for an open alert is a
     /// repeat whatever the inbox worker would decide, so unless an event of that alert
@@ -214,11 +185,6 @@ pub trait AlertStore: Send + Sync + 'static {
     async fn inbox(&self, limit: u32) -> Result<Vec<InboxItem>>;
     /// How many entries wait in the inbox, given-up ones included.
     async fn inbox_depth(&self) -> Result<i64>;
-    /// Removes inbox entries that change no alert.
-    async fn discard_inbox(&self, ids: &[i64]) -> Result<()>;
-    /// Records a failed attempt at an inbox entry; with `give_up` it stays stored but
-    /// is skipped from now on.
-    async fn inbox_failed(&self, id: i64, error: &str, give_up: bool) -> Result<()>;
     /// The open alerts of `service_id` with any of these dedup keys, as (dedup key,
     /// alert id): all that counting repeats needs, without reading whole alerts.
     async fn open_alert_ids(
@@ -226,11 +192,6 @@ pub trait AlertStore: Send + Sync + 'static {
         service_id: i64,
         dedup_keys: &[String],
     ) -> Result<Vec<(String, i64)>>;
-    /// Applies many repeated triggers at once, in order: each alert counts its repeats
-    /// and takes the last time and summary, and each inbox entry becomes an entry on its
-    /// alert's log. All or nothing: `Conflict` if an alert is no longer open or an inbox
-    /// entry is applied already.
-    async fn repeat_alerts(&self, repeats: Vec<Repeat>) -> Result<()>;
     /// How many of an incident's alerts are open.
     async fn open_alert_count(&self, incident: IncidentNumber) -> Result<i64>;
     async fn alert(&self, id: i64) -> Result<Alert>;
@@ -243,6 +204,64 @@ pub trait AlertStore: Send + Sync + 'static {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<AlertLogEntry>>;
+}
+
+/// A new alert to store, with what it does to incidents and the inbox entry it came
+/// from (none for an alert opened by other means).
+#[derive(Debug, Clone)]
+pub struct AlertOpening {
+    pub alert: NewAlert,
+    pub incident: IncidentWrite,
+    pub inbox: Option<i64>,
+}
+
+/// A change to open alert `id`: the update, the event that caused it (logged on the
+/// alert, from its inbox entry if it has one) and the change it makes to the alert's
+/// incident, if any.
+#[derive(Debug, Clone)]
+pub struct AlertChange {
+    pub id: i64,
+    pub update: AlertUpdate,
+    pub event: AlertEvent,
+    pub at: Timestamp,
+    pub incident: Option<Change>,
+    pub inbox: Option<i64>,
+}
+
+/// A failed attempt at applying inbox entry `id`.
+#[derive(Debug, Clone)]
+pub struct InboxFailure {
+    pub id: i64,
+    /// Why it failed, kept with the entry.
+    pub error: String,
+    /// Set the entry aside: kept, but skipped from now on.
+    pub give_up: bool,
+}
+
+/// The writes of the inbox worker, which applies accepted events to alerts and
+/// incidents. Each is atomic and goes through the group commit.
+#[async_trait]
+pub trait InboxWriter: Send + Sync + 'static {
+    /// Stores a new alert and its incident write together; the inbox entry it came from
+    /// becomes the first on its log. Returns the alert's id and the incident it opened
+    /// or joined. `Stale` if an open alert with the key appeared meanwhile or the
+    /// incident moved on, or the inbox entry is applied already (by another worker).
+    async fn open_new_alert(&self, opening: AlertOpening) -> Result<(i64, Option<Incident>)>;
+    /// Applies an update to an open alert, logs the event (its inbox entry becomes the
+    /// log entry) and writes the change it makes to the alert's incident, together.
+    /// `Stale` if the alert is no longer open or the incident moved on,
+    /// `AlreadyApplied` if the inbox
+    /// entry is applied already.
+    async fn update_alert(&self, change: AlertChange) -> Result<()>;
+    /// Applies many repeated triggers at once, in order: each alert counts its repeats
+    /// and takes the last time and summary, and each inbox entry becomes an entry on its
+    /// alert's log. All or nothing: `Stale` if an alert is no longer open, `AlreadyApplied` if an inbox
+    /// entry is applied already.
+    async fn repeat_alerts(&self, repeats: Vec<Repeat>) -> Result<()>;
+    /// Removes inbox entries that change no alert.
+    async fn discard_inbox(&self, ids: &[i64]) -> Result<()>;
+    /// Records a failed attempt at an inbox entry.
+    async fn inbox_failed(&self, failure: &InboxFailure) -> Result<()>;
 }
 
 #[cfg(test)]
@@ -274,12 +293,14 @@ mod tests {
         let tallies = repeat_tallies(&refs);
         assert_eq!(
             tallies,
-            [RepeatTally {
+            [AlertTally {
                 service_id: 1,
                 dedup_key: "disk",
-                n: 3,
-                last_at: Timestamp::from_second(5).unwrap(),
-                summary: Some("disk 95%"),
+                tally: RepeatTally {
+                    n: 3,
+                    last_at: Timestamp::from_second(5).unwrap(),
+                    summary: Some("disk 95%"),
+                },
             }],
             "cpu has a resolution in the batch, so none of its events is counted early"
         );

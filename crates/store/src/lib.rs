@@ -3,19 +3,29 @@
 //! rest of Klaxon never knows which one it talks to. This crate holds no business rules:
 //! it keeps what the domain decided, and keeps an incident's events and projection
 //! together in one transaction.
+//!
+//! Where things are:
+//! - the traits callers use: [`Store`] here, [`ServiceStore`] (`services.rs`),
+//!   [`AlertStore`] and [`InboxWriter`] (`alerts.rs`), [`PagingStore`] (`paging.rs`);
+//! - every query, once for both databases: [`sql`], a file per group of tables, plain
+//!   functions over `sqlx::Any` connections;
+//! - the one implementation of the traits, [`SqlStore`] (`store/`), and what a database
+//!   must supply, [`Backend`] and its [`Dialect`] (`backend.rs`);
+//! - the two backends, `sqlite.rs` and `postgres.rs`: connecting, migrating, upkeep and
+//!   each one's native path for accepted alert events;
+//! - the group-commit writer that every write of the ingest path and the engine goes
+//!   through, with a typed answer per request: `group.rs`.
 #![forbid(unsafe_code)]
 
 mod alerts;
+pub mod backend;
 mod group;
 mod paging;
 mod postgres;
 mod services;
-mod sql;
-mod sql_alerts;
-mod sql_paging;
-mod sql_services;
-mod sql_writer;
+pub mod sql;
 mod sqlite;
+mod store;
 pub mod testing;
 
 use std::sync::Arc;
@@ -25,26 +35,45 @@ use jiff::Timestamp;
 use klaxon_domain::api::NewUser;
 use klaxon_domain::auth::{Scope, TokenInfo, User};
 use klaxon_domain::incident::{Incident, Status, TimelineEvent};
+use klaxon_domain::paging::Outlets;
 use klaxon_domain::{Handle, IncidentNumber, Severity};
 
 pub use alerts::{
-    AlertFilter, AlertLogEntry, AlertStore, AlertUpdate, InboxEntry, InboxItem, IncidentWrite,
-    NewAlert, Repeat,
+    AlertChange, AlertFilter, AlertLogEntry, AlertOpening, AlertStore, AlertUpdate, InboxEntry,
+    InboxFailure, InboxItem, InboxWriter, IncidentWrite, NewAlert, Repeat,
 };
+pub use backend::{Backend, Dialect, SqlStore};
 pub use paging::{ActionLink, Job, JobBacklog, JobDone, JobOutcome, PagingStore, Room};
-pub use postgres::PostgresStore;
+pub use postgres::{Postgres, PostgresStore};
 pub use services::{NewKey, ServiceStore};
-pub use sqlite::SqliteStore;
+pub use sqlite::{Sqlite, SqliteStore};
 
-/// What can go wrong in the store, in the three shapes callers act on.
+/// What can go wrong in the store, in the shapes callers act on. Only [`Stale`] is
+/// worth retrying (after reading again); the others would fail the same way.
+///
+/// [`Stale`]: StoreError::Stale
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The thing asked for does not exist.
     #[error("{0}")]
     NotFound(String),
-    /// The write clashes with what is stored: a duplicate, or a concurrent change.
+    /// A value that must be unique is taken; `field` names it.
+    #[error("{message}")]
+    Duplicate {
+        field: &'static str,
+        message: String,
+    },
+    /// The write lost a race: what it was decided from changed meanwhile (an incident
+    /// moved past its version, an alert closed or opened). Read again and retry.
     #[error("{0}")]
-    Conflict(String),
+    Stale(String),
+    /// The write was made already, by this caller or another (an inbox entry applied, a
+    /// token or key revoked, a job finished or cancelled): nothing is left to do.
+    #[error("{0}")]
+    AlreadyApplied(String),
+    /// A rule refuses the write whatever is retried (the last admin token).
+    #[error("{0}")]
+    Refused(String),
     /// Anything else: the database is unreachable, a row is corrupt.
     #[error("database error: {0}")]
     Other(String),
@@ -67,52 +96,8 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The outlets a store writes jobs for, shared by the store and its group-commit
-/// writer task.
-pub(crate) type SharedOutlets = Arc<std::sync::RwLock<klaxon_domain::paging::Outlets>>;
-
-/// New events and the projection they lead to, for one incident. The store writes them
-/// only if the incident is still at `expected_version`.
-#[derive(Debug, Clone)]
-pub struct Change {
-    pub incident: Incident,
-    pub expected_version: i64,
-    pub events: Vec<TimelineEvent>,
-    /// Handles that became participants with these events.
-    pub new_participants: Vec<String>,
-    /// The status the incident's open alerts move to with these events, if any.
-    pub alerts: Option<klaxon_domain::alert::AlertStatus>,
-    /// The jobs these events start and cancel (paging, timeouts).
-    pub jobs: klaxon_domain::paging::JobPlan,
-}
-
-impl Change {
-    /// The change `events` make to `before`: the projection they lead to, the version
-    /// `before` must still be at, who joins the participants, and what the alerts and
-    /// the job queue do with it.
-    pub fn new(before: &Incident, events: Vec<TimelineEvent>) -> Change {
-        let mut incident = before.clone();
-        for event in &events {
-            incident.apply(event);
-        }
-        let new_participants = incident
-            .participants
-            .iter()
-            .filter(|p| !before.participants.contains(p))
-            .cloned()
-            .collect();
-        let alerts = klaxon_domain::alert::alerts_after(&events);
-        let jobs = klaxon_domain::paging::plan_jobs(&events, &incident);
-        Change {
-            incident,
-            expected_version: before.version,
-            events,
-            new_participants,
-            alerts,
-            jobs,
-        }
-    }
-}
+/// An incident change, decided by the domain and written whole by the store.
+pub use klaxon_domain::incident::Change;
 
 /// Which incidents to list, newest first.
 #[derive(Debug, Clone, Default)]
@@ -138,7 +123,9 @@ pub struct Authenticated {
 
 /// Everything Klaxon keeps. Implementations must make each method atomic.
 #[async_trait]
-pub trait Store: ServiceStore + AlertStore + PagingStore + Send + Sync + 'static {
+pub trait Store:
+    ServiceStore + AlertStore + InboxWriter + PagingStore + Send + Sync + 'static
+{
     /// Checks the database answers.
     async fn ping(&self) -> Result<()>;
 
@@ -187,7 +174,7 @@ pub trait Store: ServiceStore + AlertStore + PagingStore + Send + Sync + 'static
         &self,
         wanted: &[(IncidentNumber, i64)],
     ) -> Result<Vec<(IncidentNumber, TimelineEvent)>>;
-    /// Appends events and replaces projections, all or nothing. `Conflict` if any
+    /// Appends events and replaces projections, all or nothing. `Stale` if any
     /// incident moved past its `expected_version` meanwhile.
     async fn commit(&self, changes: &[Change]) -> Result<()>;
     async fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>>;
@@ -201,24 +188,31 @@ pub trait Store: ServiceStore + AlertStore + PagingStore + Send + Sync + 'static
 }
 
 /// Opens the database at `url` (`sqlite://PATH` or `postgres://…`), creating a SQLite
-/// file if missing, and brings its schema up to date.
+/// file if missing, and brings its schema up to date. Incident changes write no outlet
+/// jobs: see [`open_with`].
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
-    match backend(url)? {
-        Backend::Sqlite => Ok(Arc::new(SqliteStore::open(url).await?)),
-        Backend::Postgres => Ok(Arc::new(PostgresStore::open(url).await?)),
+    open_with(url, Outlets::default()).await
+}
+
+/// [`open`], with every incident change also writing the jobs of `outlets` (the event
+/// webhook, shared chat rooms) in its transaction.
+pub async fn open_with(url: &str, outlets: Outlets) -> Result<Arc<dyn Store>> {
+    match scheme(url)? {
+        Scheme::Sqlite => Ok(Arc::new(SqliteStore::open(url, outlets).await?)),
+        Scheme::Postgres => Ok(Arc::new(PostgresStore::open(url, outlets).await?)),
     }
 }
 
-enum Backend {
+enum Scheme {
     Sqlite,
     Postgres,
 }
 
-fn backend(url: &str) -> Result<Backend> {
+fn scheme(url: &str) -> Result<Scheme> {
     if url.starts_with("sqlite:") {
-        Ok(Backend::Sqlite)
+        Ok(Scheme::Sqlite)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Backend::Postgres)
+        Ok(Scheme::Postgres)
     } else {
         Err(StoreError::Other(format!(
             "unsupported database URL '{}'; use sqlite://PATH or postgres://USER@HOST/DB",
@@ -239,18 +233,6 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
-}
-
-fn ms(t: Timestamp) -> i64 {
-    t.as_millisecond()
-}
-
-fn instant(ms: i64) -> Timestamp {
-    klaxon_domain::time::from_unix_ms(ms)
-}
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Other(format!("stored {what} cannot be read: {e}"))
 }
 
 #[cfg(test)]

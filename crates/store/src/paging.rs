@@ -87,7 +87,7 @@ pub struct ActionLink {
 
 #[async_trait]
 pub trait PagingStore: Send + Sync + 'static {
-    /// Adds a contact method. `NotFound` for an unknown user, `Conflict` if the user
+    /// Adds a contact method. `NotFound` for an unknown user, `Duplicate` if the user
     /// has it already.
     async fn add_contact_method(
         &self,
@@ -127,7 +127,7 @@ pub trait PagingStore: Send + Sync + 'static {
     /// try counted (concurrent tries each count); `None` without a pending code.
     async fn try_contact_code(&self, id: i64) -> Result<Option<SentCode>>;
     /// Marks the phone contact method `id` verified at `at`, its number as its owner's
-    /// verified number, and drops its pending code, all or nothing. `Conflict` if another
+    /// verified number, and drops its pending code, all or nothing. `Duplicate` if another
     /// user has the number verified.
     async fn verify_number(&self, id: i64, at: Timestamp) -> Result<ContactMethod>;
     /// Adds a rule; `NotFound` unless the contact method is the user's own.
@@ -139,7 +139,7 @@ pub trait PagingStore: Send + Sync + 'static {
     async fn notification_rules(&self, user: &Handle) -> Result<Vec<NotificationRule>>;
     async fn remove_notification_rule(&self, user: &Handle, id: i64) -> Result<()>;
 
-    /// `Conflict` if the name is taken.
+    /// `Duplicate` if the name is taken.
     async fn create_schedule(&self, schedule: &Schedule, at: Timestamp) -> Result<()>;
     /// Replaces the schedule called `name` (which `schedule` may rename).
     async fn update_schedule(&self, name: &str, schedule: &Schedule) -> Result<()>;
@@ -178,12 +178,8 @@ pub trait PagingStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<Job>>;
     /// Records what became of a claimed job, with its effects, all or nothing.
-    /// `Conflict` (and nothing written) if the job was cancelled meanwhile.
+    /// `AlreadyApplied` (and nothing written) if the job was cancelled meanwhile.
     async fn finish_job(&self, done: JobDone) -> Result<()>;
-    /// From now on, every incident change also writes the jobs of `outlets` (the event
-    /// webhook, shared chat rooms) in its transaction. Set once at start-up, before any
-    /// write; without it, changes write no such jobs.
-    fn set_outlets(&self, outlets: klaxon_domain::paging::Outlets);
     /// Jobs not yet done (dead ones included), by due time; of one incident if given.
     async fn jobs(&self, incident: Option<IncidentNumber>) -> Result<Vec<Job>>;
     /// When the next live job is due, if any.
@@ -192,7 +188,7 @@ pub trait PagingStore: Send + Sync + 'static {
     /// how many are dead (given up). Kinds without any are left out.
     async fn job_backlog(&self, now: Timestamp) -> Result<Vec<JobBacklog>>;
 
-    /// Subscribes `user` to incidents the policy tells `team` about; `Conflict` if so already.
+    /// Subscribes `user` to incidents the policy tells `team` about; `Duplicate` if so already.
     async fn subscribe(&self, team: &str, user: &Handle) -> Result<()>;
     async fn unsubscribe(&self, team: &str, user: &Handle) -> Result<()>;
     /// Every (team, user) subscription, by team.
@@ -200,7 +196,7 @@ pub trait PagingStore: Send + Sync + 'static {
 
     /// The incident's chat room, once announced.
     async fn room(&self, incident: IncidentNumber) -> Result<Option<Room>>;
-    /// Records the incident's chat room; `Conflict` if it has one already.
+    /// Records the incident's chat room; `Duplicate` if it has one already.
     async fn save_room(&self, incident: IncidentNumber, room: &Room) -> Result<()>;
 
     /// Stores an action link by the hash of its token.

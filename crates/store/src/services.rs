@@ -19,7 +19,7 @@ pub struct NewKey {
 /// Services and integration keys. Every method is atomic.
 #[async_trait]
 pub trait ServiceStore: Send + Sync + 'static {
-    /// Creates a service with its first integration key. `Conflict` if the name is taken.
+    /// Creates a service with its first integration key. `Duplicate` if the name is taken.
     async fn create_service(
         &self,
         name: &ServiceName,
@@ -39,7 +39,7 @@ pub trait ServiceStore: Send + Sync + 'static {
         key: &NewKey,
         at: Timestamp,
     ) -> Result<IntegrationKey>;
-    /// Revokes key `id` of the service. `Conflict` if it is already revoked.
+    /// Revokes key `id` of the service. `AlreadyApplied` if it is revoked already.
     async fn revoke_integration_key(
         &self,
         name: &ServiceName,
@@ -91,7 +91,7 @@ pub trait ServiceStore: Send + Sync + 'static {
     /// Whether one of the service's windows covers `at`.
     async fn in_maintenance(&self, service_id: i64, at: Timestamp) -> Result<bool>;
     /// Creates a heartbeat monitor, counting from `at` as if it had just pinged.
-    /// `Conflict` if the service has one of that name.
+    /// `Duplicate` if the service has one of that name.
     async fn create_heartbeat(
         &self,
         service: &ServiceName,

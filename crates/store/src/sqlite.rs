@@ -1,6 +1,7 @@
-//! The embedded backend: one SQLite file in WAL mode. All writes go through a pool of
-//! one connection, so writers queue in-process instead of failing with SQLITE_BUSY;
-//! reads use their own pool and never wait for writers.
+//! The embedded backend: one SQLite file in WAL mode. All writes go through one writer
+//! thread (the group commit, with a plain connection of its own for accepted alert
+//! events) or a second writer connection, so writers queue in-process instead of
+//! failing with SQLITE_BUSY; reads use their own pool and never wait for writers.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -8,142 +9,137 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use async_trait::async_trait;
+use klaxon_domain::paging::Outlets;
+use sqlx::any::AnyPoolOptions;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::AnyPool;
 
 use crate::alerts::InboxEntry;
+use crate::backend::{Backend, Dialect, SqlStore};
+use crate::group::{Acceptor, SqlWriter, Upkeep};
+use crate::{Result, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// Klaxon's store on a SQLite file.
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    reader: SqlitePool,
-    writer: SqlitePool,
-    jobs: tokio::sync::mpsc::Sender<crate::group::WriteJob>,
-    outlets: crate::SharedOutlets,
-}
+pub type SqliteStore = SqlStore<Sqlite>;
 
-impl SqliteStore {
-    /// SQLite has one writer; claims never contend.
-    const SKIP_LOCKED: &'static str = "";
+/// The SQLite backend (see the module's documentation).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sqlite;
 
-    /// One writer at a time: there are no row locks to order.
-    const LOCK_ROWS: &'static str = "";
+/// Every connection's settings. In WAL mode `synchronous = NORMAL` loses nothing when
+/// the process dies (kill -9); only an operating-system crash or power loss can drop the
+/// last commits.
+const SETTINGS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
 
-    /// The inbox worker's read needs no more than its own terms to use its index.
-    const INBOX_ORDER: &'static str = "";
+/// The writers' settings besides [`SETTINGS`]: they never checkpoint, as a checkpoint
+/// inside a commit stalls every write queued behind it;
+/// [`checkpoint`] does it beside the writers.
+const WRITER_SETTINGS: &str = "PRAGMA wal_autocheckpoint = 0;";
 
-    /// Commits in WAL mode with `synchronous = NORMAL` do not wait for the disk already.
-    const CLAIM_WITHOUT_FLUSH: Option<&'static str> = None;
+#[async_trait]
+impl Backend for Sqlite {
+    const DIALECT: Dialect = Dialect {
+        // One writer at a time: there are no row locks to order.
+        lock_rows: "",
+        // SQLite has one writer; claims never contend.
+        skip_locked: "",
+        // The inbox read needs no more than its own terms to use its index.
+        inbox_order: "",
+        // Commits in WAL mode with `synchronous = NORMAL` do not wait for the disk
+        // already.
+        claim_without_flush: None,
+        // Takes the write lock up front, so a transaction never fails half-way because
+        // another process (say `klaxon migrate`) holds it; busy_timeout waits for it
+        // instead.
+        begin_write: "BEGIN IMMEDIATE",
+    };
 
-    /// Opens (creating if missing) the database at `url` and migrates it.
-    pub async fn open(url: &str) -> crate::Result<Self> {
-        Self::open_with(url, RESTART_FRAMES).await
-    }
-
-    /// [`Self::open`], with the log started over past `restart_frames` frames.
-    async fn open_with(url: &str, restart_frames: i64) -> crate::Result<Self> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| crate::StoreError::Other(format!("bad SQLite URL '{url}': {e}")))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // In WAL mode NORMAL loses nothing when the process dies (kill -9); only
-            // an operating-system crash or power loss can drop the last commits.
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        // The writer never checkpoints: a checkpoint inside a commit stalls every write
-        // queued behind it. `checkpoint` does it beside the writer.
-        // Connections are checked by using them: a ping before every acquire would add
-        // a round trip to the SQLite thread to every write batch and read.
-        // Two connections: one the group-commit writer keeps for itself, one for the
-        // other writes; `BEGIN IMMEDIATE` and busy_timeout order them.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(2)
-            .test_before_acquire(false)
-            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
-            .await?;
-        MIGRATOR.run(&writer).await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(4)
-            .test_before_acquire(false)
-            .min_connections(1)
-            .connect_with(options.clone())
-            .await?;
-        let restart = Arc::new(AtomicBool::new(false));
-        let direct = DirectInsert::open(&options, restart.clone());
-        let database_file = options.get_filename().to_path_buf();
-        let checkpointer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await?;
-        let (jobs, queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
-        let outlets = crate::SharedOutlets::default();
-        crate::group::spawn_writer(
-            "klaxon-writer",
-            run_writer(writer.clone(), direct, queue, outlets.clone()),
-        );
-        tokio::spawn(checkpoint(
-            checkpointer,
-            database_file,
-            crate::group::Upkeep::every(CHECKPOINT_EVERY, &jobs),
-            restart,
-            restart_frames,
-        ));
-        Ok(Self {
-            reader,
-            writer,
-            jobs,
-            outlets,
-        })
-    }
-
-    /// Accepted alert events go to the one writer, as SQLite has one write lock.
-    fn accepted(&self) -> &tokio::sync::mpsc::Sender<crate::group::WriteJob> {
-        &self.jobs
-    }
-
-    fn reader(&self) -> &SqlitePool {
-        &self.reader
-    }
-
-    /// Begins a write transaction. `BEGIN IMMEDIATE` takes the write lock up front, so a
-    /// transaction never fails half-way because another process (say `klaxon migrate`)
-    /// holds it; busy_timeout waits for it instead.
-    async fn write(&self) -> crate::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Self::begin_write(&self.writer).await
+    async fn open(url: &str, outlets: Outlets) -> Result<SqlStore<Self>> {
+        open_with(url, outlets, RESTART_FRAMES).await
     }
 
     /// One process serves a SQLite file, so it always holds every singleton.
-    async fn hold_singleton(&self, _name: &str) -> crate::Result<bool> {
+    async fn hold_singleton(&self, _pool: &AnyPool, _name: &str) -> Result<bool> {
         Ok(true)
     }
+}
 
-    async fn begin_write(
-        pool: &SqlitePool,
-    ) -> crate::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
-    }
+/// A pool of up to `max` connections to `url`, each with [`SETTINGS`] (and, for a
+/// `writer`, [`WRITER_SETTINGS`]) run on connecting. Connections are checked by using
+/// them: a ping before every acquire would add a round trip to the SQLite thread to
+/// every write batch and read.
+async fn pool(url: &str, max: u32, min: u32, writer: bool) -> Result<AnyPool> {
+    Ok(AnyPoolOptions::new()
+        .max_connections(max)
+        .min_connections(min)
+        .test_before_acquire(false)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                use sqlx::Executor;
+                conn.execute(SETTINGS).await?;
+                if writer {
+                    conn.execute(WRITER_SETTINGS).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?)
+}
 
-    /// Commits accepted events through sqlx, without counting any on arrival: only
-    /// for a database without a [`DirectInsert`] connection (in memory).
-    async fn accept_on(
-        conn: &mut sqlx::SqliteConnection,
-        entries: &[&InboxEntry],
-    ) -> crate::Result<Vec<bool>> {
-        alert_queries::insert_inbox_alone(conn, entries).await?;
-        Ok(vec![false; entries.len()])
+/// [`Sqlite::open`], with the log started over past `restart_frames` frames.
+async fn open_with(url: &str, outlets: Outlets, restart_frames: i64) -> Result<SqlStore<Sqlite>> {
+    sqlx::any::install_default_drivers();
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| StoreError::Other(format!("bad SQLite URL '{url}': {e}")))?;
+    let database_file = options.get_filename().to_path_buf();
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Err(StoreError::Other(format!(
+            "'{url}' is an in-memory database, which each connection would see apart; use a file (sqlite://PATH)"
+        )));
     }
-
-    /// Begins a write transaction on the group-commit writer's own connection.
-    async fn begin_on(
-        conn: &mut <sqlx::Sqlite as sqlx::Database>::Connection,
-    ) -> crate::Result<sqlx::Transaction<'_, sqlx::Sqlite>> {
-        use sqlx::Connection;
-        Ok(conn.begin_with("BEGIN IMMEDIATE").await?)
-    }
+    // An empty file is an empty database: created here, the pools need not be allowed
+    // to create one.
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&database_file)
+        .map_err(|e| {
+            StoreError::Other(format!("cannot create {}: {e}", database_file.display()))
+        })?;
+    // Two connections: one the group-commit writer keeps for itself, one for the other
+    // writes; `BEGIN IMMEDIATE` and busy_timeout order them.
+    let writer = pool(url, 2, 0, true).await?;
+    MIGRATOR.run(&writer).await?;
+    let reader = pool(url, 4, 1, false).await?;
+    let checkpointer = pool(url, 1, 0, false).await?;
+    let restart = Arc::new(AtomicBool::new(false));
+    let direct = DirectInsert::open(&database_file, restart.clone())?;
+    let (accepts, accepts_rx) = tokio::sync::mpsc::channel(crate::group::QUEUE);
+    let (writes, writes_rx) = tokio::sync::mpsc::channel(crate::group::QUEUE);
+    let sql_writer = SqlWriter::new(writer.clone(), Sqlite::DIALECT, outlets);
+    crate::group::spawn_writer(
+        "klaxon-writer",
+        crate::group::serve(accepts_rx, writes_rx, direct, sql_writer),
+    );
+    tokio::spawn(checkpoint(
+        checkpointer,
+        database_file,
+        Upkeep::every(CHECKPOINT_EVERY, &writes),
+        restart,
+        restart_frames,
+    ));
+    Ok(SqlStore {
+        reader,
+        writer,
+        writes,
+        accepts,
+        backend: Sqlite,
+    })
 }
 
 /// How often the write-ahead log is copied back into the database file.
@@ -159,11 +155,11 @@ const RESTART_FRAMES: i64 = 16_384;
 /// on without a pause: the log then grows by every commit for as long as an alert
 /// storm lasts, and each write extends the file. So once the log passes
 /// `restart_frames` ([`RESTART_FRAMES`]), the writer is asked to start it over between
-/// two batches (see [`DirectInsert::between_batches`]).
+/// two batches (see [`DirectInsert`]'s `between_batches`).
 async fn checkpoint(
-    pool: SqlitePool,
+    pool: AnyPool,
     database_file: std::path::PathBuf,
-    mut upkeep: crate::group::Upkeep,
+    mut upkeep: Upkeep,
     restart: Arc<AtomicBool>,
     restart_frames: i64,
 ) {
@@ -198,29 +194,21 @@ async fn checkpoint(
     pool.close().await;
 }
 
-/// The group-commit writer's plain SQLite connection, used on the writer's own thread
-/// for batches made only of accepted alert events (the ingest path). Through sqlx, each
-/// statement is handed to the connection's thread and its answer handed back, and on
-/// two busy cores those two hand-offs took longer than the insert itself
+/// The SQLite accept path: the group-commit writer's plain SQLite connection, used on
+/// the writer's own thread for accepted alert events (the ingest path). Through sqlx,
+/// each statement is handed to the connection's thread and its answer handed back, and
+/// on two busy cores those two hand-offs took longer than the insert itself
 /// (`docs/benchmarks.md`). The writer uses this connection and its sqlx one in turn,
 /// never both at once, so they do not contend for SQLite's write lock.
 struct DirectInsert {
-    conn: Option<rusqlite::Connection>,
+    conn: rusqlite::Connection,
     /// Set by the checkpointer when the write-ahead log should start over.
     restart: Arc<AtomicBool>,
 }
 
 impl DirectInsert {
-    /// Opens a second connection to the database file of `options`; none for an
-    /// in-memory database, whose writes then all go through sqlx.
-    fn open(options: &SqliteConnectOptions, restart: Arc<AtomicBool>) -> Self {
-        let path = options.get_filename();
-        if path.as_os_str().is_empty() || path.to_str() == Some(":memory:") {
-            return Self {
-                conn: None,
-                restart,
-            };
-        }
+    /// Opens a connection to `path` with the writers' settings.
+    fn open(path: &std::path::Path, restart: Arc<AtomicBool>) -> Result<Self> {
         let opened = rusqlite::Connection::open(path).and_then(|conn| {
             conn.busy_timeout(Duration::from_secs(10))?;
             conn.execute_batch(
@@ -228,10 +216,62 @@ impl DirectInsert {
             )?;
             Ok(conn)
         });
-        let conn = opened
-            .map_err(|e| tracing::warn!(error = %e, "cannot open a direct SQLite connection; accepted events go through sqlx"))
-            .ok();
-        Self { conn, restart }
+        let conn = opened.map_err(|e| {
+            StoreError::Other(format!(
+                "cannot open {} for accepted alert events: {e}",
+                path.display()
+            ))
+        })?;
+        Ok(Self { conn, restart })
+    }
+
+    /// Commits `entries` in one transaction, counting the repeats of open alerts on
+    /// arrival (see [`crate::AlertStore::enqueue_alerts`]); returns, per entry, whether
+    /// it was counted.
+    fn insert(&mut self, entries: &[&InboxEntry]) -> rusqlite::Result<Vec<bool>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut counted = alerts_to_count(&tx, entries)?;
+        let mut alert_ids = Vec::with_capacity(entries.len());
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO alert_events (service_id, dedup_key, received_at, event, alert_id, action, prev_event_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for e in entries {
+                let alert = counted.get_mut(&(e.service_id, e.dedup_key.as_str()));
+                let event = crate::sql::json(&e.event);
+                insert.execute(rusqlite::params![
+                    e.service_id,
+                    e.dedup_key,
+                    crate::sql::ms(e.received_at),
+                    event,
+                    alert.as_ref().map(|a| a.id),
+                    e.event.action.as_str(),
+                    alert.as_ref().and_then(|a| a.newest),
+                ])?;
+                alert_ids.push(alert.is_some());
+                if let Some(alert) = alert {
+                    alert.newest = Some(tx.last_insert_rowid());
+                }
+            }
+        }
+        count_repeats(&tx, counted.values())?;
+        tx.commit()?;
+        Ok(alert_ids)
+    }
+}
+
+impl Acceptor for DirectInsert {
+    fn accept(
+        &mut self,
+        entries: &[&InboxEntry],
+    ) -> impl std::future::Future<Output = Result<Vec<bool>>> + Send {
+        let written = self
+            .insert(entries)
+            .map_err(|e| StoreError::Other(e.to_string()));
+        std::future::ready(written)
     }
 
     /// Starts the write-ahead log over if the checkpointer asked: a `RESTART`
@@ -241,55 +281,14 @@ impl DirectInsert {
     /// long; run beside it, the writer's own wait for the lock added whole milliseconds
     /// of SQLite's busy-handler sleeps.
     fn between_batches(&mut self) {
-        let Some(conn) = self.conn.as_ref() else {
-            return;
-        };
         if self.restart.swap(false, Ordering::Relaxed) {
-            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
+            if let Err(e) = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
+            {
                 tracing::warn!(error = %e, "cannot start the write-ahead log over; will try again");
             }
         }
-    }
-
-    /// Commits `entries` in one transaction, with the same columns and encodings as
-    /// the sqlx path, counting the repeats of open alerts on arrival (see
-    /// [`crate::AlertStore::enqueue_alerts`]); returns, per entry, whether it was
-    /// counted. `None` if there is no direct connection.
-    fn insert(&mut self, entries: &[&InboxEntry]) -> Option<Result<Vec<bool>, String>> {
-        let conn = self.conn.as_mut()?;
-        let written = (|| {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let mut counted = alerts_to_count(&tx, entries)?;
-            let mut alert_ids = Vec::with_capacity(entries.len());
-            {
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO alert_events (service_id, dedup_key, received_at, event, alert_id, action, prev_event_id) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )?;
-                for e in entries {
-                    let alert = counted.get_mut(&(e.service_id, e.dedup_key.as_str()));
-                    let event =
-                        serde_json::to_string(&e.event).expect("plain data always serialises");
-                    insert.execute(rusqlite::params![
-                        e.service_id,
-                        e.dedup_key,
-                        crate::ms(e.received_at),
-                        event,
-                        alert.as_ref().map(|a| a.id),
-                        e.event.action.as_str(),
-                        alert.as_ref().and_then(|a| a.newest),
-                    ])?;
-                    alert_ids.push(alert.is_some());
-                    if let Some(alert) = alert {
-                        alert.newest = Some(tx.last_insert_rowid());
-                    }
-                }
-            }
-            count_repeats(&tx, counted.values())?;
-            tx.commit()?;
-            Ok::<_, rusqlite::Error>(alert_ids)
-        })();
-        Some(written.map_err(|e| e.to_string()))
     }
 }
 
@@ -298,7 +297,7 @@ struct Counted<'e> {
     id: i64,
     /// The newest event on the alert's log: before the batch, then as its events go in.
     newest: Option<i64>,
-    tally: crate::alerts::RepeatTally<'e>,
+    tally: crate::alerts::AlertTally<'e>,
 }
 
 /// The open alerts among `entries` whose repeats may be counted on arrival: an alert's
@@ -348,10 +347,10 @@ fn count_repeats<'a, 'e: 'a>(
         crate::alerts::count_repeats("alerts", "?1", "?2", "?3"),
     ))?;
     for c in counted {
-        let t = &c.tally;
+        let t = &c.tally.tally;
         count.execute(rusqlite::params![
             t.n,
-            crate::ms(t.last_at),
+            crate::sql::ms(t.last_at),
             t.summary,
             c.newest,
             c.id
@@ -360,23 +359,57 @@ fn count_repeats<'a, 'e: 'a>(
     Ok(())
 }
 
-crate::sql::impl_store!(SqliteStore, sqlx::Sqlite);
-crate::sql_writer::impl_writer!(SqliteStore, sqlx::Sqlite);
-crate::sql_services::impl_service_store!(SqliteStore, sqlx::Sqlite);
-crate::sql_alerts::impl_alert_store!(SqliteStore, sqlx::Sqlite);
-crate::sql_paging::impl_paging_store!(SqliteStore, sqlx::Sqlite);
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::AlertStore;
+
+    /// An in-memory database is refused: each pooled connection would see its own.
+    #[tokio::test]
+    async fn in_memory_databases_are_refused() {
+        let refused = open_with("sqlite::memory:", Outlets::default(), RESTART_FRAMES)
+            .await
+            .err();
+        assert!(
+            matches!(&refused, Some(StoreError::Other(m)) if m.contains("in-memory")),
+            "{refused:?}"
+        );
+    }
+
+    /// Every connection keeps the settings SQLite's durability and speed rely on; the
+    /// writers never checkpoint.
+    #[tokio::test]
+    async fn connections_keep_their_settings() {
+        let db = crate::testing::TempSqlite::new();
+        let store = open_with(&db.url, Outlets::default(), RESTART_FRAMES)
+            .await
+            .unwrap();
+        for (pool, autocheckpoint) in [(&store.writer, 0), (&store.reader, 1000)] {
+            let mut conn = pool.acquire().await.unwrap();
+            let mut int = async |pragma: &str| -> i64 {
+                sqlx::query_scalar(&format!("PRAGMA {pragma}"))
+                    .fetch_one(&mut *conn)
+                    .await
+                    .unwrap()
+            };
+            assert_eq!(int("synchronous").await, 1, "NORMAL");
+            assert_eq!(int("busy_timeout").await, 10_000);
+            assert_eq!(int("foreign_keys").await, 1);
+            assert_eq!(int("wal_autocheckpoint").await, autocheckpoint);
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            assert_eq!(mode, "wal");
+        }
+    }
 
     /// Under writes without a pause, the log starts over once past its limit instead of
     /// growing by every commit.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_log_starts_over_under_writes_without_a_pause() {
         let db = crate::testing::TempSqlite::new();
-        let store = Arc::new(SqliteStore::open_with(&db.url, 50).await.unwrap());
+        let store = Arc::new(open_with(&db.url, Outlets::default(), 50).await.unwrap());
         let wal = db.dir.join("klaxon.db-wal");
         let started = std::time::Instant::now();
         let writers: Vec<_> = (0..8)

@@ -87,7 +87,7 @@ async fn users_are_unique_by_handle(store: Arc<dyn Store>) {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, StoreError::Conflict(ref m) if m.contains("'alice' already exists")),
+        matches!(err, StoreError::Duplicate { ref message, .. } if message.contains("'alice' already exists")),
         "{err}"
     );
     store.create_user(&new_user("bob"), now()).await.unwrap();
@@ -137,7 +137,7 @@ async fn revoked_tokens_stop_working(store: Arc<dyn Store>) {
     assert!(store.authenticate("h").await.unwrap().is_none());
     assert!(matches!(
         store.revoke_token(token.id, now()).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::AlreadyApplied(_))
     ));
     assert!(matches!(
         store.revoke_token(999, now()).await,
@@ -219,7 +219,7 @@ async fn a_stale_version_changes_nothing(store: Arc<dyn Store>) {
     .unwrap();
     let change = Change::new(&stale, events);
     let err = store.commit(&[change]).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert!(matches!(err, StoreError::Stale(_)), "{err}");
     assert_eq!(store.timeline(i.number).await.unwrap().len(), 2);
     assert_eq!(
         store.incident(i.number).await.unwrap().status,
@@ -238,7 +238,7 @@ async fn a_failed_change_rolls_back_the_whole_commit(store: Arc<dyn Store>) {
     let changes = [Change::new(&a, out), stale];
     assert!(matches!(
         store.commit(&changes).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Stale(_))
     ));
     assert_eq!(store.incident(a.number).await.unwrap(), a);
     assert_eq!(store.timeline(a.number).await.unwrap().len(), 1);
@@ -400,7 +400,7 @@ async fn a_bad_write_in_a_batch_fails_alone(store: Arc<dyn Store>) {
         let result = write.await.unwrap();
         let timeline = store.timeline(incidents[i].number).await.unwrap();
         if i == 4 {
-            assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+            assert!(matches!(result, Err(StoreError::Stale(_))), "{result:?}");
             assert_eq!(timeline.len(), 1);
         } else {
             result.unwrap();

@@ -9,7 +9,10 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use klaxon_domain::alert::{AlertAction, AlertEvent, AlertSeverity};
 use klaxon_domain::service::ServiceName;
-use klaxon_store::{AlertUpdate, InboxEntry, IncidentWrite, NewAlert, Repeat, Store, StoreError};
+use klaxon_store::{
+    AlertChange, AlertOpening, AlertUpdate, InboxEntry, InboxFailure, IncidentWrite, NewAlert,
+    Repeat, Store, StoreError,
+};
 use support::alerts::{entry, now, service};
 
 async fn inbox_keeps_order_and_applies_once(store: Arc<dyn Store>) {
@@ -46,13 +49,24 @@ async fn inbox_keeps_order_and_applies_once(store: Arc<dyn Store>) {
         received_at: now(),
     };
     let (id, _) = store
-        .open_alert_with(&new, &IncidentWrite::None, Some(first.id))
+        .open_new_alert(AlertOpening {
+            alert: new.clone(),
+            incident: IncidentWrite::None,
+            inbox: Some(first.id),
+        })
         .await
         .unwrap();
     let resolve = &entries[2].event;
     let resolved_at = now() + jiff::SignedDuration::from_secs(5);
     store
-        .update_alert(id, AlertUpdate::Resolve, resolve, resolved_at, None, None)
+        .update_alert(AlertChange {
+            id,
+            update: AlertUpdate::Resolve,
+            event: resolve.clone(),
+            at: resolved_at,
+            incident: None,
+            inbox: None,
+        })
         .await
         .unwrap();
     let log = store.alert_log(id, None, 1000).await.unwrap();
@@ -67,11 +81,15 @@ async fn inbox_keeps_order_and_applies_once(store: Arc<dyn Store>) {
         "the applied entry is the first on the alert's log, as accepted"
     );
     let again = store
-        .open_alert_with(&new, &IncidentWrite::None, Some(first.id))
+        .open_new_alert(AlertOpening {
+            alert: new.clone(),
+            incident: IncidentWrite::None,
+            inbox: Some(first.id),
+        })
         .await
         .unwrap_err();
     assert!(
-        matches!(again, StoreError::Conflict(_)),
+        matches!(again, StoreError::AlreadyApplied(_)),
         "an applied entry is not applied twice: {again}"
     );
     assert!(
@@ -87,11 +105,22 @@ async fn inbox_keeps_order_and_applies_once(store: Arc<dyn Store>) {
         .iter()
         .map(|i| i.id)
         .collect();
-    store.inbox_failed(rest[0], "broken", false).await.unwrap();
+    store
+        .inbox_failed(&InboxFailure {
+            id: rest[0],
+            error: "broken".to_string(),
+            give_up: false,
+        })
+        .await
+        .unwrap();
     let retried = store.inbox(100).await.unwrap();
     assert_eq!((retried[0].id, retried[0].attempts), (rest[0], 1));
     store
-        .inbox_failed(rest[0], "still broken", true)
+        .inbox_failed(&InboxFailure {
+            id: rest[0],
+            error: "still broken".to_string(),
+            give_up: true,
+        })
         .await
         .unwrap();
     assert!(
@@ -141,7 +170,7 @@ async fn repeats_are_counted_in_bulk_all_or_nothing(store: Arc<dyn Store>) {
     assert_eq!(store.alert_log(id, None, 1000).await.unwrap().len(), 4);
     assert!(store.inbox(10).await.unwrap().is_empty());
     let again = store.repeat_alerts(repeats).await.unwrap_err();
-    assert!(matches!(again, StoreError::Conflict(_)), "{again}");
+    assert!(matches!(again, StoreError::AlreadyApplied(_)), "{again}");
     assert_eq!(
         store.alert(id).await.unwrap().repeat_count,
         4,
@@ -183,14 +212,14 @@ async fn every_write_path_keeps_the_log_in_order(store: Arc<dyn Store>) {
     let inbox = store.inbox(10).await.unwrap();
     assert_eq!(inbox.len(), 2);
     store
-        .update_alert(
-            disk,
-            AlertUpdate::Acknowledge,
-            &inbox[0].entry.event,
-            at(4),
-            None,
-            Some(inbox[0].id),
-        )
+        .update_alert(AlertChange {
+            id: disk,
+            update: AlertUpdate::Acknowledge,
+            event: inbox[0].entry.event.clone(),
+            at: at(4),
+            incident: None,
+            inbox: Some(inbox[0].id),
+        })
         .await
         .unwrap();
     let repeat = Repeat {
@@ -204,7 +233,14 @@ async fn every_write_path_keeps_the_log_in_order(store: Arc<dyn Store>) {
     assert_eq!(store.enqueue_alerts(vec![later]).await.unwrap(), 1);
     let resolve = AlertEvent::new(AlertAction::Resolve, AlertSeverity::Error);
     store
-        .update_alert(cpu, AlertUpdate::Resolve, &resolve, at(7), None, None)
+        .update_alert(AlertChange {
+            id: cpu,
+            update: AlertUpdate::Resolve,
+            event: resolve.clone(),
+            at: at(7),
+            incident: None,
+            inbox: None,
+        })
         .await
         .unwrap();
     let seconds = |log: Vec<klaxon_store::AlertLogEntry>| -> Vec<i64> {
@@ -243,7 +279,11 @@ async fn open(store: &Arc<dyn Store>, api: i64, key: &str) -> i64 {
         received_at: now(),
     };
     store
-        .open_alert_with(&new, &IncidentWrite::None, None)
+        .open_new_alert(AlertOpening {
+            alert: new.clone(),
+            incident: IncidentWrite::None,
+            inbox: None,
+        })
         .await
         .unwrap()
         .0
@@ -295,7 +335,14 @@ async fn nothing_is_counted_past_an_event_waiting_for_its_alert(store: Arc<dyn S
     let gone = open(&store, api, "gone").await;
     let resolve = entry(api, "gone", AlertAction::Resolve).event;
     store
-        .update_alert(gone, AlertUpdate::Resolve, &resolve, now(), None, None)
+        .update_alert(AlertChange {
+            id: gone,
+            update: AlertUpdate::Resolve,
+            event: resolve.clone(),
+            at: now(),
+            incident: None,
+            inbox: None,
+        })
         .await
         .unwrap();
     // A resolution waits for the worker; a trigger behind it, in the same call or a
@@ -329,7 +376,14 @@ async fn nothing_is_counted_past_an_event_waiting_for_its_alert(store: Arc<dyn S
     // An entry set aside after failing no longer holds its alert's triggers back.
     for item in store.inbox(10).await.unwrap() {
         if item.entry.dedup_key == "cpu" {
-            store.inbox_failed(item.id, "broken", true).await.unwrap();
+            store
+                .inbox_failed(&InboxFailure {
+                    id: item.id,
+                    error: "broken".to_string(),
+                    give_up: true,
+                })
+                .await
+                .unwrap();
         }
     }
     let counted = store
@@ -461,7 +515,15 @@ async fn new_alerts_opened_at_once_each_get_their_incident(store: Arc<dyn Store>
         .iter()
         .map(|(new, write, inbox)| {
             let (store, new, write, inbox) = (store.clone(), new.clone(), write.clone(), *inbox);
-            tokio::spawn(async move { store.open_alert_with(&new, &write, Some(inbox)).await })
+            tokio::spawn(async move {
+                store
+                    .open_new_alert(AlertOpening {
+                        alert: new.clone(),
+                        incident: write.clone(),
+                        inbox: Some(inbox),
+                    })
+                    .await
+            })
         })
         .collect();
     let mut results = Vec::new();
@@ -474,7 +536,7 @@ async fn new_alerts_opened_at_once_each_get_their_incident(store: Arc<dyn Store>
         if new.dedup_key == "taken" {
             let err = result.unwrap_err();
             assert!(
-                matches!(&err, StoreError::Conflict(m) if m.contains("'taken'")),
+                matches!(&err, StoreError::Stale(m) if m.contains("'taken'")),
                 "the conflicting opening fails alone, naming its key: {err}"
             );
             continue;

@@ -112,7 +112,7 @@ async fn jobs_finished_at_once_are_each_written_once(store: Arc<dyn Store>) {
     for f in finishing.into_iter().chain([twice]) {
         match f.await.unwrap() {
             Ok(()) => {}
-            Err(StoreError::Conflict(_)) => failed += 1,
+            Err(StoreError::AlreadyApplied(_)) => failed += 1,
             Err(e) => panic!("unexpected {e}"),
         }
     }
@@ -172,7 +172,7 @@ async fn a_cancelled_job_fails_alone_in_a_batch(store: Arc<dyn Store>) {
     );
     kept.unwrap();
     assert!(
-        matches!(cancelled, Err(StoreError::Conflict(_))),
+        matches!(cancelled, Err(StoreError::AlreadyApplied(_))),
         "{cancelled:?}"
     );
     assert_eq!(store.timeline(a.number).await.unwrap().len(), 2);

@@ -109,7 +109,7 @@ async fn the_first_user_is_admin(store: Arc<dyn Store>) {
         .unwrap();
     assert!(matches!(
         store.revoke_token(bootstrap.token.id, now()).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Refused(_))
     ));
     store.revoke_token(alices.id, now()).await.unwrap();
     store
@@ -196,7 +196,16 @@ async fn a_number_is_verified_by_one_user_only(store: Arc<dyn Store>) {
     // Alice cannot verify the number, by SMS or by voice, and nothing of hers changes.
     for id in [alice_sms, alice_voice] {
         let refused = store.verify_number(id, now()).await.unwrap_err();
-        assert!(matches!(refused, StoreError::Conflict(_)), "{refused}");
+        assert!(
+            matches!(
+                refused,
+                StoreError::Duplicate {
+                    field: "number",
+                    ..
+                }
+            ),
+            "{refused}"
+        );
         assert!(!store.contact_method(id).await.unwrap().verified);
     }
 
@@ -241,7 +250,7 @@ async fn concurrent_claims_of_a_number_verify_one(store: Arc<dyn Store>) {
     assert_eq!(won, 1, "{results:?}");
     assert!(results
         .iter()
-        .all(|r| r.is_ok() || matches!(r, Err(StoreError::Conflict(_)))));
+        .all(|r| r.is_ok() || matches!(r, Err(StoreError::Duplicate { .. }))));
 }
 
 async fn futures_join<T: Send + 'static>(

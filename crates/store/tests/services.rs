@@ -74,7 +74,10 @@ async fn services_keep_their_keys(store: Arc<dyn Store>) {
         .create_service(&name, &fields, &key(2), now())
         .await
         .unwrap_err();
-    assert!(matches!(again, StoreError::Conflict(_)), "{again}");
+    assert!(
+        matches!(again, StoreError::Duplicate { field: "name", .. }),
+        "{again}"
+    );
     assert_eq!(
         store
             .service_by_key(&key(1).key)
@@ -104,7 +107,7 @@ async fn services_keep_their_keys(store: Arc<dyn Store>) {
         .revoke_integration_key(&name, first, now())
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert!(matches!(err, StoreError::AlreadyApplied(_)), "{err}");
     let extra = store
         .add_integration_key(&name, &key(4), now())
         .await
@@ -172,7 +175,9 @@ async fn changes_are_found_by_service_and_time(store: Arc<dyn Store>) {
 async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
     use klaxon_domain::alert::{AlertAction, AlertEvent, AlertSeverity, AlertStatus};
     use klaxon_domain::service::{AlertRules, Grouping};
-    use klaxon_store::{AlertFilter, AlertUpdate, IncidentWrite, NewAlert};
+    use klaxon_store::{
+        AlertChange, AlertFilter, AlertOpening, AlertUpdate, IncidentWrite, NewAlert,
+    };
     let rules = AlertRules {
         grouping: Grouping::ByField {
             field: "cluster".into(),
@@ -216,7 +221,11 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
         events: declare_events,
     };
     let (alert, incident) = store
-        .open_alert_with(&new_alert, &write, None)
+        .open_new_alert(AlertOpening {
+            alert: new_alert.clone(),
+            incident: write.clone(),
+            inbox: None,
+        })
         .await
         .unwrap();
     let alert = store.alert(alert).await.unwrap();
@@ -226,11 +235,15 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
         (AlertStatus::Triggered, Some(incident.number))
     );
     let again = store
-        .open_alert_with(&new_alert, &IncidentWrite::None, None)
+        .open_new_alert(AlertOpening {
+            alert: new_alert.clone(),
+            incident: IncidentWrite::None,
+            inbox: None,
+        })
         .await
         .unwrap_err();
     assert!(
-        matches!(again, StoreError::Conflict(_)),
+        matches!(again, StoreError::Stale(_)),
         "one open alert per key: {again}"
     );
     assert_eq!(
@@ -258,14 +271,14 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
         .unwrap()
         .unwrap();
     store
-        .update_alert(
-            open.id,
-            AlertUpdate::Repeat,
-            &trigger("DISK at 100%"),
-            now(),
-            None,
-            None,
-        )
+        .update_alert(AlertChange {
+            id: open.id,
+            update: AlertUpdate::Repeat,
+            event: (trigger("DISK at 100%")).clone(),
+            at: now(),
+            incident: None,
+            inbox: None,
+        })
         .await
         .unwrap();
     let repeated = store.alert(open.id).await.unwrap();
@@ -275,20 +288,41 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
     );
     let ack = AlertEvent::new(AlertAction::Acknowledge, AlertSeverity::Error);
     store
-        .update_alert(open.id, AlertUpdate::Acknowledge, &ack, now(), None, None)
+        .update_alert(AlertChange {
+            id: open.id,
+            update: AlertUpdate::Acknowledge,
+            event: ack.clone(),
+            at: now(),
+            incident: None,
+            inbox: None,
+        })
         .await
         .unwrap();
     let acked = store.alert(open.id).await.unwrap();
     assert_eq!(acked.status, AlertStatus::Acknowledged);
     assert!(matches!(
         store
-            .update_alert(open.id, AlertUpdate::Acknowledge, &ack, now(), None, None)
+            .update_alert(AlertChange {
+                id: open.id,
+                update: AlertUpdate::Acknowledge,
+                event: ack.clone(),
+                at: now(),
+                incident: None,
+                inbox: None
+            })
             .await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Stale(_))
     ));
     let resolve = AlertEvent::new(AlertAction::Resolve, AlertSeverity::Error);
     store
-        .update_alert(open.id, AlertUpdate::Resolve, &resolve, now(), None, None)
+        .update_alert(AlertChange {
+            id: open.id,
+            update: AlertUpdate::Resolve,
+            event: resolve.clone(),
+            at: now(),
+            incident: None,
+            inbox: None,
+        })
         .await
         .unwrap();
     let resolved = store.alert(open.id).await.unwrap();
@@ -299,7 +333,11 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
         .unwrap()
         .is_none());
     let (reopened, _) = store
-        .open_alert_with(&new_alert, &IncidentWrite::None, None)
+        .open_new_alert(AlertOpening {
+            alert: new_alert.clone(),
+            incident: IncidentWrite::None,
+            inbox: None,
+        })
         .await
         .unwrap();
     assert_ne!(

@@ -4,6 +4,7 @@
 
 mod grouping;
 mod lifecycle;
+mod repeats;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use grouping::{group_key, plan, IncidentPlan};
 pub use lifecycle::alerts_after;
 pub use lifecycle::{decide, repeats_open_alert, Alert, AlertDecision, AlertStatus};
+pub use repeats::{count_repeats, RepeatState, RepeatTally};
 
 /// The longest dedup key accepted, as in PagerDuty's Events API.
 pub const MAX_DEDUP_KEY: usize = 255;

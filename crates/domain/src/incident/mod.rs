@@ -1,6 +1,7 @@
 //! The incident: its life cycle, its timeline of events, and the projection of those
 //! events that the store keeps as the incident row.
 
+mod change;
 mod command;
 mod event;
 mod input;
@@ -16,6 +17,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use change::Change;
 pub use command::{
     decide, declare, declare_from_alert, merge, record, Command, Context, MAX_EVIDENCE_BYTES,
     MAX_TITLE,

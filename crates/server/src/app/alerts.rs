@@ -13,7 +13,9 @@ use klaxon_domain::alert::{self, Alert, AlertDecision, AlertEvent, IncidentPlan}
 use klaxon_domain::incident::{self, Command, Context, Source, Status};
 use klaxon_domain::service::{Grouping, Service};
 use klaxon_domain::{DomainError, Handle};
-use klaxon_store::{AlertUpdate, Change, IncidentWrite, NewAlert, StoreError};
+use klaxon_store::{
+    AlertChange, AlertOpening, AlertUpdate, Change, IncidentWrite, NewAlert, StoreError,
+};
 
 use crate::app::auth::{random_hex, Caller};
 use crate::app::error::ApiError;
@@ -122,7 +124,7 @@ pub(crate) async fn apply_event(
     let mut known = known;
     loop {
         match try_apply(state, service, key, event, received_at, inbox, known, by).await {
-            Err(StoreError::Conflict(_)) if tries < ATTEMPTS => {
+            Err(StoreError::Stale(_)) if tries < ATTEMPTS => {
                 tries += 1;
                 known = Known::default();
             }
@@ -190,17 +192,15 @@ async fn try_apply(
         (Some(a), AlertUpdate::Resolve) => after_last_alert(state, service, a, by).await?,
         _ => None,
     };
-    state
-        .store
-        .update_alert(
-            update.0,
-            update.1,
-            event,
-            received_at,
-            incident.as_ref(),
-            inbox,
-        )
-        .await?;
+    let change = AlertChange {
+        id: update.0,
+        update: update.1,
+        event: event.clone(),
+        at: received_at,
+        incident,
+        inbox,
+    };
+    state.store.update_alert(change).await?;
     Ok(Some(update.0))
 }
 
@@ -339,7 +339,12 @@ async fn open_alert(
         group_key,
         received_at,
     };
-    let (id, incident) = state.store.open_alert_with(&new, &write, inbox).await?;
+    let opening = AlertOpening {
+        alert: new,
+        incident: write,
+        inbox,
+    };
+    let (id, incident) = state.store.open_new_alert(opening).await?;
     tracing::info!(
         alert = id,
         incident = incident.map(|i| i.number.0),
@@ -363,7 +368,7 @@ fn events_title(events: &[incident::TimelineEvent]) -> String {
 /// guarantee valid events, and a join target that closed meanwhile is a lost race.
 fn domain(e: DomainError) -> StoreError {
     match e {
-        DomainError::Conflict(m) => StoreError::Conflict(m),
+        DomainError::Conflict(m) => StoreError::Stale(m),
         other => StoreError::Other(format!("an alert broke an incident rule: {other}")),
     }
 }

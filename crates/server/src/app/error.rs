@@ -85,7 +85,10 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(m) => ApiError::not_found(m),
-            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
+            StoreError::Duplicate { message, .. }
+            | StoreError::Stale(message)
+            | StoreError::AlreadyApplied(message)
+            | StoreError::Refused(message) => ApiError::new(StatusCode::CONFLICT, message),
             StoreError::Other(m) => {
                 tracing::error!(error = %m, "store failed");
                 ApiError::new(

@@ -16,7 +16,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use klaxon_domain::alert::{self, AlertEvent};
 use klaxon_domain::service::Service;
-use klaxon_store::{InboxEntry, InboxItem, Repeat, StoreError};
+use klaxon_store::{InboxEntry, InboxFailure, InboxItem, Repeat, StoreError};
 
 use crate::app::alerts;
 use crate::app::alerts::Known;
@@ -150,7 +150,7 @@ async fn count_repeats(
                 state.metrics.alert_events_applied.inc_by(counted as u64);
                 true
             }
-            Err(StoreError::Conflict(m)) => {
+            Err(StoreError::Stale(m) | StoreError::AlreadyApplied(m)) => {
                 tracing::debug!(reason = %m, "counting repeats in bulk lost a race; one by one instead");
                 false
             }
@@ -309,7 +309,11 @@ async fn apply_entry(
     }
     if let Err(e) = state
         .store
-        .inbox_failed(item.id, &e.to_string(), give_up)
+        .inbox_failed(&InboxFailure {
+            id: item.id,
+            error: e.to_string(),
+            give_up,
+        })
         .await
     {
         tracing::warn!(error = %e, "cannot record a failed inbox entry");

@@ -259,11 +259,11 @@ impl From<klaxon_domain::DomainError> for Attempt {
     }
 }
 
-/// The store refuses a write that lost a race with `Conflict`.
+/// The store refuses a write that lost a race with `Stale`.
 impl From<StoreError> for Attempt {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(_) => Attempt::Raced,
+            StoreError::Stale(_) => Attempt::Raced,
             other => Attempt::Failed(other.into()),
         }
     }

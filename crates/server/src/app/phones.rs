@@ -88,7 +88,7 @@ pub async fn confirm_code(
             tracing::info!(kind = verified.kind.as_str(), "number verified");
             Ok(verified)
         }
-        Err(StoreError::Conflict(_)) => Err(VerifyError::TakenByAnother {
+        Err(StoreError::Duplicate { .. }) => Err(VerifyError::TakenByAnother {
             number: method.address,
         }
         .into()),

@@ -129,7 +129,7 @@ pub(crate) async fn wait_for_earlier(
 
 pub(crate) fn domain(e: DomainError) -> StoreError {
     match e {
-        DomainError::Conflict(m) => StoreError::Conflict(m),
+        DomainError::Conflict(m) => StoreError::Stale(m),
         other => StoreError::Other(format!("the engine broke an incident rule: {other}")),
     }
 }

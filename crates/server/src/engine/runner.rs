@@ -141,7 +141,9 @@ async fn run_job(state: &AppState, job: Job, lookups: &Lookups) {
     };
     if let Err(e) = finish(state, &job, ran).await {
         match e {
-            StoreError::Conflict(m) => tracing::debug!(reason = %m, "job outcome not written"),
+            StoreError::Stale(m) | StoreError::AlreadyApplied(m) => {
+                tracing::debug!(reason = %m, "job outcome not written")
+            }
             other => {
                 tracing::warn!(error = %other, "cannot record a job's outcome; its lease will run out and it runs again")
             }
@@ -162,7 +164,7 @@ async fn finish(state: &AppState, job: &Job, ran: Ran) -> Result<(), StoreError>
     let mut seen = ran.incident.clone();
     loop {
         match try_finish(state, job, &ran, seen.take()).await {
-            Err(StoreError::Conflict(_)) if tries < 5 => tries += 1,
+            Err(StoreError::Stale(_)) if tries < 5 => tries += 1,
             other => return other,
         }
     }
