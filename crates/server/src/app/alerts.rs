@@ -7,7 +7,6 @@
 //! alerts that each open their own incident (`per-alert`) run in parallel and share
 //! commits.
 
-use axum::http::StatusCode;
 use jiff::SignedDuration;
 use klaxon_domain::alert::{self, Alert, AlertDecision, AlertEvent, IncidentPlan};
 use klaxon_domain::incident::{self, Command, Context, Source, Status};
@@ -18,7 +17,7 @@ use klaxon_store::{
 };
 
 use crate::app::auth::{random_hex, Caller};
-use crate::app::error::ApiError;
+use crate::app::error::{AppError, ErrorKind};
 use crate::app::incidents;
 use crate::infra::state::AppState;
 
@@ -375,9 +374,9 @@ fn domain(e: DomainError) -> StoreError {
 
 /// The alert, if the caller may see it: an alert of a restricted incident the
 /// caller may not see answers exactly like one that does not exist.
-pub async fn visible_alert(state: &AppState, caller: &Caller, id: i64) -> Result<Alert, ApiError> {
+pub async fn visible_alert(state: &AppState, caller: &Caller, id: i64) -> Result<Alert, AppError> {
     let missing =
-        || ApiError::not_found(format!("there is no alert {id}; see `klaxon alert list`"));
+        || AppError::not_found(format!("there is no alert {id}; see `klaxon alert list`"));
     let alert = match state.store.alert(id).await {
         Ok(a) => a,
         Err(StoreError::NotFound(_)) => return Err(missing()),
@@ -386,7 +385,7 @@ pub async fn visible_alert(state: &AppState, caller: &Caller, id: i64) -> Result
     match alert.incident {
         Some(n) => match incidents::visible_incident(state, caller, n).await {
             Ok(_) => Ok(alert),
-            Err(e) if e.status == StatusCode::NOT_FOUND => Err(missing()),
+            Err(e) if e.kind == ErrorKind::NotFound => Err(missing()),
             Err(e) => Err(e),
         },
         None => Ok(alert),

@@ -9,7 +9,7 @@ use klaxon_domain::Handle;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::app::error::ApiError;
+use crate::app::error::{AppError, ErrorKind};
 
 const TOKEN_PREFIX: &str = "klx_";
 
@@ -54,18 +54,18 @@ impl Caller {
     }
 
     /// Refuses the request unless the caller's scope includes `needed`.
-    pub fn require(&self, needed: Scope) -> Result<(), ApiError> {
+    pub fn require(&self, needed: Scope) -> Result<(), AppError> {
         if self.scope.allows(needed) {
             Ok(())
         } else if self.token.scope.allows(needed) {
             let h = &self.user.handle;
-            Err(ApiError::forbidden(format!(
+            Err(AppError::forbidden(format!(
                 "{h} is {}, and a token acts with at most its user's role; this needs {needed}. \
                  An admin can change the role: `klaxon user update {h} --role {needed}`",
                 self.user.role.with_article()
             )))
         } else {
-            Err(ApiError::forbidden(format!(
+            Err(AppError::forbidden(format!(
                 "token '{}' has scope {}; this needs {needed}",
                 self.token.name, self.token.scope
             )))

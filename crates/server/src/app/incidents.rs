@@ -2,7 +2,6 @@
 //! store the events with their projection in one transaction. A concurrent change makes
 //! the store refuse the write; the command is then decided again on fresh state.
 
-use axum::http::StatusCode;
 use klaxon_domain::api::{IncidentPage, IncidentQuery};
 use klaxon_domain::auth::Scope;
 use klaxon_domain::incident::{
@@ -14,7 +13,7 @@ use klaxon_domain::{Handle, IncidentNumber};
 use klaxon_store::{Change, IncidentFilter, StoreError};
 
 use crate::app::auth::Caller;
-use crate::app::error::ApiError;
+use crate::app::error::{AppError, ErrorKind};
 use crate::infra::state::AppState;
 
 /// How often a command is decided again after losing a race with a writer in another
@@ -41,8 +40,8 @@ pub async fn visible_incident(
     state: &AppState,
     caller: &Caller,
     number: IncidentNumber,
-) -> Result<Incident, ApiError> {
-    let missing = || ApiError::not_found(format!("there is no incident {number}"));
+) -> Result<Incident, AppError> {
+    let missing = || AppError::not_found(format!("there is no incident {number}"));
     let incident = match state.store.incident(number).await {
         Ok(i) => i,
         Err(StoreError::NotFound(_)) => return Err(missing()),
@@ -56,11 +55,11 @@ pub async fn visible_incident(
 }
 
 /// Refuses handles that name nobody, as a field error.
-async fn existing_user(state: &AppState, field: &str, handle: &Handle) -> Result<(), ApiError> {
+async fn existing_user(state: &AppState, field: &str, handle: &Handle) -> Result<(), AppError> {
     match state.store.user(handle).await {
         Ok(_) => Ok(()),
-        Err(StoreError::NotFound(_)) => Err(ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        Err(StoreError::NotFound(_)) => Err(AppError::field(
+            ErrorKind::Invalid,
             field,
             format!("there is no user '{handle}'; see `klaxon user list`"),
         )),
@@ -69,10 +68,10 @@ async fn existing_user(state: &AppState, field: &str, handle: &Handle) -> Result
 }
 
 /// Refuses a service name that names no service, as a field error.
-async fn existing_service(state: &AppState, name: &str) -> Result<(), ApiError> {
+async fn existing_service(state: &AppState, name: &str) -> Result<(), AppError> {
     let missing = || {
-        ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::field(
+            ErrorKind::Invalid,
             "service",
             format!("there is no service '{name}'; see `klaxon service list`"),
         )
@@ -90,7 +89,7 @@ pub async fn declare(
     state: &AppState,
     caller: &Caller,
     input: DeclareInput,
-) -> Result<IncidentView, ApiError> {
+) -> Result<IncidentView, AppError> {
     caller.require(Scope::Responder)?;
     if let Some(commander) = &input.commander {
         existing_user(state, "commander", commander).await?;
@@ -119,7 +118,7 @@ pub async fn act(
     caller: &Caller,
     number: IncidentNumber,
     command: Command,
-) -> Result<IncidentView, ApiError> {
+) -> Result<IncidentView, AppError> {
     caller.require(Scope::Responder)?;
     if let Command::Assign { user, .. } = &command {
         existing_user(state, "user", user).await?;
@@ -156,7 +155,7 @@ pub async fn merge(
     caller: &Caller,
     number: IncidentNumber,
     into: IncidentNumber,
-) -> Result<IncidentView, ApiError> {
+) -> Result<IncidentView, AppError> {
     caller.require(Scope::Responder)?;
     let _held = state.incident_locks.lock(&[number.0, into.0]).await;
     let mut tries = 1;
@@ -177,8 +176,8 @@ async fn try_merge(
 ) -> Result<IncidentView, Attempt> {
     let source = visible_incident(state, caller, number).await?;
     let target = visible_incident(state, caller, into).await.map_err(|_| {
-        ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::field(
+            ErrorKind::Invalid,
             "into",
             format!("there is no incident {into}"),
         )
@@ -194,7 +193,7 @@ pub async fn show(
     state: &AppState,
     caller: &Caller,
     number: IncidentNumber,
-) -> Result<IncidentView, ApiError> {
+) -> Result<IncidentView, AppError> {
     let incident = visible_incident(state, caller, number).await?;
     let timeline = state.store.timeline(number).await?;
     let changes = match incident.service.as_deref().map(ServiceName::parse) {
@@ -213,7 +212,7 @@ pub async fn list(
     state: &AppState,
     caller: &Caller,
     query: IncidentQuery,
-) -> Result<IncidentPage, ApiError> {
+) -> Result<IncidentPage, AppError> {
     let limit = query.limit()?;
     let since = match &query.since {
         Some(text) => Some(parse_instant_or_ago("since", text, state.clock.now())?),
@@ -244,11 +243,11 @@ pub async fn list(
 /// again on fresh state), or anything else (answer with it).
 enum Attempt {
     Raced,
-    Failed(ApiError),
+    Failed(AppError),
 }
 
-impl From<ApiError> for Attempt {
-    fn from(e: ApiError) -> Self {
+impl From<AppError> for Attempt {
+    fn from(e: AppError) -> Self {
         Attempt::Failed(e)
     }
 }
@@ -270,11 +269,11 @@ impl From<StoreError> for Attempt {
 }
 
 impl Attempt {
-    fn into_error(self) -> ApiError {
+    fn into_error(self) -> AppError {
         match self {
             Attempt::Failed(e) => e,
-            Attempt::Raced => ApiError::new(
-                StatusCode::CONFLICT,
+            Attempt::Raced => AppError::new(
+                ErrorKind::Conflict,
                 "the incident kept changing while this request was handled; try again",
             ),
         }

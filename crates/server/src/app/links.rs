@@ -10,7 +10,7 @@ use klaxon_domain::IncidentNumber;
 use klaxon_store::{ActionLink, StoreError};
 
 use crate::app::auth::{random_hex, Caller};
-use crate::app::error::ApiError;
+use crate::app::error::{AppError, ErrorKind};
 use crate::app::incidents;
 use crate::infra::state::AppState;
 
@@ -58,8 +58,8 @@ pub(crate) async fn act_for(
     n: IncidentNumber,
     action: &str,
     source: Source,
-) -> Result<String, ApiError> {
-    check_may_act(user.role).map_err(ApiError::forbidden)?;
+) -> Result<String, AppError> {
+    check_may_act(user.role).map_err(AppError::forbidden)?;
     let token = TokenInfo {
         id: 0,
         name: "action link".into(),

@@ -1,6 +1,6 @@
 //! The application layer the edges and the engine call: load what a command needs, let
 //! the domain decide, store the outcome. Functions over the state
-//! (`incidents::act(&state, &caller, number, command)`), answering in [`error::ApiError`].
+//! (`incidents::act(&state, &caller, number, command)`), answering in [`error::AppError`].
 
 pub(crate) mod alerts;
 pub(crate) mod auth;

@@ -3,7 +3,6 @@
 //! draws the code, keeps only its salted hash, sends it through the Twilio channels and
 //! records the outcome. The owner of the method (responder or admin) or an admin may do it.
 
-use axum::http::StatusCode;
 use klaxon_domain::auth::Scope;
 use klaxon_domain::paging::api::CodeSent;
 use klaxon_domain::paging::verify::{self, Code, SentCode, VerifyError};
@@ -15,7 +14,7 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 
 use crate::app::auth::{random_hex, Caller};
-use crate::app::error::ApiError;
+use crate::app::error::{AppError, ErrorKind};
 use crate::infra::state::AppState;
 
 /// Sends a new code to contact method `id` of `handle`.
@@ -25,7 +24,7 @@ pub async fn send_code(
     caller: &Caller,
     handle: &Handle,
     id: i64,
-) -> Result<CodeSent, ApiError> {
+) -> Result<CodeSent, AppError> {
     let method = verifiable(state, caller, handle, id).await?;
     let holder = state.store.number_verified_by(&method.address).await?;
     verify::check_send(&method, holder.as_ref())?;
@@ -40,8 +39,8 @@ pub async fn send_code(
         // Not sent: forget it, so that another may be asked for at once.
         state.store.drop_contact_code(id).await?;
         tracing::warn!(error, "verification code not sent");
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
+        return Err(AppError::new(
+            ErrorKind::Unavailable,
             format!(
                 "the code could not be sent to {}: {error}. Nothing was changed; try again",
                 method.address
@@ -65,7 +64,7 @@ pub async fn confirm_code(
     handle: &Handle,
     id: i64,
     code: &str,
-) -> Result<ContactMethod, ApiError> {
+) -> Result<ContactMethod, AppError> {
     let method = verifiable(state, caller, handle, id).await?;
     if !method.kind.verified_by_code() {
         return Err(VerifyError::NotAPhone {
@@ -103,10 +102,10 @@ async fn verifiable(
     caller: &Caller,
     handle: &Handle,
     id: i64,
-) -> Result<ContactMethod, ApiError> {
+) -> Result<ContactMethod, AppError> {
     if caller.user.handle == *handle {
         caller.require(Scope::Responder).map_err(|_| {
-            ApiError::forbidden(format!(
+            AppError::forbidden(format!(
                 "{handle} is a viewer, and viewers cannot verify numbers (a verified number \
                  acknowledges and resolves); an admin can raise the role: \
                  `klaxon user update {handle} --role responder`"
@@ -114,13 +113,13 @@ async fn verifiable(
         })?;
     } else {
         caller.require(Scope::Admin).map_err(|_| {
-            ApiError::forbidden(format!(
+            AppError::forbidden(format!(
                 "only {handle} and admins may verify {handle}'s numbers"
             ))
         })?;
     }
     let missing = || {
-        ApiError::not_found(format!(
+        AppError::not_found(format!(
             "{handle} has no contact method {id}; see `klaxon user contact list {handle}`"
         ))
     };

@@ -9,7 +9,7 @@ use klaxon_domain::api::SOURCE_HEADER;
 use klaxon_domain::incident::Source;
 
 use crate::app::auth::{hash_token, Caller};
-use crate::app::error::ApiError;
+use crate::http::error::ApiError;
 use crate::infra::state::AppState;
 
 /// The token of an `Authorization: Bearer <token>` header, if the request has one.

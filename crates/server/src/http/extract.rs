@@ -9,7 +9,7 @@ use klaxon_domain::service::ServiceName;
 use klaxon_domain::IncidentNumber;
 use serde::de::DeserializeOwned;
 
-use crate::app::error::ApiError;
+use crate::http::error::ApiError;
 
 /// The largest request body the API reads.
 pub const BODY_LIMIT: usize = 256 * 1024;

@@ -105,7 +105,7 @@ pub async fn act(State(state): State<AppState>, Path(token): Path<String>) -> Re
             "<p>Thank you. Klaxon has recorded it on the timeline.</p>",
         ),
         Err(e) => page(
-            e.status,
+            crate::http::error::status_of(e.kind),
             "Nothing was changed",
             &format!("<p>{}</p>", escape(&e.detail)),
         ),

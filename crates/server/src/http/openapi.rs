@@ -24,7 +24,7 @@ use klaxon_domain::api::Problem;
 use klaxon_domain::auth::Scope;
 
 use crate::app::auth::Caller;
-use crate::app::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::api;
 
 #[derive(OpenApi)]

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::app::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::api::{alerts, escalation, incidents, people, schedules, services, system, users};
 use crate::http::extract::BODY_LIMIT;
 use crate::infra::state::AppState;

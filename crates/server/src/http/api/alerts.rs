@@ -12,7 +12,7 @@ use klaxon_store::AlertFilter;
 use crate::app::alerts;
 use crate::app::alerts::Person;
 use crate::app::auth::Caller;
-use crate::app::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::infra::state::AppState;
 

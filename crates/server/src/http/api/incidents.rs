@@ -13,7 +13,7 @@ use klaxon_domain::incident::{Command, DeclareInput, Evidence, IncidentView, Sta
 use klaxon_domain::IncidentNumber;
 
 use crate::app::auth::Caller;
-use crate::app::error::ApiError;
+use crate::http::error::ApiError;
 use crate::app::incidents;
 use crate::http::extract::{ApiJson, ApiQuery, NumberPath};
 use crate::infra::state::AppState;

@@ -12,7 +12,7 @@ use klaxon_domain::Handle;
 use serde::Deserialize;
 
 use crate::app::auth::Caller;
-use crate::app::error::ApiError;
+use crate::http::error::ApiError;
 use crate::app::links;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::infra::state::AppState;

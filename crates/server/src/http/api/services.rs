@@ -12,7 +12,7 @@ use klaxon_domain::service::{
 use klaxon_store::{NewKey, StoreError};
 
 use crate::app::auth::{random_hex, Caller};
-use crate::app::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, KeyIdPath, ServicePath};
 use crate::infra::state::AppState;
 

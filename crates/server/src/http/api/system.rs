@@ -8,7 +8,7 @@ use klaxon_domain::auth::Scope;
 use klaxon_domain::policy::Policy;
 
 use crate::app::auth::Caller;
-use crate::app::error::ApiError;
+use crate::http::error::ApiError;
 use crate::infra::state::AppState;
 
 /// Alive: the process answers.

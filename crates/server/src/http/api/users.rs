@@ -8,7 +8,7 @@ use klaxon_domain::auth::{self, Scope, TokenInfo, User};
 use klaxon_domain::Handle;
 
 use crate::app::auth::{generate_token, hash_token, Caller};
-use crate::app::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::infra::state::AppState;
 

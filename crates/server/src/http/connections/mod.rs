@@ -26,7 +26,7 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tower::ServiceExt as _;
 
-use crate::app::error::ApiError;
+use crate::http::error::ApiError;
 use deadlines::{Answer, BodyDeadline, Deadlines, Exchange};
 
 /// How long a client may take, and how many connections may be open at once.
