@@ -24,7 +24,7 @@ use axum::{Json, Router};
 use jiff::SignedDuration;
 use klaxon_client::Client;
 use klaxon_domain::api::NewUser;
-use klaxon_domain::incident::{self, Context, DeclareInput, Source};
+use klaxon_domain::incident::{self, Context, Declaration, DeclareInput, Source};
 use klaxon_domain::paging::{
     ContactKind, EscalateJob, EscalationStep, NewContactMethod, NewEscalationPolicy,
     NewNotificationRule, Target, Urgency,
@@ -262,14 +262,9 @@ async fn main() {
                         link_base: None,
                     };
                     let events = incident::declare(&input, &ctx).unwrap();
-                    numbers.push(
-                        state
-                            .store
-                            .declare(&format!("due-{i}"), &events)
-                            .await
-                            .unwrap()
-                            .number,
-                    );
+                    let declaration =
+                        Declaration::new(format!("due-{i}"), events, &state.outlets).unwrap();
+                    numbers.push(state.store.declare(declaration).await.unwrap().number);
                 }
                 numbers
             })

@@ -244,10 +244,7 @@ pub async fn start(
     // Bad settings stop the start before anything is opened or written.
     config.connections.check().map_err(ServerError::Config)?;
     let channels = infra::channels::Channels::new(&config.channels).map_err(ServerError::Config)?;
-    // Every incident change writes the jobs of the configured outlets in its own
-    // transaction.
-    let outlets = channels.outlets(&config.policy.restricted);
-    let store = klaxon_store::open_with(&config.database_url, outlets).await?;
+    let store = klaxon_store::open(&config.database_url).await?;
     log_outlets(&config.channels);
     let rate_limit = config
         .ingest_rate_limit

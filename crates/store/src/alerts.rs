@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 use klaxon_domain::alert::{Alert, AlertEvent, AlertStatus, RepeatTally};
-use klaxon_domain::incident::{Incident, TimelineEvent};
+use klaxon_domain::incident::{Declaration, Incident};
 use klaxon_domain::service::Service;
 use klaxon_domain::{Handle, IncidentNumber};
 
@@ -15,11 +15,8 @@ use crate::{Change, Result};
 pub enum IncidentWrite {
     /// Nothing: an alert only.
     None,
-    /// Declares a new incident from these first events.
-    Declare {
-        slug_base: String,
-        events: Vec<TimelineEvent>,
-    },
+    /// Declares a new incident.
+    Declare(Declaration),
     /// Appends to an open incident.
     Join(Box<Change>),
 }

@@ -7,7 +7,6 @@
 //! accepted alert events (the ingest path, which stays typed for speed).
 
 use async_trait::async_trait;
-use klaxon_domain::paging::Outlets;
 use sqlx::AnyPool;
 use tokio::sync::mpsc;
 
@@ -43,8 +42,8 @@ pub trait Backend: Send + Sync + Sized + 'static {
 
     /// Connects to the database at `url`, brings its schema up to date, and starts the
     /// store's writers (the group commit, and the accept path of this backend) and its
-    /// upkeep. Every incident change also writes the jobs of `outlets`.
-    async fn open(url: &str, outlets: Outlets) -> Result<SqlStore<Self>>;
+    /// upkeep.
+    async fn open(url: &str) -> Result<SqlStore<Self>>;
 
     /// Takes, or confirms this process still holds, the singleton `name` (see
     /// [`crate::Store::hold_singleton`]).
@@ -65,11 +64,9 @@ pub struct SqlStore<B: Backend> {
 }
 
 impl<B: Backend> SqlStore<B> {
-    /// Opens (creating a SQLite file if missing) the database at `url` and migrates it;
-    /// every incident change also writes the jobs of `outlets` (the event webhook,
-    /// shared chat rooms) in its transaction.
-    pub async fn open(url: &str, outlets: Outlets) -> Result<Self> {
-        B::open(url, outlets).await
+    /// Opens (creating a SQLite file if missing) the database at `url` and migrates it.
+    pub async fn open(url: &str) -> Result<Self> {
+        B::open(url).await
     }
 
     /// Begins a write transaction outside the group commit.

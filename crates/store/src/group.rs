@@ -9,8 +9,7 @@
 
 use std::future::Future;
 
-use klaxon_domain::incident::{Incident, TimelineEvent};
-use klaxon_domain::paging::Outlets;
+use klaxon_domain::incident::{Declaration, Incident};
 use sqlx::pool::PoolConnection;
 use sqlx::AnyConnection;
 use sqlx::{Any, AnyPool, Connection};
@@ -60,12 +59,6 @@ impl<Op, T> Request<Op, T> {
 /// Accepted alert events, in order; the answer is how many were counted on arrival.
 pub(crate) type Accept = Request<Vec<InboxEntry>, usize>;
 
-/// A new incident from its first events.
-pub(crate) struct Declaration {
-    pub slug_base: String,
-    pub events: Vec<TimelineEvent>,
-}
-
 /// An action link and the hash of its token.
 pub(crate) struct NewLink {
     pub token_hash: String,
@@ -90,25 +83,24 @@ pub(crate) enum Write {
 
 impl Write {
     /// Applies the write on `conn` (in the caller's transaction), keeping its answer.
-    async fn apply(&mut self, conn: &mut AnyConnection, outlets: &Outlets) -> Result<()> {
+    async fn apply(&mut self, conn: &mut AnyConnection) -> Result<()> {
         match self {
             Write::Declare(r) => {
-                let declaration = [(r.op.slug_base.as_str(), r.op.events.as_slice())];
-                r.done = incidents::declare(conn, &declaration, outlets).await?.pop();
+                r.done = incidents::declare(conn, &[&r.op]).await?.pop();
             }
             Write::Commit(r) => {
                 let changes: Vec<&Change> = r.op.iter().collect();
-                incidents::apply_changes(conn, &changes, outlets).await?;
+                incidents::apply_changes(conn, &changes).await?;
                 r.done = Some(());
             }
             Write::OpenAlert(r) => {
-                r.done = alerts::open_alerts(conn, &[&r.op], outlets).await?.pop();
+                r.done = alerts::open_alerts(conn, &[&r.op]).await?.pop();
             }
             Write::UpdateAlert(r) => {
                 alerts::change_alert(&mut *conn, &r.op).await?;
                 // The incident change the alert leads to, in the same transaction.
                 if let Some(change) = &r.op.incident {
-                    incidents::apply_changes(conn, &[change], outlets).await?;
+                    incidents::apply_changes(conn, &[change]).await?;
                 }
                 r.done = Some(());
             }
@@ -121,7 +113,7 @@ impl Write {
                 r.done = Some(());
             }
             Write::FinishJob(r) => {
-                jobs::finish_jobs(conn, &[&r.op], outlets).await?;
+                jobs::finish_jobs(conn, &[&r.op]).await?;
                 r.done = Some(());
             }
             Write::CreateLink(r) => {
@@ -227,16 +219,14 @@ pub(crate) struct SqlWriter {
     /// a wait for its return, which is most of a batch's time.
     held: Option<PoolConnection<Any>>,
     dialect: Dialect,
-    outlets: Outlets,
 }
 
 impl SqlWriter {
-    pub(crate) fn new(pool: AnyPool, dialect: Dialect, outlets: Outlets) -> Self {
+    pub(crate) fn new(pool: AnyPool, dialect: Dialect) -> Self {
         Self {
             pool,
             held: None,
             dialect,
-            outlets,
         }
     }
 
@@ -256,8 +246,7 @@ impl SqlWriter {
                 return;
             }
         };
-        let together =
-            Self::write_together(self.dialect, &mut conn, &mut batch, &self.outlets).await;
+        let together = Self::write_together(self.dialect, &mut conn, &mut batch).await;
         let mut all_ok = together.is_ok();
         match together {
             Ok(()) => batch.into_iter().for_each(|w| w.answer(Ok(()))),
@@ -270,8 +259,7 @@ impl SqlWriter {
             Err(_) => {
                 for mut write in batch {
                     write.forget();
-                    let alone =
-                        Self::write_alone(self.dialect, &mut conn, &mut write, &self.outlets).await;
+                    let alone = Self::write_alone(self.dialect, &mut conn, &mut write).await;
                     all_ok &= alone.is_ok();
                     write.answer(alone);
                 }
@@ -288,7 +276,6 @@ impl SqlWriter {
         dialect: Dialect,
         conn: &mut AnyConnection,
         batch: &mut [Write],
-        outlets: &Outlets,
     ) -> Result<()> {
         let mut tx = conn.begin_with(dialect.begin_write).await?;
         let (mut ids, mut numbers) = (Vec::new(), Vec::new());
@@ -307,15 +294,13 @@ impl SqlWriter {
                 _ => None,
             })
             .collect();
-        let mut opened = alerts::open_alerts(&mut tx, &openings, outlets)
-            .await?
-            .into_iter();
+        let mut opened = alerts::open_alerts(&mut tx, &openings).await?.into_iter();
         for write in batch.iter_mut() {
             match write {
                 Write::OpenAlert(r) => r.done = opened.next(),
                 // Below, all together.
                 Write::FinishJob(_) => {}
-                other => other.apply(&mut tx, outlets).await?,
+                other => other.apply(&mut tx).await?,
             }
         }
         // So are the jobs the engine finished: thousands of escalation steps due at
@@ -327,7 +312,7 @@ impl SqlWriter {
                 _ => None,
             })
             .collect();
-        jobs::finish_jobs(&mut tx, &finished, outlets).await?;
+        jobs::finish_jobs(&mut tx, &finished).await?;
         for write in batch.iter_mut() {
             if let Write::FinishJob(r) = write {
                 r.done = Some(());
@@ -342,12 +327,11 @@ impl SqlWriter {
         dialect: Dialect,
         conn: &mut AnyConnection,
         write: &mut Write,
-        outlets: &Outlets,
     ) -> Result<()> {
         let mut tx = conn.begin_with(dialect.begin_write).await?;
         let (ids, numbers) = write.alerts_updated();
         alerts::lock_alerts(&mut tx, dialect.lock_rows, ids, numbers).await?;
-        write.apply(&mut tx, outlets).await?;
+        write.apply(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }

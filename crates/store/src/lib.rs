@@ -35,7 +35,6 @@ use jiff::Timestamp;
 use klaxon_domain::api::NewUser;
 use klaxon_domain::auth::{Scope, TokenInfo, User};
 use klaxon_domain::incident::{Incident, Status, TimelineEvent};
-use klaxon_domain::paging::Outlets;
 use klaxon_domain::{Handle, IncidentNumber, Severity};
 
 pub use alerts::{
@@ -97,7 +96,7 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// An incident change, decided by the domain and written whole by the store.
-pub use klaxon_domain::incident::Change;
+pub use klaxon_domain::incident::{Change, Declaration};
 
 /// Which incidents to list, newest first.
 #[derive(Debug, Clone, Default)]
@@ -159,10 +158,10 @@ pub trait Store:
     /// the token acts with the lower of the two).
     async fn authenticate(&self, token_hash: &str) -> Result<Option<Authenticated>>;
 
-    /// Stores a new incident from its first events: allocates the number, makes the
-    /// slug unique (`slug_base`, or `slug_base-NUMBER` if taken) and writes the
-    /// projection with the events.
-    async fn declare(&self, slug_base: &str, events: &[TimelineEvent]) -> Result<Incident>;
+    /// Stores a new incident: allocates the number, makes the slug unique (the
+    /// declaration's `slug_base`, or `slug_base-NUMBER` if taken) and writes the
+    /// projection with the events and the jobs they start.
+    async fn declare(&self, declaration: Declaration) -> Result<Incident>;
     async fn incident(&self, number: IncidentNumber) -> Result<Incident>;
     /// The incidents with these numbers that exist, in no particular order: one read for
     /// many (a claim of jobs reads its incidents together).
@@ -188,18 +187,11 @@ pub trait Store:
 }
 
 /// Opens the database at `url` (`sqlite://PATH` or `postgres://…`), creating a SQLite
-/// file if missing, and brings its schema up to date. Incident changes write no outlet
-/// jobs: see [`open_with`].
+/// file if missing, and brings its schema up to date.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
-    open_with(url, Outlets::default()).await
-}
-
-/// [`open`], with every incident change also writing the jobs of `outlets` (the event
-/// webhook, shared chat rooms) in its transaction.
-pub async fn open_with(url: &str, outlets: Outlets) -> Result<Arc<dyn Store>> {
     match scheme(url)? {
-        Scheme::Sqlite => Ok(Arc::new(SqliteStore::open(url, outlets).await?)),
-        Scheme::Postgres => Ok(Arc::new(PostgresStore::open(url, outlets).await?)),
+        Scheme::Sqlite => Ok(Arc::new(SqliteStore::open(url).await?)),
+        Scheme::Postgres => Ok(Arc::new(PostgresStore::open(url).await?)),
     }
 }
 

@@ -7,7 +7,6 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use klaxon_domain::paging::Outlets;
 use sqlx::any::AnyPoolOptions;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -59,7 +58,7 @@ impl Backend for Postgres {
 
     /// Connects to the database at `url` and migrates it. sqlx's migrator takes an
     /// advisory lock, so replicas starting together migrate once.
-    async fn open(url: &str, outlets: Outlets) -> Result<SqlStore<Self>> {
+    async fn open(url: &str) -> Result<SqlStore<Self>> {
         sqlx::any::install_default_drivers();
         let options = PgConnectOptions::from_str(url).map_err(|e| {
             StoreError::Other(format!("bad PostgreSQL URL '{}': {e}", crate::redact(url)))
@@ -71,7 +70,7 @@ impl Backend for Postgres {
             .await?;
         MIGRATOR.run(&pool).await?;
         let (writes, queue) = tokio::sync::mpsc::channel(crate::group::QUEUE);
-        let writer = SqlWriter::new(pool.clone(), Self::DIALECT, outlets);
+        let writer = SqlWriter::new(pool.clone(), Self::DIALECT);
         tokio::spawn(crate::group::serve_writes(queue, writer));
         // Accepted alert events have a writer (and connection) of their own, on a
         // thread of its own: an alert storm's incidents and jobs, queued on the main

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use klaxon_domain::paging::Outlets;
 use sqlx::any::AnyPoolOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::AnyPool;
@@ -58,8 +57,8 @@ impl Backend for Sqlite {
         begin_write: "BEGIN IMMEDIATE",
     };
 
-    async fn open(url: &str, outlets: Outlets) -> Result<SqlStore<Self>> {
-        open_with(url, outlets, RESTART_FRAMES).await
+    async fn open(url: &str) -> Result<SqlStore<Self>> {
+        open_with(url, RESTART_FRAMES).await
     }
 
     /// One process serves a SQLite file, so it always holds every singleton.
@@ -92,7 +91,7 @@ async fn pool(url: &str, max: u32, min: u32, writer: bool) -> Result<AnyPool> {
 }
 
 /// [`Sqlite::open`], with the log started over past `restart_frames` frames.
-async fn open_with(url: &str, outlets: Outlets, restart_frames: i64) -> Result<SqlStore<Sqlite>> {
+async fn open_with(url: &str, restart_frames: i64) -> Result<SqlStore<Sqlite>> {
     sqlx::any::install_default_drivers();
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|e| StoreError::Other(format!("bad SQLite URL '{url}': {e}")))?;
@@ -121,7 +120,7 @@ async fn open_with(url: &str, outlets: Outlets, restart_frames: i64) -> Result<S
     let direct = DirectInsert::open(&database_file, restart.clone())?;
     let (accepts, accepts_rx) = tokio::sync::mpsc::channel(crate::group::QUEUE);
     let (writes, writes_rx) = tokio::sync::mpsc::channel(crate::group::QUEUE);
-    let sql_writer = SqlWriter::new(writer.clone(), Sqlite::DIALECT, outlets);
+    let sql_writer = SqlWriter::new(writer.clone(), Sqlite::DIALECT);
     crate::group::spawn_writer(
         "klaxon-writer",
         crate::group::serve(accepts_rx, writes_rx, direct, sql_writer),
@@ -367,9 +366,7 @@ mod tests {
     /// An in-memory database is refused: each pooled connection would see its own.
     #[tokio::test]
     async fn in_memory_databases_are_refused() {
-        let refused = open_with("sqlite::memory:", Outlets::default(), RESTART_FRAMES)
-            .await
-            .err();
+        let refused = open_with("sqlite::memory:", RESTART_FRAMES).await.err();
         assert!(
             matches!(&refused, Some(StoreError::Other(m)) if m.contains("in-memory")),
             "{refused:?}"
@@ -381,9 +378,7 @@ mod tests {
     #[tokio::test]
     async fn connections_keep_their_settings() {
         let db = crate::testing::TempSqlite::new();
-        let store = open_with(&db.url, Outlets::default(), RESTART_FRAMES)
-            .await
-            .unwrap();
+        let store = open_with(&db.url, RESTART_FRAMES).await.unwrap();
         for (pool, autocheckpoint) in [(&store.writer, 0), (&store.reader, 1000)] {
             let mut conn = pool.acquire().await.unwrap();
             let mut int = async |pragma: &str| -> i64 {
@@ -409,7 +404,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_log_starts_over_under_writes_without_a_pause() {
         let db = crate::testing::TempSqlite::new();
-        let store = Arc::new(open_with(&db.url, Outlets::default(), 50).await.unwrap());
+        let store = Arc::new(open_with(&db.url, 50).await.unwrap());
         let wal = db.dir.join("klaxon.db-wal");
         let started = std::time::Instant::now();
         let writers: Vec<_> = (0..8)

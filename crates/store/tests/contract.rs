@@ -13,7 +13,7 @@ use klaxon_domain::incident::{
 };
 use klaxon_domain::policy::Policy;
 use klaxon_domain::{Handle, IncidentNumber, Severity};
-use klaxon_store::{Change, IncidentFilter, Store, StoreError};
+use klaxon_store::{IncidentFilter, Store, StoreError};
 use std::sync::Arc;
 
 fn now() -> Timestamp {
@@ -62,7 +62,10 @@ async fn declare(
     let at = now();
     let events = incident::declare(&input, &ctx(&policy, "alice", at)).unwrap();
     let slug = incident::slug_base(title, at, policy.time_zone.zone());
-    store.declare(&slug, &events).await.unwrap()
+    store
+        .declare(support::declaration(&slug, events))
+        .await
+        .unwrap()
 }
 
 async fn run(
@@ -74,7 +77,7 @@ async fn run(
     let policy = Policy::builtin();
     let incident = store.incident(number).await.unwrap();
     let events = incident::decide(&incident, &command, &ctx(&policy, actor, now())).unwrap();
-    let change = Change::new(&incident, events);
+    let change = support::change(&incident, events);
     store.commit(std::slice::from_ref(&change)).await.unwrap();
     change.incident
 }
@@ -217,7 +220,7 @@ async fn a_stale_version_changes_nothing(store: Arc<dyn Store>) {
         &ctx(&policy, "bob", now()),
     )
     .unwrap();
-    let change = Change::new(&stale, events);
+    let change = support::change(&stale, events);
     let err = store.commit(&[change]).await.unwrap_err();
     assert!(matches!(err, StoreError::Stale(_)), "{err}");
     assert_eq!(store.timeline(i.number).await.unwrap().len(), 2);
@@ -233,9 +236,9 @@ async fn a_failed_change_rolls_back_the_whole_commit(store: Arc<dyn Store>) {
     let policy = Policy::builtin();
     let (out, into) = incident::merge(&a, &b, &ctx(&policy, "alice", now())).unwrap();
     // The second change expects a version b is not at: nothing of the first may stay.
-    let mut stale = Change::new(&b, into);
+    let mut stale = support::change(&b, into);
     stale.expected_version += 5;
-    let changes = [Change::new(&a, out), stale];
+    let changes = [support::change(&a, out), stale];
     assert!(matches!(
         store.commit(&changes).await,
         Err(StoreError::Stale(_))
@@ -389,7 +392,7 @@ async fn a_bad_write_in_a_batch_fails_alone(store: Arc<dyn Store>) {
             at: None,
         };
         let events = incident::decide(incident, &note, &ctx(&policy, "alice", now())).unwrap();
-        let mut change = Change::new(incident, events);
+        let mut change = support::change(incident, events);
         if i == 4 {
             change.expected_version += 1;
         }

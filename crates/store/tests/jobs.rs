@@ -10,7 +10,7 @@ use klaxon_domain::incident::{self, Context, DeclareInput, EventKind, Incident, 
 use klaxon_domain::paging::{EscalateJob, JobKind, PlannedJob};
 use klaxon_domain::policy::Policy;
 use klaxon_domain::{Handle, Severity};
-use klaxon_store::{Change, JobDone, JobOutcome, Store, StoreError};
+use klaxon_store::{JobDone, JobOutcome, Store, StoreError};
 
 fn now() -> Timestamp {
     klaxon_domain::time::to_millis_precision(Timestamp::now())
@@ -36,7 +36,10 @@ async fn incident_with_a_due_job(store: &Arc<dyn Store>, title: &str) -> Inciden
         ..Default::default()
     };
     let events = incident::declare(&input, &ctx(&policy)).unwrap();
-    let incident = store.declare(title, &events).await.unwrap();
+    let incident = store
+        .declare(support::declaration(title, events))
+        .await
+        .unwrap();
     let job = EscalateJob {
         generation: "0".into(),
         round: 0,
@@ -69,7 +72,7 @@ fn step_done(id: i64, incident: &Incident) -> JobDone {
     JobDone {
         id,
         outcome: JobOutcome::Done,
-        changes: vec![Change::new(incident, events)],
+        changes: vec![support::change(incident, events)],
         jobs: vec![(Some(incident.number), page)],
     }
 }

@@ -216,10 +216,7 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
         group_key: Some("eu-1".into()),
         received_at: now(),
     };
-    let write = IncidentWrite::Declare {
-        slug_base: "incident-disk".into(),
-        events: declare_events,
-    };
+    let write = IncidentWrite::Declare(support::declaration("incident-disk", declare_events));
     let (alert, incident) = store
         .open_new_alert(AlertOpening {
             alert: new_alert.clone(),

@@ -1,8 +1,11 @@
 //! A change to an incident, decided whole before anything is stored: the events, the
 //! projection they lead to, who joins, what the incident's alerts do and which jobs
-//! start or stop.
+//! start or stop. A [`Declaration`] is the same for a new incident. The store only
+//! writes them.
 
 use super::{Incident, TimelineEvent};
+use crate::paging::{JobPlan, Outlets};
+use crate::IncidentNumber;
 
 /// New events and the projection they lead to, for one incident. The store writes them
 /// only if the incident is still at `expected_version`.
@@ -22,8 +25,9 @@ pub struct Change {
 impl Change {
     /// The change `events` make to `before`: the projection they lead to, the version
     /// `before` must still be at, who joins the participants, and what the alerts and
-    /// the job queue do with it.
-    pub fn new(before: &Incident, events: Vec<TimelineEvent>) -> Change {
+    /// the job queue do with it (`outlets`: the jobs that carry events out of Klaxon,
+    /// as configured).
+    pub fn new(before: &Incident, events: Vec<TimelineEvent>, outlets: &Outlets) -> Change {
         let mut incident = before.clone();
         for event in &events {
             incident.apply(event);
@@ -35,7 +39,7 @@ impl Change {
             .cloned()
             .collect();
         let alerts = crate::alert::alerts_after(&events);
-        let jobs = crate::paging::plan_jobs(&events, &incident);
+        let jobs = plan(&events, &incident, outlets);
         Change {
             incident,
             expected_version: before.version,
@@ -45,4 +49,41 @@ impl Change {
             jobs,
         }
     }
+}
+
+/// A new incident, decided whole before it is stored: the base of its slug, its first
+/// events (a declaration first) and the jobs they start. The store gives it its number
+/// and slug, which no job depends on.
+#[derive(Debug, Clone)]
+pub struct Declaration {
+    pub slug_base: String,
+    pub events: Vec<TimelineEvent>,
+    pub jobs: JobPlan,
+}
+
+impl Declaration {
+    /// The declaration of an incident from `events`; `None` unless they start with a
+    /// declaration.
+    pub fn new(
+        slug_base: impl Into<String>,
+        events: Vec<TimelineEvent>,
+        outlets: &Outlets,
+    ) -> Option<Declaration> {
+        let slug_base = slug_base.into();
+        // The number and slug are the store's to give; the plan does not read them.
+        let provisional = Incident::replay(IncidentNumber(0), &slug_base, &events)?;
+        let jobs = plan(&events, &provisional, outlets);
+        Some(Declaration {
+            slug_base,
+            events,
+            jobs,
+        })
+    }
+}
+
+/// The jobs `events` call for, the paging rules' and the outlets'.
+fn plan(events: &[TimelineEvent], after: &Incident, outlets: &Outlets) -> JobPlan {
+    let mut jobs = crate::paging::plan_jobs(events, after);
+    jobs.add.extend(outlets.jobs(events, after));
+    jobs
 }

@@ -17,7 +17,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use change::Change;
+pub use change::{Change, Declaration};
 pub use command::{
     decide, declare, declare_from_alert, merge, record, Command, Context, MAX_EVIDENCE_BYTES,
     MAX_TITLE,

@@ -13,7 +13,8 @@ use klaxon_domain::incident::{self, Command, Context, Source, Status};
 use klaxon_domain::service::{Grouping, Service};
 use klaxon_domain::{DomainError, Handle};
 use klaxon_store::{
-    AlertChange, AlertOpening, AlertUpdate, Change, IncidentWrite, NewAlert, StoreError,
+    AlertChange, AlertOpening, AlertUpdate, Change, Declaration, IncidentWrite, NewAlert,
+    StoreError,
 };
 
 use crate::app::auth::{random_hex, Caller};
@@ -85,44 +86,50 @@ pub(crate) async fn ingest_alert(
         .dedup_key
         .get_or_insert_with(|| random_hex(16))
         .clone();
-    let alert_id = apply_event(
-        state,
+    let arrival = Arrival {
         service,
-        &key,
-        &event,
-        state.clock.now(),
-        None,
-        Known::default(),
+        key: &key,
+        event: &event,
+        received_at: state.clock.now(),
+        inbox: None,
         by,
-    )
-    .await?;
+    };
+    let alert_id = apply_event(state, arrival, Known::default()).await?;
     Ok(Ingested {
         dedup_key: key,
         alert_id,
     })
 }
 
-/// Applies one event received at `received_at`, consuming inbox entry `inbox` with
-/// it if given; the alert it opened or changed. The alert's times (first and last
-/// seen, acknowledged, resolved) are the events' times of receipt, so that triggers
-/// counted in bulk later compare fairly with the one that opened it. Retries when
-/// another writer got there first, reading afresh what `known` said. Changes to the
-/// alert's incident are made as `by` (a person), or by Klaxon when `None`.
-#[allow(clippy::too_many_arguments)]
+/// One alert event to apply.
+#[derive(Clone, Copy)]
+pub(crate) struct Arrival<'a> {
+    pub service: &'a Service,
+    /// The alert's dedup key.
+    pub key: &'a str,
+    pub event: &'a AlertEvent,
+    pub received_at: jiff::Timestamp,
+    /// The inbox entry the event is consumed from, if it came through the inbox.
+    pub inbox: Option<i64>,
+    /// Who sent it: changes to the alert's incident are made as this person, or by
+    /// Klaxon when `None`.
+    pub by: Option<&'a Person>,
+}
+
+/// Applies one event, consuming its inbox entry with it if it has one; the alert it
+/// opened or changed. The alert's times (first and last seen, acknowledged, resolved)
+/// are the events' times of receipt, so that triggers counted in bulk later compare
+/// fairly with the one that opened it. Retries when another writer got there first,
+/// reading afresh what `known` said.
 pub(crate) async fn apply_event(
     state: &AppState,
-    service: &Service,
-    key: &str,
-    event: &AlertEvent,
-    received_at: jiff::Timestamp,
-    inbox: Option<i64>,
+    arrival: Arrival<'_>,
     known: Known,
-    by: Option<&Person>,
 ) -> Result<Option<i64>, StoreError> {
     let mut tries = 1;
     let mut known = known;
     loop {
-        match try_apply(state, service, key, event, received_at, inbox, known, by).await {
+        match try_apply(state, arrival, known).await {
             Err(StoreError::Stale(_)) if tries < ATTEMPTS => {
                 tries += 1;
                 known = Known::default();
@@ -132,17 +139,19 @@ pub(crate) async fn apply_event(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn try_apply(
     state: &AppState,
-    service: &Service,
-    key: &str,
-    event: &AlertEvent,
-    received_at: jiff::Timestamp,
-    inbox: Option<i64>,
+    arrival: Arrival<'_>,
     known: Known,
-    by: Option<&Person>,
 ) -> Result<Option<i64>, StoreError> {
+    let Arrival {
+        service,
+        key,
+        event,
+        received_at,
+        inbox,
+        by,
+    } = arrival;
     // A trigger for a key known to have no open alert opens one without a read;
     // other events read, since they change nothing when wrongly thought absent.
     let mut open = match known.no_open_alert && alert::repeats_open_alert(event) {
@@ -230,7 +239,7 @@ async fn acknowledge_incident_of(
         &alert_context(state, by),
     )
     .map_err(domain)?;
-    Ok(Some(Change::new(&incident, events)))
+    Ok(Some(Change::new(&incident, events, &state.outlets)))
 }
 
 /// When `alert` is the last open alert of its incident, resolving it says so on the
@@ -264,7 +273,7 @@ async fn after_last_alert(
         };
         events.extend(incident::decide(&projected, &resolve, &ctx).map_err(domain)?);
     }
-    Ok(Some(Change::new(&incident, events)))
+    Ok(Some(Change::new(&incident, events, &state.outlets)))
 }
 
 /// A new alert: decides its incident (declare, join or none) and stores both.
@@ -317,7 +326,7 @@ async fn open_alert(
                 severity: event.severity,
             };
             let events = incident::decide(&incident, &attach, &ctx).map_err(domain)?;
-            IncidentWrite::Join(Box::new(Change::new(&incident, events)))
+            IncidentWrite::Join(Box::new(Change::new(&incident, events, &state.outlets)))
         }
         IncidentPlan::Declare(severity) => {
             let events =
@@ -328,7 +337,9 @@ async fn open_alert(
                 ctx.now,
                 state.policy.time_zone.zone(),
             );
-            IncidentWrite::Declare { slug_base, events }
+            let declaration = Declaration::new(slug_base, events, &state.outlets)
+                .ok_or_else(|| StoreError::Other("a declaration made no incident".into()))?;
+            IncidentWrite::Declare(declaration)
         }
     };
     let new = NewAlert {

@@ -11,12 +11,8 @@ use klaxon_store::StoreError;
 /// What kind of refusal or failure an [`AppError`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// The input could not be read at all (not an id, not a handle).
-    Malformed,
     /// The input was read but breaks a rule; `errors` names the fields.
     Invalid,
-    /// The caller did not say who they are.
-    Unauthenticated,
     /// The caller may not do this.
     Forbidden,
     /// What the command names does not exist.
@@ -79,14 +75,6 @@ impl AppError {
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::new(ErrorKind::Forbidden, detail)
-    }
-
-    pub fn unauthenticated(detail: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Unauthenticated, detail)
-    }
-
-    pub fn malformed(detail: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Malformed, detail)
     }
 }
 

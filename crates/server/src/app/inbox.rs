@@ -19,7 +19,7 @@ use klaxon_domain::service::Service;
 use klaxon_store::{InboxEntry, InboxFailure, InboxItem, Repeat, StoreError};
 
 use crate::app::alerts;
-use crate::app::alerts::Known;
+use crate::app::alerts::{Arrival, Known};
 use crate::app::auth::random_hex;
 use crate::infra::state::AppState;
 
@@ -281,18 +281,15 @@ async fn apply_entry(
         received_at,
         ..
     } = &item.entry;
-    let e = match alerts::apply_event(
-        state,
+    let arrival = Arrival {
         service,
-        dedup_key,
+        key: dedup_key,
         event,
-        *received_at,
-        Some(item.id),
-        known,
-        None,
-    )
-    .await
-    {
+        received_at: *received_at,
+        inbox: Some(item.id),
+        by: None,
+    };
+    let e = match alerts::apply_event(state, arrival, known).await {
         Ok(alert) => {
             state.metrics.alert_events_applied.inc();
             return Applied::Alert(alert);
@@ -428,6 +425,23 @@ mod tests {
         }
     }
 
+    /// A Klaxon event on `service`, not from the inbox.
+    fn arrival<'a>(
+        service: &'a Service,
+        key: &'a str,
+        event: &'a AlertEvent,
+        at: jiff::Timestamp,
+    ) -> Arrival<'a> {
+        Arrival {
+            service,
+            key,
+            event,
+            received_at: at,
+            inbox: None,
+            by: None,
+        }
+    }
+
     /// A trigger the caller wrongly thought had no open alert (one opened meanwhile)
     /// loses the race for the store's unique index and, read afresh, repeats that alert.
     #[tokio::test]
@@ -441,18 +455,10 @@ mod tests {
             in_maintenance: Some(false),
         };
         let now = jiff::Timestamp::now();
-        let applied = alerts::apply_event(
-            &state,
-            &service,
-            "disk",
-            &trigger("disk"),
-            now,
-            None,
-            known,
-            None,
-        )
-        .await
-        .unwrap();
+        let event = trigger("disk");
+        let applied = alerts::apply_event(&state, arrival(&service, "disk", &event, now), known)
+            .await
+            .unwrap();
         assert_eq!(applied, opened.alert_id, "the alert already open");
         let disk = store.open_alert(service.id, "disk").await.unwrap().unwrap();
         assert_eq!(disk.repeat_count, 2);
@@ -473,18 +479,11 @@ mod tests {
         };
         let now = jiff::Timestamp::now();
         for (key, maintenance) in [("during", true), ("after", false)] {
-            alerts::apply_event(
-                &state,
-                &service,
-                key,
-                &trigger(key),
-                now,
-                None,
-                known(maintenance),
-                None,
-            )
-            .await
-            .unwrap();
+            let event = trigger(key);
+            let arrival = arrival(&service, key, &event, now);
+            alerts::apply_event(&state, arrival, known(maintenance))
+                .await
+                .unwrap();
             let alert = store.open_alert(service.id, key).await.unwrap().unwrap();
             assert_eq!(alert.incident.is_some(), !maintenance, "{key}");
         }

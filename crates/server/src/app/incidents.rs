@@ -10,7 +10,7 @@ use klaxon_domain::incident::{
 use klaxon_domain::service::ServiceName;
 use klaxon_domain::time::parse_instant_or_ago;
 use klaxon_domain::{Handle, IncidentNumber};
-use klaxon_store::{Change, IncidentFilter, StoreError};
+use klaxon_store::{Change, Declaration, IncidentFilter, StoreError};
 
 use crate::app::auth::Caller;
 use crate::app::error::{AppError, ErrorKind};
@@ -101,7 +101,9 @@ pub async fn declare(
     let events = incident::declare(&input, &ctx)?;
     let declared_at = events.first().map_or(ctx.now, |e| e.effective_at());
     let slug = incident::slug_base(&input.title, declared_at, state.policy.time_zone.zone());
-    let incident = state.store.declare(&slug, &events).await?;
+    let declaration = Declaration::new(slug, events, &state.outlets)
+        .ok_or_else(|| AppError::new(ErrorKind::Internal, "a declaration made no incident"))?;
+    let incident = state.store.declare(declaration).await?;
     state.engine_wake.notify_one();
     tracing::info!(
         number = incident.number.0,
@@ -142,7 +144,7 @@ async fn try_act(
 ) -> Result<IncidentView, Attempt> {
     let incident = visible_incident(state, caller, number).await?;
     let events = incident::decide(&incident, command, &context(state, caller))?;
-    let (projected, change) = project(incident, events);
+    let (projected, change) = project(state, incident, events);
     state.store.commit(&[change]).await?;
     state.engine_wake.notify_one();
     Ok(view(state, projected))
@@ -183,8 +185,8 @@ async fn try_merge(
         )
     })?;
     let (out, absorbed) = incident::merge(&source, &target, &context(state, caller))?;
-    let (_, source_change) = project(source, out);
-    let (target, target_change) = project(target, absorbed);
+    let (_, source_change) = project(state, source, out);
+    let (target, target_change) = project(state, target, absorbed);
     state.store.commit(&[source_change, target_change]).await?;
     Ok(view(state, target))
 }
@@ -281,7 +283,7 @@ impl Attempt {
 }
 
 /// Applies new events to an incident: the new projection and the change to store.
-fn project(incident: Incident, events: Vec<TimelineEvent>) -> (Incident, Change) {
-    let change = Change::new(&incident, events);
+fn project(state: &AppState, incident: Incident, events: Vec<TimelineEvent>) -> (Incident, Change) {
+    let change = Change::new(&incident, events, &state.outlets);
     (change.incident.clone(), change)
 }

@@ -195,7 +195,7 @@ async fn try_finish(
             more.iter().for_each(|e| projected.apply(e));
             events.extend(more);
         }
-        changes.push(Change::new(&incident, events));
+        changes.push(Change::new(&incident, events, &state.outlets));
     }
     let jobs = ran.jobs.iter().map(|j| (job.incident, j.clone())).collect();
     state

@@ -57,9 +57,7 @@ impl ApiError {
 /// The status that says an application error's kind.
 pub fn status_of(kind: ErrorKind) -> StatusCode {
     match kind {
-        ErrorKind::Malformed => StatusCode::BAD_REQUEST,
         ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorKind::Forbidden => StatusCode::FORBIDDEN,
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::Conflict => StatusCode::CONFLICT,

@@ -178,10 +178,9 @@ impl Channels {
         Ok(channels)
     }
 
-    /// The outlets the store writes jobs for: only those configured, so a server
-    /// without them adds no write to any incident change.
-    /// The outlets to write jobs for, restricted incidents' events published as
-    /// `policy` says.
+    /// The outlets incident changes plan jobs for: only those configured, so a server
+    /// without them adds no write to any incident change. Restricted incidents' events
+    /// are published as `policy` says.
     pub fn outlets(&self, policy: &klaxon_domain::policy::RestrictedPolicy) -> Outlets {
         Outlets {
             publish_events: self.events.is_some(),

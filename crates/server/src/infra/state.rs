@@ -48,6 +48,9 @@ pub struct Shared {
     pub engine_wake: Arc<tokio::sync::Notify>,
     /// The outbound channels pages and messages go through.
     pub channels: Arc<crate::infra::channels::Channels>,
+    /// The outlets every incident change plans jobs for (the event webhook, shared
+    /// chat rooms), from `channels` and the policy.
+    pub outlets: klaxon_domain::paging::Outlets,
     /// The SHA-256 of the bearer token `/metrics` asks for, if it asks for one.
     pub metrics_token_hash: Option<String>,
 }
@@ -62,6 +65,7 @@ impl AppState {
         rate_limit: Option<Arc<crate::infra::rate_limit::KeyLimits>>,
         metrics_token_hash: Option<String>,
     ) -> Self {
+        let outlets = channels.outlets(&policy.restricted);
         Self(Arc::new(Shared {
             store,
             policy: Arc::new(policy),
@@ -77,6 +81,7 @@ impl AppState {
             inbox_wake: Arc::default(),
             engine_wake: Arc::default(),
             channels: Arc::new(channels),
+            outlets,
             metrics_token_hash,
         }))
     }

@@ -5,8 +5,7 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use klaxon_domain::alert::{Alert, AlertEvent, AlertSeverity, AlertStatus};
-use klaxon_domain::incident::{Incident, Status, TimelineEvent};
-use klaxon_domain::paging::Outlets;
+use klaxon_domain::incident::{Declaration, Incident, Status};
 use klaxon_domain::service::{Grouping, Service};
 use klaxon_domain::IncidentNumber;
 use sqlx::any::AnyRow;
@@ -227,30 +226,27 @@ pub async fn lock_alerts(
 pub async fn open_alerts(
     conn: &mut AnyConnection,
     openings: &[&AlertOpening],
-    outlets: &Outlets,
 ) -> Result<Vec<(i64, Option<Incident>)>> {
     if openings.is_empty() {
         return Ok(Vec::new());
     }
-    let declarations: Vec<(&str, &[TimelineEvent])> = openings
+    let declarations: Vec<&Declaration> = openings
         .iter()
         .filter_map(|o| match &o.incident {
-            IncidentWrite::Declare { slug_base, events } => {
-                Some((slug_base.as_str(), events.as_slice()))
-            }
+            IncidentWrite::Declare(declaration) => Some(declaration),
             _ => None,
         })
         .collect();
-    let mut declared = incidents::declare(&mut *conn, &declarations, outlets)
+    let mut declared = incidents::declare(&mut *conn, &declarations)
         .await?
         .into_iter();
     let mut joined = Vec::with_capacity(openings.len());
     for o in openings {
         joined.push(match &o.incident {
             IncidentWrite::None => None,
-            IncidentWrite::Declare { .. } => declared.next(),
+            IncidentWrite::Declare(_) => declared.next(),
             IncidentWrite::Join(change) => {
-                incidents::apply_changes(&mut *conn, &[change], outlets).await?;
+                incidents::apply_changes(&mut *conn, &[change]).await?;
                 Some(change.incident.clone())
             }
         });

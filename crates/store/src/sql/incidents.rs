@@ -4,8 +4,7 @@
 
 use std::collections::HashSet;
 
-use klaxon_domain::incident::{EventKind, Incident, Source, Status, TimelineEvent};
-use klaxon_domain::paging::Outlets;
+use klaxon_domain::incident::{Declaration, EventKind, Incident, Source, Status, TimelineEvent};
 use klaxon_domain::{IncidentNumber, Severity};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
@@ -144,14 +143,13 @@ pub async fn incident_counts(pool: &AnyPool) -> Result<Vec<(Status, Severity, i6
         .collect()
 }
 
-/// Declares incidents, each from its slug base and first events, a statement per kind
-/// of row for all of them: an alert storm under per-alert grouping opens thousands of
-/// incidents at once. Numbers are given out in order; a slug already taken, or taken
-/// earlier in the same call, gets the incident's number appended.
+/// Declares incidents with their first events and jobs, a statement per kind of row for
+/// all of them: an alert storm under per-alert grouping opens thousands of incidents at
+/// once. Numbers are given out in order; a slug already taken, or taken earlier in the
+/// same call, gets the incident's number appended.
 pub async fn declare(
     conn: &mut AnyConnection,
-    declarations: &[(&str, &[TimelineEvent])],
-    outlets: &Outlets,
+    declarations: &[&Declaration],
 ) -> Result<Vec<Incident>> {
     if declarations.is_empty() {
         return Ok(Vec::new());
@@ -168,11 +166,12 @@ pub async fn declare(
     let mut taken = HashSet::new();
     for chunk in declarations.chunks(CHANGE_ROWS) {
         let mut q = Sql::new("SELECT slug FROM incidents WHERE slug IN (");
-        q.list(chunk.iter().map(|(base, _)| *base)).push(")");
+        q.list(chunk.iter().map(|d| d.slug_base.as_str())).push(")");
         taken.extend(q.fetch_scalars::<_, String>(&mut *conn).await?);
     }
     let mut incidents = Vec::with_capacity(declarations.len());
-    for (number, (base, events)) in (first..).zip(declarations) {
+    for (number, declaration) in (first..).zip(declarations) {
+        let (base, events) = (&declaration.slug_base, &declaration.events);
         let slug = match taken.insert(base.to_string()) {
             true => base.to_string(),
             false => format!("{base}-{number}"),
@@ -205,7 +204,7 @@ pub async fn declare(
     let events: Vec<_> = incidents
         .iter()
         .zip(declarations)
-        .flat_map(|(incident, (_, events))| events.iter().map(|e| (incident.number, e)))
+        .flat_map(|(incident, d)| d.events.iter().map(|e| (incident.number, e)))
         .collect();
     for chunk in events.chunks(CHANGE_ROWS) {
         insert_events(&mut *conn, chunk).await?;
@@ -215,16 +214,13 @@ pub async fn declare(
         .flat_map(|i| i.participants.iter().map(|h| (i.number, h.as_str())))
         .collect();
     write_participants(&mut *conn, &participants).await?;
-    let mut planned = Vec::new();
-    for (incident, (_, events)) in incidents.iter().zip(declarations) {
-        let mut plan = klaxon_domain::paging::plan_jobs(events, incident);
-        plan.add.extend(outlets.jobs(events, incident));
-        jobs::cancel_jobs(&mut *conn, incident.number, &plan.cancel).await?;
-        planned.push((incident.number, incident.updated_at, plan.add));
-    }
-    let planned: Vec<_> = planned
+    let planned: Vec<_> = incidents
         .iter()
-        .flat_map(|(number, at, add)| add.iter().map(|job| (Some(*number), job, *at)))
+        .zip(declarations)
+        .flat_map(|(incident, d)| {
+            let (number, at) = (incident.number, incident.updated_at);
+            d.jobs.add.iter().map(move |job| (Some(number), job, at))
+        })
         .collect();
     jobs::insert_jobs(conn, &planned).await?;
     Ok(incidents)
@@ -234,27 +230,19 @@ pub async fn declare(
 /// per kind of row for all of them: the engine finishes thousands of escalation steps
 /// at once, and a statement per change per row would cost a round trip each. Two
 /// changes to one incident go one after the other.
-pub async fn apply_changes(
-    conn: &mut AnyConnection,
-    changes: &[&Change],
-    outlets: &Outlets,
-) -> Result<()> {
+pub async fn apply_changes(conn: &mut AnyConnection, changes: &[&Change]) -> Result<()> {
     let mut numbers = HashSet::new();
     if changes.iter().all(|c| numbers.insert(c.incident.number)) {
-        return apply_distinct_changes(conn, changes, outlets).await;
+        return apply_distinct_changes(conn, changes).await;
     }
     for change in changes {
-        apply_distinct_changes(&mut *conn, &[change], outlets).await?;
+        apply_distinct_changes(&mut *conn, &[change]).await?;
     }
     Ok(())
 }
 
 /// Writes changes to distinct incidents, a statement per kind of row.
-async fn apply_distinct_changes(
-    conn: &mut AnyConnection,
-    changes: &[&Change],
-    outlets: &Outlets,
-) -> Result<()> {
+async fn apply_distinct_changes(conn: &mut AnyConnection, changes: &[&Change]) -> Result<()> {
     for chunk in changes.chunks(CHANGE_ROWS) {
         update_incidents(&mut *conn, chunk).await?;
     }
@@ -274,23 +262,11 @@ async fn apply_distinct_changes(
         })
         .collect();
     write_participants(&mut *conn, &participants).await?;
-    // Only servers with an event webhook or shared rooms write outlet jobs.
-    let outlet_jobs: Vec<Vec<_>> = changes
-        .iter()
-        .map(|c| outlets.jobs(&c.events, &c.incident))
-        .collect();
     let mut planned = vec![];
-    for (change, outlet_jobs) in changes.iter().zip(&outlet_jobs) {
+    for change in changes {
         let (number, at) = (change.incident.number, change.incident.updated_at);
         jobs::cancel_jobs(&mut *conn, number, &change.jobs.cancel).await?;
-        planned.extend(
-            change
-                .jobs
-                .add
-                .iter()
-                .chain(outlet_jobs)
-                .map(|j| (Some(number), j, at)),
-        );
+        planned.extend(change.jobs.add.iter().map(|j| (Some(number), j, at)));
         move_alerts(&mut *conn, change).await?;
     }
     jobs::insert_jobs(conn, &planned).await

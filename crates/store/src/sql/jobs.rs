@@ -2,7 +2,7 @@
 //! transaction as the change that caused it, claimed with a lease.
 
 use jiff::{SignedDuration, Timestamp};
-use klaxon_domain::paging::{JobKind, Outlets, PlannedJob};
+use klaxon_domain::paging::{JobKind, PlannedJob};
 use klaxon_domain::IncidentNumber;
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
@@ -100,11 +100,7 @@ pub async fn claim_jobs(
 /// statement per kind of row (see [`incidents::apply_changes`]). A job that is gone
 /// (cancelled while it ran) fails the lot, which the group commit then writes one by
 /// one to find it.
-pub async fn finish_jobs(
-    conn: &mut AnyConnection,
-    dones: &[&JobDone],
-    outlets: &Outlets,
-) -> Result<()> {
+pub async fn finish_jobs(conn: &mut AnyConnection, dones: &[&JobDone]) -> Result<()> {
     let done: Vec<i64> = dones
         .iter()
         .filter(|d| d.outcome == JobOutcome::Done)
@@ -143,7 +139,7 @@ pub async fn finish_jobs(
         });
     }
     let changes: Vec<&Change> = dones.iter().flat_map(|d| d.changes.iter()).collect();
-    incidents::apply_changes(&mut *conn, &changes, outlets).await?;
+    incidents::apply_changes(&mut *conn, &changes).await?;
     let mut jobs = vec![];
     for d in dones {
         let at = d

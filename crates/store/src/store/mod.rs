@@ -10,11 +10,11 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use klaxon_domain::api::NewUser;
 use klaxon_domain::auth::{Scope, TokenInfo, User};
-use klaxon_domain::incident::{Incident, Status, TimelineEvent};
+use klaxon_domain::incident::{Declaration, Incident, Status, TimelineEvent};
 use klaxon_domain::{Handle, IncidentNumber, Severity};
 
 use crate::backend::{Backend, SqlStore};
-use crate::group::{Declaration, Write};
+use crate::group::Write;
 use crate::sql::{incidents, users};
 use crate::{Authenticated, Change, IncidentFilter, Result, Store};
 
@@ -91,11 +91,7 @@ impl<B: Backend> Store for SqlStore<B> {
         users::authenticate(&self.reader, token_hash).await
     }
 
-    async fn declare(&self, slug_base: &str, events: &[TimelineEvent]) -> Result<Incident> {
-        let declaration = Declaration {
-            slug_base: slug_base.to_owned(),
-            events: events.to_vec(),
-        };
+    async fn declare(&self, declaration: Declaration) -> Result<Incident> {
         self.submit(Write::Declare, declaration).await
     }
 

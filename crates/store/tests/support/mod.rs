@@ -29,3 +29,22 @@ macro_rules! contract {
 }
 
 pub mod alerts;
+
+/// The change `events` make to `before`, with no outlets configured.
+#[allow(dead_code)]
+pub fn change(
+    before: &klaxon_domain::incident::Incident,
+    events: Vec<klaxon_domain::incident::TimelineEvent>,
+) -> klaxon_store::Change {
+    klaxon_store::Change::new(before, events, &Default::default())
+}
+
+/// The declaration of an incident from `events`, with no outlets configured.
+#[allow(dead_code)]
+pub fn declaration(
+    slug_base: &str,
+    events: Vec<klaxon_domain::incident::TimelineEvent>,
+) -> klaxon_store::Declaration {
+    klaxon_store::Declaration::new(slug_base, events, &Default::default())
+        .expect("events start with a declaration")
+}
