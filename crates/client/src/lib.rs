@@ -254,6 +254,23 @@ impl Client {
             .await
     }
 
+    /// Sets a person's web UI password (their own, or anyone's for an admin); their
+    /// web sessions end.
+    pub async fn set_password(
+        &self,
+        handle: &Handle,
+        body: &klaxon_domain::api::NewPassword,
+    ) -> Result<(), ClientError> {
+        let path = format!("/users/{handle}/password");
+        let response = self
+            .request(Method::PUT, &path)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| self.transport(e))?;
+        self.check(response).await.map(|_| ())
+    }
+
     pub async fn tokens(&self) -> Result<Vec<TokenInfo>, ClientError> {
         self.get("/tokens").await
     }

@@ -165,6 +165,19 @@ impl NewUser {
     }
 }
 
+/// A new password for the web UI: 10 to 256 characters. `Debug` never shows it.
+#[derive(Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassword {
+    pub password: String,
+}
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword { password: [redacted] }")
+    }
+}
+
 /// A change to a user (admin): today, their role.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

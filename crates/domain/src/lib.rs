@@ -15,6 +15,7 @@ pub mod policy;
 pub mod schedule;
 mod secret;
 pub mod service;
+pub mod session;
 pub mod severity;
 pub mod template;
 pub mod time;

@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use klaxon_domain::api::IncidentPage;
 use klaxon_domain::incident::{
-    Affected, EventKind, Evidence, IncidentView, Recurrence, Status, TimelineEvent,
+    describe, Affected, IncidentView, Recurrence, Status, TimelineEvent,
 };
 use klaxon_domain::Severity;
 
@@ -235,7 +235,7 @@ pub fn timeline(events: &[TimelineEvent]) {
     let mut t = output::table(["TIME", "ACTOR", "SOURCE", "EVENT"]);
     output::unwrapped(&mut t, &[0, 1, 2]);
     for e in events {
-        let mut text = describe(&e.kind);
+        let mut text = describe(&e.kind, excerpt);
         if e.occurred_at.is_some_and(|o| o != e.recorded_at) {
             text.push_str(&format!(
                 "\n(stated time; recorded {})",
@@ -252,171 +252,7 @@ pub fn timeline(events: &[TimelineEvent]) {
     output::print_table(&t);
 }
 
-/// One event in words. Status updates show their rendered text.
-pub fn describe(kind: &EventKind) -> String {
-    let reason = |r: &Option<String>| r.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
-    match kind {
-        EventKind::Declared {
-            title,
-            severity,
-            triage,
-            ..
-        } => {
-            let mut s = format!("declared {severity}: {title}");
-            for a in triage {
-                let yes_no = if a.answer { "yes" } else { "no" };
-                s.push_str(&format!("\n  triage: {} {yes_no}", a.question));
-            }
-            s
-        }
-        EventKind::Acknowledged => "acknowledged".to_owned(),
-        EventKind::AlertAttached {
-            dedup_key,
-            summary,
-            severity,
-        } => {
-            format!("alert ({severity}): {summary}\n  dedup key: {dedup_key}")
-        }
-        EventKind::RoleAssigned { role, user } => format!("@{user} is now {role}"),
-        EventKind::RoleRelieved { role, user } => format!("@{user} relieved as {role}"),
-        EventKind::SeverityChanged { from, to, reason } => {
-            format!("severity {from} → {to}: {reason}")
-        }
-        EventKind::StatusUpdated {
-            kind,
-            audience,
-            message,
-        } => {
-            let kind = serde_json::to_value(kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            let audience = serde_json::to_value(audience)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            format!("{audience} status update ({kind}):\n{}", message.text)
-        }
-        EventKind::Mitigated {
-            strategy: s,
-            action,
-        } => {
-            format!("mitigated ({}): {action}", strategy(*s))
-        }
-        EventKind::Resolved { root_cause, fix } => {
-            let mut s = "resolved".to_owned();
-            if let Some(rc) = root_cause {
-                s.push_str(&format!("\nroot cause: {rc}"));
-            }
-            if let Some(fix) = fix {
-                s.push_str(&format!("\nfix: {fix}"));
-            }
-            s
-        }
-        EventKind::Closed => "closed".to_owned(),
-        EventKind::Reopened { reason: r } => format!("reopened{}", reason(r)),
-        EventKind::Declined { reason: r } => format!("declined{}", reason(r)),
-        EventKind::MergedInto { into } => format!("merged into {into}"),
-        EventKind::MergedFrom { from, title } => format!("{from} merged in: {title}"),
-        EventKind::Noted { text } => format!("note: {text}"),
-        EventKind::EvidenceAttached { evidence } => describe_evidence(evidence),
-        EventKind::ResponseTargetMissed {
-            due_at,
-            late_by_seconds,
-        } => format!(
-            "response target missed: acknowledged {} after it was due ({due_at})",
-            klaxon_domain::time::human_duration(*late_by_seconds)
-        ),
-        EventKind::UpdateMissed { due_at, reminded } => {
-            let who = reminded
-                .iter()
-                .map(|h| format!("@{h}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            format!("internal update missed (due {due_at}); reminded {who}")
-        }
-        EventKind::Paged {
-            round,
-            step,
-            users,
-            urgency,
-        } => {
-            let again = if *round > 0 {
-                format!(", repeat {round}")
-            } else {
-                String::new()
-            };
-            if users.is_empty() {
-                format!("escalation step {}{again}: nobody to page", step + 1)
-            } else {
-                format!(
-                    "paged ({urgency} urgency, step {}{again}): {}",
-                    step + 1,
-                    users.join(", ")
-                )
-            }
-        }
-        EventKind::Notified {
-            user,
-            method,
-            attempt,
-        } => {
-            let tries = if *attempt > 1 {
-                format!(" (attempt {attempt})")
-            } else {
-                String::new()
-            };
-            format!("notified {user} by {}{tries}", method.as_str())
-        }
-        EventKind::NotificationFailed {
-            user,
-            method,
-            attempt,
-            error,
-            retry_at,
-        } => match retry_at {
-            Some(at) => format!(
-                "{} to {user} failed (attempt {attempt}): {error}; retrying at {at}",
-                method.as_str()
-            ),
-            None => format!(
-                "{} to {user} failed (attempt {attempt}): {error}; gave up",
-                method.as_str()
-            ),
-        },
-    }
-}
-
-fn describe_evidence(evidence: &Evidence) -> String {
-    match evidence {
-        Evidence::Text { text } => format!("evidence:\n{}", excerpt(text)),
-        Evidence::File { name, content } => {
-            format!(
-                "evidence: file {name} ({} bytes)\n{}",
-                content.len(),
-                excerpt(content)
-            )
-        }
-        Evidence::Command {
-            command,
-            output,
-            exit_code,
-            truncated,
-        } => {
-            let outcome = command_outcome(*exit_code, *truncated);
-            format!("evidence: $ {command} ({outcome})\n{}", excerpt(output))
-        }
-    }
-}
-
 /// The first lines of a long text, with a note of how many more there are.
-/// How a command attached as evidence ended: `exit 0`, `exit 3, output cut to fit`.
-pub fn command_outcome(exit_code: Option<i32>, truncated: bool) -> String {
-    let code = exit_code.map_or("killed by a signal".to_owned(), |c| format!("exit {c}"));
-    let cut = if truncated { ", output cut to fit" } else { "" };
-    format!("{code}{cut}")
-}
-
 fn excerpt(text: &str) -> String {
     const LINES: usize = 12;
     let lines: Vec<&str> = text.trim_end().lines().collect();
@@ -431,8 +267,5 @@ fn excerpt(text: &str) -> String {
 }
 
 pub fn strategy(s: klaxon_domain::incident::MitigationStrategy) -> String {
-    serde_json::to_value(s)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    s.as_str().to_owned()
 }

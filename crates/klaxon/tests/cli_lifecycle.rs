@@ -262,7 +262,11 @@ fn json_logs_are_json() {
         std::thread::sleep(Duration::from_millis(20));
     }
     // The server may answer before its "listening" line is written.
-    let has_listening = || std::fs::read_to_string(&log_path).unwrap().contains("listening");
+    let has_listening = || {
+        std::fs::read_to_string(&log_path)
+            .unwrap()
+            .contains("listening")
+    };
     while !has_listening() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -281,6 +281,7 @@ pub async fn start(
     ));
     tokio::spawn(app::inbox::run(state.clone(), stopped.clone()));
     tokio::spawn(engine::runner::run(state.clone(), stopped.clone()));
+    tokio::spawn(app::sessions::sweep(state.clone(), stopped.clone()));
     let task = tokio::spawn(http::connections::serve(
         listener,
         router,

@@ -6,7 +6,8 @@
 //!
 //! Where things are:
 //! - the traits callers use: [`Store`] here, [`ServiceStore`] (`services.rs`),
-//!   [`AlertStore`] and [`InboxWriter`] (`alerts.rs`), [`PagingStore`] (`paging.rs`);
+//!   [`AlertStore`] and [`InboxWriter`] (`alerts.rs`), [`PagingStore`] (`paging.rs`),
+//!   [`WebStore`] (`web.rs`);
 //! - every query, once for both databases: [`sql`], a file per group of tables, plain
 //!   functions over `sqlx::Any` connections;
 //! - the one implementation of the traits, [`SqlStore`] (`store/`), and what a database
@@ -27,6 +28,7 @@ pub mod sql;
 mod sqlite;
 mod store;
 pub mod testing;
+mod web;
 
 use std::sync::Arc;
 
@@ -46,6 +48,7 @@ pub use paging::{ActionLink, Job, JobBacklog, JobDone, JobOutcome, PagingStore, 
 pub use postgres::{Postgres, PostgresStore};
 pub use services::{NewKey, ServiceStore};
 pub use sqlite::{Sqlite, SqliteStore};
+pub use web::{Session, SignIn, WebStore};
 
 /// What can go wrong in the store, in the shapes callers act on. Only [`Stale`] is
 /// worth retrying (after reading again); the others would fail the same way.
@@ -123,7 +126,7 @@ pub struct Authenticated {
 /// Everything Klaxon keeps. Implementations must make each method atomic.
 #[async_trait]
 pub trait Store:
-    ServiceStore + AlertStore + InboxWriter + PagingStore + Send + Sync + 'static
+    ServiceStore + AlertStore + InboxWriter + PagingStore + WebStore + Send + Sync + 'static
 {
     /// Checks the database answers.
     async fn ping(&self) -> Result<()>;

@@ -149,6 +149,33 @@ pub enum MitigationStrategy {
     Other,
 }
 
+impl MitigationStrategy {
+    pub const ALL: [MitigationStrategy; 6] = [
+        Self::QuickFix,
+        Self::Rollback,
+        Self::ScaleUp,
+        Self::DisableFeature,
+        Self::Failover,
+        Self::Other,
+    ];
+
+    /// The name on the wire: `quick-fix`, `rollback`…
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::QuickFix => "quick-fix",
+            Self::Rollback => "rollback",
+            Self::ScaleUp => "scale-up",
+            Self::DisableFeature => "disable-feature",
+            Self::Failover => "failover",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 /// Something attached to the incident as evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]

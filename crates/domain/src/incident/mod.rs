@@ -1,8 +1,10 @@
 //! The incident: its life cycle, its timeline of events, and the projection of those
 //! events that the store keeps as the incident row.
 
+mod actions;
 mod change;
 mod command;
+mod describe;
 mod event;
 mod input;
 mod projection;
@@ -17,11 +19,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use actions::Actions;
 pub use change::{Change, Declaration};
 pub use command::{
     decide, declare, declare_from_alert, merge, record, Command, Context, MAX_EVIDENCE_BYTES,
     MAX_TITLE,
 };
+pub use describe::{command_outcome, describe};
 pub use event::{EventKind, NewEvent, Source, TimelineEvent, TriageAnswer};
 pub use input::{
     Affected, Assessment, DeclareInput, Evidence, MitigationStrategy, Recurrence,

@@ -480,3 +480,129 @@ fn whoever_is_paged_takes_part_and_sees_a_restricted_incident() {
     assert!(incident.visible_to("bob"));
     assert_eq!(incident.participants, ["alice", "bob"]);
 }
+
+/// An incident in each state a responder can meet: as declared, acknowledged,
+/// mitigated, resolved, closed, declined, and merged away.
+fn in_every_state(p: &Policy) -> Vec<Incident> {
+    let steps: Vec<Vec<Command>> = vec![
+        vec![],
+        vec![Command::Acknowledge { at: None }],
+        vec![Command::Mitigate {
+            strategy: MitigationStrategy::Rollback,
+            action: "rolled back".into(),
+            at: None,
+        }],
+        vec![Command::Resolve {
+            root_cause: None,
+            fix: None,
+            at: None,
+        }],
+        vec![
+            Command::Resolve {
+                root_cause: None,
+                fix: None,
+                at: None,
+            },
+            Command::Close,
+        ],
+        vec![Command::Decline { reason: None }],
+    ];
+    let mut incidents: Vec<Incident> = steps
+        .into_iter()
+        .map(|commands| {
+            let mut i = declared(p, 2);
+            for (m, c) in commands.into_iter().enumerate() {
+                run(&mut i, c, &ctx(p, 1 + m as i64)).unwrap();
+            }
+            i
+        })
+        .collect();
+    let mut away = declared(p, 2);
+    let mut target = declared(p, 3);
+    target.number = IncidentNumber(43);
+    let (out, _) = merge(&away, &target, &ctx(p, 1)).unwrap();
+    out.iter().for_each(|e| away.apply(e));
+    incidents.push(away);
+    incidents
+}
+
+/// Each command, with inputs that are valid, and whether `actions` offers it.
+fn offered(actions: &Actions) -> Vec<(Command, bool)> {
+    let update = |kind| {
+        let mut input = StatusUpdateInput::new(kind);
+        input.status = Some("investigating".into());
+        Command::PostUpdate(input)
+    };
+    let mut commands = vec![
+        (Command::Acknowledge { at: None }, actions.acknowledge),
+        (
+            Command::Assign {
+                role: Role::Scribe,
+                user: Handle::parse("carol").unwrap(),
+            },
+            actions.roles,
+        ),
+        (
+            Command::ChangeSeverity {
+                severity: Severity::new(1).unwrap(),
+                reason: "worse".into(),
+            },
+            actions.change_severity,
+        ),
+        (
+            Command::Mitigate {
+                strategy: MitigationStrategy::Failover,
+                action: "failed over".into(),
+                at: None,
+            },
+            actions.mitigate,
+        ),
+        (
+            Command::Resolve {
+                root_cause: None,
+                fix: None,
+                at: None,
+            },
+            actions.resolve,
+        ),
+        (Command::Close, actions.close),
+        (Command::Reopen { reason: None }, actions.reopen),
+        (Command::Decline { reason: None }, actions.decline),
+        (
+            Command::Note {
+                text: "checked the dashboards".into(),
+                at: None,
+            },
+            actions.note,
+        ),
+        (
+            Command::AttachEvidence(Evidence::Text {
+                text: "a log line".into(),
+            }),
+            actions.evidence,
+        ),
+    ];
+    for kind in Actions::UPDATE_KINDS {
+        commands.push((update(kind), actions.update(kind)));
+    }
+    commands
+}
+
+#[test]
+fn the_actions_offered_are_exactly_those_decide_accepts() {
+    let p = Policy::builtin();
+    for incident in in_every_state(&p) {
+        let actions = Actions::of(&incident);
+        for (command, offered) in offered(&actions) {
+            let accepted = decide(&incident, &command, &ctx(&p, 30)).is_ok();
+            assert_eq!(
+                offered,
+                accepted,
+                "{:?} on a {} incident (merged: {})",
+                command,
+                incident.status,
+                incident.merged_into.is_some()
+            );
+        }
+    }
+}

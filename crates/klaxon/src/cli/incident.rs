@@ -362,7 +362,7 @@ async fn attach(client: &Client, a: EvidenceArgs, json: bool) -> anyhow::Result<
             ..
         } => format!(
             "evidence attached, {}",
-            render::command_outcome(*exit_code, *truncated)
+            klaxon_domain::incident::command_outcome(*exit_code, *truncated)
         ),
         _ => "evidence attached".to_owned(),
     };

@@ -1,7 +1,7 @@
 //! `klaxon user ...`: the people who hold roles and own tokens.
 
 use clap::{Args, Subcommand};
-use klaxon_domain::api::{NewUser, UserUpdate};
+use klaxon_domain::api::{NewPassword, NewUser, UserUpdate};
 use klaxon_domain::auth::Scope;
 use klaxon_domain::Handle;
 
@@ -41,6 +41,16 @@ enum UserCommand {
         #[arg(long, value_parser = named::<Scope>(&["admin", "responder", "viewer"]))]
         role: Scope,
     },
+    /// Set a person's password for the web UI: your own, or anyone's (admin). Read
+    /// from standard input (one line), or asked for twice at a terminal; their web
+    /// sessions end.
+    #[command(
+        after_help = "Example: klaxon user password alice\n         printf '%s\\n' \"$PASSWORD\" | klaxon user password alice"
+    )]
+    Password {
+        #[arg(value_parser = handle)]
+        handle: Handle,
+    },
     /// List everyone.
     List,
     /// A person's contact methods: where they are reached.
@@ -77,6 +87,15 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
                 user.handle, user.name, user.email, user.role
             );
         }
+        UserCommand::Password { handle } => {
+            let password = read_password()?;
+            client
+                .set_password(&handle, &NewPassword { password })
+                .await?;
+            if !json {
+                println!("set the password of @{handle}; their web sessions have ended");
+            }
+        }
         UserCommand::Update { handle, role } => {
             let user = client
                 .update_user(&handle, &UserUpdate { role: Some(role) })
@@ -107,4 +126,25 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The new password: one line of standard input, or typed twice (unseen) at a
+/// terminal.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("New password: ")?;
+        let again = rpassword::prompt_password("Again: ")?;
+        if first != again {
+            anyhow::bail!("the two passwords differ; nothing was changed");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        anyhow::bail!("no password on standard input; nothing was changed");
+    }
+    Ok(password)
 }

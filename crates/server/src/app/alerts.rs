@@ -402,3 +402,22 @@ pub async fn visible_alert(state: &AppState, caller: &Caller, id: i64) -> Result
         None => Ok(alert),
     }
 }
+
+/// The newest alerts still triggered that no incident holds (their service opens none,
+/// or a responder has yet to act), at most `limit`.
+pub async fn recent_without_incident(
+    state: &AppState,
+    caller: &Caller,
+    limit: u32,
+) -> Result<Vec<Alert>, AppError> {
+    let filter = klaxon_store::AlertFilter {
+        status: Some(klaxon_domain::alert::AlertStatus::Triggered),
+        limit: limit * 5,
+        viewer: caller.viewer(),
+        ..Default::default()
+    };
+    let mut alerts = state.store.alerts(&filter).await?;
+    alerts.retain(|a| a.incident.is_none());
+    alerts.truncate(limit as usize);
+    Ok(alerts)
+}

@@ -53,6 +53,21 @@ impl Caller {
         }
     }
 
+    /// `user` acting with the whole of their role, signed in otherwise than with a
+    /// token (a web session, a signed link); `how` names the way, as a token's name
+    /// would.
+    pub fn person(user: User, how: &str, source: Source) -> Self {
+        let token = TokenInfo {
+            id: 0,
+            name: how.to_owned(),
+            scope: user.role,
+            user: user.handle.clone(),
+            created_at: user.created_at,
+            revoked_at: None,
+        };
+        Self::new(user, token, source)
+    }
+
     /// Refuses the request unless the caller's scope includes `needed`.
     pub fn require(&self, needed: Scope) -> Result<(), AppError> {
         if self.scope.allows(needed) {

@@ -13,6 +13,8 @@ use klaxon_store::StoreError;
 pub enum ErrorKind {
     /// The input was read but breaks a rule; `errors` names the fields.
     Invalid,
+    /// The caller did not show who they are, or showed it wrongly (a wrong password).
+    Unauthenticated,
     /// The caller may not do this.
     Forbidden,
     /// What the command names does not exist.

@@ -135,6 +135,39 @@ pub async fn act(
     }
 }
 
+/// What `command` would record on the incident now, without recording it: a status
+/// update's rendered message before it is posted.
+pub async fn preview(
+    state: &AppState,
+    caller: &Caller,
+    number: IncidentNumber,
+    command: &Command,
+) -> Result<Vec<TimelineEvent>, AppError> {
+    caller.require(Scope::Responder)?;
+    let incident = visible_incident(state, caller, number).await?;
+    Ok(incident::decide(
+        &incident,
+        command,
+        &context(state, caller),
+    )?)
+}
+
+/// The incident's timeline events after `seq`, if the caller may see it.
+pub async fn events_after(
+    state: &AppState,
+    caller: &Caller,
+    number: IncidentNumber,
+    seq: i64,
+) -> Result<(Incident, Vec<TimelineEvent>), AppError> {
+    let incident = visible_incident(state, caller, number).await?;
+    if incident.version <= seq {
+        return Ok((incident, Vec::new()));
+    }
+    let mut events = state.store.timeline(number).await?;
+    events.retain(|e| e.seq > seq);
+    Ok((incident, events))
+}
+
 /// One attempt at [`act`]: read, decide, write.
 async fn try_act(
     state: &AppState,
@@ -286,4 +319,20 @@ impl Attempt {
 fn project(state: &AppState, incident: Incident, events: Vec<TimelineEvent>) -> (Incident, Change) {
     let change = Change::new(&incident, events, &state.outlets);
     (change.incident.clone(), change)
+}
+
+/// The alerts that opened or joined incident `number`, newest first, if the caller may
+/// see it.
+pub async fn alerts_of(
+    state: &AppState,
+    caller: &Caller,
+    number: IncidentNumber,
+) -> Result<Vec<klaxon_domain::alert::Alert>, AppError> {
+    visible_incident(state, caller, number).await?;
+    let filter = klaxon_store::AlertFilter {
+        incident: Some(number),
+        limit: 50,
+        ..Default::default()
+    };
+    Ok(state.store.alerts(&filter).await?)
 }

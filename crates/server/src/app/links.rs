@@ -3,7 +3,7 @@
 //! for, with that person's role.
 
 use jiff::SignedDuration;
-use klaxon_domain::auth::{check_may_act, TokenInfo, User};
+use klaxon_domain::auth::{check_may_act, User};
 use klaxon_domain::incident::{Command, Source};
 use klaxon_domain::paging::ContactMethod;
 use klaxon_domain::IncidentNumber;
@@ -60,15 +60,7 @@ pub(crate) async fn act_for(
     source: Source,
 ) -> Result<String, AppError> {
     check_may_act(user.role).map_err(AppError::forbidden)?;
-    let token = TokenInfo {
-        id: 0,
-        name: "action link".into(),
-        scope: user.role,
-        user: user.handle.clone(),
-        created_at: user.created_at,
-        revoked_at: None,
-    };
-    let caller = Caller::new(user, token, source);
+    let caller = Caller::person(user, "action link", source);
     let (command, done) = match action {
         "resolve" => (
             Command::Resolve {

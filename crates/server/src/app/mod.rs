@@ -13,3 +13,4 @@ pub(crate) mod lookups;
 pub(crate) mod paging;
 pub(crate) mod phones;
 pub(crate) mod services;
+pub(crate) mod sessions;

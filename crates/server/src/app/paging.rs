@@ -2,6 +2,7 @@
 //! deliveries a person's notification rules call for, and paging someone directly.
 
 use jiff::{SignedDuration, Timestamp};
+use klaxon_domain::paging::api::ServiceOnCall;
 use klaxon_domain::paging::{self, Delivery, JobPayload, PlannedJob};
 use klaxon_domain::Handle;
 use klaxon_store::StoreError;
@@ -97,4 +98,34 @@ pub async fn page_directly(
     state.store.add_jobs(None, &jobs, now).await?;
     state.engine_wake.notify_one();
     Ok(jobs.len())
+}
+
+/// Who the first step of each service's escalation policy pages now, per service.
+pub async fn on_call_now(state: &AppState) -> Result<Vec<ServiceOnCall>, StoreError> {
+    let now = state.clock.now();
+    let mut answer = vec![];
+    let lookups = Lookups::new(state.store.clone());
+    for service in state.store.services().await? {
+        let mut on_call = vec![];
+        if let Some(name) = &service.rules.escalation_policy {
+            if let Ok(policy) = state.store.policy(name).await {
+                let first = policy
+                    .steps
+                    .first()
+                    .map(|s| s.targets.as_slice())
+                    .unwrap_or_default();
+                on_call = who_is_paged(&lookups, first, now)
+                    .await?
+                    .iter()
+                    .map(|u| u.to_string())
+                    .collect();
+            }
+        }
+        answer.push(ServiceOnCall {
+            service: service.name.to_string(),
+            escalation_policy: service.rules.escalation_policy.clone(),
+            on_call,
+        });
+    }
+    Ok(answer)
 }

@@ -12,3 +12,4 @@ pub(crate) mod links;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
 pub(crate) mod router;
+pub(crate) mod web;

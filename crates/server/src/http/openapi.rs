@@ -33,7 +33,7 @@ use crate::http::error::ApiError;
     servers((url = "/api/v1")),
     paths(
         api::system::policy, openapi,
-        api::users::me, api::users::list, api::users::create, api::users::update,
+        api::users::me, api::users::list, api::users::create, api::users::update, api::users::set_password,
         api::users::tokens, api::users::create_token, api::users::revoke_token,
         api::incidents::list, api::incidents::declare, api::incidents::show,
         api::incidents::ack, api::incidents::assign, api::incidents::relieve, api::incidents::severity,

@@ -31,6 +31,10 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents/{number}/evidence", post(incidents::evidence))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{handle}", axum::routing::patch(users::update))
+        .route(
+            "/users/{handle}/password",
+            axum::routing::put(users::set_password),
+        )
         .route("/tokens", get(users::tokens).post(users::create_token))
         .route("/tokens/{id}/revoke", post(users::revoke_token))
         .route("/services", get(services::list).post(services::create))
@@ -167,6 +171,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(system::readyz))
         .route("/metrics", get(system::metrics))
         .nest("/api/v1", api)
+        .merge(crate::http::web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

@@ -82,3 +82,42 @@ impl TestLimits {
         })
     }
 }
+
+/// Sign-in attempts to the web UI: per account, 5 at once and then one every 12
+/// seconds; per client address, 20 at once and then one every 3 seconds. A password
+/// guesser is slowed to a few hundred guesses an hour per account, while a person who
+/// mistypes a few times is not held up. Every attempt counts, right or wrong.
+pub struct SignInLimits {
+    per_account: KeyLimits,
+    per_address: KeyLimits,
+}
+
+impl Default for SignInLimits {
+    fn default() -> Self {
+        let quota = |every: u64, burst: u32| {
+            Quota::with_period(Duration::from_secs(every))
+                .expect("a period")
+                .allow_burst(NonZeroU32::new(burst).expect("not zero"))
+        };
+        Self {
+            per_account: KeyLimits::with_quota(quota(12, 5)),
+            per_address: KeyLimits::with_quota(quota(3, 20)),
+        }
+    }
+}
+
+impl SignInLimits {
+    /// Counts one attempt at `account` from `from`, or refuses it with a message saying
+    /// when to try again.
+    pub fn check(&self, account: &str, from: std::net::IpAddr) -> Result<(), String> {
+        let refuse = |wait: Duration, what: &str| {
+            format!("{what}; wait {} s and try again", wait.as_secs().max(1))
+        };
+        self.per_address
+            .check(&from.to_string())
+            .map_err(|wait| refuse(wait, "too many sign-in attempts from this address"))?;
+        self.per_account
+            .check(account)
+            .map_err(|wait| refuse(wait, &format!("too many sign-in attempts for '{account}'")))
+    }
+}

@@ -39,6 +39,8 @@ pub struct Shared {
     pub rate_limit: Option<Arc<crate::infra::rate_limit::KeyLimits>>,
     /// How often people may send themselves test messages.
     pub test_limits: Arc<crate::infra::rate_limit::TestLimits>,
+    /// How often people may try to sign in to the web UI.
+    pub sign_in_limits: Arc<crate::infra::rate_limit::SignInLimits>,
     /// Recently authenticated tokens, and services by integration key.
     pub tokens: Arc<TokenCache>,
     pub services: Arc<ServiceCache>,
@@ -76,6 +78,7 @@ impl AppState {
             service_locks: Arc::default(),
             rate_limit,
             test_limits: Arc::default(),
+            sign_in_limits: Arc::default(),
             tokens: Arc::default(),
             services: Arc::default(),
             inbox_wake: Arc::default(),

@@ -21,6 +21,7 @@ pub mod links;
 pub mod people;
 pub mod schedules;
 pub mod services;
+pub mod sessions;
 pub mod users;
 
 use std::fmt::Write as _;

@@ -12,7 +12,7 @@ use super::{corrupt, instant, ms, unique_violation};
 use crate::{Authenticated, Result, StoreError};
 
 const TOKEN_COLUMNS: &str = "t.id, t.name, t.scope, u.handle, t.created_at, t.revoked_at";
-const USER_COLUMNS: &str = "u.id, u.handle, u.name, u.email, u.created_at, u.role";
+pub(crate) const USER_COLUMNS: &str = "u.id, u.handle, u.name, u.email, u.created_at, u.role";
 
 /// Every user, by handle.
 pub async fn users(pool: &AnyPool) -> Result<Vec<User>> {
@@ -254,7 +254,7 @@ pub async fn authenticate(pool: &AnyPool, token_hash: &str) -> Result<Option<Aut
     Ok(Some(Authenticated { user, token }))
 }
 
-fn user_from_row(row: &AnyRow) -> Result<User> {
+pub(crate) fn user_from_row(row: &AnyRow) -> Result<User> {
     let handle: String = row.try_get(1)?;
     let role: String = row.try_get(5)?;
     Ok(User {

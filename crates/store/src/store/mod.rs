@@ -5,6 +5,7 @@
 mod alerts;
 mod paging;
 mod services;
+mod web;
 
 use async_trait::async_trait;
 use jiff::Timestamp;

@@ -9,7 +9,7 @@ use klaxon_domain::paging::{EscalationPolicy, NewEscalationPolicy, Target};
 use klaxon_domain::Handle;
 
 use crate::app::auth::Caller;
-use crate::app::paging::{page_directly, who_is_paged};
+use crate::app::paging::{on_call_now, page_directly};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::infra::state::AppState;
@@ -136,32 +136,7 @@ pub async fn on_call(
     caller: Caller,
 ) -> Result<Json<Vec<ServiceOnCall>>, ApiError> {
     caller.require(Scope::Viewer)?;
-    let now = state.clock.now();
-    let mut answer = vec![];
-    let lookups = crate::app::lookups::Lookups::new(state.store.clone());
-    for service in state.store.services().await? {
-        let mut on_call = vec![];
-        if let Some(name) = &service.rules.escalation_policy {
-            if let Ok(policy) = state.store.policy(name).await {
-                let first = policy
-                    .steps
-                    .first()
-                    .map(|s| s.targets.as_slice())
-                    .unwrap_or_default();
-                on_call = who_is_paged(&lookups, first, now)
-                    .await?
-                    .iter()
-                    .map(|u| u.to_string())
-                    .collect();
-            }
-        }
-        answer.push(ServiceOnCall {
-            service: service.name.to_string(),
-            escalation_policy: service.rules.escalation_policy.clone(),
-            on_call,
-        });
-    }
-    Ok(Json(answer))
+    Ok(Json(on_call_now(&state).await?))
 }
 
 #[utoipa::path(post, path = "/page", tag = "escalation", security(("bearer" = ["responder"])), request_body = NewPage,

@@ -3,11 +3,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use klaxon_domain::api::{CreatedToken, Me, NewToken, NewUser, UserUpdate};
+use klaxon_domain::api::{CreatedToken, Me, NewPassword, NewToken, NewUser, UserUpdate};
 use klaxon_domain::auth::{self, Scope, TokenInfo, User};
-use klaxon_domain::Handle;
+use klaxon_domain::{Handle, Secret};
 
 use crate::app::auth::{generate_token, hash_token, Caller};
+use crate::app::sessions;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::infra::state::AppState;
@@ -41,6 +42,23 @@ pub async fn create(
     let clean = user.validated()?;
     let created = state.store.create_user(&clean, state.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(put, path = "/users/{handle}/password", tag = "users", params(("handle" = Handle, Path)), security(("bearer" = ["responder"])),
+    request_body = NewPassword,
+    responses((status = 204, description = "Set; every web session of the person is ended"), (status = 403, description = "Another person's password, and the caller is no admin"),
+        (status = 404), (status = 422, description = "Shorter than 10 or longer than 256 characters")))]
+pub async fn set_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(handle): ApiPath<String>,
+    ApiJson(new): ApiJson<NewPassword>,
+) -> Result<StatusCode, ApiError> {
+    let handle = Handle::parse(&handle)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    state.store.user(&handle).await?;
+    sessions::set_password(&state, &caller, &handle, Secret::new(new.password)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(patch, path = "/users/{handle}", tag = "users", params(("handle" = Handle, Path)), security(("bearer" = ["admin"])),

@@ -144,9 +144,9 @@ pub(crate) async fn serve(
                 }
             }
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     accept_failed(e).await;
                     continue;
@@ -156,6 +156,7 @@ pub(crate) async fn serve(
         };
         tokio::spawn(serve_connection(
             stream,
+            peer,
             app.clone(),
             limits,
             stop.clone(),
@@ -189,6 +190,7 @@ async fn accept_failed(e: io::Error) {
 
 async fn serve_connection(
     stream: TcpStream,
+    peer: SocketAddr,
     app: Router,
     limits: ConnectionLimits,
     mut stop: watch::Receiver<bool>,
@@ -209,6 +211,7 @@ async fn serve_connection(
                 exchange.clone(),
                 n,
                 limits.body_timeout,
+                peer,
                 request,
             )
         })
@@ -238,8 +241,13 @@ async fn handle(
     exchange: Arc<Exchange>,
     n: u64,
     body_timeout: Duration,
-    request: Request<Incoming>,
+    peer: SocketAddr,
+    mut request: Request<Incoming>,
 ) -> Result<Response<Answer>, Infallible> {
+    // Handlers that need the client's address (sign-in limits) read it as `ConnectInfo`.
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
     let timed_out = Arc::new(AtomicBool::new(false));
     let deadline = Instant::now() + body_timeout;
     let request = request.map(|body| BodyDeadline::new(body, deadline, timed_out.clone()));

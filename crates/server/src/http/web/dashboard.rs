@@ -1,0 +1,151 @@
+//! `/`: what is burning. Open incidents by severity with their age, status, commander,
+//! response target and update deadlines; recent alerts not in an incident; who is on
+//! call for each service. Filters live in the URL, so a view can be shared; the page
+//! refreshes its board every 15 seconds (htmx), or on reload without JavaScript.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use klaxon_domain::api::IncidentQuery;
+use klaxon_domain::incident::{IncidentView, Status};
+use klaxon_domain::paging::api::ServiceOnCall;
+use klaxon_domain::Severity;
+use serde::Deserialize;
+
+use crate::app::error::AppError;
+use crate::app::{alerts, incidents, paging};
+use crate::http::web::page::{error_page, render, Layout};
+use crate::http::web::session::Web;
+use crate::http::web::show::{self, IncidentRow};
+use crate::infra::state::AppState;
+
+/// The dashboard's filters, as the URL carries them; empty means any.
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+pub struct Filters {
+    #[serde(default)]
+    pub severity: String,
+    #[serde(default)]
+    pub service: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub mine: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    layout: Layout,
+    /// This view's own URL, which the board refreshes from.
+    refresh: String,
+    filters: Filters,
+    /// Why a filter was not applied, next to it.
+    filter_error: Option<String>,
+    incidents: Vec<IncidentRow>,
+    /// More incidents matched than the board shows.
+    more: bool,
+    alerts: Vec<AlertRow>,
+    on_call: Vec<ServiceOnCall>,
+    severities: Vec<(u8, String)>,
+    statuses: [&'static str; 3],
+}
+
+struct AlertRow {
+    id: i64,
+    summary: String,
+    severity: String,
+    age: String,
+}
+
+/// How many open incidents the board lists.
+const BOARD_LIMIT: u32 = 200;
+
+/// `GET /`.
+pub async fn show(
+    State(state): State<AppState>,
+    Web(session): Web,
+    Query(filters): Query<Filters>,
+) -> Response {
+    match board(&state, &session, filters).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => error_page(Some(&session), &e),
+    }
+}
+
+async fn board(
+    state: &AppState,
+    session: &crate::app::sessions::WebSession,
+    filters: Filters,
+) -> Result<Dashboard, AppError> {
+    let caller = &session.caller;
+    let mut query = IncidentQuery {
+        open: Some(true),
+        limit: Some(BOARD_LIMIT),
+        ..Default::default()
+    };
+    let mut filter_error = None;
+    if !filters.severity.is_empty() {
+        match Severity::parse(&filters.severity) {
+            Ok(s) => query.severity = Some(s),
+            Err(e) => filter_error = Some(e.to_string()),
+        }
+    }
+    if !filters.status.is_empty() {
+        match Status::parse(&filters.status) {
+            Ok(s) => {
+                query.status = Some(s);
+                query.open = None;
+            }
+            Err(e) => filter_error = Some(e.to_string()),
+        }
+    }
+    if !filters.service.is_empty() {
+        query.service = Some(filters.service.clone());
+    }
+    let page = incidents::list(state, caller, query).await?;
+    let more = page.next_before.is_some();
+    let now = state.clock.now();
+    let me = caller.user.handle.as_str();
+    let mut views: Vec<IncidentView> = page
+        .incidents
+        .into_iter()
+        .filter(|v| filters.mine.is_empty() || v.incident.participants.iter().any(|p| p == me))
+        .collect();
+    // The worst first; within a severity, the oldest first.
+    views.sort_by_key(|v| (v.incident.severity, v.incident.declared_at));
+    let incidents = views.iter().map(|v| IncidentRow::new(v, now)).collect();
+    let alerts = alerts::recent_without_incident(state, caller, 20)
+        .await?
+        .into_iter()
+        .map(|a| AlertRow {
+            id: a.id,
+            summary: a.summary,
+            severity: a.severity.to_string(),
+            age: show::ago(now, a.first_seen_at),
+        })
+        .collect();
+    let on_call = paging::on_call_now(state).await?;
+    let severities = state
+        .policy
+        .severities
+        .iter()
+        .map(|s| (s.level.level(), format!("{} {}", s.level, s.name)))
+        .collect();
+    let refresh = format!(
+        "/?{}",
+        serde_urlencoded::to_string(&filters).unwrap_or_default()
+    );
+    Ok(Dashboard {
+        layout: Layout::new(Some(session), "Incidents", "dashboard"),
+        refresh,
+        filters,
+        filter_error,
+        incidents,
+        more,
+        alerts,
+        on_call,
+        severities,
+        statuses: ["triggered", "acknowledged", "mitigated"],
+    })
+}

@@ -1,0 +1,33 @@
+//! The web UI: server-rendered pages (askama templates in `templates/`) over the same
+//! application layer as the JSON API, each readable and each form usable without
+//! JavaScript; htmx (vendored, `static/`) refreshes the dashboard and previews status
+//! updates, and a few lines of script follow a live timeline.
+
+mod assets;
+mod dashboard;
+mod declare;
+mod incident;
+mod page;
+mod session;
+mod show;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::infra::state::AppState;
+
+/// The pages and their forms.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard::show))
+        .route("/login", get(session::login_form).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/incidents", post(declare::declare))
+        .route("/incidents/new", get(declare::form))
+        .route("/incidents/{number}", get(incident::show))
+        .route("/incidents/{number}/live", get(incident::live))
+        .route("/incidents/{number}/preview", post(incident::preview))
+        .route("/incidents/{number}/{action}", post(incident::act))
+        .route("/static/{file}", get(assets::serve))
+        .layer(axum::extract::DefaultBodyLimit::max(session::FORM_LIMIT))
+}
