@@ -205,14 +205,13 @@ pub async fn serve(
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub state: AppState,
-    stop: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl RunningServer {
     /// Stops accepting connections, waits for requests in flight, and returns.
     pub async fn stop(self) -> Result<(), ServerError> {
-        let _ = self.stop.send(true);
+        self.state.stop();
         match self.task.await {
             Ok(result) => Ok(result?),
             Err(e) => Err(ServerError::Config(format!("server task failed: {e}"))),
@@ -274,7 +273,7 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let router = http::router::router(state.clone());
     // One signal stops both the HTTP server and the background checks.
-    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stopped = state.stopping();
     tokio::spawn(engine::heartbeats::run_checks(
         state.clone(),
         stopped.clone(),
@@ -288,10 +287,5 @@ pub async fn start(
         config.connections,
         stopped,
     ));
-    Ok(RunningServer {
-        addr,
-        state,
-        stop,
-        task,
-    })
+    Ok(RunningServer { addr, state, task })
 }

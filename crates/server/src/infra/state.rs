@@ -55,6 +55,9 @@ pub struct Shared {
     pub outlets: klaxon_domain::paging::Outlets,
     /// The SHA-256 of the bearer token `/metrics` asks for, if it asks for one.
     pub metrics_token_hash: Option<String>,
+    /// Set once the server is stopping: background tasks and long answers (live
+    /// timelines) end.
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
@@ -86,6 +89,17 @@ impl AppState {
             channels: Arc::new(channels),
             outlets,
             metrics_token_hash,
+            stop: tokio::sync::watch::channel(false).0,
         }))
+    }
+
+    /// Tells every background task and long answer to end.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// Resolves its `wait_for(|&s| s)` once the server is stopping.
+    pub fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stop.subscribe()
     }
 }

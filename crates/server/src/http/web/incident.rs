@@ -592,16 +592,22 @@ fn stream(
     n: IncidentNumber,
     after: i64,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
+    let stopping = state.stopping();
     futures_util::stream::unfold(
         (after, Vec::<Event>::new()),
         move |(mut seen, mut queue)| {
             let (state, session) = (state.clone(), session.clone());
+            let mut stopping = stopping.clone();
             async move {
                 loop {
                     if let Some(event) = queue.pop() {
                         return Some((Ok(event), (seen, queue)));
                     }
-                    tokio::time::sleep(LIVE_POLL).await;
+                    // A stopping server ends the stream; the browser reconnects.
+                    tokio::select! {
+                        () = tokio::time::sleep(LIVE_POLL) => {}
+                        _ = stopping.wait_for(|&s| s) => return None,
+                    }
                     let Ok((incident, events)) =
                         incidents::events_after(&state, &session.caller, n, seen).await
                     else {

@@ -1,0 +1,612 @@
+//! The web UI as plain HTTP, without JavaScript: signing in and out, sessions that end,
+//! CSRF tokens, forms that refuse bad input next to the field and change nothing, what
+//! viewers and non-participants see, the triage wizard and the live timeline.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{declare_input, spawn_app, TestApp};
+use jiff::SignedDuration;
+use klaxon_client::Client;
+use klaxon_domain::api::{AckRequest, NewPassword, NoteRequest};
+use klaxon_domain::auth::Scope;
+use klaxon_domain::incident::Status;
+use klaxon_domain::{Handle, IncidentNumber};
+use reqwest::StatusCode;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A browser without JavaScript: it keeps the session cookie and follows no redirect.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+}
+
+struct Answer {
+    status: StatusCode,
+    location: Option<String>,
+    set_cookie: Vec<String>,
+    body: String,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: app.url.clone(),
+            cookie: None,
+        }
+    }
+
+    async fn answer(&self, request: reqwest::RequestBuilder) -> Answer {
+        let request = match &self.cookie {
+            Some(c) => request.header("cookie", c),
+            None => request,
+        };
+        let r = request.send().await.unwrap();
+        let header = |name: &str| {
+            r.headers()
+                .get_all(name)
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        let location = header("location").into_iter().next();
+        let set_cookie = header("set-cookie");
+        Answer {
+            status: r.status(),
+            location,
+            set_cookie,
+            body: r.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Answer {
+        self.answer(self.http.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        self.answer(self.http.post(format!("{}{path}", self.base)).form(fields))
+            .await
+    }
+
+    /// Posts a form of the page at `page`, with that page's CSRF token.
+    async fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Answer {
+        let html = self.get(page).await.body;
+        let csrf = hidden(&html, "csrf").expect("the page has a CSRF token");
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post(action, &all).await
+    }
+
+    /// Signs in as `handle`, with the sign-in form's own token and cookie.
+    async fn sign_in(&mut self, handle: &str, password: &str) -> Answer {
+        let form = self.get("/login").await;
+        let login_cookie = cookie_pair(&form.set_cookie, "klaxon_login").unwrap();
+        let token = hidden(&form.body, "login_csrf").unwrap();
+        let answer = self
+            .answer(
+                self.http
+                    .post(format!("{}/login", self.base))
+                    .header("cookie", &login_cookie)
+                    .form(&[
+                        ("handle", handle),
+                        ("password", password),
+                        ("login_csrf", &token),
+                        ("next", "/"),
+                    ]),
+            )
+            .await;
+        if let Some(c) = cookie_pair(&answer.set_cookie, "klaxon_session") {
+            self.cookie = Some(c);
+        }
+        answer
+    }
+}
+
+/// The value of the hidden input `name` in a page.
+fn hidden(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\" value=\""))?;
+    let rest = &html[at + name.len() + 15..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+/// `name=value` of the cookie `name` among `Set-Cookie` headers.
+fn cookie_pair(set_cookie: &[String], name: &str) -> Option<String> {
+    set_cookie
+        .iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+}
+
+/// A user with a role and a password; their API client.
+async fn person(app: &TestApp, handle: &str, role: Scope) -> Client {
+    let client = app.user(handle, role).await;
+    let new = NewPassword {
+        password: PASSWORD.into(),
+    };
+    client
+        .set_password(&Handle::parse(handle).unwrap(), &new)
+        .await
+        .unwrap();
+    client
+}
+
+async fn signed_in(app: &TestApp, handle: &str, role: Scope) -> (Browser, Client) {
+    let client = person(app, handle, role).await;
+    let mut browser = Browser::new(app);
+    let answer = browser.sign_in(handle, PASSWORD).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    (browser, client)
+}
+
+async fn status_of(app: &TestApp, n: i64) -> Status {
+    app.admin
+        .incident(IncidentNumber(n))
+        .await
+        .unwrap()
+        .incident
+        .status
+}
+
+#[tokio::test]
+async fn signing_in_opens_the_pages_and_signing_out_ends_the_session_everywhere() {
+    let mut app = spawn_app().await;
+    app.admin
+        .declare(&declare_input("API returning 502 errors", 2))
+        .await
+        .unwrap();
+    person(&app, "alice", Scope::Responder).await;
+    let mut browser = Browser::new(&app);
+    let first = browser.get("/").await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    assert_eq!(first.location.as_deref(), Some("/login?next=%2F"));
+
+    let wrong = browser.sign_in("alice", "not her password").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        wrong.body.contains("the handle or the password is wrong"),
+        "{}",
+        wrong.body
+    );
+    let unknown = browser.sign_in("nobody", PASSWORD).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert!(browser.cookie.is_none());
+
+    let right = browser.sign_in("alice", PASSWORD).await;
+    assert_eq!(right.status, StatusCode::SEE_OTHER);
+    let cookie = right
+        .set_cookie
+        .iter()
+        .find(|c| c.starts_with("klaxon_session="))
+        .unwrap();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(cookie.contains("Secure"), "the public URL is https: {cookie}");
+
+    let board = browser.get("/").await;
+    assert_eq!(board.status, StatusCode::OK);
+    assert!(board.body.contains("API returning 502 errors"));
+
+    // Another browser with the same cookie (any replica would accept it).
+    let other = Browser {
+        cookie: browser.cookie.clone(),
+        ..Browser::new(&app)
+    };
+    assert_eq!(other.get("/").await.status, StatusCode::OK);
+    let out = browser.submit("/", "/logout", &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.location.as_deref(), Some("/login"));
+    let after = other.get("/").await;
+    assert_eq!(
+        after.status,
+        StatusCode::SEE_OTHER,
+        "the session ended everywhere"
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_session_ends_when_unused_for_three_days_or_two_weeks_after_sign_in() {
+    let mut app = spawn_app().await;
+    let (browser, _) = signed_in(&app, "alice", Scope::Responder).await;
+    for _ in 0..6 {
+        app.clock.advance(SignedDuration::from_hours(48));
+        assert_eq!(
+            browser.get("/").await.status,
+            StatusCode::OK,
+            "used every two days"
+        );
+    }
+    app.clock.advance(SignedDuration::from_hours(48));
+    assert_eq!(
+        browser.get("/").await.status,
+        StatusCode::SEE_OTHER,
+        "14 days after sign-in"
+    );
+
+    let (idle, _) = signed_in(&app, "bob", Scope::Responder).await;
+    app.clock.advance(SignedDuration::from_hours(72));
+    assert_eq!(
+        idle.get("/").await.status,
+        StatusCode::SEE_OTHER,
+        "three idle days"
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_changed_password_ends_the_sessions_of_its_owner() {
+    let mut app = spawn_app().await;
+    let (browser, alice) = signed_in(&app, "alice", Scope::Responder).await;
+    let new = NewPassword {
+        password: "another long passphrase".into(),
+    };
+    alice
+        .set_password(&Handle::parse("alice").unwrap(), &new)
+        .await
+        .unwrap();
+    assert_eq!(browser.get("/").await.status, StatusCode::SEE_OTHER);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn passwords_are_set_by_their_owner_or_an_admin_and_must_be_long_enough() {
+    let mut app = spawn_app().await;
+    let alice = person(&app, "alice", Scope::Responder).await;
+    person(&app, "bob", Scope::Responder).await;
+    let bob = Handle::parse("bob").unwrap();
+    let long = NewPassword {
+        password: "a long enough phrase".into(),
+    };
+    let p = common::problem(alice.set_password(&bob, &long).await);
+    assert_eq!(p.status, 403, "{}", p.detail);
+    let short = NewPassword {
+        password: "short".into(),
+    };
+    let p = common::problem(app.admin.set_password(&bob, &short).await);
+    assert_eq!(p.status, 422);
+    assert_eq!(p.errors[0].field, "password");
+    let p = common::problem(
+        app.admin
+            .set_password(&Handle::parse("carol").unwrap(), &long)
+            .await,
+    );
+    assert_eq!(p.status, 404);
+    app.admin.set_password(&bob, &long).await.unwrap();
+    assert!(
+        !format!("{long:?}").contains("phrase"),
+        "Debug hides the password"
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn sign_in_attempts_are_slowed_down_per_account() {
+    let mut app = spawn_app().await;
+    person(&app, "alice", Scope::Responder).await;
+    let mut browser = Browser::new(&app);
+    for _ in 0..5 {
+        assert_eq!(
+            browser.sign_in("alice", "wrong guess").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let slowed = browser.sign_in("alice", PASSWORD).await;
+    assert_eq!(slowed.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        slowed.body.contains("too many sign-in attempts for"),
+        "{}",
+        slowed.body
+    );
+    assert!(browser.cookie.is_none(), "even the right password waits");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn forms_without_their_csrf_token_are_refused_and_change_nothing() {
+    let mut app = spawn_app().await;
+    app.admin
+        .declare(&declare_input("Disk full", 2))
+        .await
+        .unwrap();
+    let (browser, _) = signed_in(&app, "alice", Scope::Responder).await;
+    let missing = browser.post("/incidents/1/ack", &[]).await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    assert!(missing.body.contains("reload the page"), "{}", missing.body);
+    let wrong = browser
+        .post("/incidents/1/ack", &[("csrf", "0123456789abcdef")])
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert_eq!(status_of(&app, 1).await, Status::Triggered);
+
+    let done = browser
+        .submit("/incidents/1", "/incidents/1/ack", &[])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(done.location.as_deref(), Some("/incidents/1"));
+    assert_eq!(status_of(&app, 1).await, Status::Acknowledged);
+    app.allow_pending_jobs();
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_next_to_its_form_and_changes_nothing() {
+    let mut app = spawn_app().await;
+    app.admin
+        .declare(&declare_input("Disk full", 2))
+        .await
+        .unwrap();
+    let (browser, _) = signed_in(&app, "alice", Scope::Responder).await;
+    let before = app.admin.incident(IncidentNumber(1)).await.unwrap();
+
+    let no_reason = browser
+        .submit(
+            "/incidents/1",
+            "/incidents/1/severity",
+            &[("severity", "1"), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        no_reason.body.contains("class=\"field-error\""),
+        "{}",
+        no_reason.body
+    );
+    assert!(no_reason.body.contains("must not be empty"));
+    let nobody = browser
+        .submit(
+            "/incidents/1",
+            "/incidents/1/assign",
+            &[("role", "commander"), ("user", "zed")],
+        )
+        .await;
+    assert_eq!(nobody.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        nobody.body.contains(&escape("there is no user 'zed'")),
+        "{}",
+        nobody.body
+    );
+    let no_such = browser
+        .submit("/incidents/1", "/incidents/1/explode", &[])
+        .await;
+    assert_eq!(no_such.status, StatusCode::NOT_FOUND);
+
+    // A stale page: the acknowledgement was made elsewhere meanwhile.
+    let page = browser.get("/incidents/1").await.body;
+    app.admin
+        .ack(IncidentNumber(1), &AckRequest { at: None })
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf").unwrap();
+    let stale = browser.post("/incidents/1/ack", &[("csrf", &csrf)]).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(
+        stale.body.contains("already acknowledged"),
+        "{}",
+        stale.body
+    );
+
+    let after = app.admin.incident(IncidentNumber(1)).await.unwrap();
+    assert_eq!(after.incident.severity, before.incident.severity);
+    assert_eq!(
+        after.incident.version,
+        before.incident.version + 1,
+        "only the API's acknowledgement"
+    );
+
+    let untitled = browser
+        .submit(
+            "/incidents/new?severity=2",
+            "/incidents",
+            &[("severity", "2"), ("title", "")],
+        )
+        .await;
+    assert_eq!(untitled.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        untitled.body.contains("id=\"title-error\""),
+        "{}",
+        untitled.body
+    );
+    assert!(
+        app.admin.incident(IncidentNumber(2)).await.is_err(),
+        "no incident was declared"
+    );
+    app.allow_pending_jobs();
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_viewer_sees_the_incident_without_actions_and_is_refused_if_it_posts() {
+    let mut app = spawn_app().await;
+    app.admin
+        .declare(&declare_input("Disk full", 2))
+        .await
+        .unwrap();
+    let (viewer, _) = signed_in(&app, "vera", Scope::Viewer).await;
+    let page = viewer.get("/incidents/1").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Disk full"));
+    assert!(
+        !page.body.contains("action=\"/incidents/1/"),
+        "no forms for a viewer"
+    );
+    let refused = viewer.submit("/incidents/1", "/incidents/1/ack", &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert_eq!(status_of(&app, 1).await, Status::Triggered);
+    app.allow_pending_jobs();
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_restricted_incident_is_a_404_to_those_who_may_not_see_it() {
+    let mut app = spawn_app().await;
+    let mut input = declare_input("Credential leak", 1);
+    input.restricted = true;
+    app.admin.declare(&input).await.unwrap();
+    let (bob, _) = signed_in(&app, "bob", Scope::Responder).await;
+    let hidden_one = bob.get("/incidents/1").await;
+    let missing = bob.get("/incidents/99").await;
+    assert_eq!(hidden_one.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        hidden_one.body.replace("#1", "#N").replace(" 1", " N"),
+        missing.body.replace("#99", "#N").replace(" 99", " N"),
+        "the same page as a number that does not exist"
+    );
+    assert!(!bob.get("/").await.body.contains("Credential leak"));
+    assert_eq!(
+        bob.get("/incidents/1/live").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let posted = bob
+        .submit("/", "/incidents/1/note", &[("text", "hello")])
+        .await;
+    assert_eq!(posted.status, StatusCode::NOT_FOUND);
+    app.allow_pending_jobs();
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_triage_wizard_asks_until_an_answer_picks_the_severity() {
+    let mut app = spawn_app().await;
+    let (browser, _) = signed_in(&app, "alice", Scope::Responder).await;
+    let policy = klaxon_domain::policy::Policy::builtin();
+    let first = browser.get("/incidents/new").await;
+    assert!(
+        first
+            .body
+            .contains(&escape(&policy.triage.questions[0].ask)),
+        "{}",
+        first.body
+    );
+    let second = browser.get("/incidents/new?answers=n").await;
+    assert!(second
+        .body
+        .contains(&escape(&policy.triage.questions[1].ask)));
+    assert!(
+        !second.body.contains("name=\"title\""),
+        "no form before a severity"
+    );
+    let picked = browser.get("/incidents/new?answers=ny").await;
+    let severity = policy.triage(&[false, true]).unwrap();
+    let definition = &policy.severity(severity).definition;
+    assert!(picked.body.contains(&escape(definition)), "{}", picked.body);
+    let declared = browser
+        .submit(
+            "/incidents/new?answers=ny",
+            "/incidents",
+            &[
+                ("answers", "ny"),
+                ("title", "Checkout slow"),
+                ("drill", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(declared.status, StatusCode::SEE_OTHER, "{}", declared.body);
+    assert_eq!(declared.location.as_deref(), Some("/incidents/1"));
+    let incident = app
+        .admin
+        .incident(IncidentNumber(1))
+        .await
+        .unwrap()
+        .incident;
+    assert_eq!(incident.severity, severity);
+    assert!(incident.drill);
+    app.allow_pending_jobs();
+    app.cleanup().await;
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
+
+#[tokio::test]
+async fn every_page_reads_without_javascript_and_assets_are_cached_for_a_year() {
+    let mut app = spawn_app().await;
+    app.admin
+        .declare(&declare_input("Disk full", 2))
+        .await
+        .unwrap();
+    let (browser, _) = signed_in(&app, "alice", Scope::Responder).await;
+    for path in [
+        "/",
+        "/incidents/1",
+        "/incidents/new",
+        "/incidents/new?severity=3",
+    ] {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(page.body.starts_with("<!doctype html>"), "{path}");
+    }
+    let page = browser.get("/").await.body;
+    let css = page
+        .split('"')
+        .find(|s| s.starts_with("/static/klaxon.") && s.ends_with(".css"))
+        .unwrap();
+    let r = reqwest::get(format!("{}{css}", app.url)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(
+        reqwest::get(format!("{}/static/klaxon.0000000000.css", app.url))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    app.allow_pending_jobs();
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_live_timeline_sends_a_new_event_as_it_is_written() {
+    let mut app = spawn_app().await;
+    app.admin
+        .declare(&declare_input("Disk full", 2))
+        .await
+        .unwrap();
+    let (browser, _) = signed_in(&app, "alice", Scope::Responder).await;
+    let page = browser.get("/incidents/1").await.body;
+    let live = page
+        .split('"')
+        .find(|s| s.starts_with("/incidents/1/live?after="))
+        .unwrap()
+        .to_owned();
+    let mut stream = browser
+        .http
+        .get(format!("{}{live}", app.url))
+        .header("cookie", browser.cookie.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    let note = NoteRequest {
+        text: "checked the disk graphs".into(),
+        at: None,
+    };
+    app.admin.note(IncidentNumber(1), &note).await.unwrap();
+    let mut got = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !got.contains("checked the disk graphs") {
+        let chunk = tokio::time::timeout_at(deadline, stream.chunk())
+            .await
+            .expect("the event arrives");
+        got.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
+    }
+    assert!(got.contains("event: event"), "{got}");
+    app.allow_pending_jobs();
+    app.cleanup().await;
+}
