@@ -9,7 +9,7 @@ use klaxon_domain::Handle;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::app::error::{AppError, ErrorKind};
+use crate::app::error::AppError;
 
 const TOKEN_PREFIX: &str = "klx_";
 

@@ -10,7 +10,7 @@ use klaxon_domain::IncidentNumber;
 use klaxon_store::{ActionLink, StoreError};
 
 use crate::app::auth::{random_hex, Caller};
-use crate::app::error::{AppError, ErrorKind};
+use crate::app::error::AppError;
 use crate::app::incidents;
 use crate::infra::state::AppState;
 

@@ -24,8 +24,8 @@ use klaxon_domain::api::Problem;
 use klaxon_domain::auth::Scope;
 
 use crate::app::auth::Caller;
-use crate::http::error::ApiError;
 use crate::http::api;
+use crate::http::error::ApiError;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::http::error::ApiError;
 use crate::http::api::{alerts, escalation, incidents, people, schedules, services, system, users};
+use crate::http::error::ApiError;
 use crate::http::extract::BODY_LIMIT;
 use crate::infra::state::AppState;
 

@@ -9,8 +9,8 @@ use klaxon_domain::paging::{EscalationPolicy, NewEscalationPolicy, Target};
 use klaxon_domain::Handle;
 
 use crate::app::auth::Caller;
-use crate::http::error::ApiError;
 use crate::app::paging::{page_directly, who_is_paged};
+use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::infra::state::AppState;
 

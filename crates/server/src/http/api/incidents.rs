@@ -13,8 +13,8 @@ use klaxon_domain::incident::{Command, DeclareInput, Evidence, IncidentView, Sta
 use klaxon_domain::IncidentNumber;
 
 use crate::app::auth::Caller;
-use crate::http::error::ApiError;
 use crate::app::incidents;
+use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiQuery, NumberPath};
 use crate::infra::state::AppState;
 
@@ -29,7 +29,10 @@ pub async fn list(
     ApiQuery(q): ApiQuery<IncidentQuery>,
 ) -> Result<Json<IncidentPage>, ApiError> {
     caller.require(Scope::Viewer)?;
-    incidents::list(&s, &caller, q).await.map(Json)
+    incidents::list(&s, &caller, q)
+        .await
+        .map(Json)
+        .map_err(ApiError::from)
 }
 
 #[utoipa::path(post, path = "/incidents", tag = "incidents", security(("bearer" = ["responder"])), request_body = DeclareInput,
@@ -42,13 +45,17 @@ pub async fn declare(
     incidents::declare(&s, &caller, input)
         .await
         .map(|v| (StatusCode::CREATED, Json(v)))
+        .map_err(ApiError::from)
 }
 
 #[utoipa::path(get, path = "/incidents/{number}", tag = "incidents", params(("number" = IncidentNumber, Path)),
     responses((status = 200, body = IncidentView, description = "With its timeline"), (status = 404)))]
 pub async fn show(State(s): State<AppState>, caller: Caller, NumberPath(n): NumberPath) -> Answer {
     caller.require(Scope::Viewer)?;
-    incidents::show(&s, &caller, n).await.map(Json)
+    incidents::show(&s, &caller, n)
+        .await
+        .map(Json)
+        .map_err(ApiError::from)
 }
 
 #[utoipa::path(post, path = "/incidents/{number}/ack", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = Option<AckRequest>,
@@ -62,6 +69,7 @@ pub async fn ack(
     incidents::act(&s, &caller, n, Command::Acknowledge { at: r.at })
         .await
         .map(Json)
+        .map_err(ApiError::from)
 }
 
 #[utoipa::path(post, path = "/incidents/{number}/assign", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = RoleRequest,
@@ -83,6 +91,7 @@ pub async fn assign(
     )
     .await
     .map(Json)
+    .map_err(ApiError::from)
 }
 
 #[utoipa::path(post, path = "/incidents/{number}/relieve", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = RoleRequest,
@@ -104,6 +113,7 @@ pub async fn relieve(
     )
     .await
     .map(Json)
+    .map_err(ApiError::from)
 }
 
 #[utoipa::path(post, path = "/incidents/{number}/severity", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = SeverityRequest,
@@ -125,6 +135,7 @@ pub async fn severity(
     )
     .await
     .map(Json)
+    .map_err(ApiError::from)
 }
 
 #[utoipa::path(post, path = "/incidents/{number}/updates", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = StatusUpdateInput,
@@ -138,6 +149,7 @@ pub async fn update(
     incidents::act(&s, &caller, n, Command::PostUpdate(r))
         .await
         .map(Json)
+        .map_err(ApiError::from)
 }
 
 #[utoipa::path(post, path = "/incidents/{number}/mitigate", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = MitigateRequest,
@@ -160,6 +172,7 @@ pub async fn mitigate(
     )
     .await
     .map(Json)
+    .map_err(ApiError::from)
 }
 
 #[utoipa::path(post, path = "/incidents/{number}/resolve", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = Option<ResolveRequest>,
@@ -182,6 +195,7 @@ pub async fn resolve(
     )
     .await
     .map(Json)
+    .map_err(ApiError::from)
 }
 
 #[utoipa::path(post, path = "/incidents/{number}/close", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = Option<Empty>,
@@ -195,6 +209,7 @@ pub async fn close(
     incidents::act(&s, &caller, n, Command::Close)
         .await
         .map(Json)
+        .map_err(ApiError::from)
 }
 
 #[utoipa::path(post, path = "/incidents/{number}/reopen", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = Option<ReasonRequest>,
@@ -208,6 +223,7 @@ pub async fn reopen(
     incidents::act(&s, &caller, n, Command::Reopen { reason: r.reason })
         .await
         .map(Json)
+        .map_err(ApiError::from)
 }
 
 #[utoipa::path(post, path = "/incidents/{number}/decline", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = Option<ReasonRequest>,
@@ -221,6 +237,7 @@ pub async fn decline(
     incidents::act(&s, &caller, n, Command::Decline { reason: r.reason })
         .await
         .map(Json)
+        .map_err(ApiError::from)
 }
 
 #[utoipa::path(post, path = "/incidents/{number}/merge", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = MergeRequest,
@@ -231,7 +248,10 @@ pub async fn merge(
     NumberPath(n): NumberPath,
     ApiJson(r): ApiJson<MergeRequest>,
 ) -> Answer {
-    incidents::merge(&s, &caller, n, r.into).await.map(Json)
+    incidents::merge(&s, &caller, n, r.into)
+        .await
+        .map(Json)
+        .map_err(ApiError::from)
 }
 
 #[utoipa::path(post, path = "/incidents/{number}/notes", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = NoteRequest,
@@ -253,6 +273,7 @@ pub async fn note(
     )
     .await
     .map(Json)
+    .map_err(ApiError::from)
 }
 
 #[utoipa::path(post, path = "/incidents/{number}/evidence", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = Evidence,
@@ -266,6 +287,7 @@ pub async fn evidence(
     incidents::act(&s, &caller, n, Command::AttachEvidence(r))
         .await
         .map(Json)
+        .map_err(ApiError::from)
 }
 
 /// A body that must be empty or `{}`.

@@ -14,8 +14,8 @@ use klaxon_domain::paging::{
 use klaxon_domain::Handle;
 
 use crate::app::auth::Caller;
-use crate::http::error::ApiError;
 use crate::app::phones;
+use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::infra::state::AppState;
 

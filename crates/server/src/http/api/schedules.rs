@@ -12,8 +12,8 @@ use klaxon_domain::Handle;
 use serde::Deserialize;
 
 use crate::app::auth::Caller;
-use crate::http::error::ApiError;
 use crate::app::links;
+use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::infra::state::AppState;
 
