@@ -202,7 +202,7 @@ impl AlertmanagerDedup {
 /// An integration key: 32 lower-case hexadecimal characters, like PagerDuty's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IntegrationKey {
-    pub id: i64,
+    pub id: crate::KeyId,
     pub key: String,
     /// The secret that signs webhooks from tools that sign (Sentry, Grafana).
     pub signing_secret: String,
@@ -226,7 +226,7 @@ pub fn looks_like_integration_key(text: &str) -> bool {
 /// A service as the API shows it. `integration_keys` is filled only for admins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Service {
-    pub id: i64,
+    pub id: crate::ServiceId,
     pub name: ServiceName,
     pub description: String,
     pub owner_team: Option<String>,
@@ -354,7 +354,7 @@ impl ServiceFields {
 /// A time when a service's alerts are recorded but open no incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MaintenanceWindow {
-    pub id: i64,
+    pub id: crate::MaintenanceId,
     #[schema(value_type = String, format = DateTime)]
     pub starts_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -420,7 +420,7 @@ impl NewMaintenance {
 /// `/heartbeat/{key}` every `interval_seconds`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Heartbeat {
-    pub id: i64,
+    pub id: crate::HeartbeatId,
     pub service: ServiceName,
     pub name: String,
     /// The key in the ping URL; shown to admins only.
@@ -502,7 +502,7 @@ mod tests {
         assert!(new(Some(hours(-3)), hours(-1)).validated(now).is_err());
         assert!(new(None, hours(24 * 8)).validated(now).is_err());
         let w = MaintenanceWindow {
-            id: 1,
+            id: crate::MaintenanceId(1),
             starts_at: now,
             ends_at: hours(1),
             reason: "x".into(),

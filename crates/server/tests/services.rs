@@ -102,7 +102,11 @@ async fn keys_rotate_and_revoke() {
         409
     );
     assert_eq!(
-        problem(c.revoke_integration_key(&name("api"), 999).await).status,
+        problem(
+            c.revoke_integration_key(&name("api"), klaxon_domain::KeyId(999))
+                .await
+        )
+        .status,
         404
     );
     let extra = c.add_integration_key(&name("api")).await.unwrap();

@@ -61,7 +61,7 @@ pub(crate) async fn act_for(
 ) -> Result<String, AppError> {
     check_may_act(user.role).map_err(AppError::forbidden)?;
     let token = TokenInfo {
-        id: 0,
+        id: klaxon_domain::TokenId(0),
         name: "action link".into(),
         scope: user.role,
         user: user.handle.clone(),

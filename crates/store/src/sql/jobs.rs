@@ -3,7 +3,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use klaxon_domain::paging::{JobKind, Outlets, PlannedJob};
-use klaxon_domain::IncidentNumber;
+use klaxon_domain::{IncidentNumber, JobId};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::{AnyPool, Row};
@@ -108,7 +108,7 @@ pub async fn finish_jobs(
     let done: Vec<i64> = dones
         .iter()
         .filter(|d| d.outcome == JobOutcome::Done)
-        .map(|d| d.id)
+        .map(|d| d.id.0)
         .collect();
     let mut touched = 0;
     for chunk in done.chunks(1000) {
@@ -129,7 +129,7 @@ pub async fn finish_jobs(
         ))
         .bind(ms(*at))
         .bind(error)
-        .bind(d.id)
+        .bind(d.id.0)
         .execute(&mut *conn)
         .await?
         .rows_affected();
@@ -202,7 +202,7 @@ fn job_from_row(row: &AnyRow) -> Result<Job> {
     let attempts: i64 = row.try_get(6)?;
     let dead: Option<i64> = row.try_get(8)?;
     Ok(Job {
-        id: row.try_get(0)?,
+        id: JobId(row.try_get(0)?),
         kind: JobKind::parse(&kind).ok_or_else(|| corrupt("job kind", &kind))?,
         incident: incident.map(IncidentNumber),
         dedup_key: row.try_get(3)?,
