@@ -205,7 +205,10 @@ pub struct IntegrationKey {
     pub id: crate::KeyId,
     pub key: String,
     /// The secret that signs webhooks from tools that sign (Sentry, Grafana).
-    pub signing_secret: String,
+    // In JSON as it is, for admins (who alone see keys); `Debug` prints `[redacted]`.
+    #[serde(with = "crate::secret::exposed")]
+    #[schema(value_type = String)]
+    pub signing_secret: crate::Secret,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -487,6 +490,32 @@ pub type Labels = BTreeMap<String, String>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn key() -> IntegrationKey {
+        IntegrationKey {
+            id: crate::KeyId(3),
+            key: "0123456789abcdef0123456789abcdef".into(),
+            signing_secret: crate::Secret::new("whsec-do-not-print"),
+            created_at: "2026-11-26T10:00:00Z".parse().unwrap(),
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn an_integration_keys_debug_hides_its_signing_secret() {
+        let printed = format!("{:?}", key());
+        assert!(!printed.contains("whsec-do-not-print"), "{printed}");
+        assert!(printed.contains("[redacted]"), "{printed}");
+    }
+
+    #[test]
+    fn an_integration_key_keeps_its_json_shape() {
+        let json = serde_json::to_value(key()).unwrap();
+        assert_eq!(json["id"], 3);
+        assert_eq!(json["signing_secret"], "whsec-do-not-print");
+        let back: IntegrationKey = serde_json::from_value(json).unwrap();
+        assert_eq!(back, key());
+    }
 
     #[test]
     fn maintenance_windows_are_checked() {

@@ -32,7 +32,7 @@ async fn admins_create_services_with_a_first_key_and_others_never_see_keys() {
     assert!(looks_like_integration_key(&key), "{key}");
     let keys = created.integration_keys.unwrap();
     assert_eq!(keys.len(), 1);
-    assert_eq!(keys[0].signing_secret.len(), 64);
+    assert_eq!(keys[0].signing_secret.expose().len(), 64);
 
     let viewer = app.user("vera", Scope::Viewer).await;
     let seen = viewer.service(&name("api")).await.unwrap();

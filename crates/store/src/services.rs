@@ -6,7 +6,7 @@ use klaxon_domain::alert::{ChangeEvent, StoredChange};
 use klaxon_domain::service::{
     Heartbeat, IntegrationKey, MaintenanceWindow, Service, ServiceFields, ServiceName,
 };
-use klaxon_domain::{HeartbeatId, KeyId, MaintenanceId, ServiceId};
+use klaxon_domain::{HeartbeatId, KeyId, MaintenanceId, Secret, ServiceId};
 
 use crate::Result;
 
@@ -14,7 +14,7 @@ use crate::Result;
 #[derive(Debug, Clone)]
 pub struct NewKey {
     pub key: String,
-    pub signing_secret: String,
+    pub signing_secret: Secret,
 }
 
 /// Services and integration keys. Every method is atomic.

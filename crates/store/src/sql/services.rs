@@ -7,7 +7,7 @@ use klaxon_domain::alert::{ChangeEvent, StoredChange};
 use klaxon_domain::service::{
     AlertRules, Heartbeat, IntegrationKey, MaintenanceWindow, Service, ServiceFields, ServiceName,
 };
-use klaxon_domain::{HeartbeatId, KeyId, MaintenanceId, ServiceId};
+use klaxon_domain::{HeartbeatId, KeyId, MaintenanceId, Secret, ServiceId};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::{AnyPool, Row};
@@ -443,7 +443,7 @@ async fn insert_key(
     )
     .bind(service_id)
     .bind(&key.key)
-    .bind(&key.signing_secret)
+    .bind(key.signing_secret.expose())
     .bind(ms(at))
     .fetch_one(conn)
     .await?;
@@ -520,7 +520,7 @@ fn key_from_row(row: &AnyRow) -> Result<IntegrationKey> {
     Ok(IntegrationKey {
         id: KeyId(row.try_get(0)?),
         key: row.try_get(1)?,
-        signing_secret: row.try_get(2)?,
+        signing_secret: Secret::from(row.try_get::<String, _>(2)?),
         created_at: instant(row.try_get(3)?),
         revoked_at: revoked.map(instant),
     })

@@ -21,7 +21,7 @@ use crate::infra::state::AppState;
 fn new_key() -> NewKey {
     NewKey {
         key: random_hex(16),
-        signing_secret: random_hex(32),
+        signing_secret: random_hex(32).into(),
     }
 }
 
