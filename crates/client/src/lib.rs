@@ -23,7 +23,7 @@ use klaxon_domain::service::{
     Heartbeat, IntegrationKey, MaintenanceWindow, NewHeartbeat, NewMaintenance, NewService,
     Service, ServiceName, ServiceUpdate,
 };
-use klaxon_domain::{Handle, IncidentNumber};
+use klaxon_domain::{AlertId, Handle, IncidentNumber, KeyId, MaintenanceId, TokenId};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -280,7 +280,7 @@ impl Client {
         self.post("/tokens", body).await
     }
 
-    pub async fn revoke_token(&self, id: i64) -> Result<TokenInfo, ClientError> {
+    pub async fn revoke_token(&self, id: TokenId) -> Result<TokenInfo, ClientError> {
         self.post_empty(&format!("/tokens/{id}/revoke")).await
     }
 
@@ -296,17 +296,21 @@ impl Client {
     }
 
     /// One alert with the newest entries of its log (`query.log`, 100 by default).
-    pub async fn alert(&self, id: i64, query: &AlertShowQuery) -> Result<AlertDetail, ClientError> {
+    pub async fn alert(
+        &self,
+        id: AlertId,
+        query: &AlertShowQuery,
+    ) -> Result<AlertDetail, ClientError> {
         let path = format!("/alerts/{id}");
         let request = self.request(Method::GET, &path).query(query);
         self.send(request, &path).await
     }
 
-    pub async fn ack_alert(&self, id: i64) -> Result<Alert, ClientError> {
+    pub async fn ack_alert(&self, id: AlertId) -> Result<Alert, ClientError> {
         self.post_empty(&format!("/alerts/{id}/ack")).await
     }
 
-    pub async fn resolve_alert(&self, id: i64) -> Result<Alert, ClientError> {
+    pub async fn resolve_alert(&self, id: AlertId) -> Result<Alert, ClientError> {
         self.post_empty(&format!("/alerts/{id}/resolve")).await
     }
 
@@ -409,7 +413,11 @@ impl Client {
             .await
     }
 
-    pub async fn remove_maintenance(&self, name: &ServiceName, id: i64) -> Result<(), ClientError> {
+    pub async fn remove_maintenance(
+        &self,
+        name: &ServiceName,
+        id: MaintenanceId,
+    ) -> Result<(), ClientError> {
         let path = format!("/services/{name}/maintenance/{id}");
         let response = self
             .request(Method::DELETE, &path)
@@ -430,7 +438,7 @@ impl Client {
     pub async fn rotate_integration_key(
         &self,
         name: &ServiceName,
-        id: i64,
+        id: KeyId,
     ) -> Result<IntegrationKey, ClientError> {
         self.post_empty(&format!("/services/{name}/keys/{id}/rotate"))
             .await
@@ -439,7 +447,7 @@ impl Client {
     pub async fn revoke_integration_key(
         &self,
         name: &ServiceName,
-        id: i64,
+        id: KeyId,
     ) -> Result<IntegrationKey, ClientError> {
         self.post_empty(&format!("/services/{name}/keys/{id}/revoke"))
             .await

@@ -10,7 +10,7 @@ use klaxon_domain::paging::{
     NotificationRule,
 };
 use klaxon_domain::schedule::{NewSchedule, Schedule, Shift};
-use klaxon_domain::Handle;
+use klaxon_domain::{ContactMethodId, Handle, NotificationRuleId};
 
 use crate::{Client, ClientError};
 
@@ -42,13 +42,21 @@ impl Client {
             .await
     }
 
-    pub async fn remove_contact_method(&self, user: &Handle, id: i64) -> Result<(), ClientError> {
+    pub async fn remove_contact_method(
+        &self,
+        user: &Handle,
+        id: ContactMethodId,
+    ) -> Result<(), ClientError> {
         self.delete(&format!("/users/{user}/contact-methods/{id}"))
             .await
     }
 
     /// Sends a code to an SMS or voice contact method, to verify the number.
-    pub async fn send_code(&self, user: &Handle, id: i64) -> Result<CodeSent, ClientError> {
+    pub async fn send_code(
+        &self,
+        user: &Handle,
+        id: ContactMethodId,
+    ) -> Result<CodeSent, ClientError> {
         let path = format!("/users/{user}/contact-methods/{id}/code");
         self.post(&path, &serde_json::json!({})).await
     }
@@ -57,7 +65,7 @@ impl Client {
     pub async fn verify_code(
         &self,
         user: &Handle,
-        id: i64,
+        id: ContactMethodId,
         code: &str,
     ) -> Result<ContactMethod, ClientError> {
         let path = format!("/users/{user}/contact-methods/{id}/verify");
@@ -66,7 +74,11 @@ impl Client {
 
     /// Queues a test message to a contact method; an e-mail, Slack or webhook method is
     /// verified once it is delivered.
-    pub async fn test_contact_method(&self, user: &Handle, id: i64) -> Result<(), ClientError> {
+    pub async fn test_contact_method(
+        &self,
+        user: &Handle,
+        id: ContactMethodId,
+    ) -> Result<(), ClientError> {
         let path = format!("/users/{user}/contact-methods/{id}/test");
         self.post::<_, serde_json::Value>(&path, &serde_json::json!({}))
             .await
@@ -92,7 +104,7 @@ impl Client {
     pub async fn remove_notification_rule(
         &self,
         user: &Handle,
-        id: i64,
+        id: NotificationRuleId,
     ) -> Result<(), ClientError> {
         self.delete(&format!("/users/{user}/notification-rules/{id}"))
             .await

@@ -409,7 +409,8 @@ pub struct AlertQuery {
     pub limit: Option<u32>,
     /// Only alerts with an id below this: the cursor from the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub before: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub before: Option<crate::AlertId>,
 }
 
 /// One page of alerts, newest first. Pass `next_before` as `before` for the next page;
@@ -417,7 +418,7 @@ pub struct AlertQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AlertPage {
     pub alerts: Vec<crate::alert::Alert>,
-    pub next_before: Option<i64>,
+    pub next_before: Option<crate::AlertId>,
 }
 
 /// One alert with every event that arrived for it.

@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn the_last_admin_token_cannot_be_revoked() {
         let token = |scope| TokenInfo {
-            id: 1,
+            id: crate::TokenId(1),
             name: "laptop".into(),
             scope,
             user: crate::Handle::parse("admin").unwrap(),
@@ -245,7 +245,7 @@ pub struct User {
 /// An API token as listed: never the secret itself, which is shown once at creation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenInfo {
-    pub id: i64,
+    pub id: crate::TokenId,
     pub name: String,
     pub scope: Scope,
     /// The handle of the user the token acts as.

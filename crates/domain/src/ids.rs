@@ -1,6 +1,12 @@
 //! Newtypes for identifiers, validated once at the edge.
+//!
+//! The row ids that cross layers (domain, store, application, HTTP and CLI) each have a
+//! type of their own, so that a token id cannot be passed where an alert id is meant.
+//! On the wire they stay plain integers (`#[serde(transparent)]`, an integer in the
+//! OpenAPI document); the store binds and reads the `i64` inside.
 
 use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -98,6 +104,122 @@ impl utoipa::PartialSchema for IncidentNumber {
 }
 impl utoipa::ToSchema for IncidentNumber {}
 
+/// Declares a row id newtype: `pub struct $name(pub i64)`, transparent in JSON, shown as
+/// its number, parsed from a path segment or an argument by `parse` (and `FromStr`),
+/// and an integer in the OpenAPI document. A refusal says "'x' is not `$what``$hint`":
+/// "'x' is not an alert id; see `klaxon alert list`".
+macro_rules! row_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $hint:literal, $schema:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl $name {
+            #[doc = concat!("Parses ", $what, " given as text (a path segment, an argument): an integer.")]
+            pub fn parse(text: &str) -> Result<Self, DomainError> {
+                text.trim().parse::<i64>().map(Self).map_err(|_| {
+                    DomainError::invalid(
+                        "id",
+                        format!(concat!("'{}' is not ", $what, $hint), text),
+                    )
+                })
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = DomainError;
+
+            fn from_str(text: &str) -> Result<Self, DomainError> {
+                Self::parse(text)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::Integer)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Int64,
+                    )))
+                    .description(Some($schema))
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+row_id!(
+    /// An alert's id.
+    AlertId,
+    "an alert id",
+    "; see `klaxon alert list`",
+    "An alert's id"
+);
+row_id!(
+    /// A service's id; people and the API name services by name, the store by this.
+    ServiceId,
+    "a service id",
+    "; see `klaxon service list`",
+    "A service's id"
+);
+row_id!(
+    /// An API token's id: what lists show and revoking takes, never the secret.
+    TokenId,
+    "a token id",
+    "; see `klaxon token list`",
+    "An API token's id"
+);
+row_id!(
+    /// A contact method's id.
+    ContactMethodId,
+    "a contact method id",
+    "; see `klaxon user contact list <user>`",
+    "A contact method's id"
+);
+row_id!(
+    /// An integration key's id (not the key itself).
+    KeyId,
+    "an integration key id",
+    "; see `klaxon service show <service>`",
+    "An integration key's id (not the key)"
+);
+row_id!(
+    /// A job's id in the paging engine's durable queue.
+    JobId,
+    "a job id",
+    "",
+    "A job's id"
+);
+row_id!(
+    /// A notification rule's id.
+    NotificationRuleId,
+    "a notification rule id",
+    "; see `klaxon user rule list <user>`",
+    "A notification rule's id"
+);
+row_id!(
+    /// A maintenance window's id.
+    MaintenanceId,
+    "a maintenance window id",
+    "; see `klaxon service maintenance list <service>`",
+    "A maintenance window's id"
+);
+row_id!(
+    /// A heartbeat monitor's id.
+    HeartbeatId,
+    "a heartbeat id",
+    "; see `klaxon heartbeat list`",
+    "A heartbeat monitor's id"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +230,31 @@ mod tests {
         assert!(Handle::parse("Alice").is_err());
         assert!(Handle::parse("").is_err());
         assert!(Handle::parse(&"a".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn row_ids_parse_integers_and_name_themselves_when_refused() {
+        assert_eq!(AlertId::parse("42").unwrap(), AlertId(42));
+        assert_eq!(" 7 ".parse::<TokenId>().unwrap(), TokenId(7));
+        let refused = AlertId::parse("x").unwrap_err();
+        assert_eq!(
+            refused,
+            DomainError::invalid("id", "'x' is not an alert id; see `klaxon alert list`")
+        );
+        assert!(KeyId::parse("1.5").is_err());
+        assert_eq!(ContactMethodId(3).to_string(), "3");
+    }
+
+    #[test]
+    fn row_ids_are_plain_integers_on_the_wire() {
+        assert_eq!(serde_json::to_string(&JobId(12)).unwrap(), "12");
+        assert_eq!(
+            serde_json::from_str::<ServiceId>("5").unwrap(),
+            ServiceId(5)
+        );
+        let schema = serde_json::to_value(<AlertId as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(schema["type"], "integer");
+        assert_eq!(schema["format"], "int64");
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub mod template;
 pub mod time;
 
 pub use error::DomainError;
-pub use ids::{Handle, IncidentNumber};
+pub use ids::{
+    AlertId, ContactMethodId, Handle, HeartbeatId, IncidentNumber, JobId, KeyId, MaintenanceId,
+    NotificationRuleId, ServiceId, TokenId,
+};
 pub use secret::Secret;
 pub use severity::Severity;

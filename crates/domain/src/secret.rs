@@ -42,6 +42,24 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Serde for a field whose secret the JSON must carry as it is (an integration key's
+/// signing secret, shown to admins): `#[serde(with = "crate::secret::exposed")]`, a plain
+/// string on the wire. `Secret` itself is not `Serialize`, so no secret reaches JSON (or
+/// a log through it) unless a field says so here.
+pub(crate) mod exposed {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Secret;
+
+    pub fn serialize<S: Serializer>(secret: &Secret, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(secret.expose())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Secret, D::Error> {
+        String::deserialize(deserializer).map(Secret::from)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -202,10 +202,13 @@ impl AlertmanagerDedup {
 /// An integration key: 32 lower-case hexadecimal characters, like PagerDuty's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IntegrationKey {
-    pub id: i64,
+    pub id: crate::KeyId,
     pub key: String,
     /// The secret that signs webhooks from tools that sign (Sentry, Grafana).
-    pub signing_secret: String,
+    // In JSON as it is, for admins (who alone see keys); `Debug` prints `[redacted]`.
+    #[serde(with = "crate::secret::exposed")]
+    #[schema(value_type = String)]
+    pub signing_secret: crate::Secret,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -226,7 +229,7 @@ pub fn looks_like_integration_key(text: &str) -> bool {
 /// A service as the API shows it. `integration_keys` is filled only for admins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Service {
-    pub id: i64,
+    pub id: crate::ServiceId,
     pub name: ServiceName,
     pub description: String,
     pub owner_team: Option<String>,
@@ -354,7 +357,7 @@ impl ServiceFields {
 /// A time when a service's alerts are recorded but open no incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MaintenanceWindow {
-    pub id: i64,
+    pub id: crate::MaintenanceId,
     #[schema(value_type = String, format = DateTime)]
     pub starts_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -420,7 +423,7 @@ impl NewMaintenance {
 /// `/heartbeat/{key}` every `interval_seconds`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Heartbeat {
-    pub id: i64,
+    pub id: crate::HeartbeatId,
     pub service: ServiceName,
     pub name: String,
     /// The key in the ping URL; shown to admins only.
@@ -488,6 +491,32 @@ pub type Labels = BTreeMap<String, String>;
 mod tests {
     use super::*;
 
+    fn key() -> IntegrationKey {
+        IntegrationKey {
+            id: crate::KeyId(3),
+            key: "0123456789abcdef0123456789abcdef".into(),
+            signing_secret: crate::Secret::new("whsec-do-not-print"),
+            created_at: "2026-11-26T10:00:00Z".parse().unwrap(),
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn an_integration_keys_debug_hides_its_signing_secret() {
+        let printed = format!("{:?}", key());
+        assert!(!printed.contains("whsec-do-not-print"), "{printed}");
+        assert!(printed.contains("[redacted]"), "{printed}");
+    }
+
+    #[test]
+    fn an_integration_key_keeps_its_json_shape() {
+        let json = serde_json::to_value(key()).unwrap();
+        assert_eq!(json["id"], 3);
+        assert_eq!(json["signing_secret"], "whsec-do-not-print");
+        let back: IntegrationKey = serde_json::from_value(json).unwrap();
+        assert_eq!(back, key());
+    }
+
     #[test]
     fn maintenance_windows_are_checked() {
         let now: Timestamp = "2026-11-26T10:00:00Z".parse().unwrap();
@@ -502,7 +531,7 @@ mod tests {
         assert!(new(Some(hours(-3)), hours(-1)).validated(now).is_err());
         assert!(new(None, hours(24 * 8)).validated(now).is_err());
         let w = MaintenanceWindow {
-            id: 1,
+            id: crate::MaintenanceId(1),
             starts_at: now,
             ends_at: hours(1),
             reason: "x".into(),

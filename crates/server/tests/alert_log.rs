@@ -8,7 +8,7 @@ use klaxon_domain::api::AlertShowQuery;
 use serde_json::{json, Value};
 
 /// An alert with `n` triggers on its log, each with its number as the summary.
-async fn alert_with_triggers(app: &TestApp, n: usize) -> i64 {
+async fn alert_with_triggers(app: &TestApp, n: usize) -> klaxon_domain::AlertId {
     let key = app.service_key("api").await;
     for i in 0..n {
         app.enqueue(

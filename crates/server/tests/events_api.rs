@@ -415,7 +415,7 @@ async fn the_last_alert_resolving_is_noted_and_auto_resolves_when_asked() {
         )
         .await;
     }
-    let incident_of = |key_alerts: Vec<Alert>, service: i64| {
+    let incident_of = |key_alerts: Vec<Alert>, service: klaxon_domain::ServiceId| {
         key_alerts
             .into_iter()
             .find(|a| a.service_id == service)

@@ -18,7 +18,7 @@ use klaxon_domain::paging::{
     Target, Urgency,
 };
 use klaxon_domain::service::{AlertRules, NewService, ServiceName};
-use klaxon_domain::{Handle, IncidentNumber};
+use klaxon_domain::{ContactMethodId, Handle, IncidentNumber};
 use serde_json::json;
 use wiremock::MockServer;
 
@@ -35,7 +35,7 @@ async fn twilio_app() -> (TestApp, MockServer) {
 }
 
 /// Adds a phone contact method for `user`; its id.
-async fn add_phone(app: &TestApp, user: &str, kind: ContactKind, number: &str) -> i64 {
+async fn add_phone(app: &TestApp, user: &str, kind: ContactKind, number: &str) -> ContactMethodId {
     let method = NewContactMethod {
         kind,
         address: number.into(),
@@ -100,7 +100,13 @@ async fn status(app: &TestApp, n: i64) -> Status {
 }
 
 /// Verifies contact method `id` of `user` as `client`: asks for a code, enters it back.
-async fn verify(app: &TestApp, twilio: &MockServer, client: &Client, user: &str, id: i64) {
+async fn verify(
+    app: &TestApp,
+    twilio: &MockServer,
+    client: &Client,
+    user: &str,
+    id: ContactMethodId,
+) {
     let kind = app.admin.contact_methods(&handle(user)).await.unwrap();
     let kind = kind.iter().find(|m| m.id == id).unwrap().kind;
     client.send_code(&handle(user), id).await.unwrap();
@@ -329,7 +335,7 @@ async fn codes_expire_allow_five_wrong_tries_and_come_once_a_minute() {
 
 /// Service `api` pages alice on contact method `method`; an alert opens incident #1
 /// and the engine sends the page.
-async fn page_alice(app: &TestApp, method: i64) {
+async fn page_alice(app: &TestApp, method: ContactMethodId) {
     let rule = NewNotificationRule {
         urgency: Urgency::High,
         contact_method: method,
@@ -376,7 +382,7 @@ async fn page_alice(app: &TestApp, method: i64) {
 
 /// alice is paged by a call to her voice method `voice`: the URL Twilio posts the key
 /// pressed to.
-async fn page_alice_by_voice(app: &TestApp, twilio: &MockServer, voice: i64) -> String {
+async fn page_alice_by_voice(app: &TestApp, twilio: &MockServer, voice: ContactMethodId) -> String {
     page_alice(app, voice).await;
     let calls = sent(twilio, CALLS).await;
     let twiml = field(calls.last().unwrap(), "Twiml");

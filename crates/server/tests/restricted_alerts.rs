@@ -10,13 +10,13 @@ use klaxon_domain::api::*;
 use klaxon_domain::auth::Scope;
 use klaxon_domain::incident::{EventKind, Source, Status};
 use klaxon_domain::service::{AlertRules, Grouping, NewService, ServiceName};
-use klaxon_domain::IncidentNumber;
+use klaxon_domain::{AlertId, IncidentNumber};
 use serde_json::json;
 
 /// Service `auth`, whose alerts join its incident of the last hour, with a restricted
 /// incident declared on it by `sec`, which its alert `auth/login-spike` joined; and
 /// service `web` with an ordinary alert and incident. The restricted alert's id.
-async fn restricted_alert(app: &TestApp, sec: &Client) -> (IncidentNumber, i64) {
+async fn restricted_alert(app: &TestApp, sec: &Client) -> (IncidentNumber, AlertId) {
     let service = |name: &str, grouping| NewService {
         name: ServiceName::parse(name).unwrap(),
         description: String::new(),
@@ -75,7 +75,7 @@ async fn restricted_alert(app: &TestApp, sec: &Client) -> (IncidentNumber, i64) 
 }
 
 /// Every way an outsider can ask for alerts leaves the restricted one out.
-async fn sees_no_restricted_alert(who: &Client, n: IncidentNumber, id: i64) {
+async fn sees_no_restricted_alert(who: &Client, n: IncidentNumber, id: AlertId) {
     let listed = |q: AlertQuery| async move {
         who.alerts(&q)
             .await

@@ -32,7 +32,7 @@ async fn admins_create_services_with_a_first_key_and_others_never_see_keys() {
     assert!(looks_like_integration_key(&key), "{key}");
     let keys = created.integration_keys.unwrap();
     assert_eq!(keys.len(), 1);
-    assert_eq!(keys[0].signing_secret.len(), 64);
+    assert_eq!(keys[0].signing_secret.expose().len(), 64);
 
     let viewer = app.user("vera", Scope::Viewer).await;
     let seen = viewer.service(&name("api")).await.unwrap();
@@ -102,7 +102,11 @@ async fn keys_rotate_and_revoke() {
         409
     );
     assert_eq!(
-        problem(c.revoke_integration_key(&name("api"), 999).await).status,
+        problem(
+            c.revoke_integration_key(&name("api"), klaxon_domain::KeyId(999))
+                .await
+        )
+        .status,
         404
     );
     let extra = c.add_integration_key(&name("api")).await.unwrap();
@@ -207,5 +211,48 @@ async fn bad_service_input_is_refused_and_changes_nothing() {
     let r = http.delete(app.api("/services/api")).send().await.unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(app.admin.services().await.unwrap(), before);
+    app.cleanup().await;
+}
+
+/// An id in the path that is not one is refused (400) naming the kind of id it should
+/// be: a key's route wants a key id, a maintenance window's a window id.
+#[tokio::test]
+async fn a_path_id_that_is_not_one_says_which_id_it_wants() {
+    let app = spawn_app().await;
+    app.admin.create_service(&new_service("api")).await.unwrap();
+    for (method, path, wanted) in [
+        (
+            "POST",
+            "/services/api/keys/x/revoke",
+            "'x' is not an integration key id",
+        ),
+        (
+            "DELETE",
+            "/services/api/maintenance/x",
+            "'x' is not a maintenance window id",
+        ),
+        (
+            "GET",
+            "/alerts/x",
+            "'x' is not an alert id; see `klaxon alert list`",
+        ),
+        (
+            "POST",
+            "/tokens/x/revoke",
+            "'x' is not a token id; see `klaxon token list`",
+        ),
+    ] {
+        let r = app
+            .http()
+            .request(method.parse().unwrap(), app.api(path))
+            .bearer_auth(common::ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{method} {path}");
+        let body: Value = r.json().await.unwrap();
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.starts_with(wanted), "{method} {path}: {detail}");
+    }
     app.cleanup().await;
 }

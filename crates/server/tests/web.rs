@@ -157,7 +157,7 @@ async fn status_of(app: &TestApp, n: i64) -> Status {
 
 #[tokio::test]
 async fn signing_in_opens_the_pages_and_signing_out_ends_the_session_everywhere() {
-    let mut app = spawn_app().await;
+    let app = spawn_app().await;
     app.admin
         .declare(&declare_input("API returning 502 errors", 2))
         .await
@@ -189,7 +189,10 @@ async fn signing_in_opens_the_pages_and_signing_out_ends_the_session_everywhere(
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(cookie.contains(attribute), "{cookie}");
     }
-    assert!(cookie.contains("Secure"), "the public URL is https: {cookie}");
+    assert!(
+        cookie.contains("Secure"),
+        "the public URL is https: {cookie}"
+    );
 
     let board = browser.get("/").await;
     assert_eq!(board.status, StatusCode::OK);
@@ -215,7 +218,7 @@ async fn signing_in_opens_the_pages_and_signing_out_ends_the_session_everywhere(
 
 #[tokio::test]
 async fn a_session_ends_when_unused_for_three_days_or_two_weeks_after_sign_in() {
-    let mut app = spawn_app().await;
+    let app = spawn_app().await;
     let (browser, _) = signed_in(&app, "alice", Scope::Responder).await;
     for _ in 0..6 {
         app.clock.advance(SignedDuration::from_hours(48));
@@ -244,7 +247,7 @@ async fn a_session_ends_when_unused_for_three_days_or_two_weeks_after_sign_in() 
 
 #[tokio::test]
 async fn a_changed_password_ends_the_sessions_of_its_owner() {
-    let mut app = spawn_app().await;
+    let app = spawn_app().await;
     let (browser, alice) = signed_in(&app, "alice", Scope::Responder).await;
     let new = NewPassword {
         password: "another long passphrase".into(),
@@ -259,7 +262,7 @@ async fn a_changed_password_ends_the_sessions_of_its_owner() {
 
 #[tokio::test]
 async fn passwords_are_set_by_their_owner_or_an_admin_and_must_be_long_enough() {
-    let mut app = spawn_app().await;
+    let app = spawn_app().await;
     let alice = person(&app, "alice", Scope::Responder).await;
     person(&app, "bob", Scope::Responder).await;
     let bob = Handle::parse("bob").unwrap();
@@ -290,7 +293,7 @@ async fn passwords_are_set_by_their_owner_or_an_admin_and_must_be_long_enough() 
 
 #[tokio::test]
 async fn sign_in_attempts_are_slowed_down_per_account() {
-    let mut app = spawn_app().await;
+    let app = spawn_app().await;
     person(&app, "alice", Scope::Responder).await;
     let mut browser = Browser::new(&app);
     for _ in 0..5 {

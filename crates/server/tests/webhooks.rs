@@ -27,7 +27,7 @@ async fn service(app: &TestApp) -> Hook {
     let k = s.integration_keys.unwrap().remove(0);
     Hook {
         key: k.key,
-        secret: k.signing_secret,
+        secret: k.signing_secret.expose().to_owned(),
     }
 }
 

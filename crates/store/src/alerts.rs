@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use klaxon_domain::alert::{Alert, AlertEvent, AlertStatus, RepeatTally};
 use klaxon_domain::incident::{Declaration, Incident};
 use klaxon_domain::service::Service;
-use klaxon_domain::{Handle, IncidentNumber};
+use klaxon_domain::{AlertId, Handle, IncidentNumber, ServiceId};
 
 use crate::{Change, Result};
 
@@ -24,7 +24,7 @@ pub enum IncidentWrite {
 /// A new alert: the trigger that opened it and where it belongs.
 #[derive(Debug, Clone)]
 pub struct NewAlert {
-    pub service_id: i64,
+    pub service_id: ServiceId,
     pub dedup_key: String,
     pub event: AlertEvent,
     /// The value a `by-field` grouping keys on.
@@ -45,7 +45,7 @@ pub enum AlertUpdate {
 /// once: applying it makes the same row an entry on the alert's log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InboxEntry {
-    pub service_id: i64,
+    pub service_id: ServiceId,
     /// The event's dedup key, made up at acceptance if the sender gave none.
     pub dedup_key: String,
     pub received_at: Timestamp,
@@ -64,7 +64,7 @@ pub struct InboxItem {
 /// A trigger for an alert that is open: counted on it, applied in bulk.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Repeat {
-    pub alert_id: i64,
+    pub alert_id: AlertId,
     pub inbox_id: i64,
     pub event: AlertEvent,
     pub at: Timestamp,
@@ -93,7 +93,7 @@ pub(crate) const HOLDS_BACK_REPEATS: &str =
 /// The repeats among accepted events that may be counted on arrival, of one alert.
 #[derive(Debug, PartialEq)]
 pub(crate) struct AlertTally<'e> {
-    pub service_id: i64,
+    pub service_id: ServiceId,
     pub dedup_key: &'e str,
     pub tally: RepeatTally<'e>,
 }
@@ -105,7 +105,7 @@ pub(crate) struct AlertTally<'e> {
 /// nothing overtakes an acknowledgement or a resolution.
 pub(crate) fn repeat_tallies<'e>(entries: &[&'e InboxEntry]) -> Vec<AlertTally<'e>> {
     let mut tallies: Vec<(bool, AlertTally<'e>)> = Vec::new();
-    let mut index: std::collections::HashMap<(i64, &str), usize> = Default::default();
+    let mut index: std::collections::HashMap<(ServiceId, &str), usize> = Default::default();
     for e in entries {
         let (at, summary) = (e.received_at, e.event.summary.as_deref());
         let repeats = klaxon_domain::alert::repeats_open_alert(&e.event);
@@ -135,11 +135,11 @@ pub(crate) fn repeat_tallies<'e>(entries: &[&'e InboxEntry]) -> Vec<AlertTally<'
 /// Which alerts to list, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
-    pub service_id: Option<i64>,
+    pub service_id: Option<ServiceId>,
     pub status: Option<AlertStatus>,
     pub incident: Option<IncidentNumber>,
     /// Only alerts with an id below this (the page cursor).
-    pub before: Option<i64>,
+    pub before: Option<AlertId>,
     pub limit: u32,
     /// Leaves out the alerts of restricted incidents this user takes no part in;
     /// `None` lists every alert (admins).
@@ -159,7 +159,7 @@ pub struct AlertLogEntry {
 #[async_trait]
 pub trait AlertStore: Send + Sync + 'static {
     /// The open (triggered or acknowledged) alert of a service with this dedup key.
-    async fn open_alert(&self, service_id: i64, dedup_key: &str) -> Result<Option<Alert>>;
+    async fn open_alert(&self, service_id: ServiceId, dedup_key: &str) -> Result<Option<Alert>>;
     /// The open incident a new alert of `service` would join: under `by-field`, the
     /// newest open incident that an alert with `group_key` belongs to; under
     /// `time-window`, the service's newest open incident declared at or after `since`.
@@ -186,18 +186,18 @@ pub trait AlertStore: Send + Sync + 'static {
     /// alert id): all that counting repeats needs, without reading whole alerts.
     async fn open_alert_ids(
         &self,
-        service_id: i64,
+        service_id: ServiceId,
         dedup_keys: &[String],
-    ) -> Result<Vec<(String, i64)>>;
+    ) -> Result<Vec<(String, AlertId)>>;
     /// How many of an incident's alerts are open.
     async fn open_alert_count(&self, incident: IncidentNumber) -> Result<i64>;
-    async fn alert(&self, id: i64) -> Result<Alert>;
+    async fn alert(&self, id: AlertId) -> Result<Alert>;
     async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>>;
     /// The newest `limit` events that arrived for the alert, oldest first; with
     /// `before` (an entry's id), the newest `limit` of those older than that entry.
     async fn alert_log(
         &self,
-        id: i64,
+        id: AlertId,
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<AlertLogEntry>>;
@@ -217,7 +217,7 @@ pub struct AlertOpening {
 /// incident, if any.
 #[derive(Debug, Clone)]
 pub struct AlertChange {
-    pub id: i64,
+    pub id: AlertId,
     pub update: AlertUpdate,
     pub event: AlertEvent,
     pub at: Timestamp,
@@ -243,7 +243,7 @@ pub trait InboxWriter: Send + Sync + 'static {
     /// becomes the first on its log. Returns the alert's id and the incident it opened
     /// or joined. `Stale` if an open alert with the key appeared meanwhile or the
     /// incident moved on, or the inbox entry is applied already (by another worker).
-    async fn open_new_alert(&self, opening: AlertOpening) -> Result<(i64, Option<Incident>)>;
+    async fn open_new_alert(&self, opening: AlertOpening) -> Result<(AlertId, Option<Incident>)>;
     /// Applies an update to an open alert, logs the event (its inbox entry becomes the
     /// log entry) and writes the change it makes to the alert's incident, together.
     /// `Stale` if the alert is no longer open or the incident moved on,
@@ -270,7 +270,7 @@ mod tests {
         let mut event = AlertEvent::new(action, AlertSeverity::Error);
         event.summary = (!summary.is_empty()).then(|| summary.to_owned());
         InboxEntry {
-            service_id: 1,
+            service_id: ServiceId(1),
             dedup_key: key.into(),
             received_at: Timestamp::from_second(second).unwrap(),
             event,
@@ -291,7 +291,7 @@ mod tests {
         assert_eq!(
             tallies,
             [AlertTally {
-                service_id: 1,
+                service_id: ServiceId(1),
                 dedup_key: "disk",
                 tally: RepeatTally {
                     n: 3,

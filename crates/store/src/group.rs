@@ -69,7 +69,7 @@ pub(crate) struct NewLink {
 pub(crate) enum Write {
     Declare(Request<Declaration, Incident>),
     Commit(Request<Vec<Change>, ()>),
-    OpenAlert(Request<AlertOpening, (i64, Option<Incident>)>),
+    OpenAlert(Request<AlertOpening, (klaxon_domain::AlertId, Option<Incident>)>),
     UpdateAlert(Request<AlertChange, ()>),
     /// Repeated triggers on open alerts, in bulk.
     Repeats(Request<Vec<Repeat>, ()>),
@@ -153,11 +153,11 @@ impl Write {
     }
 
     /// The existing alerts the write updates: alerts by id, and incidents whose change
-    /// moves their open alerts along (acknowledged, resolved).
+    /// moves their open alerts along (acknowledged, resolved), as the numbers SQL binds.
     fn alerts_updated(&self) -> (Vec<i64>, Vec<i64>) {
         let (ids, changes): (Vec<i64>, Vec<&Change>) = match self {
-            Write::UpdateAlert(r) => (vec![r.op.id], r.op.incident.iter().collect()),
-            Write::Repeats(r) => (r.op.iter().map(|r| r.alert_id).collect(), Vec::new()),
+            Write::UpdateAlert(r) => (vec![r.op.id.0], r.op.incident.iter().collect()),
+            Write::Repeats(r) => (r.op.iter().map(|r| r.alert_id.0).collect(), Vec::new()),
             Write::Commit(r) => (Vec::new(), r.op.iter().collect()),
             Write::OpenAlert(r) => match &r.op.incident {
                 IncidentWrite::Join(change) => (Vec::new(), vec![&**change]),

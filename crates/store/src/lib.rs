@@ -156,7 +156,7 @@ pub trait Store:
         at: Timestamp,
     ) -> Result<TokenInfo>;
     async fn tokens(&self) -> Result<Vec<TokenInfo>>;
-    async fn revoke_token(&self, id: i64, at: Timestamp) -> Result<TokenInfo>;
+    async fn revoke_token(&self, id: klaxon_domain::TokenId, at: Timestamp) -> Result<TokenInfo>;
     /// The live (not revoked) token with this hash, and its user (with the user's role:
     /// the token acts with the lower of the two).
     async fn authenticate(&self, token_hash: &str) -> Result<Option<Authenticated>>;

@@ -9,14 +9,14 @@ use klaxon_domain::paging::{
     NewNotificationRule, NotificationRule, PlannedJob,
 };
 use klaxon_domain::schedule::Schedule;
-use klaxon_domain::{Handle, IncidentNumber};
+use klaxon_domain::{ContactMethodId, Handle, IncidentNumber, JobId, NotificationRuleId};
 
 use crate::{Change, Result};
 
 /// A job as stored, claimed by a worker.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
-    pub id: i64,
+    pub id: JobId,
     pub kind: JobKind,
     pub incident: Option<IncidentNumber>,
     pub dedup_key: String,
@@ -33,7 +33,7 @@ pub struct Job {
 /// events about it) and `jobs` (work it leads to).
 #[derive(Debug, Clone)]
 pub struct JobDone {
-    pub id: i64,
+    pub id: JobId,
     pub outcome: JobOutcome,
     pub changes: Vec<Change>,
     pub jobs: Vec<(Option<IncidentNumber>, PlannedJob)>,
@@ -81,7 +81,7 @@ pub struct ActionLink {
     /// Who the link was sent to; the action is theirs.
     pub handle: Handle,
     /// The contact method the link went to; `None` for links made before this was kept.
-    pub contact_method: Option<i64>,
+    pub contact_method: Option<ContactMethodId>,
     pub expires_at: Timestamp,
 }
 
@@ -96,7 +96,7 @@ pub trait PagingStore: Send + Sync + 'static {
         at: Timestamp,
     ) -> Result<ContactMethod>;
     async fn contact_methods(&self, user: &Handle) -> Result<Vec<ContactMethod>>;
-    async fn contact_method(&self, id: i64) -> Result<ContactMethod>;
+    async fn contact_method(&self, id: ContactMethodId) -> Result<ContactMethod>;
     /// The contact method of this kind and address, if anyone has it (for replies): a
     /// verified one if there is one, else the oldest.
     async fn contact_method_by_address(
@@ -106,10 +106,10 @@ pub trait PagingStore: Send + Sync + 'static {
     ) -> Result<Option<ContactMethod>>;
     /// Removes a contact method of `user`, and the rules that use it; its number stops
     /// being `user`'s verified number unless another of their methods has it verified.
-    async fn remove_contact_method(&self, user: &Handle, id: i64) -> Result<()>;
+    async fn remove_contact_method(&self, user: &Handle, id: ContactMethodId) -> Result<()>;
     /// Marks a method verified by a delivered test message (not for phone numbers: see
     /// [`PagingStore::verify_number`]).
-    async fn mark_contact_verified(&self, id: i64, at: Timestamp) -> Result<()>;
+    async fn mark_contact_verified(&self, id: ContactMethodId, at: Timestamp) -> Result<()>;
     /// Who has this phone number verified, if anyone.
     async fn number_verified_by(&self, number: &str) -> Result<Option<Handle>>;
     /// Keeps `code` as the one pending code of contact method `id`, replacing one sent at
@@ -117,19 +117,19 @@ pub trait PagingStore: Send + Sync + 'static {
     /// answer is that later code.
     async fn save_contact_code(
         &self,
-        id: i64,
+        id: ContactMethodId,
         code: &SentCode,
         replaces_up_to: Timestamp,
     ) -> Result<Option<SentCode>>;
     /// Forgets the pending code of contact method `id` (it could not be sent).
-    async fn drop_contact_code(&self, id: i64) -> Result<()>;
+    async fn drop_contact_code(&self, id: ContactMethodId) -> Result<()>;
     /// Counts one try at the pending code of contact method `id` and answers it with the
     /// try counted (concurrent tries each count); `None` without a pending code.
-    async fn try_contact_code(&self, id: i64) -> Result<Option<SentCode>>;
+    async fn try_contact_code(&self, id: ContactMethodId) -> Result<Option<SentCode>>;
     /// Marks the phone contact method `id` verified at `at`, its number as its owner's
     /// verified number, and drops its pending code, all or nothing. `Duplicate` if another
     /// user has the number verified.
-    async fn verify_number(&self, id: i64, at: Timestamp) -> Result<ContactMethod>;
+    async fn verify_number(&self, id: ContactMethodId, at: Timestamp) -> Result<ContactMethod>;
     /// Adds a rule; `NotFound` unless the contact method is the user's own.
     async fn add_notification_rule(
         &self,
@@ -137,7 +137,7 @@ pub trait PagingStore: Send + Sync + 'static {
         rule: &NewNotificationRule,
     ) -> Result<NotificationRule>;
     async fn notification_rules(&self, user: &Handle) -> Result<Vec<NotificationRule>>;
-    async fn remove_notification_rule(&self, user: &Handle, id: i64) -> Result<()>;
+    async fn remove_notification_rule(&self, user: &Handle, id: NotificationRuleId) -> Result<()>;
 
     /// `Duplicate` if the name is taken.
     async fn create_schedule(&self, schedule: &Schedule, at: Timestamp) -> Result<()>;

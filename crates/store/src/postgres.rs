@@ -182,7 +182,7 @@ async fn accept(conn: &mut sqlx::PgConnection, entries: &[&InboxEntry]) -> Resul
             "INSERT INTO alert_events (service_id, dedup_key, received_at, event, action) ",
         );
         q.push_values(entries, |mut row, e| {
-            row.push_bind(e.service_id)
+            row.push_bind(e.service_id.0)
                 .push_bind(e.dedup_key.clone())
                 .push_bind(ms(e.received_at))
                 .push_bind(json(&e.event))
@@ -193,7 +193,7 @@ async fn accept(conn: &mut sqlx::PgConnection, entries: &[&InboxEntry]) -> Resul
     }
     let mut q = QueryBuilder::<sqlx::Postgres>::new("WITH tally (sid, dkey, n, at, summary) AS (");
     q.push_values(&tallies, |mut row, t| {
-        row.push_bind(t.service_id)
+        row.push_bind(t.service_id.0)
             .push_bind(t.dedup_key.to_owned())
             .push_bind(t.tally.n)
             .push_bind(ms(t.tally.last_at))
@@ -209,7 +209,7 @@ async fn accept(conn: &mut sqlx::PgConnection, entries: &[&InboxEntry]) -> Resul
     ));
     q.push_values(entries.iter().enumerate(), |mut row, (i, e)| {
         row.push_bind(i as i64)
-            .push_bind(e.service_id)
+            .push_bind(e.service_id.0)
             .push_bind(e.dedup_key.clone())
             .push_bind(ms(e.received_at))
             .push_bind(json(&e.event))
@@ -241,7 +241,7 @@ async fn accept(conn: &mut sqlx::PgConnection, entries: &[&InboxEntry]) -> Resul
     }
     Ok(entries
         .iter()
-        .map(|e| counted.contains(&(e.service_id, e.dedup_key.clone())))
+        .map(|e| counted.contains(&(e.service_id.0, e.dedup_key.clone())))
         .collect())
 }
 

@@ -6,6 +6,7 @@ use klaxon_domain::alert::{ChangeEvent, StoredChange};
 use klaxon_domain::service::{
     Heartbeat, IntegrationKey, MaintenanceWindow, Service, ServiceFields, ServiceName,
 };
+use klaxon_domain::{HeartbeatId, KeyId, MaintenanceId, Secret, ServiceId};
 
 use crate::Result;
 
@@ -13,7 +14,7 @@ use crate::Result;
 #[derive(Debug, Clone)]
 pub struct NewKey {
     pub key: String,
-    pub signing_secret: String,
+    pub signing_secret: Secret,
 }
 
 /// Services and integration keys. Every method is atomic.
@@ -43,14 +44,14 @@ pub trait ServiceStore: Send + Sync + 'static {
     async fn revoke_integration_key(
         &self,
         name: &ServiceName,
-        id: i64,
+        id: KeyId,
         at: Timestamp,
     ) -> Result<IntegrationKey>;
     /// Replaces key `id` with `key` in one step: the new key, the old one revoked.
     async fn rotate_integration_key(
         &self,
         name: &ServiceName,
-        id: i64,
+        id: KeyId,
         key: &NewKey,
         at: Timestamp,
     ) -> Result<IntegrationKey>;
@@ -60,7 +61,7 @@ pub trait ServiceStore: Send + Sync + 'static {
     /// this returns.
     async fn record_change(
         &self,
-        service_id: i64,
+        service_id: ServiceId,
         change: &ChangeEvent,
         received_at: Timestamp,
     ) -> Result<i64>;
@@ -87,9 +88,9 @@ pub trait ServiceStore: Send + Sync + 'static {
         after: Timestamp,
     ) -> Result<Vec<MaintenanceWindow>>;
     /// Ends a maintenance window early by removing it.
-    async fn remove_maintenance(&self, service: &ServiceName, id: i64) -> Result<()>;
+    async fn remove_maintenance(&self, service: &ServiceName, id: MaintenanceId) -> Result<()>;
     /// Whether one of the service's windows covers `at`.
-    async fn in_maintenance(&self, service_id: i64, at: Timestamp) -> Result<bool>;
+    async fn in_maintenance(&self, service_id: ServiceId, at: Timestamp) -> Result<bool>;
     /// Creates a heartbeat monitor, counting from `at` as if it had just pinged.
     /// `Duplicate` if the service has one of that name.
     async fn create_heartbeat(
@@ -103,7 +104,7 @@ pub trait ServiceStore: Send + Sync + 'static {
     async fn heartbeats(&self) -> Result<Vec<Heartbeat>>;
     async fn heartbeat_by_key(&self, key: &str) -> Result<Option<Heartbeat>>;
     /// Records a ping; the monitor is up again.
-    async fn ping_heartbeat(&self, id: i64, at: Timestamp) -> Result<()>;
+    async fn ping_heartbeat(&self, id: HeartbeatId, at: Timestamp) -> Result<()>;
     /// Marks a monitor down once its missed-ping alert is raised.
-    async fn mark_heartbeat_down(&self, id: i64) -> Result<()>;
+    async fn mark_heartbeat_down(&self, id: HeartbeatId) -> Result<()>;
 }

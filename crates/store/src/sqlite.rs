@@ -242,7 +242,7 @@ impl DirectInsert {
                 let alert = counted.get_mut(&(e.service_id, e.dedup_key.as_str()));
                 let event = crate::sql::json(&e.event);
                 insert.execute(rusqlite::params![
-                    e.service_id,
+                    e.service_id.0,
                     e.dedup_key,
                     crate::sql::ms(e.received_at),
                     event,
@@ -306,7 +306,7 @@ struct Counted<'e> {
 fn alerts_to_count<'e>(
     tx: &rusqlite::Transaction<'_>,
     entries: &[&'e InboxEntry],
-) -> rusqlite::Result<HashMap<(i64, &'e str), Counted<'e>>> {
+) -> rusqlite::Result<HashMap<(klaxon_domain::ServiceId, &'e str), Counted<'e>>> {
     use rusqlite::OptionalExtension;
     let mut find = tx.prepare_cached(&format!(
         "SELECT id, last_event_id FROM alerts WHERE service_id = ?1 AND dedup_key = ?2 AND status <> 'resolved' \
@@ -317,7 +317,7 @@ fn alerts_to_count<'e>(
     for tally in crate::alerts::repeat_tallies(entries) {
         let found: Option<(i64, Option<i64>)> = find
             .query_row(
-                rusqlite::params![tally.service_id, tally.dedup_key],
+                rusqlite::params![tally.service_id.0, tally.dedup_key],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()?;
@@ -418,7 +418,7 @@ mod tests {
                             klaxon_domain::alert::AlertSeverity::Error,
                         );
                         let entry = InboxEntry {
-                            service_id: 1,
+                            service_id: klaxon_domain::ServiceId(1),
                             dedup_key: format!("{w}-{n}"),
                             received_at: jiff::Timestamp::now(),
                             event,

@@ -143,7 +143,7 @@ async fn revoked_tokens_stop_working(store: Arc<dyn Store>) {
         Err(StoreError::AlreadyApplied(_))
     ));
     assert!(matches!(
-        store.revoke_token(999, now()).await,
+        store.revoke_token(klaxon_domain::TokenId(999), now()).await,
         Err(StoreError::NotFound(_))
     ));
     let missing = store

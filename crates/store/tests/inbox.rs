@@ -9,6 +9,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use klaxon_domain::alert::{AlertAction, AlertEvent, AlertSeverity};
 use klaxon_domain::service::ServiceName;
+use klaxon_domain::{AlertId, ServiceId};
 use klaxon_store::{
     AlertChange, AlertOpening, AlertUpdate, InboxEntry, InboxFailure, IncidentWrite, NewAlert,
     Repeat, Store, StoreError,
@@ -185,7 +186,7 @@ async fn every_write_path_keeps_the_log_in_order(store: Arc<dyn Store>) {
     let at = |s: i64| now() + jiff::SignedDuration::from_secs(s);
     let event = |key: &str, action, s| InboxEntry {
         received_at: at(s),
-        ..entry(0, key, action)
+        ..entry(ServiceId(0), key, action)
     };
     let api = service(&store).await;
     let with_service = |mut e: InboxEntry| {
@@ -265,12 +266,12 @@ async fn every_write_path_keeps_the_log_in_order(store: Arc<dyn Store>) {
 }
 
 /// An alert's repeat count, summary and last time seen.
-async fn repeat_state(store: &Arc<dyn Store>, id: i64) -> (i64, String, Timestamp) {
+async fn repeat_state(store: &Arc<dyn Store>, id: AlertId) -> (i64, String, Timestamp) {
     let alert = store.alert(id).await.unwrap();
     (alert.repeat_count, alert.summary, alert.last_seen_at)
 }
 
-async fn open(store: &Arc<dyn Store>, api: i64, key: &str) -> i64 {
+async fn open(store: &Arc<dyn Store>, api: ServiceId, key: &str) -> AlertId {
     let new = NewAlert {
         service_id: api,
         dedup_key: key.into(),

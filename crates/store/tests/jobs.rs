@@ -9,7 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use klaxon_domain::incident::{self, Context, DeclareInput, EventKind, Incident, Source};
 use klaxon_domain::paging::{EscalateJob, JobKind, PlannedJob};
 use klaxon_domain::policy::Policy;
-use klaxon_domain::{Handle, Severity};
+use klaxon_domain::{Handle, JobId, Severity};
 use klaxon_store::{JobDone, JobOutcome, Store, StoreError};
 
 fn now() -> Timestamp {
@@ -54,7 +54,7 @@ async fn incident_with_a_due_job(store: &Arc<dyn Store>, title: &str) -> Inciden
 }
 
 /// What an escalation step writes: its timeline event and a page job.
-fn step_done(id: i64, incident: &Incident) -> JobDone {
+fn step_done(id: JobId, incident: &Incident) -> JobDone {
     let policy = Policy::builtin();
     let paged = EventKind::Paged {
         round: 0,

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use klaxon_domain::alert::{AlertAction, AlertEvent, AlertSeverity};
+use klaxon_domain::AlertId;
 use klaxon_store::testing::{TempPostgres, TempSqlite};
 use klaxon_store::Store;
 use sqlx::migrate::Migrator;
@@ -75,8 +76,8 @@ async fn logs_survive_the_chain(store: Arc<dyn Store>) {
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(millis(1).await, [0, 2000, 4000]);
-    assert_eq!(millis(2).await, [1000]);
+    assert_eq!(millis(AlertId(1)).await, [0, 2000, 4000]);
+    assert_eq!(millis(AlertId(2)).await, [1000]);
     let waiting = store.inbox(10).await.unwrap();
     assert_eq!(waiting.len(), 1, "the waiting event still waits");
     assert_eq!(waiting[0].entry.event.action, AlertAction::Resolve);

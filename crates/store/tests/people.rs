@@ -11,7 +11,7 @@ use klaxon_domain::api::NewUser;
 use klaxon_domain::auth::Scope;
 use klaxon_domain::paging::verify::SentCode;
 use klaxon_domain::paging::{ContactKind, NewContactMethod};
-use klaxon_domain::Handle;
+use klaxon_domain::{ContactMethodId, Handle};
 use klaxon_store::{Store, StoreError};
 
 fn now() -> Timestamp {
@@ -32,7 +32,12 @@ async fn user(store: &Arc<dyn Store>, h: &str, role: Option<Scope>) {
     store.create_user(&new, now()).await.unwrap();
 }
 
-async fn phone(store: &Arc<dyn Store>, h: &str, kind: ContactKind, number: &str) -> i64 {
+async fn phone(
+    store: &Arc<dyn Store>,
+    h: &str,
+    kind: ContactKind,
+    number: &str,
+) -> ContactMethodId {
     let method = NewContactMethod {
         kind,
         address: number.into(),
@@ -149,7 +154,9 @@ async fn one_code_is_pending_per_method(store: Arc<dyn Store>) {
     store.drop_contact_code(id).await.unwrap();
     assert_eq!(store.try_contact_code(id).await.unwrap(), None);
     assert!(matches!(
-        store.save_contact_code(9999, &first, t0).await,
+        store
+            .save_contact_code(ContactMethodId(9999), &first, t0)
+            .await,
         Err(StoreError::NotFound(_))
     ));
 }

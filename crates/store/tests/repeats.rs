@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use klaxon_domain::alert::{
     count_repeats, AlertAction, AlertEvent, AlertSeverity, RepeatState, RepeatTally,
 };
+use klaxon_domain::{AlertId, ServiceId};
 use klaxon_store::testing::{TempPostgres, TempSqlite};
 use klaxon_store::{AlertOpening, IncidentWrite, NewAlert, Repeat, Store};
 use proptest::prelude::*;
@@ -48,10 +49,10 @@ fn key() -> String {
 /// says it holds.
 async fn open(
     store: &Arc<dyn Store>,
-    service: i64,
+    service: ServiceId,
     key: &str,
     first: Option<&str>,
-) -> (i64, RepeatState) {
+) -> (AlertId, RepeatState) {
     let alert = NewAlert {
         service_id: service,
         dedup_key: key.to_owned(),
@@ -73,7 +74,7 @@ async fn open(
     (id, state)
 }
 
-async fn stored(store: &Arc<dyn Store>, id: i64) -> RepeatState {
+async fn stored(store: &Arc<dyn Store>, id: AlertId) -> RepeatState {
     let alert = store.alert(id).await.unwrap();
     RepeatState {
         repeat_count: alert.repeat_count,
@@ -89,7 +90,12 @@ fn expected(start: &RepeatState, triggers: &[Trigger]) -> RepeatState {
 
 /// One case on both paths: triggers accepted for an open alert (counted on arrival),
 /// and triggers that waited for the alert to open (counted in bulk).
-async fn check(store: &Arc<dyn Store>, service: i64, first: Option<&str>, triggers: &[Trigger]) {
+async fn check(
+    store: &Arc<dyn Store>,
+    service: ServiceId,
+    first: Option<&str>,
+    triggers: &[Trigger],
+) {
     let entries = |key: &str| -> Vec<klaxon_store::InboxEntry> {
         triggers
             .iter()

@@ -18,7 +18,7 @@ fn now() -> Timestamp {
 fn key(n: u8) -> klaxon_store::NewKey {
     klaxon_store::NewKey {
         key: format!("{n:032x}"),
-        signing_secret: format!("secret-{n}"),
+        signing_secret: format!("secret-{n}").into(),
     }
 }
 

@@ -44,8 +44,8 @@ impl fmt::Display for AlertStatus {
 /// A stored alert.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Alert {
-    pub id: i64,
-    pub service_id: i64,
+    pub id: crate::AlertId,
+    pub service_id: crate::ServiceId,
     pub dedup_key: String,
     pub status: AlertStatus,
     pub summary: String,
@@ -125,8 +125,8 @@ mod tests {
     fn open(status: AlertStatus) -> Alert {
         let t: Timestamp = "2026-11-26T10:00:00Z".parse().unwrap();
         Alert {
-            id: 1,
-            service_id: 1,
+            id: crate::AlertId(1),
+            service_id: crate::ServiceId(1),
             dedup_key: "srv01/mysql".into(),
             status,
             summary: "DISK at 99%".into(),

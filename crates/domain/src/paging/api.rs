@@ -75,7 +75,7 @@ impl Subscription {
 /// A code sent to a phone number to verify it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CodeSent {
-    pub contact_method: i64,
+    pub contact_method: crate::ContactMethodId,
     /// The number the code went to, by SMS or by a call that reads it.
     pub address: String,
     /// When the code stops working.

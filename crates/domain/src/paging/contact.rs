@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::Urgency;
-use crate::{DomainError, Handle};
+use crate::{ContactMethodId, DomainError, Handle, NotificationRuleId};
 
 /// How a contact method reaches its person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -106,7 +106,7 @@ impl NewContactMethod {
 /// A stored contact method of a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContactMethod {
-    pub id: i64,
+    pub id: ContactMethodId,
     pub user: Handle,
     pub kind: ContactKind,
     pub address: String,
@@ -131,7 +131,7 @@ pub const MAX_RULE_DELAY_MINUTES: u32 = 24 * 60;
 #[serde(deny_unknown_fields)]
 pub struct NewNotificationRule {
     pub urgency: Urgency,
-    pub contact_method: i64,
+    pub contact_method: ContactMethodId,
     #[serde(default)]
     pub delay_minutes: u32,
 }
@@ -151,10 +151,10 @@ impl NewNotificationRule {
 /// A stored notification rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NotificationRule {
-    pub id: i64,
+    pub id: NotificationRuleId,
     pub user: Handle,
     pub urgency: Urgency,
-    pub contact_method: i64,
+    pub contact_method: ContactMethodId,
     pub delay_minutes: u32,
 }
 
@@ -241,7 +241,7 @@ mod tests {
     fn rules_have_bounded_delays() {
         let rule = |delay_minutes| NewNotificationRule {
             urgency: Urgency::High,
-            contact_method: 1,
+            contact_method: ContactMethodId(1),
             delay_minutes,
         };
         assert!(rule(0).validated().is_ok());

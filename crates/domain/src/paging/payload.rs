@@ -33,7 +33,7 @@ pub enum JobPayload {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
     pub user: String,
-    pub contact_method: i64,
+    pub contact_method: crate::ContactMethodId,
     /// The text of a message that is not a test message or a page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -154,7 +154,7 @@ mod tests {
             page,
             JobPayload::Page(Delivery {
                 user: "ana".into(),
-                contact_method: 3,
+                contact_method: crate::ContactMethodId(3),
                 message: None,
                 from: None
             })
@@ -212,7 +212,7 @@ mod tests {
         assert_eq!(read(JobKind::Publish, json!({"seq": 5})).seq(), Some(5));
         let planned = JobPayload::Notify(Delivery {
             user: "ana".into(),
-            contact_method: 3,
+            contact_method: crate::ContactMethodId(3),
             message: Some("hi".into()),
             from: Some("bo".into()),
         })

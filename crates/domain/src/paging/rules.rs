@@ -8,6 +8,7 @@ use super::jobs::{EscalateJob, PlannedJob};
 use super::payload::{AckTimeout, JobPayload};
 use super::{ContactMethod, NotificationRule, Urgency};
 use crate::incident::Status;
+use crate::ContactMethodId;
 
 /// The generation of the escalation a declaration starts.
 pub const FIRST_GENERATION: &str = "0";
@@ -52,8 +53,8 @@ pub fn deliveries(
     methods: &[ContactMethod],
     rules: &[NotificationRule],
     urgency: Urgency,
-) -> Vec<(i64, u32)> {
-    let chosen: Vec<(i64, u32)> = rules
+) -> Vec<(ContactMethodId, u32)> {
+    let chosen: Vec<(ContactMethodId, u32)> = rules
         .iter()
         .filter(|r| r.urgency == urgency)
         .map(|r| (r.contact_method, r.delay_minutes))
@@ -94,7 +95,7 @@ mod tests {
 
     fn method(id: i64, kind: ContactKind) -> ContactMethod {
         ContactMethod {
-            id,
+            id: ContactMethodId(id),
             user: Handle::parse("ana").unwrap(),
             kind,
             address: format!("address-{id}"),
@@ -107,10 +108,10 @@ mod tests {
 
     fn rule(urgency: Urgency, contact_method: i64, delay_minutes: u32) -> NotificationRule {
         NotificationRule {
-            id: contact_method * 10,
+            id: crate::NotificationRuleId(contact_method * 10),
             user: Handle::parse("ana").unwrap(),
             urgency,
-            contact_method,
+            contact_method: ContactMethodId(contact_method),
             delay_minutes,
         }
     }
@@ -125,9 +126,12 @@ mod tests {
         ];
         assert_eq!(
             deliveries(&methods, &rules, Urgency::High),
-            [(1, 0), (2, 5)]
+            [(ContactMethodId(1), 0), (ContactMethodId(2), 5)]
         );
-        assert_eq!(deliveries(&methods, &rules, Urgency::Low), [(2, 0)]);
+        assert_eq!(
+            deliveries(&methods, &rules, Urgency::Low),
+            [(ContactMethodId(2), 0)]
+        );
     }
 
     #[test]
@@ -141,10 +145,10 @@ mod tests {
         let only_low = [rule(Urgency::Low, 3, 10)];
         assert_eq!(
             deliveries(&methods, &only_low, Urgency::High),
-            [(1, 0), (2, 0), (3, 0), (4, 0)],
+            [1, 2, 3, 4].map(|id| (ContactMethodId(id), 0)),
             "no rule for high urgency: every method"
         );
-        let low: Vec<i64> = deliveries(&methods, &[], Urgency::Low)
+        let low: Vec<ContactMethodId> = deliveries(&methods, &[], Urgency::Low)
             .into_iter()
             .map(|(id, _)| id)
             .collect();

@@ -11,7 +11,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::{ContactKind, ContactMethod};
 use crate::auth::{check_may_act, Scope};
-use crate::{DomainError, Handle};
+use crate::{ContactMethodId, DomainError, Handle};
 
 /// How long a code works after it was sent.
 pub const CODE_LIFETIME: SignedDuration = SignedDuration::from_mins(10);
@@ -130,9 +130,12 @@ pub enum VerifyError {
          (`klaxon user contact test` checks the others)",
         kind = kind.as_str()
     )]
-    NotAPhone { id: i64, kind: ContactKind },
+    NotAPhone {
+        id: ContactMethodId,
+        kind: ContactKind,
+    },
     #[error("contact method {id} ({number}) is verified already")]
-    AlreadyVerified { id: i64, number: String },
+    AlreadyVerified { id: ContactMethodId, number: String },
     #[error(
         "{number} is verified by another Klaxon user; a number can be verified by one user \
          only, so it must be removed from their contact methods first"
@@ -281,7 +284,7 @@ mod tests {
 
     fn method(kind: ContactKind, verified: bool) -> ContactMethod {
         ContactMethod {
-            id: 7,
+            id: ContactMethodId(7),
             user: Handle::parse("alice").unwrap(),
             kind,
             address: "+15551110001".into(),

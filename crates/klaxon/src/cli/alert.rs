@@ -3,9 +3,9 @@
 use clap::{Args, Subcommand};
 use klaxon_domain::alert::{Alert, AlertStatus};
 use klaxon_domain::api::{AlertQuery, AlertShowQuery};
-use klaxon_domain::IncidentNumber;
+use klaxon_domain::{AlertId, IncidentNumber};
 
-use super::{incident_number, named, Connection};
+use super::{id, incident_number, named, Connection};
 use crate::output;
 
 #[derive(Debug, Args)]
@@ -32,15 +32,16 @@ enum AlertCommand {
         #[arg(long, default_value_t = AlertQuery::DEFAULT_LIMIT)]
         limit: u32,
         /// Only alerts with an id below this one: the next page.
-        #[arg(long, value_name = "ID", conflicts_with = "all")]
-        before: Option<i64>,
+        #[arg(long, value_name = "ID", conflicts_with = "all", value_parser = id::<AlertId>)]
+        before: Option<AlertId>,
         /// Every alert that matches, fetched page by page.
         #[arg(long)]
         all: bool,
     },
     /// Show an alert and the newest events that arrived for it.
     Show {
-        id: i64,
+        #[arg(value_parser = id::<AlertId>)]
+        id: AlertId,
         /// How many of the newest events to show (at most 10000).
         #[arg(long, default_value_t = AlertShowQuery::DEFAULT_LOG)]
         log: u32,
@@ -49,9 +50,15 @@ enum AlertCommand {
         log_before: Option<i64>,
     },
     /// Acknowledge an alert (and its incident, if nobody has).
-    Ack { id: i64 },
+    Ack {
+        #[arg(value_parser = id::<AlertId>)]
+        id: AlertId,
+    },
     /// Resolve an alert.
-    Resolve { id: i64 },
+    Resolve {
+        #[arg(value_parser = id::<AlertId>)]
+        id: AlertId,
+    },
 }
 
 pub async fn run(args: AlertArgs) -> anyhow::Result<()> {

@@ -3,9 +3,9 @@
 use clap::Subcommand;
 use klaxon_client::Client;
 use klaxon_domain::paging::{ContactKind, NewContactMethod, NewNotificationRule, Urgency};
-use klaxon_domain::Handle;
+use klaxon_domain::{ContactMethodId, Handle, NotificationRuleId};
 
-use super::{handle, named};
+use super::{handle, id, named};
 use crate::output;
 
 #[derive(Debug, Subcommand)]
@@ -32,14 +32,16 @@ pub enum ContactCommand {
     Remove {
         #[arg(value_parser = handle)]
         user: Handle,
-        id: i64,
+        #[arg(value_parser = id::<ContactMethodId>)]
+        id: ContactMethodId,
     },
     /// Send a test message; an e-mail, Slack or webhook method shows as verified once it
     /// is delivered (phone numbers: `verify`).
     Test {
         #[arg(value_parser = handle)]
         user: Handle,
-        id: i64,
+        #[arg(value_parser = id::<ContactMethodId>)]
+        id: ContactMethodId,
     },
     /// Verify an sms or voice number: without --code, send a code to it (by SMS, or a
     /// call that reads it); with --code, give back the code received. Only a verified
@@ -50,7 +52,8 @@ pub enum ContactCommand {
     Verify {
         #[arg(value_parser = handle)]
         user: Handle,
-        id: i64,
+        #[arg(value_parser = id::<ContactMethodId>)]
+        id: ContactMethodId,
         /// The six digits received (within 10 minutes, at most 5 wrong tries).
         #[arg(long)]
         code: Option<String>,
@@ -67,8 +70,8 @@ pub enum RuleCommand {
         #[arg(value_parser = handle)]
         user: Handle,
         /// The contact method's id (`klaxon user contact list`).
-        #[arg(long)]
-        method: i64,
+        #[arg(long, value_parser = id::<ContactMethodId>)]
+        method: ContactMethodId,
         #[arg(long, value_parser = named::<Urgency>(&["high", "low"]))]
         urgency: Urgency,
         /// Minutes after the page.
@@ -84,7 +87,8 @@ pub enum RuleCommand {
     Remove {
         #[arg(value_parser = handle)]
         user: Handle,
-        id: i64,
+        #[arg(value_parser = id::<NotificationRuleId>)]
+        id: NotificationRuleId,
     },
 }
 

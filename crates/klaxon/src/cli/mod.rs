@@ -188,6 +188,12 @@ fn message(e: DomainError) -> String {
     }
 }
 
+/// A row id argument (`klaxon alert show 42`), read by its type's parse so that a
+/// refusal names the kind of id and where to find one.
+fn id<T: std::str::FromStr<Err = DomainError>>(text: &str) -> Result<T, String> {
+    text.parse().map_err(message)
+}
+
 fn incident_number(text: &str) -> Result<klaxon_domain::IncidentNumber, String> {
     klaxon_domain::IncidentNumber::parse(text).map_err(message)
 }

@@ -5,6 +5,7 @@ use clap::{Args, Subcommand};
 use klaxon_domain::service::{
     AlertRules, AlertmanagerDedup, Grouping, NewService, Service, ServiceName, ServiceUpdate,
 };
+use klaxon_domain::{KeyId, MaintenanceId};
 
 use super::{message, Connection};
 use crate::output;
@@ -118,7 +119,8 @@ enum MaintenanceCommand {
     Remove {
         #[arg(value_parser = service_name)]
         service: ServiceName,
-        id: i64,
+        #[arg(value_parser = super::id::<MaintenanceId>)]
+        id: MaintenanceId,
     },
 }
 
@@ -137,13 +139,15 @@ enum KeyCommand {
     Rotate {
         #[arg(value_parser = service_name)]
         service: ServiceName,
-        id: i64,
+        #[arg(value_parser = super::id::<KeyId>)]
+        id: KeyId,
     },
     /// Revoke a key; it stops working at once.
     Revoke {
         #[arg(value_parser = service_name)]
         service: ServiceName,
-        id: i64,
+        #[arg(value_parser = super::id::<KeyId>)]
+        id: KeyId,
     },
 }
 

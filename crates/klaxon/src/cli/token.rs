@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use klaxon_domain::api::{CreatedToken, NewToken};
 use klaxon_domain::auth::Scope;
-use klaxon_domain::Handle;
+use klaxon_domain::{Handle, TokenId};
 
 use super::{handle, named, Connection};
 use crate::output;
@@ -42,7 +42,10 @@ enum TokenCommand {
     /// List tokens, never their secrets (admin).
     List,
     /// Revoke a token by its id; it stops working at once (admin).
-    Revoke { id: i64 },
+    Revoke {
+        #[arg(value_parser = super::id::<TokenId>)]
+        id: TokenId,
+    },
 }
 
 pub async fn run(args: TokenArgs) -> anyhow::Result<()> {

@@ -11,7 +11,7 @@ use jiff::SignedDuration;
 use klaxon_domain::alert::{self, Alert, AlertDecision, AlertEvent, IncidentPlan};
 use klaxon_domain::incident::{self, Command, Context, Source, Status};
 use klaxon_domain::service::{Grouping, Service};
-use klaxon_domain::{DomainError, Handle};
+use klaxon_domain::{AlertId, DomainError, Handle};
 use klaxon_store::{
     AlertChange, AlertOpening, AlertUpdate, Change, Declaration, IncidentWrite, NewAlert,
     StoreError,
@@ -28,7 +28,7 @@ pub struct Ingested {
     /// The event's dedup key, made up if a trigger had none.
     pub dedup_key: String,
     /// The alert it opened or changed; `None` when it changed nothing.
-    pub alert_id: Option<i64>,
+    pub alert_id: Option<AlertId>,
 }
 
 /// How often a new alert is written again after losing a race with another replica.
@@ -125,7 +125,7 @@ pub(crate) async fn apply_event(
     state: &AppState,
     arrival: Arrival<'_>,
     known: Known,
-) -> Result<Option<i64>, StoreError> {
+) -> Result<Option<AlertId>, StoreError> {
     let mut tries = 1;
     let mut known = known;
     loop {
@@ -143,7 +143,7 @@ async fn try_apply(
     state: &AppState,
     arrival: Arrival<'_>,
     known: Known,
-) -> Result<Option<i64>, StoreError> {
+) -> Result<Option<AlertId>, StoreError> {
     let Arrival {
         service,
         key,
@@ -213,7 +213,7 @@ async fn try_apply(
 }
 
 /// An event that changes nothing leaves the inbox all the same.
-async fn discard(state: &AppState, inbox: Option<i64>) -> Result<Option<i64>, StoreError> {
+async fn discard(state: &AppState, inbox: Option<i64>) -> Result<Option<AlertId>, StoreError> {
     if let Some(id) = inbox {
         state.store.discard_inbox(&[id]).await?;
     }
@@ -286,7 +286,7 @@ async fn open_alert(
     received_at: jiff::Timestamp,
     inbox: Option<i64>,
     in_maintenance: Option<bool>,
-) -> Result<Option<i64>, StoreError> {
+) -> Result<Option<AlertId>, StoreError> {
     let rules = &service.rules;
     let group_key = alert::group_key(rules, event);
     let since = match rules.grouping {
@@ -356,7 +356,7 @@ async fn open_alert(
     };
     let (id, incident) = state.store.open_new_alert(opening).await?;
     tracing::info!(
-        alert = id,
+        alert = id.0,
         incident = incident.map(|i| i.number.0),
         "alert opened"
     );
@@ -385,7 +385,11 @@ fn domain(e: DomainError) -> StoreError {
 
 /// The alert, if the caller may see it: an alert of a restricted incident the
 /// caller may not see answers exactly like one that does not exist.
-pub async fn visible_alert(state: &AppState, caller: &Caller, id: i64) -> Result<Alert, AppError> {
+pub async fn visible_alert(
+    state: &AppState,
+    caller: &Caller,
+    id: AlertId,
+) -> Result<Alert, AppError> {
     let missing =
         || AppError::not_found(format!("there is no alert {id}; see `klaxon alert list`"));
     let alert = match state.store.alert(id).await {

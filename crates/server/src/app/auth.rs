@@ -58,7 +58,7 @@ impl Caller {
     /// would.
     pub fn person(user: User, how: &str, source: Source) -> Self {
         let token = TokenInfo {
-            id: 0,
+            id: klaxon_domain::TokenId(0),
             name: how.to_owned(),
             scope: user.role,
             user: user.handle.clone(),

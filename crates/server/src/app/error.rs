@@ -75,6 +75,10 @@ impl AppError {
         Self::new(ErrorKind::Conflict, detail)
     }
 
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unauthenticated, detail)
+    }
+
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::new(ErrorKind::Forbidden, detail)
     }

@@ -16,6 +16,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use klaxon_domain::alert::{self, AlertEvent};
 use klaxon_domain::service::Service;
+use klaxon_domain::{AlertId, ServiceId};
 use klaxon_store::{InboxEntry, InboxFailure, InboxItem, Repeat, StoreError};
 
 use crate::app::alerts;
@@ -80,7 +81,7 @@ pub async fn apply_inbox(state: &AppState) -> Result<usize, StoreError> {
     if items.is_empty() {
         return Ok(0);
     }
-    let services: HashMap<i64, Service> = state
+    let services: HashMap<ServiceId, Service> = state
         .store
         .services()
         .await?
@@ -97,7 +98,7 @@ pub async fn apply_inbox(state: &AppState) -> Result<usize, StoreError> {
     for last_round in [false, true] {
         let rest = count_repeats(state, &open, pending).await?;
         let found = &open;
-        let left: Vec<Option<(i64, Vec<InboxItem>)>> = futures_util::stream::iter(rest)
+        let left: Vec<Option<(AlertId, Vec<InboxItem>)>> = futures_util::stream::iter(rest)
             .map(|chain| apply_chain(state, &reads, found, chain, !last_round))
             .buffer_unordered(PARALLEL)
             .collect()
@@ -119,7 +120,7 @@ pub async fn apply_inbox(state: &AppState) -> Result<usize, StoreError> {
 /// chains (or what is left of them) to apply one by one.
 async fn count_repeats(
     state: &AppState,
-    open: &HashMap<(i64, String), i64>,
+    open: &HashMap<(ServiceId, String), AlertId>,
     chains: Vec<Vec<InboxItem>>,
 ) -> Result<Vec<Vec<InboxItem>>, StoreError> {
     let mut repeats = Vec::new();
@@ -172,8 +173,8 @@ async fn count_repeats(
 async fn open_alerts_of(
     state: &AppState,
     items: &[InboxItem],
-) -> Result<HashMap<(i64, String), i64>, StoreError> {
-    let mut keys: HashMap<i64, Vec<String>> = HashMap::new();
+) -> Result<HashMap<(ServiceId, String), AlertId>, StoreError> {
+    let mut keys: HashMap<ServiceId, Vec<String>> = HashMap::new();
     for item in items {
         keys.entry(item.entry.service_id)
             .or_default()
@@ -196,8 +197,8 @@ async fn open_alerts_of(
 async fn maintenance_of(
     state: &AppState,
     items: &[InboxItem],
-    open: &HashMap<(i64, String), i64>,
-) -> Result<HashMap<i64, bool>, StoreError> {
+    open: &HashMap<(ServiceId, String), AlertId>,
+) -> Result<HashMap<ServiceId, bool>, StoreError> {
     let now = state.clock.now();
     let mut maintenance = HashMap::new();
     for item in items {
@@ -226,10 +227,10 @@ async fn maintenance_of(
 async fn apply_chain(
     state: &AppState,
     reads: &PassReads,
-    open: &HashMap<(i64, String), i64>,
+    open: &HashMap<(ServiceId, String), AlertId>,
     chain: Vec<InboxItem>,
     pause_when_open: bool,
-) -> Option<(i64, Vec<InboxItem>)> {
+) -> Option<(AlertId, Vec<InboxItem>)> {
     let first = &chain[0].entry;
     let mut known = Known {
         no_open_alert: !open.contains_key(&(first.service_id, first.dedup_key.clone())),
@@ -258,7 +259,7 @@ async fn apply_chain(
 /// Applies one entry, recording a failure on it.
 async fn apply_entry(
     state: &AppState,
-    services: &HashMap<i64, Service>,
+    services: &HashMap<ServiceId, Service>,
     item: &InboxItem,
     known: Known,
 ) -> Applied {
@@ -338,15 +339,15 @@ pub async fn settle(state: &AppState, within: Duration) -> Result<(), StoreError
 
 /// What one pass reads once for all its entries.
 struct PassReads {
-    services: HashMap<i64, Service>,
+    services: HashMap<ServiceId, Service>,
     /// See [`maintenance_of`].
-    maintenance: HashMap<i64, bool>,
+    maintenance: HashMap<ServiceId, bool>,
 }
 
 /// What became of one inbox entry.
 enum Applied {
     /// Applied, to this alert if any.
-    Alert(Option<i64>),
+    Alert(Option<AlertId>),
     /// Failed for good and set aside: the entries behind it go on.
     SetAside,
     /// Failed: it and the entries behind it wait for the next pass.
@@ -356,7 +357,7 @@ enum Applied {
 /// Groups entries by alert (service and dedup key), keeping acceptance order within
 /// each group and ordering groups by their first entry.
 fn chains(items: Vec<InboxItem>) -> Vec<Vec<InboxItem>> {
-    let mut index: HashMap<(i64, String), usize> = HashMap::new();
+    let mut index: HashMap<(ServiceId, String), usize> = HashMap::new();
     let mut chains: Vec<Vec<InboxItem>> = Vec::new();
     for item in items {
         let key = (item.entry.service_id, item.entry.dedup_key.clone());
@@ -416,7 +417,7 @@ mod tests {
         InboxItem {
             id,
             entry: InboxEntry {
-                service_id,
+                service_id: ServiceId(service_id),
                 dedup_key: key.into(),
                 received_at: jiff::Timestamp::UNIX_EPOCH,
                 event: AlertEvent::new(AlertAction::Trigger, AlertSeverity::Error),

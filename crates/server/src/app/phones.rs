@@ -7,7 +7,7 @@ use klaxon_domain::auth::Scope;
 use klaxon_domain::paging::api::CodeSent;
 use klaxon_domain::paging::verify::{self, Code, SentCode, VerifyError};
 use klaxon_domain::paging::ContactMethod;
-use klaxon_domain::Handle;
+use klaxon_domain::{ContactMethodId, Handle};
 use klaxon_notify::Message;
 use klaxon_store::StoreError;
 use rand::Rng;
@@ -18,12 +18,12 @@ use crate::app::error::{AppError, ErrorKind};
 use crate::infra::state::AppState;
 
 /// Sends a new code to contact method `id` of `handle`.
-#[tracing::instrument(skip_all, fields(user = %handle, method = id))]
+#[tracing::instrument(skip_all, fields(user = %handle, method = id.0))]
 pub async fn send_code(
     state: &AppState,
     caller: &Caller,
     handle: &Handle,
-    id: i64,
+    id: ContactMethodId,
 ) -> Result<CodeSent, AppError> {
     let method = verifiable(state, caller, handle, id).await?;
     let holder = state.store.number_verified_by(&method.address).await?;
@@ -57,12 +57,12 @@ pub async fn send_code(
 }
 
 /// Checks a code given back for contact method `id` of `handle`; the method, verified.
-#[tracing::instrument(skip_all, fields(user = %handle, method = id))]
+#[tracing::instrument(skip_all, fields(user = %handle, method = id.0))]
 pub async fn confirm_code(
     state: &AppState,
     caller: &Caller,
     handle: &Handle,
-    id: i64,
+    id: ContactMethodId,
     code: &str,
 ) -> Result<ContactMethod, AppError> {
     let method = verifiable(state, caller, handle, id).await?;
@@ -101,7 +101,7 @@ async fn verifiable(
     state: &AppState,
     caller: &Caller,
     handle: &Handle,
-    id: i64,
+    id: ContactMethodId,
 ) -> Result<ContactMethod, AppError> {
     if caller.user.handle == *handle {
         caller.require(Scope::Responder).map_err(|_| {

@@ -81,7 +81,7 @@ pub(crate) fn after_failure(
         }
     } else {
         tracing::error!(
-            job = job.id,
+            job = job.id.0,
             attempts = job.attempts,
             error,
             "delivery given up; the job stays dead in the jobs table"

@@ -96,7 +96,7 @@ pub async fn run_due_jobs(state: &AppState) -> Result<usize, StoreError> {
     }
 }
 
-#[tracing::instrument(skip_all, fields(job = job.id, kind = job.kind.as_str(), incident = job.incident.map(|n| n.0)))]
+#[tracing::instrument(skip_all, fields(job = job.id.0, kind = job.kind.as_str(), incident = job.incident.map(|n| n.0)))]
 async fn run_job(state: &AppState, job: Job, lookups: &Lookups) {
     // The payload is read once, by the job's kind; one that does not fit fails the job.
     let ran = match JobPayload::read(job.kind, &job.payload) {

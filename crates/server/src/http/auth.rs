@@ -9,6 +9,7 @@ use klaxon_domain::api::SOURCE_HEADER;
 use klaxon_domain::incident::Source;
 
 use crate::app::auth::{hash_token, Caller};
+use crate::app::error::AppError;
 use crate::http::error::ApiError;
 use crate::infra::state::AppState;
 
@@ -27,9 +28,10 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Some(token) = bearer(&parts.headers) else {
-            return Err(ApiError::unauthorized(
+            return Err(AppError::unauthenticated(
                 "missing API token: send `Authorization: Bearer <token>` (the CLI reads KLAXON_TOKEN)",
-            ));
+            )
+            .into());
         };
         let hash = hash_token(token);
         let found = match state.tokens.get(&hash) {
@@ -43,9 +45,10 @@ impl FromRequestParts<AppState> for Caller {
             }
         };
         let Some(found) = found else {
-            return Err(ApiError::unauthorized(
+            return Err(AppError::unauthenticated(
                 "API token not recognised: it is mistyped or was revoked",
-            ));
+            )
+            .into());
         };
         let source = parts
             .headers

@@ -4,9 +4,11 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use std::str::FromStr;
+
 use axum::http::{header, StatusCode};
 use klaxon_domain::service::ServiceName;
-use klaxon_domain::IncidentNumber;
+use klaxon_domain::{DomainError, IncidentNumber};
 use serde::de::DeserializeOwned;
 
 use crate::http::error::ApiError;
@@ -141,10 +143,21 @@ impl<S: Send + Sync> FromRequestParts<S> for ServicePath {
     }
 }
 
-/// The `{name}` and `{id}` of an integration-key route.
-pub struct KeyIdPath(pub ServiceName, pub i64);
+/// An id in the path (`/alerts/{id}`), read by its type's parse: one that is not an id
+/// is malformed (400), in the parse's own words ("'x' is not an alert id; see `klaxon
+/// alert list`").
+pub fn path_id<T: FromStr<Err = DomainError>>(text: &str) -> Result<T, ApiError> {
+    text.parse().map_err(|e| match e {
+        DomainError::Invalid { message, .. } => ApiError::new(StatusCode::BAD_REQUEST, message),
+        other => ApiError::new(StatusCode::BAD_REQUEST, other.to_string()),
+    })
+}
 
-impl<S: Send + Sync> FromRequestParts<S> for KeyIdPath {
+/// The `{name}` and `{id}` of a route to one thing of a service: an integration key
+/// ([`klaxon_domain::KeyId`]), a maintenance window ([`klaxon_domain::MaintenanceId`]).
+pub struct ServiceItemPath<T>(pub ServiceName, pub T);
+
+impl<S: Send + Sync, T: FromStr<Err = DomainError>> FromRequestParts<S> for ServiceItemPath<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
@@ -152,13 +165,7 @@ impl<S: Send + Sync> FromRequestParts<S> for KeyIdPath {
             ApiPath::<(String, String)>::from_request_parts(parts, state).await?;
         let name = ServiceName::parse(&name)
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
-        let id = id.parse().map_err(|_| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!("'{id}' is not a key id; see `klaxon service show {name}`"),
-            )
-        })?;
-        Ok(KeyIdPath(name, id))
+        Ok(ServiceItemPath(name, path_id(&id)?))
     }
 }
 

@@ -64,7 +64,11 @@ impl Default for TestLimits {
 impl TestLimits {
     /// Counts one test message to `user`'s contact method `method`, or refuses it with a
     /// message saying when to try again (answered 429).
-    pub fn check(&self, user: &Handle, method: i64) -> Result<(), String> {
+    pub fn check(
+        &self,
+        user: &Handle,
+        method: klaxon_domain::ContactMethodId,
+    ) -> Result<(), String> {
         let refuse = |wait: Duration, what: &str| {
             format!("{what}; try again in {} s", wait.as_secs().max(1))
         };

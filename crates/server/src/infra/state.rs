@@ -34,7 +34,7 @@ pub struct Shared {
     /// Serialise, within this process, commands on one incident (by number), and the
     /// alert events of one service (by service id) that open, acknowledge or resolve.
     pub incident_locks: Arc<KeyedLocks<i64>>,
-    pub service_locks: Arc<KeyedLocks<i64>>,
+    pub service_locks: Arc<KeyedLocks<klaxon_domain::ServiceId>>,
     /// Per-integration-key ingest limits, if any.
     pub rate_limit: Option<Arc<crate::infra::rate_limit::KeyLimits>>,
     /// How often people may send themselves test messages.

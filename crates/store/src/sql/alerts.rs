@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use klaxon_domain::alert::{Alert, AlertEvent, AlertSeverity, AlertStatus};
 use klaxon_domain::incident::{Declaration, Incident, Status};
 use klaxon_domain::service::{Grouping, Service};
-use klaxon_domain::IncidentNumber;
+use klaxon_domain::{AlertId, IncidentNumber, ServiceId};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::{AnyPool, Row};
@@ -25,12 +25,16 @@ const ALERT_COLUMNS: &str = "id, service_id, dedup_key, status, summary, severit
 const ALERT_ROWS: usize = 500;
 
 /// The open alert of a service with this dedup key.
-pub async fn open_alert(pool: &AnyPool, service_id: i64, dedup_key: &str) -> Result<Option<Alert>> {
+pub async fn open_alert(
+    pool: &AnyPool,
+    service_id: ServiceId,
+    dedup_key: &str,
+) -> Result<Option<Alert>> {
     let sql = format!(
         "SELECT {ALERT_COLUMNS} FROM alerts WHERE service_id = $1 AND dedup_key = $2 AND status <> 'resolved'"
     );
     let row = sqlx::query(&sql)
-        .bind(service_id)
+        .bind(service_id.0)
         .bind(dedup_key)
         .fetch_optional(pool)
         .await?;
@@ -50,7 +54,7 @@ pub async fn grouping_candidate(
             let mut q = Sql::new(
                 "SELECT i.number FROM alerts a JOIN incidents i ON i.number = a.incident_number WHERE a.service_id = ",
             );
-            q.bind(service.id).push(" AND a.group_key = ").bind(key);
+            q.bind(service.id.0).push(" AND a.group_key = ").bind(key);
             q
         }
         (Grouping::TimeWindow { .. }, _, Some(since)) => {
@@ -77,18 +81,18 @@ pub async fn grouping_candidate(
 /// The open alerts of `service_id` with any of these dedup keys, as (key, id).
 pub async fn open_alert_ids(
     pool: &AnyPool,
-    service_id: i64,
+    service_id: ServiceId,
     dedup_keys: &[String],
-) -> Result<Vec<(String, i64)>> {
+) -> Result<Vec<(String, AlertId)>> {
     let mut found = Vec::with_capacity(dedup_keys.len());
     for chunk in dedup_keys.chunks(500) {
         let mut q = Sql::new(
             "SELECT dedup_key, id FROM alerts WHERE status <> 'resolved' AND service_id = ",
         );
-        q.bind(service_id).push(" AND dedup_key IN (");
+        q.bind(service_id.0).push(" AND dedup_key IN (");
         q.list(chunk.iter().map(String::as_str)).push(")");
         for row in q.fetch_all(pool).await? {
-            found.push((row.try_get(0)?, row.try_get(1)?));
+            found.push((row.try_get(0)?, AlertId(row.try_get(1)?)));
         }
     }
     Ok(found)
@@ -106,9 +110,9 @@ pub async fn open_alert_count(pool: &AnyPool, incident: IncidentNumber) -> Resul
 }
 
 /// Alert `id`.
-pub async fn alert(pool: &AnyPool, id: i64) -> Result<Alert> {
+pub async fn alert(pool: &AnyPool, id: AlertId) -> Result<Alert> {
     let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = $1");
-    let row = sqlx::query(&sql).bind(id).fetch_optional(pool).await?;
+    let row = sqlx::query(&sql).bind(id.0).fetch_optional(pool).await?;
     match row {
         Some(row) => alert_from_row(&row),
         None => Err(StoreError::NotFound(format!(
@@ -121,7 +125,7 @@ pub async fn alert(pool: &AnyPool, id: i64) -> Result<Alert> {
 pub async fn alerts(pool: &AnyPool, filter: &AlertFilter) -> Result<Vec<Alert>> {
     let mut q = Sql::new(format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE 1 = 1"));
     if let Some(service) = filter.service_id {
-        q.push(" AND service_id = ").bind(service);
+        q.push(" AND service_id = ").bind(service.0);
     }
     if let Some(status) = filter.status {
         q.push(" AND status = ").bind(status.as_str());
@@ -130,7 +134,7 @@ pub async fn alerts(pool: &AnyPool, filter: &AlertFilter) -> Result<Vec<Alert>> 
         q.push(" AND incident_number = ").bind(n.0);
     }
     if let Some(before) = filter.before {
-        q.push(" AND id < ").bind(before);
+        q.push(" AND id < ").bind(before.0);
     }
     if let Some(viewer) = &filter.viewer {
         q.push(" AND (incident_number IS NULL OR incident_number IN (SELECT number FROM incidents WHERE restricted = ")
@@ -149,7 +153,7 @@ pub async fn alerts(pool: &AnyPool, filter: &AlertFilter) -> Result<Vec<Alert>> 
 /// entry's id), the newest `limit` of those older than that entry.
 pub async fn alert_log(
     pool: &AnyPool,
-    id: i64,
+    id: AlertId,
     before: Option<i64>,
     limit: u32,
 ) -> Result<Vec<AlertLogEntry>> {
@@ -166,7 +170,7 @@ pub async fn alert_log(
          JOIN alert_events e ON e.id = log.prev AND e.alert_id = $1 WHERE log.depth < $2) \
          SELECT id, received_at, event FROM log ORDER BY id",
     )
-    .bind(id)
+    .bind(id.0)
     .bind(i64::from(limit))
     .bind(before)
     .fetch_all(pool)
@@ -226,7 +230,7 @@ pub async fn lock_alerts(
 pub async fn open_alerts(
     conn: &mut AnyConnection,
     openings: &[&AlertOpening],
-) -> Result<Vec<(i64, Option<Incident>)>> {
+) -> Result<Vec<(AlertId, Option<Incident>)>> {
     if openings.is_empty() {
         return Ok(Vec::new());
     }
@@ -264,7 +268,7 @@ pub async fn open_alerts(
         );
         q.values(chunk, |row, (o, incident)| {
             let (alert, e) = (&o.alert, &o.alert.event);
-            row.bind(alert.service_id)
+            row.bind(alert.service_id.0)
                 .bind(alert.dedup_key.as_str())
                 .raw("'triggered'")
                 .bind(e.summary.as_deref().unwrap_or(&alert.dedup_key))
@@ -305,7 +309,7 @@ pub async fn open_alerts(
     let ids = openings
         .iter()
         .map(|o| {
-            ids.get(&(o.alert.service_id, o.alert.dedup_key.clone()))
+            ids.get(&(o.alert.service_id.0, o.alert.dedup_key.clone()))
                 .copied()
                 .ok_or_else(|| {
                     StoreError::Other(format!(
@@ -354,7 +358,7 @@ pub async fn open_alerts(
             }));
         }
     }
-    Ok(ids.into_iter().zip(joined).collect())
+    Ok(ids.into_iter().map(AlertId).zip(joined).collect())
 }
 
 /// Applies an update to an open alert and logs its event (without the incident
@@ -371,7 +375,7 @@ pub async fn change_alert(conn: &mut AnyConnection, change: &AlertChange) -> Res
     } = *change;
     // Logged first, chained after the alert's newest entry, then made the newest by the
     // alert's update; a refused update rolls both back.
-    let entry = log_event(&mut *conn, id, event, at, inbox, false).await?;
+    let entry = log_event(&mut *conn, id.0, event, at, inbox, false).await?;
     let repeat = format!(
         "UPDATE alerts SET {}, last_event_id = $4 WHERE id = $3 AND status <> 'resolved'",
         crate::alerts::count_repeats("alerts", "1", "$1", "$2"),
@@ -392,7 +396,7 @@ pub async fn change_alert(conn: &mut AnyConnection, change: &AlertChange) -> Res
         .bind(ms(at)),
     };
     let updated = query
-        .bind(id)
+        .bind(id.0)
         .bind(entry)
         .execute(conn)
         .await?
@@ -464,8 +468,8 @@ fn alert_from_row(row: &AnyRow) -> Result<Alert> {
     let acknowledged: Option<i64> = row.try_get(14)?;
     let resolved: Option<i64> = row.try_get(15)?;
     Ok(Alert {
-        id: row.try_get(0)?,
-        service_id: row.try_get(1)?,
+        id: AlertId(row.try_get(0)?),
+        service_id: ServiceId(row.try_get(1)?),
         dedup_key: row.try_get(2)?,
         status: AlertStatus::parse(&status).ok_or_else(|| corrupt("alert status", &status))?,
         summary: row.try_get(4)?,

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use klaxon_domain::alert::RepeatTally;
+use klaxon_domain::{AlertId, ServiceId};
 use sqlx::AnyConnection;
 use sqlx::{AnyPool, Row};
 
@@ -32,7 +33,7 @@ pub async fn inbox(pool: &AnyPool, limit: u32, inbox_order: &str) -> Result<Vec<
             Ok(InboxItem {
                 id: row.try_get(0)?,
                 entry: InboxEntry {
-                    service_id: row.try_get(1)?,
+                    service_id: ServiceId(row.try_get(1)?),
                     dedup_key: row.try_get(2)?,
                     received_at: instant(row.try_get(3)?),
                     event: serde_json::from_str(&event).map_err(|e| corrupt("inbox event", e))?,
@@ -78,7 +79,7 @@ pub async fn discard(conn: &mut AnyConnection, ids: &[i64]) -> Result<()> {
 
 /// One alert's repeats in a bulk count: the tally and the newest entry on its log.
 struct Tally<'r> {
-    alert_id: i64,
+    alert_id: AlertId,
     tally: RepeatTally<'r>,
     newest: i64,
 }
@@ -89,7 +90,7 @@ struct Tally<'r> {
 /// entry is applied already.
 pub async fn apply_repeats(conn: &mut AnyConnection, repeats: &[Repeat]) -> Result<()> {
     let mut tallies: Vec<Tally<'_>> = Vec::new();
-    let mut index: HashMap<i64, usize> = HashMap::new();
+    let mut index: HashMap<AlertId, usize> = HashMap::new();
     // Per repeat, the entry before it on its alert's log: the alert's newest before
     // these (NULL here, looked up by the statement) or the repeat before.
     let mut prev = Vec::with_capacity(repeats.len());
@@ -122,7 +123,7 @@ pub async fn apply_repeats(conn: &mut AnyConnection, repeats: &[Repeat]) -> Resu
              FROM (SELECT column1 AS id, column2 AS alert_id, column3 AS prev FROM (",
         );
         q.values(chunk, |row, (r, prev)| {
-            row.bind(r.inbox_id).bind(r.alert_id).bind(*prev);
+            row.bind(r.inbox_id).bind(r.alert_id.0).bind(*prev);
         });
         q.push(") AS x) AS v WHERE alert_events.id = v.id AND alert_events.alert_id IS NULL");
         let marked = q.execute(&mut *conn).await?;
@@ -139,7 +140,7 @@ pub async fn apply_repeats(conn: &mut AnyConnection, repeats: &[Repeat]) -> Resu
             crate::alerts::count_repeats("alerts", "v.n", "v.at", "v.summary"),
         ));
         q.values(chunk, |row, t| {
-            row.bind(t.alert_id)
+            row.bind(t.alert_id.0)
                 .bind(t.tally.n)
                 .bind(ms(t.tally.last_at))
                 .bind(t.tally.summary)

@@ -3,7 +3,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use klaxon_domain::paging::{JobKind, PlannedJob};
-use klaxon_domain::IncidentNumber;
+use klaxon_domain::{IncidentNumber, JobId};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::{AnyPool, Row};
@@ -104,7 +104,7 @@ pub async fn finish_jobs(conn: &mut AnyConnection, dones: &[&JobDone]) -> Result
     let done: Vec<i64> = dones
         .iter()
         .filter(|d| d.outcome == JobOutcome::Done)
-        .map(|d| d.id)
+        .map(|d| d.id.0)
         .collect();
     let mut touched = 0;
     for chunk in done.chunks(1000) {
@@ -125,7 +125,7 @@ pub async fn finish_jobs(conn: &mut AnyConnection, dones: &[&JobDone]) -> Result
         ))
         .bind(ms(*at))
         .bind(error)
-        .bind(d.id)
+        .bind(d.id.0)
         .execute(&mut *conn)
         .await?
         .rows_affected();
@@ -198,7 +198,7 @@ fn job_from_row(row: &AnyRow) -> Result<Job> {
     let attempts: i64 = row.try_get(6)?;
     let dead: Option<i64> = row.try_get(8)?;
     Ok(Job {
-        id: row.try_get(0)?,
+        id: JobId(row.try_get(0)?),
         kind: JobKind::parse(&kind).ok_or_else(|| corrupt("job kind", &kind))?,
         incident: incident.map(IncidentNumber),
         dedup_key: row.try_get(3)?,

@@ -2,7 +2,7 @@
 //! chat rooms (`incident_rooms`).
 
 use jiff::Timestamp;
-use klaxon_domain::{Handle, IncidentNumber};
+use klaxon_domain::{ContactMethodId, Handle, IncidentNumber};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::{AnyPool, Row};
@@ -26,7 +26,7 @@ pub async fn insert_link(
     .bind(&link.action)
     .bind(link.handle.as_str())
     .bind(ms(link.expires_at))
-    .bind(link.contact_method)
+    .bind(link.contact_method.map(|id| id.0))
     .execute(conn)
     .await?;
     Ok(())
@@ -111,7 +111,7 @@ fn link_from_row(row: &AnyRow) -> Result<ActionLink> {
         incident: IncidentNumber(row.try_get(0)?),
         action: row.try_get(1)?,
         handle: Handle::parse(&handle).map_err(|e| corrupt("link handle", e))?,
-        contact_method: row.try_get(4)?,
+        contact_method: row.try_get::<Option<i64>, _>(4)?.map(ContactMethodId),
         expires_at: instant(row.try_get(3)?),
     })
 }

@@ -7,7 +7,7 @@ use klaxon_domain::paging::verify::SentCode;
 use klaxon_domain::paging::{
     ContactKind, ContactMethod, NewContactMethod, NewNotificationRule, NotificationRule, Urgency,
 };
-use klaxon_domain::Handle;
+use klaxon_domain::{ContactMethodId, Handle, NotificationRuleId};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::{AnyPool, Row};
@@ -25,7 +25,7 @@ pub async fn add_contact_method(
     user: &Handle,
     method: &NewContactMethod,
     at: Timestamp,
-) -> Result<i64> {
+) -> Result<ContactMethodId> {
     let user_id = user_id(&mut *conn, user).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO contact_methods (user_id, kind, address, label, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -42,7 +42,7 @@ pub async fn add_contact_method(
             format!("{user} already has {} {}", method.kind.as_str(), method.address)
         })
     })?;
-    Ok(id)
+    Ok(ContactMethodId(id))
 }
 
 /// A user's contact methods, by id.
@@ -58,11 +58,11 @@ pub async fn contact_methods(pool: &AnyPool, user: &Handle) -> Result<Vec<Contac
 }
 
 /// Contact method `id`.
-pub async fn contact_method(pool: &AnyPool, id: i64) -> Result<ContactMethod> {
+pub async fn contact_method(pool: &AnyPool, id: ContactMethodId) -> Result<ContactMethod> {
     let sql = format!(
         "SELECT {METHOD_COLUMNS} FROM contact_methods c JOIN users u ON u.id = c.user_id WHERE c.id = $1"
     );
-    match sqlx::query(&sql).bind(id).fetch_optional(pool).await? {
+    match sqlx::query(&sql).bind(id.0).fetch_optional(pool).await? {
         Some(row) => method_from_row(&row),
         None => Err(StoreError::NotFound(format!(
             "there is no contact method {id}; see `klaxon user contact list`"
@@ -91,12 +91,16 @@ pub async fn contact_method_by_address(
 
 /// Removes a contact method of `user` (its rules go by cascade); its number stops being
 /// `user`'s verified number unless another of their methods has it verified.
-pub async fn remove_contact_method(conn: &mut AnyConnection, user: &Handle, id: i64) -> Result<()> {
+pub async fn remove_contact_method(
+    conn: &mut AnyConnection,
+    user: &Handle,
+    id: ContactMethodId,
+) -> Result<()> {
     let user_id = user_id(&mut *conn, user).await?;
     let gone: Option<String> = sqlx::query_scalar(
         "DELETE FROM contact_methods WHERE id = $1 AND user_id = $2 RETURNING address",
     )
-    .bind(id)
+    .bind(id.0)
     .bind(user_id)
     .fetch_optional(&mut *conn)
     .await?;
@@ -118,12 +122,16 @@ pub async fn remove_contact_method(conn: &mut AnyConnection, user: &Handle, id: 
 }
 
 /// Marks a method other than a phone number verified.
-pub async fn mark_contact_verified(conn: &mut AnyConnection, id: i64, at: Timestamp) -> Result<()> {
+pub async fn mark_contact_verified(
+    conn: &mut AnyConnection,
+    id: ContactMethodId,
+    at: Timestamp,
+) -> Result<()> {
     sqlx::query(
         "UPDATE contact_methods SET verified_at = $1 WHERE id = $2 AND kind NOT IN ('sms', 'voice')",
     )
     .bind(ms(at))
-    .bind(id)
+    .bind(id.0)
     .execute(conn)
     .await?;
     Ok(())
@@ -147,7 +155,7 @@ pub async fn number_verified_by(pool: &AnyPool, number: &str) -> Result<Option<H
 /// caller commits only then.
 pub async fn save_contact_code(
     conn: &mut AnyConnection,
-    id: i64,
+    id: ContactMethodId,
     code: &SentCode,
     replaces_up_to: Timestamp,
 ) -> Result<Option<SentCode>> {
@@ -156,7 +164,7 @@ pub async fn save_contact_code(
          ON CONFLICT (contact_method_id) DO UPDATE SET code_hash = excluded.code_hash, \
          sent_at = excluded.sent_at, tries = excluded.tries WHERE contact_codes.sent_at <= $5",
     )
-    .bind(id)
+    .bind(id.0)
     .bind(&code.hash)
     .bind(ms(code.sent_at))
     .bind(i64::from(code.tries))
@@ -176,27 +184,30 @@ pub async fn save_contact_code(
     let row = sqlx::query(
         "SELECT code_hash, sent_at, tries FROM contact_codes WHERE contact_method_id = $1",
     )
-    .bind(id)
+    .bind(id.0)
     .fetch_one(conn)
     .await?;
     code_from_row(&row).map(Some)
 }
 
 /// Forgets the pending code of method `id`.
-pub async fn drop_contact_code(conn: &mut AnyConnection, id: i64) -> Result<()> {
+pub async fn drop_contact_code(conn: &mut AnyConnection, id: ContactMethodId) -> Result<()> {
     sqlx::query("DELETE FROM contact_codes WHERE contact_method_id = $1")
-        .bind(id)
+        .bind(id.0)
         .execute(conn)
         .await?;
     Ok(())
 }
 
 /// Counts one try at the pending code of method `id`.
-pub async fn try_contact_code(conn: &mut AnyConnection, id: i64) -> Result<Option<SentCode>> {
+pub async fn try_contact_code(
+    conn: &mut AnyConnection,
+    id: ContactMethodId,
+) -> Result<Option<SentCode>> {
     let row = sqlx::query(
         "UPDATE contact_codes SET tries = tries + 1 WHERE contact_method_id = $1 RETURNING code_hash, sent_at, tries",
     )
-    .bind(id)
+    .bind(id.0)
     .fetch_optional(conn)
     .await?;
     row.as_ref().map(code_from_row).transpose()
@@ -204,11 +215,15 @@ pub async fn try_contact_code(conn: &mut AnyConnection, id: i64) -> Result<Optio
 
 /// Marks phone method `id` verified and its number its owner's (see
 /// [`crate::PagingStore::verify_number`]).
-pub async fn verify_number(conn: &mut AnyConnection, id: i64, at: Timestamp) -> Result<()> {
+pub async fn verify_number(
+    conn: &mut AnyConnection,
+    id: ContactMethodId,
+    at: Timestamp,
+) -> Result<()> {
     let row = sqlx::query(
         "SELECT user_id, address FROM contact_methods WHERE id = $1 AND kind IN ('sms', 'voice')",
     )
-    .bind(id)
+    .bind(id.0)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else {
@@ -239,11 +254,11 @@ pub async fn verify_number(conn: &mut AnyConnection, id: i64, at: Timestamp) -> 
     }
     sqlx::query("UPDATE contact_methods SET verified_at = $1 WHERE id = $2")
         .bind(ms(at))
-        .bind(id)
+        .bind(id.0)
         .execute(&mut *conn)
         .await?;
     sqlx::query("DELETE FROM contact_codes WHERE contact_method_id = $1")
-        .bind(id)
+        .bind(id.0)
         .execute(conn)
         .await?;
     Ok(())
@@ -258,7 +273,7 @@ pub async fn add_notification_rule(
     let user_id = user_id(&mut *conn, user).await?;
     let owner: Option<i64> =
         sqlx::query_scalar("SELECT user_id FROM contact_methods WHERE id = $1")
-            .bind(rule.contact_method)
+            .bind(rule.contact_method.0)
             .fetch_optional(&mut *conn)
             .await?;
     if owner != Some(user_id) {
@@ -271,7 +286,7 @@ pub async fn add_notification_rule(
         "INSERT INTO notification_rules (user_id, contact_method_id, urgency, delay_minutes) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(user_id)
-    .bind(rule.contact_method)
+    .bind(rule.contact_method.0)
     .bind(rule.urgency.as_str())
     .bind(i64::from(rule.delay_minutes))
     .fetch_one(conn)
@@ -280,7 +295,7 @@ pub async fn add_notification_rule(
         "that rule exists already".to_owned()
     }))?;
     Ok(NotificationRule {
-        id,
+        id: NotificationRuleId(id),
         user: user.clone(),
         urgency: rule.urgency,
         contact_method: rule.contact_method,
@@ -302,10 +317,10 @@ pub async fn notification_rules(pool: &AnyPool, user: &Handle) -> Result<Vec<Not
             let urgency: String = row.try_get(1)?;
             let delay: i64 = row.try_get(3)?;
             Ok(NotificationRule {
-                id: row.try_get(0)?,
+                id: NotificationRuleId(row.try_get(0)?),
                 user: user.clone(),
                 urgency: Urgency::parse(&urgency).ok_or_else(|| corrupt("urgency", &urgency))?,
-                contact_method: row.try_get(2)?,
+                contact_method: ContactMethodId(row.try_get(2)?),
                 delay_minutes: u32::try_from(delay).map_err(|e| corrupt("rule delay", e))?,
             })
         })
@@ -316,11 +331,11 @@ pub async fn notification_rules(pool: &AnyPool, user: &Handle) -> Result<Vec<Not
 pub async fn remove_notification_rule(
     conn: &mut AnyConnection,
     user: &Handle,
-    id: i64,
+    id: NotificationRuleId,
 ) -> Result<()> {
     let user_id = user_id(&mut *conn, user).await?;
     let gone = sqlx::query("DELETE FROM notification_rules WHERE id = $1 AND user_id = $2")
-        .bind(id)
+        .bind(id.0)
         .bind(user_id)
         .execute(conn)
         .await?
@@ -389,7 +404,7 @@ fn method_from_row(row: &AnyRow) -> Result<ContactMethod> {
     let kind: String = row.try_get(2)?;
     let verified: Option<i64> = row.try_get(5)?;
     Ok(ContactMethod {
-        id: row.try_get(0)?,
+        id: ContactMethodId(row.try_get(0)?),
         user: Handle::parse(&handle).map_err(|e| corrupt("user handle", e))?,
         kind: ContactKind::parse(&kind).map_err(|e| corrupt("contact kind", e))?,
         address: row.try_get(3)?,

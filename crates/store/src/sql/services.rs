@@ -7,6 +7,7 @@ use klaxon_domain::alert::{ChangeEvent, StoredChange};
 use klaxon_domain::service::{
     AlertRules, Heartbeat, IntegrationKey, MaintenanceWindow, Service, ServiceFields, ServiceName,
 };
+use klaxon_domain::{HeartbeatId, KeyId, MaintenanceId, Secret, ServiceId};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::{AnyPool, Row};
@@ -149,7 +150,7 @@ pub async fn add_key(
 pub async fn rotate_key(
     conn: &mut AnyConnection,
     name: &ServiceName,
-    id: i64,
+    id: KeyId,
     key: &NewKey,
     at: Timestamp,
 ) -> Result<IntegrationKey> {
@@ -175,7 +176,7 @@ pub async fn service_by_key(pool: &AnyPool, key: &str) -> Result<Option<Service>
 /// Stores a change event of service `service_id`; its id.
 pub async fn record_change(
     conn: &mut AnyConnection,
-    service_id: i64,
+    service_id: ServiceId,
     change: &ChangeEvent,
     received_at: Timestamp,
 ) -> Result<i64> {
@@ -183,7 +184,7 @@ pub async fn record_change(
         "INSERT INTO change_events (service_id, summary, source, occurred_at, received_at, details, links) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
-    .bind(service_id)
+    .bind(service_id.0)
     .bind(&change.summary)
     .bind(change.source.as_deref())
     .bind(ms(change.occurred_at.unwrap_or(received_at)))
@@ -255,7 +256,7 @@ pub async fn add_maintenance(
     .fetch_one(conn)
     .await?;
     Ok(MaintenanceWindow {
-        id,
+        id: MaintenanceId(id),
         starts_at,
         ends_at,
         reason,
@@ -280,7 +281,7 @@ pub async fn maintenance(
     rows.iter()
         .map(|row| {
             Ok(MaintenanceWindow {
-                id: row.try_get(0)?,
+                id: MaintenanceId(row.try_get(0)?),
                 starts_at: instant(row.try_get(1)?),
                 ends_at: instant(row.try_get(2)?),
                 reason: row.try_get(3)?,
@@ -294,11 +295,11 @@ pub async fn maintenance(
 pub async fn remove_maintenance(
     conn: &mut AnyConnection,
     service: &ServiceName,
-    id: i64,
+    id: MaintenanceId,
 ) -> Result<()> {
     let service_id = service_id(&mut *conn, service).await?;
     let removed = sqlx::query("DELETE FROM maintenance_windows WHERE id = $1 AND service_id = $2")
-        .bind(id)
+        .bind(id.0)
         .bind(service_id)
         .execute(conn)
         .await?
@@ -312,11 +313,11 @@ pub async fn remove_maintenance(
 }
 
 /// Whether one of the service's windows covers `at`.
-pub async fn in_maintenance(pool: &AnyPool, service_id: i64, at: Timestamp) -> Result<bool> {
+pub async fn in_maintenance(pool: &AnyPool, service_id: ServiceId, at: Timestamp) -> Result<bool> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM maintenance_windows WHERE service_id = $1 AND starts_at <= $2 AND ends_at > $2",
     )
-    .bind(service_id)
+    .bind(service_id.0)
     .bind(ms(at))
     .fetch_one(pool)
     .await?;
@@ -351,7 +352,7 @@ pub async fn create_heartbeat(
         })
     })?;
     Ok(Heartbeat {
-        id,
+        id: HeartbeatId(id),
         service: service.clone(),
         name: name.to_owned(),
         key: Some(key.to_owned()),
@@ -379,21 +380,25 @@ pub async fn heartbeat_by_key(pool: &AnyPool, key: &str) -> Result<Option<Heartb
 }
 
 /// Records a ping; the monitor is up again.
-pub async fn ping_heartbeat(conn: &mut AnyConnection, id: i64, at: Timestamp) -> Result<()> {
+pub async fn ping_heartbeat(
+    conn: &mut AnyConnection,
+    id: HeartbeatId,
+    at: Timestamp,
+) -> Result<()> {
     sqlx::query("UPDATE heartbeats SET last_ping_at = $1, down = $2 WHERE id = $3")
         .bind(ms(at))
         .bind(false)
-        .bind(id)
+        .bind(id.0)
         .execute(conn)
         .await?;
     Ok(())
 }
 
 /// Marks a monitor down.
-pub async fn mark_heartbeat_down(conn: &mut AnyConnection, id: i64) -> Result<()> {
+pub async fn mark_heartbeat_down(conn: &mut AnyConnection, id: HeartbeatId) -> Result<()> {
     sqlx::query("UPDATE heartbeats SET down = $1 WHERE id = $2")
         .bind(true)
-        .bind(id)
+        .bind(id.0)
         .execute(conn)
         .await?;
     Ok(())
@@ -402,7 +407,7 @@ pub async fn mark_heartbeat_down(conn: &mut AnyConnection, id: i64) -> Result<()
 fn heartbeat_from_row(row: &AnyRow) -> Result<Heartbeat> {
     let service: String = row.try_get(1)?;
     Ok(Heartbeat {
-        id: row.try_get(0)?,
+        id: HeartbeatId(row.try_get(0)?),
         service: ServiceName::parse(&service).map_err(|e| corrupt("service name", e))?,
         name: row.try_get(2)?,
         key: Some(row.try_get(3)?),
@@ -438,12 +443,12 @@ async fn insert_key(
     )
     .bind(service_id)
     .bind(&key.key)
-    .bind(&key.signing_secret)
+    .bind(key.signing_secret.expose())
     .bind(ms(at))
     .fetch_one(conn)
     .await?;
     Ok(IntegrationKey {
-        id,
+        id: KeyId(id),
         key: key.key.clone(),
         signing_secret: key.signing_secret.clone(),
         created_at: at,
@@ -455,14 +460,14 @@ async fn insert_key(
 pub async fn revoke_key(
     conn: &mut AnyConnection,
     name: &ServiceName,
-    id: i64,
+    id: KeyId,
     at: Timestamp,
 ) -> Result<IntegrationKey> {
     let service = service_id(&mut *conn, name).await?;
     let sql =
         format!("SELECT {KEY_COLUMNS} FROM integration_keys WHERE id = $1 AND service_id = $2");
     let row = sqlx::query(&sql)
-        .bind(id)
+        .bind(id.0)
         .bind(service)
         .fetch_optional(&mut *conn)
         .await?;
@@ -481,7 +486,7 @@ pub async fn revoke_key(
     }
     sqlx::query("UPDATE integration_keys SET revoked_at = $1 WHERE id = $2")
         .bind(ms(at))
-        .bind(id)
+        .bind(id.0)
         .execute(conn)
         .await?;
     key.revoked_at = Some(at);
@@ -498,7 +503,7 @@ fn service_from_row(row: &AnyRow, keys: Vec<IntegrationKey>) -> Result<Service> 
         .find(|k| k.revoked_at.is_none())
         .map(|k| k.key.clone());
     Ok(Service {
-        id: row.try_get(0)?,
+        id: ServiceId(row.try_get(0)?),
         name: ServiceName::parse(&name).map_err(|e| corrupt("service name", e))?,
         description: row.try_get(2)?,
         owner_team: row.try_get(3)?,
@@ -513,9 +518,9 @@ fn service_from_row(row: &AnyRow, keys: Vec<IntegrationKey>) -> Result<Service> 
 fn key_from_row(row: &AnyRow) -> Result<IntegrationKey> {
     let revoked: Option<i64> = row.try_get(4)?;
     Ok(IntegrationKey {
-        id: row.try_get(0)?,
+        id: KeyId(row.try_get(0)?),
         key: row.try_get(1)?,
-        signing_secret: row.try_get(2)?,
+        signing_secret: Secret::from(row.try_get::<String, _>(2)?),
         created_at: instant(row.try_get(3)?),
         revoked_at: revoked.map(instant),
     })

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use klaxon_domain::api::NewUser;
 use klaxon_domain::auth::{Scope, TokenInfo, User};
-use klaxon_domain::Handle;
+use klaxon_domain::{Handle, TokenId};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::{AnyPool, Row};
@@ -159,7 +159,7 @@ pub async fn create_token(
     })?;
     let id = insert_token(conn, name, scope, user_id, token_hash, at).await?;
     Ok(TokenInfo {
-        id,
+        id: TokenId(id),
         name: name.to_owned(),
         scope,
         user: user.clone(),
@@ -182,7 +182,7 @@ pub async fn tokens(pool: &AnyPool) -> Result<Vec<TokenInfo>> {
 /// cannot each leave the other.
 pub async fn revoke_token(
     conn: &mut AnyConnection,
-    id: i64,
+    id: TokenId,
     at: Timestamp,
     lock_rows: &str,
 ) -> Result<TokenInfo> {
@@ -190,7 +190,7 @@ pub async fn revoke_token(
         "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1"
     );
     let row = sqlx::query(&sql)
-        .bind(id)
+        .bind(id.0)
         .fetch_optional(&mut *conn)
         .await?;
     let mut token = match row {
@@ -215,14 +215,14 @@ pub async fn revoke_token(
     .bind(Scope::Admin.as_str())
     .fetch_all(&mut *conn)
     .await?;
-    if admins.contains(&id) {
-        let others = admins.iter().filter(|other| **other != id).count();
+    if admins.contains(&id.0) {
+        let others = admins.iter().filter(|other| **other != id.0).count();
         klaxon_domain::auth::check_revocable(&token, others)
             .map_err(|e| StoreError::Refused(e.to_string()))?;
     }
     sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
         .bind(ms(at))
-        .bind(id)
+        .bind(id.0)
         .execute(conn)
         .await?;
     token.revoked_at = Some(at);
@@ -272,7 +272,7 @@ fn token_from_row(row: &AnyRow) -> Result<TokenInfo> {
     let user: String = row.try_get(3)?;
     let revoked: Option<i64> = row.try_get(5)?;
     Ok(TokenInfo {
-        id: row.try_get(0)?,
+        id: TokenId(row.try_get(0)?),
         name: row.try_get(1)?,
         scope: Scope::parse(&scope).map_err(|e| corrupt("token scope", e))?,
         user: Handle::parse(&user).map_err(|e| corrupt("user handle", e))?,

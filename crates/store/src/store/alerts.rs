@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use klaxon_domain::alert::Alert;
 use klaxon_domain::incident::Incident;
 use klaxon_domain::service::Service;
-use klaxon_domain::IncidentNumber;
+use klaxon_domain::{AlertId, IncidentNumber, ServiceId};
 
 use crate::alerts::{
     AlertChange, AlertFilter, AlertLogEntry, AlertOpening, AlertStore, InboxEntry, InboxFailure,
@@ -20,7 +20,7 @@ use crate::Result;
 
 #[async_trait]
 impl<B: Backend> AlertStore for SqlStore<B> {
-    async fn open_alert(&self, service_id: i64, dedup_key: &str) -> Result<Option<Alert>> {
+    async fn open_alert(&self, service_id: ServiceId, dedup_key: &str) -> Result<Option<Alert>> {
         alerts::open_alert(&self.reader, service_id, dedup_key).await
     }
 
@@ -47,9 +47,9 @@ impl<B: Backend> AlertStore for SqlStore<B> {
 
     async fn open_alert_ids(
         &self,
-        service_id: i64,
+        service_id: ServiceId,
         dedup_keys: &[String],
-    ) -> Result<Vec<(String, i64)>> {
+    ) -> Result<Vec<(String, AlertId)>> {
         alerts::open_alert_ids(&self.reader, service_id, dedup_keys).await
     }
 
@@ -57,7 +57,7 @@ impl<B: Backend> AlertStore for SqlStore<B> {
         alerts::open_alert_count(&self.reader, incident).await
     }
 
-    async fn alert(&self, id: i64) -> Result<Alert> {
+    async fn alert(&self, id: AlertId) -> Result<Alert> {
         alerts::alert(&self.reader, id).await
     }
 
@@ -67,7 +67,7 @@ impl<B: Backend> AlertStore for SqlStore<B> {
 
     async fn alert_log(
         &self,
-        id: i64,
+        id: AlertId,
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<AlertLogEntry>> {
@@ -77,7 +77,7 @@ impl<B: Backend> AlertStore for SqlStore<B> {
 
 #[async_trait]
 impl<B: Backend> InboxWriter for SqlStore<B> {
-    async fn open_new_alert(&self, opening: AlertOpening) -> Result<(i64, Option<Incident>)> {
+    async fn open_new_alert(&self, opening: AlertOpening) -> Result<(AlertId, Option<Incident>)> {
         self.submit(Write::OpenAlert, opening).await
     }
 

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use klaxon_domain::api::NewUser;
 use klaxon_domain::auth::{Scope, TokenInfo, User};
 use klaxon_domain::incident::{Declaration, Incident, Status, TimelineEvent};
-use klaxon_domain::{Handle, IncidentNumber, Severity};
+use klaxon_domain::{Handle, IncidentNumber, Severity, TokenId};
 
 use crate::backend::{Backend, SqlStore};
 use crate::group::Write;
@@ -81,7 +81,7 @@ impl<B: Backend> Store for SqlStore<B> {
         users::tokens(&self.reader).await
     }
 
-    async fn revoke_token(&self, id: i64, at: Timestamp) -> Result<TokenInfo> {
+    async fn revoke_token(&self, id: TokenId, at: Timestamp) -> Result<TokenInfo> {
         let mut tx = self.write().await?;
         let token = users::revoke_token(&mut tx, id, at, B::DIALECT.lock_rows).await?;
         tx.commit().await?;

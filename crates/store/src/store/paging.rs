@@ -9,7 +9,7 @@ use klaxon_domain::paging::{
     NewNotificationRule, NotificationRule, PlannedJob,
 };
 use klaxon_domain::schedule::Schedule;
-use klaxon_domain::{Handle, IncidentNumber};
+use klaxon_domain::{ContactMethodId, Handle, IncidentNumber, NotificationRuleId};
 
 use crate::backend::{Backend, SqlStore};
 use crate::group::{NewLink, Write};
@@ -35,7 +35,7 @@ impl<B: Backend> PagingStore for SqlStore<B> {
         people::contact_methods(&self.reader, user).await
     }
 
-    async fn contact_method(&self, id: i64) -> Result<ContactMethod> {
+    async fn contact_method(&self, id: ContactMethodId) -> Result<ContactMethod> {
         people::contact_method(&self.reader, id).await
     }
 
@@ -47,14 +47,14 @@ impl<B: Backend> PagingStore for SqlStore<B> {
         people::contact_method_by_address(&self.reader, kind, address).await
     }
 
-    async fn remove_contact_method(&self, user: &Handle, id: i64) -> Result<()> {
+    async fn remove_contact_method(&self, user: &Handle, id: ContactMethodId) -> Result<()> {
         let mut tx = self.write().await?;
         people::remove_contact_method(&mut tx, user, id).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn mark_contact_verified(&self, id: i64, at: Timestamp) -> Result<()> {
+    async fn mark_contact_verified(&self, id: ContactMethodId, at: Timestamp) -> Result<()> {
         let mut tx = self.write().await?;
         people::mark_contact_verified(&mut tx, id, at).await?;
         tx.commit().await?;
@@ -67,7 +67,7 @@ impl<B: Backend> PagingStore for SqlStore<B> {
 
     async fn save_contact_code(
         &self,
-        id: i64,
+        id: ContactMethodId,
         code: &SentCode,
         replaces_up_to: Timestamp,
     ) -> Result<Option<SentCode>> {
@@ -79,21 +79,21 @@ impl<B: Backend> PagingStore for SqlStore<B> {
         Ok(later)
     }
 
-    async fn drop_contact_code(&self, id: i64) -> Result<()> {
+    async fn drop_contact_code(&self, id: ContactMethodId) -> Result<()> {
         let mut tx = self.write().await?;
         people::drop_contact_code(&mut tx, id).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn try_contact_code(&self, id: i64) -> Result<Option<SentCode>> {
+    async fn try_contact_code(&self, id: ContactMethodId) -> Result<Option<SentCode>> {
         let mut tx = self.write().await?;
         let code = people::try_contact_code(&mut tx, id).await?;
         tx.commit().await?;
         Ok(code)
     }
 
-    async fn verify_number(&self, id: i64, at: Timestamp) -> Result<ContactMethod> {
+    async fn verify_number(&self, id: ContactMethodId, at: Timestamp) -> Result<ContactMethod> {
         let mut tx = self.write().await?;
         people::verify_number(&mut tx, id, at).await?;
         tx.commit().await?;
@@ -115,7 +115,7 @@ impl<B: Backend> PagingStore for SqlStore<B> {
         people::notification_rules(&self.reader, user).await
     }
 
-    async fn remove_notification_rule(&self, user: &Handle, id: i64) -> Result<()> {
+    async fn remove_notification_rule(&self, user: &Handle, id: NotificationRuleId) -> Result<()> {
         let mut tx = self.write().await?;
         people::remove_notification_rule(&mut tx, user, id).await?;
         tx.commit().await?;

@@ -6,6 +6,7 @@ use klaxon_domain::alert::{ChangeEvent, StoredChange};
 use klaxon_domain::service::{
     Heartbeat, IntegrationKey, MaintenanceWindow, Service, ServiceFields, ServiceName,
 };
+use klaxon_domain::{HeartbeatId, KeyId, MaintenanceId, ServiceId};
 
 use crate::backend::{Backend, SqlStore};
 use crate::services::{NewKey, ServiceStore};
@@ -64,7 +65,7 @@ impl<B: Backend> ServiceStore for SqlStore<B> {
     async fn revoke_integration_key(
         &self,
         name: &ServiceName,
-        id: i64,
+        id: KeyId,
         at: Timestamp,
     ) -> Result<IntegrationKey> {
         let mut tx = self.write().await?;
@@ -76,7 +77,7 @@ impl<B: Backend> ServiceStore for SqlStore<B> {
     async fn rotate_integration_key(
         &self,
         name: &ServiceName,
-        id: i64,
+        id: KeyId,
         key: &NewKey,
         at: Timestamp,
     ) -> Result<IntegrationKey> {
@@ -92,7 +93,7 @@ impl<B: Backend> ServiceStore for SqlStore<B> {
 
     async fn record_change(
         &self,
-        service_id: i64,
+        service_id: ServiceId,
         change: &ChangeEvent,
         received_at: Timestamp,
     ) -> Result<i64> {
@@ -133,14 +134,14 @@ impl<B: Backend> ServiceStore for SqlStore<B> {
         sql::maintenance(&self.reader, service, after).await
     }
 
-    async fn remove_maintenance(&self, service: &ServiceName, id: i64) -> Result<()> {
+    async fn remove_maintenance(&self, service: &ServiceName, id: MaintenanceId) -> Result<()> {
         let mut tx = self.write().await?;
         sql::remove_maintenance(&mut tx, service, id).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn in_maintenance(&self, service_id: i64, at: Timestamp) -> Result<bool> {
+    async fn in_maintenance(&self, service_id: ServiceId, at: Timestamp) -> Result<bool> {
         sql::in_maintenance(&self.reader, service_id, at).await
     }
 
@@ -167,14 +168,14 @@ impl<B: Backend> ServiceStore for SqlStore<B> {
         sql::heartbeat_by_key(&self.reader, key).await
     }
 
-    async fn ping_heartbeat(&self, id: i64, at: Timestamp) -> Result<()> {
+    async fn ping_heartbeat(&self, id: HeartbeatId, at: Timestamp) -> Result<()> {
         let mut tx = self.write().await?;
         sql::ping_heartbeat(&mut tx, id, at).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn mark_heartbeat_down(&self, id: i64) -> Result<()> {
+    async fn mark_heartbeat_down(&self, id: HeartbeatId) -> Result<()> {
         let mut tx = self.write().await?;
         sql::mark_heartbeat_down(&mut tx, id).await?;
         tx.commit().await?;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use klaxon_domain::alert::{AlertAction, AlertEvent, AlertSeverity};
 use klaxon_domain::service::{NewService, ServiceName};
+use klaxon_domain::ServiceId;
 use klaxon_store::{InboxEntry, NewKey, Store};
 
 pub fn now() -> Timestamp {
@@ -13,7 +14,7 @@ pub fn now() -> Timestamp {
 }
 
 /// Creates service `api` with the default rules; its id.
-pub async fn service(store: &Arc<dyn Store>) -> i64 {
+pub async fn service(store: &Arc<dyn Store>) -> ServiceId {
     let new = NewService {
         name: ServiceName::parse("api").unwrap(),
         description: String::new(),
@@ -34,7 +35,7 @@ pub async fn service(store: &Arc<dyn Store>) -> i64 {
 }
 
 /// A `key is down` event accepted now.
-pub fn entry(service_id: i64, key: &str, action: AlertAction) -> InboxEntry {
+pub fn entry(service_id: ServiceId, key: &str, action: AlertAction) -> InboxEntry {
     let mut event = AlertEvent::new(action, AlertSeverity::Error);
     event.summary = Some(format!("{key} is down"));
     InboxEntry {

@@ -7,13 +7,14 @@ use klaxon_domain::alert::{Alert, AlertAction, AlertEvent, AlertStatus};
 use klaxon_domain::api::{AlertDetail, AlertLogEntry, AlertPage, AlertQuery, AlertShowQuery};
 use klaxon_domain::auth::Scope;
 use klaxon_domain::service::ServiceName;
+use klaxon_domain::AlertId;
 use klaxon_store::AlertFilter;
 
 use crate::app::alerts;
 use crate::app::alerts::Person;
 use crate::app::auth::Caller;
 use crate::http::error::ApiError;
-use crate::http::extract::{ApiPath, ApiQuery};
+use crate::http::extract::{path_id, ApiPath, ApiQuery};
 use crate::infra::state::AppState;
 
 #[utoipa::path(get, path = "/alerts", tag = "alerts", params(AlertQuery),
@@ -52,7 +53,7 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(get, path = "/alerts/{id}", tag = "alerts", params(("id" = i64, Path), AlertShowQuery),
+#[utoipa::path(get, path = "/alerts/{id}", tag = "alerts", params(("id" = AlertId, Path), AlertShowQuery),
     responses((status = 200, body = AlertDetail), (status = 404), (status = 422, description = "`log` out of range")))]
 pub async fn show(
     State(state): State<AppState>,
@@ -61,7 +62,7 @@ pub async fn show(
     ApiQuery(q): ApiQuery<AlertShowQuery>,
 ) -> Result<Json<AlertDetail>, ApiError> {
     caller.require(Scope::Viewer)?;
-    let id = alert_id(&id)?;
+    let id: AlertId = path_id(&id)?;
     let limit = q.log()?;
     let alert = alerts::visible_alert(&state, &caller, id).await?;
     // One more than asked for tells whether older entries are left out.
@@ -90,7 +91,7 @@ pub async fn show(
     }))
 }
 
-#[utoipa::path(post, path = "/alerts/{id}/ack", tag = "alerts", params(("id" = i64, Path)), security(("bearer" = ["responder"])),
+#[utoipa::path(post, path = "/alerts/{id}/ack", tag = "alerts", params(("id" = AlertId, Path)), security(("bearer" = ["responder"])),
     responses((status = 200, body = Alert), (status = 404), (status = 409)))]
 pub async fn ack(
     State(state): State<AppState>,
@@ -100,7 +101,7 @@ pub async fn ack(
     change(state, caller, id, AlertAction::Acknowledge).await
 }
 
-#[utoipa::path(post, path = "/alerts/{id}/resolve", tag = "alerts", params(("id" = i64, Path)), security(("bearer" = ["responder"])),
+#[utoipa::path(post, path = "/alerts/{id}/resolve", tag = "alerts", params(("id" = AlertId, Path)), security(("bearer" = ["responder"])),
     responses((status = 200, body = Alert), (status = 404), (status = 409)))]
 pub async fn resolve(
     State(state): State<AppState>,
@@ -119,7 +120,7 @@ async fn change(
     action: AlertAction,
 ) -> Result<Json<Alert>, ApiError> {
     caller.require(Scope::Responder)?;
-    let id = alert_id(&id)?;
+    let id: AlertId = path_id(&id)?;
     let alert = alerts::visible_alert(&state, &caller, id).await?;
     let done = match action {
         AlertAction::Resolve => alert.status == AlertStatus::Resolved,
@@ -145,13 +146,4 @@ async fn change(
     };
     alerts::ingest_alert(&state, &service, event, Some(&by)).await?;
     Ok(Json(state.store.alert(id).await?))
-}
-
-fn alert_id(text: &str) -> Result<i64, ApiError> {
-    text.parse().map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("'{text}' is not an alert id; see `klaxon alert list`"),
-        )
-    })
 }

@@ -11,12 +11,12 @@ use klaxon_domain::paging::{
     ContactKind, ContactMethod, Delivery, JobPayload, NewContactMethod, NewNotificationRule,
     NotificationRule,
 };
-use klaxon_domain::Handle;
+use klaxon_domain::{ContactMethodId, Handle, NotificationRuleId};
 
 use crate::app::auth::Caller;
 use crate::app::phones;
 use crate::http::error::ApiError;
-use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::extract::{path_id, ApiJson, ApiPath};
 use crate::infra::state::AppState;
 
 fn parse_handle(handle: &str) -> Result<Handle, ApiError> {
@@ -49,15 +49,6 @@ fn manageable(caller: &Caller, handle: &str) -> Result<Handle, ApiError> {
         ))
     })?;
     Ok(handle)
-}
-
-fn id(text: &str, what: &str) -> Result<i64, ApiError> {
-    text.parse().map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("'{text}' is not a {what} id"),
-        )
-    })
 }
 
 #[utoipa::path(get, path = "/users/{handle}/contact-methods", tag = "people", params(("handle" = Handle, Path)),
@@ -99,20 +90,20 @@ pub async fn add_method(
 }
 
 #[utoipa::path(delete, path = "/users/{handle}/contact-methods/{id}", tag = "people", security(("bearer" = ["responder"])),
-    params(("handle" = Handle, Path), ("id" = i64, Path)), responses((status = 204), (status = 403, description = "A viewer token, or someone else's without an admin token"), (status = 404)))]
+    params(("handle" = Handle, Path), ("id" = ContactMethodId, Path)), responses((status = 204), (status = 403, description = "A viewer token, or someone else's without an admin token"), (status = 404)))]
 pub async fn remove_method(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((handle, method)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let handle = manageable(&caller, &handle)?;
-    let method = id(&method, "contact method")?;
+    let method: ContactMethodId = path_id(&method)?;
     state.store.remove_contact_method(&handle, method).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/users/{handle}/contact-methods/{id}/test", tag = "people", security(("bearer" = ["responder"])),
-    params(("handle" = Handle, Path), ("id" = i64, Path)),
+    params(("handle" = Handle, Path), ("id" = ContactMethodId, Path)),
     responses((status = 202, description = "A test message is queued; an e-mail, Slack or webhook method is verified once it is delivered (a phone number is verified by a code: `/code`, `/verify`)"), (status = 403, description = "A viewer token, or someone else's without an admin token"), (status = 404),
         (status = 429, description = "A test message went to this method less than a minute ago, or five to this person within the hour")))]
 pub async fn test_method(
@@ -121,10 +112,7 @@ pub async fn test_method(
     ApiPath((handle, method)): ApiPath<(String, String)>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let handle = manageable(&caller, &handle)?;
-    let method = state
-        .store
-        .contact_method(id(&method, "contact method")?)
-        .await?;
+    let method = state.store.contact_method(path_id(&method)?).await?;
     if method.user != handle {
         return Err(ApiError::not_found(format!(
             "{handle} has no contact method {}",
@@ -153,7 +141,7 @@ pub async fn test_method(
 }
 
 #[utoipa::path(post, path = "/users/{handle}/contact-methods/{id}/code", tag = "people",
-    security(("bearer" = ["responder"])), params(("handle" = Handle, Path), ("id" = i64, Path)),
+    security(("bearer" = ["responder"])), params(("handle" = Handle, Path), ("id" = ContactMethodId, Path)),
     responses((status = 202, body = CodeSent, description = "A code is sent: by SMS to an SMS method, by a call that reads it to a voice method"),
         (status = 403, description = "A viewer, or someone else's without an admin token"), (status = 404), (status = 409, description = "Not a phone number, verified already, or verified by another user"),
         (status = 429, description = "A code was sent less than a minute ago"), (status = 503, description = "The code could not be sent")))]
@@ -163,12 +151,12 @@ pub async fn send_code(
     ApiPath((handle, method)): ApiPath<(String, String)>,
 ) -> Result<(StatusCode, Json<CodeSent>), ApiError> {
     let handle = parse_handle(&handle)?;
-    let sent = phones::send_code(&state, &caller, &handle, id(&method, "contact method")?).await?;
+    let sent = phones::send_code(&state, &caller, &handle, path_id(&method)?).await?;
     Ok((StatusCode::ACCEPTED, Json(sent)))
 }
 
 #[utoipa::path(post, path = "/users/{handle}/contact-methods/{id}/verify", tag = "people",
-    security(("bearer" = ["responder"])), params(("handle" = Handle, Path), ("id" = i64, Path)), request_body = VerifyCode,
+    security(("bearer" = ["responder"])), params(("handle" = Handle, Path), ("id" = ContactMethodId, Path)), request_body = VerifyCode,
     responses((status = 200, body = ContactMethod, description = "The method, verified"), (status = 403, description = "A viewer, or someone else's without an admin token"), (status = 404),
         (status = 409, description = "No code pending, expired, too many wrong codes, or the number is verified by another user"),
         (status = 422, description = "Not the code sent")))]
@@ -179,14 +167,8 @@ pub async fn verify(
     ApiJson(body): ApiJson<VerifyCode>,
 ) -> Result<Json<ContactMethod>, ApiError> {
     let handle = parse_handle(&handle)?;
-    let verified = phones::confirm_code(
-        &state,
-        &caller,
-        &handle,
-        id(&method, "contact method")?,
-        &body.code,
-    )
-    .await?;
+    let verified =
+        phones::confirm_code(&state, &caller, &handle, path_id(&method)?, &body.code).await?;
     Ok(Json(verified))
 }
 
@@ -218,7 +200,7 @@ pub async fn add_rule(
 }
 
 #[utoipa::path(delete, path = "/users/{handle}/notification-rules/{id}", tag = "people", security(("bearer" = ["responder"])),
-    params(("handle" = Handle, Path), ("id" = i64, Path)), responses((status = 204), (status = 403, description = "A viewer token, or someone else's without an admin token"), (status = 404)))]
+    params(("handle" = Handle, Path), ("id" = NotificationRuleId, Path)), responses((status = 204), (status = 403, description = "A viewer token, or someone else's without an admin token"), (status = 404)))]
 pub async fn remove_rule(
     State(state): State<AppState>,
     caller: Caller,
@@ -227,7 +209,7 @@ pub async fn remove_rule(
     let handle = manageable(&caller, &handle)?;
     state
         .store
-        .remove_notification_rule(&handle, id(&rule, "notification rule")?)
+        .remove_notification_rule(&handle, path_id::<NotificationRuleId>(&rule)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,18 +9,19 @@ use klaxon_domain::service::{
     Heartbeat, IntegrationKey, MaintenanceWindow, NewHeartbeat, NewMaintenance, NewService,
     Service, ServiceFields, ServiceName, ServiceUpdate,
 };
+use klaxon_domain::{KeyId, MaintenanceId};
 use klaxon_store::{NewKey, StoreError};
 
 use crate::app::auth::{random_hex, Caller};
 use crate::http::error::ApiError;
-use crate::http::extract::{ApiJson, KeyIdPath, ServicePath};
+use crate::http::extract::{ApiJson, ServiceItemPath, ServicePath};
 use crate::infra::state::AppState;
 
 /// A new integration key (32 hex characters) with its signing secret.
 fn new_key() -> NewKey {
     NewKey {
         key: random_hex(16),
-        signing_secret: random_hex(32),
+        signing_secret: random_hex(32).into(),
     }
 }
 
@@ -134,12 +135,12 @@ pub async fn add_key(
     Ok((StatusCode::CREATED, Json(key)))
 }
 
-#[utoipa::path(post, path = "/services/{name}/keys/{id}/rotate", tag = "services", params(("name" = ServiceName, Path), ("id" = i64, Path)), security(("bearer" = ["admin"])),
+#[utoipa::path(post, path = "/services/{name}/keys/{id}/rotate", tag = "services", params(("name" = ServiceName, Path), ("id" = KeyId, Path)), security(("bearer" = ["admin"])),
     responses((status = 201, body = IntegrationKey, description = "The replacement; the old key is revoked"), (status = 404), (status = 409)))]
 pub async fn rotate_key(
     State(state): State<AppState>,
     caller: Caller,
-    KeyIdPath(name, id): KeyIdPath,
+    ServiceItemPath(name, id): ServiceItemPath<KeyId>,
 ) -> Result<(StatusCode, Json<IntegrationKey>), ApiError> {
     caller.require(Scope::Admin)?;
     let key = state
@@ -150,12 +151,12 @@ pub async fn rotate_key(
     Ok((StatusCode::CREATED, Json(key)))
 }
 
-#[utoipa::path(post, path = "/services/{name}/keys/{id}/revoke", tag = "services", params(("name" = ServiceName, Path), ("id" = i64, Path)), security(("bearer" = ["admin"])),
+#[utoipa::path(post, path = "/services/{name}/keys/{id}/revoke", tag = "services", params(("name" = ServiceName, Path), ("id" = KeyId, Path)), security(("bearer" = ["admin"])),
     responses((status = 200, body = IntegrationKey), (status = 404), (status = 409)))]
 pub async fn revoke_key(
     State(state): State<AppState>,
     caller: Caller,
-    KeyIdPath(name, id): KeyIdPath,
+    ServiceItemPath(name, id): ServiceItemPath<KeyId>,
 ) -> Result<Json<IntegrationKey>, ApiError> {
     caller.require(Scope::Admin)?;
     let revoked = state
@@ -198,12 +199,12 @@ pub async fn add_maintenance(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-#[utoipa::path(delete, path = "/services/{name}/maintenance/{id}", tag = "services", params(("name" = ServiceName, Path), ("id" = i64, Path)), security(("bearer" = ["responder"])),
+#[utoipa::path(delete, path = "/services/{name}/maintenance/{id}", tag = "services", params(("name" = ServiceName, Path), ("id" = MaintenanceId, Path)), security(("bearer" = ["responder"])),
     responses((status = 204), (status = 404)))]
 pub async fn remove_maintenance(
     State(state): State<AppState>,
     caller: Caller,
-    KeyIdPath(name, id): KeyIdPath,
+    ServiceItemPath(name, id): ServiceItemPath<MaintenanceId>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Scope::Responder)?;
     state.store.remove_maintenance(&name, id).await?;

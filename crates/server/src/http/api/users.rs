@@ -5,12 +5,12 @@ use axum::http::StatusCode;
 use axum::Json;
 use klaxon_domain::api::{CreatedToken, Me, NewPassword, NewToken, NewUser, UserUpdate};
 use klaxon_domain::auth::{self, Scope, TokenInfo, User};
-use klaxon_domain::{Handle, Secret};
+use klaxon_domain::{Handle, Secret, TokenId};
 
 use crate::app::auth::{generate_token, hash_token, Caller};
 use crate::app::sessions;
 use crate::http::error::ApiError;
-use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::extract::{path_id, ApiJson, ApiPath};
 use crate::infra::state::AppState;
 
 #[utoipa::path(get, path = "/me", tag = "users", responses((status = 200, body = Me)))]
@@ -146,7 +146,7 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(CreatedToken { token, info })))
 }
 
-#[utoipa::path(post, path = "/tokens/{id}/revoke", tag = "tokens", params(("id" = i64, Path)), security(("bearer" = ["admin"])),
+#[utoipa::path(post, path = "/tokens/{id}/revoke", tag = "tokens", params(("id" = TokenId, Path)), security(("bearer" = ["admin"])),
     responses((status = 200, body = TokenInfo), (status = 404), (status = 409, description = "Already revoked")))]
 pub async fn revoke_token(
     State(state): State<AppState>,
@@ -154,12 +154,7 @@ pub async fn revoke_token(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TokenInfo>, ApiError> {
     caller.require(Scope::Admin)?;
-    let id: i64 = id.parse().map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("'{id}' is not a token id; see `klaxon token list`"),
-        )
-    })?;
+    let id: TokenId = path_id(&id)?;
     let revoked = state.store.revoke_token(id, state.clock.now()).await?;
     state.tokens.clear();
     Ok(Json(revoked))

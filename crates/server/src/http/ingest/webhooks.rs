@@ -133,15 +133,13 @@ pub async fn ingest(
 
 /// The signing secret of the key the request came with.
 fn signing_secret(service: &Service, key: &str) -> Secret {
-    Secret::new(
-        service
-            .integration_keys
-            .iter()
-            .flatten()
-            .find(|k| k.key == key)
-            .map(|k| k.signing_secret.as_str())
-            .unwrap_or_default(),
-    )
+    service
+        .integration_keys
+        .iter()
+        .flatten()
+        .find(|k| k.key == key)
+        .map(|k| k.signing_secret.clone())
+        .unwrap_or_else(|| Secret::new(""))
 }
 
 fn unavailable(e: impl std::fmt::Display) -> Response {

@@ -119,7 +119,7 @@ async fn board(
         .await?
         .into_iter()
         .map(|a| AlertRow {
-            id: a.id,
+            id: a.id.0,
             summary: a.summary,
             severity: a.severity.to_string(),
             age: show::ago(now, a.first_seen_at),
