@@ -93,7 +93,8 @@ async fn every_operation_documents_its_parameters_and_common_errors() {
                     );
                 }
             }
-            // People manage their own paging settings; someone else's needs an admin.
+            // People manage their own settings (paging, their password); someone else's
+            // need an admin.
             let someone_elses = op["tags"][0] == "people" && at != "GET /subscriptions";
             let scope = op["security"][0]["bearer"][0].as_str();
             assert_eq!(

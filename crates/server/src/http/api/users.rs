@@ -44,7 +44,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-#[utoipa::path(put, path = "/users/{handle}/password", tag = "users", params(("handle" = Handle, Path)), security(("bearer" = ["responder"])),
+#[utoipa::path(put, path = "/users/{handle}/password", tag = "people", params(("handle" = Handle, Path)),
     request_body = NewPassword,
     responses((status = 204, description = "Set; every web session of the person is ended"), (status = 403, description = "Another person's password, and the caller is no admin"),
         (status = 404), (status = 422, description = "Shorter than 10 or longer than 256 characters")))]

@@ -149,3 +149,24 @@ async fn board(
         statuses: ["triggered", "acknowledged", "mitigated"],
     })
 }
+
+#[derive(Template)]
+#[template(path = "oncall.html")]
+struct OnCallPage {
+    layout: Layout,
+    on_call: Vec<ServiceOnCall>,
+}
+
+/// `GET /oncall`: who the first step of each service's escalation policy pages now.
+pub async fn on_call(State(state): State<AppState>, Web(session): Web) -> Response {
+    match paging::on_call_now(&state).await {
+        Ok(on_call) => {
+            let page = OnCallPage {
+                layout: Layout::new(Some(&session), "On call", "oncall"),
+                on_call,
+            };
+            render(StatusCode::OK, &page)
+        }
+        Err(e) => error_page(Some(&session), &e.into()),
+    }
+}

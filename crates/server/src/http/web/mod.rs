@@ -20,6 +20,7 @@ use crate::infra::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard::show))
+        .route("/oncall", get(dashboard::on_call))
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
         .route("/incidents", post(declare::declare))

@@ -1,0 +1,353 @@
+//! The web UI in a real browser: Debian's Chromium, driven over WebDriver by
+//! `chromedriver` (both installed by `.ci/run`), against the server on port 0 with a
+//! fresh database. A responder signs in, declares through the triage wizard,
+//! acknowledges, takes command, posts an update that a second session sees arrive
+//! without reloading, mitigates and resolves; a viewer gets no actions; a restricted
+//! incident stays hidden. The run saves the README's screenshots in `docs/screenshots/`.
+//!
+//! Without chromedriver the test says so and passes, except under CI (`CI` set), where
+//! a missing browser is a failure.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{declare_input, spawn_app, TestApp};
+use fantoccini::{Client, ClientBuilder, Locator};
+use klaxon_domain::api::NewPassword;
+use klaxon_domain::auth::Scope;
+use klaxon_domain::incident::Status;
+use klaxon_domain::{Handle, IncidentNumber};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A running chromedriver, stopped on drop.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chromedriver() -> Option<Driver> {
+    let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    if !std::path::Path::new(&path).exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{path} is missing: install Debian's chromium and chromium-driver"
+        );
+        eprintln!("skipped: {path} is missing (apt-get install chromium chromium-driver)");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    })
+}
+
+/// A browser session with a window of `width` × `height`; below 500 pixels (which a
+/// headless window cannot be) the page is shown as a phone's of that width.
+async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
+    let mut caps = serde_json::Map::new();
+    let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let mut options = serde_json::json!({
+        "binary": binary,
+        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 format!("--window-size={width},{height}")],
+    });
+    if width < 500 {
+        options["mobileEmulation"] = serde_json::json!({
+            "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2, "touch": true},
+        });
+    }
+    caps.insert("goog:chromeOptions".into(), options);
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a browser session")
+}
+
+/// A person with a role and a password.
+async fn person(app: &TestApp, handle: &str, role: Scope) {
+    let client = app.user(handle, role).await;
+    let new = NewPassword {
+        password: PASSWORD.into(),
+    };
+    client
+        .set_password(&Handle::parse(handle).unwrap(), &new)
+        .await
+        .unwrap();
+}
+
+async fn sign_in(b: &Client, app: &TestApp, handle: &str) {
+    b.goto(&format!("{}/login", app.url)).await.unwrap();
+    b.find(Locator::Css("#handle"))
+        .await
+        .unwrap()
+        .send_keys(handle)
+        .await
+        .unwrap();
+    b.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    b.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(b, "Open incidents").await;
+}
+
+/// The page's text once it contains `text`, waiting at most a few seconds.
+async fn wait_for_text(b: &Client, text: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        // A page that is being replaced answers "stale element": look again.
+        let body = match b.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if body.contains(text) {
+            return body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the page never showed {text:?}:\n{body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn click_button(b: &Client, text: &str) {
+    let xpath = format!("//button[normalize-space()='{text}']");
+    b.find(Locator::XPath(&xpath))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn open_section(b: &Client, summary: &str) {
+    let xpath = format!("//summary[normalize-space()='{summary}']");
+    b.find(Locator::XPath(&xpath))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn fill(b: &Client, css: &str, text: &str) {
+    b.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+async fn select(b: &Client, css: &str, value: &str) {
+    b.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+fn screenshots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn screenshot(b: &Client, name: &str) {
+    let png = b.screenshot().await.unwrap();
+    std::fs::write(screenshots().join(name), png).unwrap();
+}
+
+#[tokio::test]
+async fn a_responder_runs_an_incident_from_a_browser_while_another_watches() {
+    let Some(driver) = chromedriver() else { return };
+    let mut app = spawn_app().await;
+    person(&app, "alice", Scope::Responder).await;
+    person(&app, "vera", Scope::Viewer).await;
+    person(&app, "bob", Scope::Responder).await;
+    app.admin
+        .declare(&declare_input("Checkout latency above 2 s in EU", 3))
+        .await
+        .unwrap();
+
+    let alice = browser(&driver, 1280, 900).await;
+    sign_in(&alice, &app, "alice").await;
+
+    // Declare through the wizard: "no" to the first question, "yes" to the second.
+    alice
+        .goto(&format!("{}/incidents/new", app.url))
+        .await
+        .unwrap();
+    screenshot(&alice, "declare.png").await;
+    click_button(&alice, "No").await;
+    wait_for_text(&alice, "Question 2").await;
+    click_button(&alice, "Yes").await;
+    wait_for_text(&alice, "Acknowledge within").await;
+    fill(&alice, "#title", "API returning 502 errors").await;
+    fill(&alice, "#service", "").await;
+    fill(&alice, "#what", "public API").await;
+    click_button(&alice, "Declare").await;
+    wait_for_text(&alice, "#2 API returning 502 errors").await;
+    assert!(alice
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/incidents/2"));
+
+    click_button(&alice, "Acknowledge").await;
+    wait_for_text(&alice, "acknowledged").await;
+    open_section(&alice, "Assign a role").await;
+    select(&alice, "select[name=role]", "commander").await;
+    fill(&alice, "input[name=user]", "alice").await;
+    click_button(&alice, "Assign").await;
+    wait_for_text(&alice, "@alice is now commander").await;
+
+    // A second session watches the incident; a mark on its page shows it never reloads.
+    let watcher = browser(&driver, 1280, 900).await;
+    sign_in(&watcher, &app, "bob").await;
+    watcher
+        .goto(&format!("{}/incidents/2", app.url))
+        .await
+        .unwrap();
+    watcher.execute("window.__kept = 1;", vec![]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    open_section(&alice, "Post a status update").await;
+    select(&alice, "select[name=kind]", "update").await;
+    fill(&alice, "#u-status", "Rolling back v2.1.2").await;
+    fill(&alice, "#u-next", "Watch the error rate").await;
+    wait_for_text(&alice, "As it will be posted").await;
+    let posted = Instant::now();
+    click_button(&alice, "Post update").await;
+    wait_for_text(&watcher, "Rolling back v2.1.2").await;
+    let seen_after = posted.elapsed();
+    assert!(
+        seen_after < Duration::from_secs(3),
+        "seen after {seen_after:?}"
+    );
+    let kept = watcher
+        .execute("return window.__kept === 1;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        kept,
+        serde_json::json!(true),
+        "the watcher's page did not reload"
+    );
+
+    open_section(&alice, "Mitigate").await;
+    select(&alice, "select[name=strategy]", "rollback").await;
+    fill(&alice, "input[name=action]", "Rolled back to v2.1.1").await;
+    click_button(&alice, "Mitigated").await;
+    wait_for_text(&alice, "Time to mitigate").await;
+    screenshot(&alice, "incident.png").await;
+    open_section(&alice, "Resolve").await;
+    fill(&alice, "#r-cause", "Memory leak in document processing").await;
+    click_button(&alice, "Resolve").await;
+    let page = wait_for_text(&alice, "Time to resolve").await;
+    assert!(page.contains("resolved"));
+    let incident = app
+        .admin
+        .incident(IncidentNumber(2))
+        .await
+        .unwrap()
+        .incident;
+    assert_eq!(incident.status, Status::Resolved);
+
+    alice.goto(&format!("{}/", app.url)).await.unwrap();
+    wait_for_text(&alice, "Checkout latency").await;
+    screenshot(&alice, "dashboard.png").await;
+
+    // The person acknowledging from a phone.
+    let phone = browser(&driver, 375, 812).await;
+    sign_in(&phone, &app, "alice").await;
+    phone
+        .goto(&format!("{}/incidents/1", app.url))
+        .await
+        .unwrap();
+    wait_for_text(&phone, "Acknowledge").await;
+    let overflow = phone
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        overflow,
+        serde_json::json!(true),
+        "no sideways scrolling at 375 px"
+    );
+    screenshot(&phone, "incident-phone.png").await;
+
+    // A viewer reads but has no buttons.
+    let vera = browser(&driver, 1280, 900).await;
+    sign_in(&vera, &app, "vera").await;
+    vera.goto(&format!("{}/incidents/1", app.url))
+        .await
+        .unwrap();
+    wait_for_text(&vera, "Checkout latency").await;
+    let forms = vera
+        .find_all(Locator::Css("form[action^='/incidents/1/']"))
+        .await
+        .unwrap();
+    assert!(forms.is_empty(), "a viewer is offered no action");
+
+    // A restricted incident is not there for bob.
+    let mut secret = declare_input("Credential leak", 1);
+    secret.restricted = true;
+    app.admin.declare(&secret).await.unwrap();
+    watcher
+        .goto(&format!("{}/incidents/3", app.url))
+        .await
+        .unwrap();
+    wait_for_text(&watcher, "Not found").await;
+    watcher.goto(&format!("{}/", app.url)).await.unwrap();
+    let board = wait_for_text(&watcher, "Open incidents").await;
+    assert!(!board.contains("Credential leak"));
+
+    for b in [alice, watcher, phone, vera] {
+        b.close().await.unwrap();
+    }
+    app.allow_pending_jobs();
+    app.cleanup().await;
+}
