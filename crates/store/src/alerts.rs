@@ -16,7 +16,7 @@ pub enum IncidentWrite {
     /// Nothing: an alert only.
     None,
     /// Declares a new incident.
-    Declare(Declaration),
+    Declare(Box<Declaration>),
     /// Appends to an open incident.
     Join(Box<Change>),
 }

@@ -67,7 +67,7 @@ pub(crate) struct NewLink {
 
 /// Every write that goes through the group commit, each with its own answer's type.
 pub(crate) enum Write {
-    Declare(Request<Declaration, Incident>),
+    Declare(Request<Box<Declaration>, Incident>),
     Commit(Request<Vec<Change>, ()>),
     OpenAlert(Request<AlertOpening, (klaxon_domain::AlertId, Option<Incident>)>),
     UpdateAlert(Request<AlertChange, ()>),
@@ -86,7 +86,7 @@ impl Write {
     async fn apply(&mut self, conn: &mut AnyConnection) -> Result<()> {
         match self {
             Write::Declare(r) => {
-                r.done = incidents::declare(conn, &[&r.op]).await?.pop();
+                r.done = incidents::declare(conn, &[r.op.as_ref()]).await?.pop();
             }
             Write::Commit(r) => {
                 let changes: Vec<&Change> = r.op.iter().collect();

@@ -505,10 +505,10 @@ async fn new_alerts_opened_at_once_each_get_their_incident(store: Arc<dyn Store>
                 received_at: now(),
             };
             // Every title is one of two: slugs must still come out distinct.
-            let write = IncidentWrite::Declare(support::declaration(
+            let write = IncidentWrite::Declare(Box::new(support::declaration(
                 &title.to_lowercase().replace(' ', "-"),
                 events,
-            ));
+            )));
             (new, write, item.id)
         })
         .collect();

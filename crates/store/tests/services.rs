@@ -216,7 +216,10 @@ async fn alerts_dedup_while_open_and_keep_their_log(store: Arc<dyn Store>) {
         group_key: Some("eu-1".into()),
         received_at: now(),
     };
-    let write = IncidentWrite::Declare(support::declaration("incident-disk", declare_events));
+    let write = IncidentWrite::Declare(Box::new(support::declaration(
+        "incident-disk",
+        declare_events,
+    )));
     let (alert, incident) = store
         .open_new_alert(AlertOpening {
             alert: new_alert.clone(),

@@ -52,12 +52,15 @@ impl Change {
 }
 
 /// A new incident, decided whole before it is stored: the base of its slug, its first
-/// events (a declaration first) and the jobs they start. The store gives it its number
-/// and slug, which no job depends on.
+/// events (a declaration first), the projection they lead to and the jobs they start.
+/// The store gives it its number and slug ([`Declaration::numbered`]), which no job
+/// and nothing else in the projection depends on.
 #[derive(Debug, Clone)]
 pub struct Declaration {
     pub slug_base: String,
     pub events: Vec<TimelineEvent>,
+    /// The projection of `events`, numbered 0 until the store numbers it.
+    pub incident: Incident,
     pub jobs: JobPlan,
 }
 
@@ -71,13 +74,23 @@ impl Declaration {
     ) -> Option<Declaration> {
         let slug_base = slug_base.into();
         // The number and slug are the store's to give; the plan does not read them.
-        let provisional = Incident::replay(IncidentNumber(0), &slug_base, &events)?;
-        let jobs = plan(&events, &provisional, outlets);
+        let incident = Incident::replay(IncidentNumber(0), &slug_base, &events)?;
+        let jobs = plan(&events, &incident, outlets);
         Some(Declaration {
             slug_base,
             events,
+            incident,
             jobs,
         })
+    }
+
+    /// The incident as stored under `number` with `slug`.
+    pub fn numbered(&self, number: IncidentNumber, slug: String) -> Incident {
+        Incident {
+            number,
+            slug,
+            ..self.incident.clone()
+        }
     }
 }
 

@@ -606,3 +606,21 @@ fn the_actions_offered_are_exactly_those_decide_accepts() {
         }
     }
 }
+
+#[test]
+fn a_numbered_declaration_is_its_replay_under_that_number() {
+    let p = Policy::builtin();
+    let input = DeclareInput {
+        title: "Disk full".into(),
+        severity: Some(Severity::new(2).unwrap()),
+        commander: Some(Handle::parse("bob").unwrap()),
+        ..Default::default()
+    };
+    let events = declare(&input, &ctx(&p, 0)).unwrap();
+    let declaration =
+        Declaration::new("incident-disk", events.clone(), &Default::default()).unwrap();
+    assert_eq!(
+        declaration.numbered(IncidentNumber(7), "incident-disk-7".into()),
+        Incident::replay(IncidentNumber(7), "incident-disk-7", &events).unwrap()
+    );
+}

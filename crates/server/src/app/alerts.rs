@@ -339,7 +339,7 @@ async fn open_alert(
             );
             let declaration = Declaration::new(slug_base, events, &state.outlets)
                 .ok_or_else(|| StoreError::Other("a declaration made no incident".into()))?;
-            IncidentWrite::Declare(declaration)
+            IncidentWrite::Declare(Box::new(declaration))
         }
     };
     let new = NewAlert {

@@ -237,7 +237,7 @@ pub async fn open_alerts(
     let declarations: Vec<&Declaration> = openings
         .iter()
         .filter_map(|o| match &o.incident {
-            IncidentWrite::Declare(declaration) => Some(declaration),
+            IncidentWrite::Declare(declaration) => Some(declaration.as_ref()),
             _ => None,
         })
         .collect();

@@ -171,16 +171,12 @@ pub async fn declare(
     }
     let mut incidents = Vec::with_capacity(declarations.len());
     for (number, declaration) in (first..).zip(declarations) {
-        let (base, events) = (&declaration.slug_base, &declaration.events);
+        let base = &declaration.slug_base;
         let slug = match taken.insert(base.to_string()) {
             true => base.to_string(),
             false => format!("{base}-{number}"),
         };
-        incidents.push(
-            Incident::replay(IncidentNumber(number), &slug, events).ok_or_else(|| {
-                StoreError::Other("an incident's timeline must start with its declaration".into())
-            })?,
-        );
+        incidents.push(declaration.numbered(IncidentNumber(number), slug));
     }
     for chunk in incidents.chunks(CHANGE_ROWS) {
         let mut q = Sql::new(

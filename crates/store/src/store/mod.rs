@@ -93,7 +93,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn declare(&self, declaration: Declaration) -> Result<Incident> {
-        self.submit(Write::Declare, declaration).await
+        self.submit(Write::Declare, Box::new(declaration)).await
     }
 
     async fn incident(&self, number: IncidentNumber) -> Result<Incident> {
