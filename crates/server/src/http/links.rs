@@ -98,16 +98,22 @@ pub async fn act(State(state): State<AppState>, Path(token): Path<String>) -> Re
         Ok(user) => user,
         Err(e) => return unavailable(e),
     };
+    // On to the incident room (the web UI asks to sign in first).
+    let room = format!(
+        "<p><a href=\"/incidents/{n}\">Open incident {}</a></p>",
+        link.incident,
+        n = link.incident.0
+    );
     match links::act_for(&state, user, link.incident, &link.action, Source::Link).await {
         Ok(done) => page(
             StatusCode::OK,
             &done,
-            "<p>Thank you. Klaxon has recorded it on the timeline.</p>",
+            &format!("<p>Thank you. Klaxon has recorded it on the timeline.</p>{room}"),
         ),
         Err(e) => page(
             crate::http::error::status_of(e.kind),
             "Nothing was changed",
-            &format!("<p>{}</p>", escape(&e.detail)),
+            &format!("<p>{}</p>{room}", escape(&e.detail)),
         ),
     }
 }
