@@ -606,7 +606,10 @@ async fn a_paged_person_can_act_on_a_restricted_incident() {
     let acted = app.http().post(&link).send().await.unwrap();
     assert_eq!(acted.status(), 200);
     let page = acted.text().await.unwrap();
-    assert!(page.contains(&format!("href=\"/incidents/{}\"", n.0)), "{page}");
+    assert!(
+        page.contains(&format!("href=\"/incidents/{}\"", n.0)),
+        "{page}"
+    );
     let view = app.admin.incident(n).await.unwrap();
     assert_eq!(view.incident.status, Status::Acknowledged);
     let acked = view.timeline.unwrap();
