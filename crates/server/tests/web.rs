@@ -613,3 +613,69 @@ async fn the_live_timeline_sends_a_new_event_as_it_is_written() {
     app.allow_pending_jobs();
     app.cleanup().await;
 }
+
+/// A multipart form with the CSRF token `csrf` and one file.
+fn upload(csrf: &str, file_name: &str, content: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "klaxonboundary7MA4YWxkTrZu0gW";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+         Content-Type: text/plain\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn a_text_file_is_attached_as_evidence_and_anything_else_is_refused() {
+    let mut app = spawn_app().await;
+    app.admin
+        .declare(&declare_input("Disk full", 2))
+        .await
+        .unwrap();
+    let (browser, _) = signed_in(&app, "alice", Scope::Responder).await;
+    let csrf = hidden(&browser.get("/incidents/1").await.body, "csrf").unwrap();
+    let post = |(content_type, body): (String, Vec<u8>)| {
+        browser.answer(
+            browser
+                .http
+                .post(format!("{}/incidents/1/evidence-file", app.url))
+                .header("content-type", content_type)
+                .body(body),
+        )
+    };
+    let version = || async {
+        app.admin
+            .incident(IncidentNumber(1))
+            .await
+            .unwrap()
+            .incident
+            .version
+    };
+    let before = version().await;
+
+    let wrong = post(upload("0123456789abcdef", "df.txt", b"/dev/sda1 100%")).await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let binary = post(upload(&csrf, "core.bin", &[0xff, 0xfe, 0x00])).await;
+    assert_eq!(binary.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        binary.body.contains("attach a text file"),
+        "{}",
+        binary.body
+    );
+    let huge = post(upload(&csrf, "big.log", &vec![b'x'; 70 * 1024])).await;
+    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", huge.body);
+    assert_eq!(version().await, before, "nothing was attached");
+
+    let attached = post(upload(&csrf, "df.txt", b"/dev/sda1 100% /var")).await;
+    assert_eq!(attached.status, StatusCode::SEE_OTHER, "{}", attached.body);
+    let page = browser.get("/incidents/1").await.body;
+    assert!(
+        page.contains("df.txt") && page.contains("/dev/sda1 100% /var"),
+        "{page}"
+    );
+    app.allow_pending_jobs();
+    app.cleanup().await;
+}

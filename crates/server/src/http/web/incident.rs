@@ -9,7 +9,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -514,6 +514,100 @@ pub async fn act(
             response
         }
     }
+}
+
+/// `POST /incidents/{number}/evidence-file`: a text file attached as evidence (a
+/// multipart form: its CSRF token, then the file), at most
+/// [`klaxon_domain::incident::MAX_EVIDENCE_BYTES`].
+pub async fn evidence_file(
+    State(state): State<AppState>,
+    Web(session): Web,
+    Path(number): Path<String>,
+    multipart: Multipart,
+) -> Response {
+    let n = match number_of(&number) {
+        Ok(n) => n,
+        Err(e) => return error_page(Some(&session), &e),
+    };
+    let file = match read_file(&session, multipart).await {
+        Ok(file) => file,
+        Err(e) if e.kind == ErrorKind::Forbidden => return error_page(Some(&session), &e),
+        Err(e) => Err(e),
+    };
+    let done = match file {
+        Ok((name, content)) => {
+            let command = Command::AttachEvidence(Evidence::File { name, content });
+            incidents::act(&state, &session.caller, n, command)
+                .await
+                .map(|_| ())
+        }
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(()) => Redirect::to(&format!("/incidents/{}", n.0)).into_response(),
+        Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Forbidden) => {
+            error_page(Some(&session), &e)
+        }
+        Err(e) => {
+            let refusal = Refusal {
+                form: "evidence".into(),
+                message: e
+                    .errors
+                    .first()
+                    .map_or(e.detail.clone(), |f| f.message.clone()),
+            };
+            let mut response = page(&state, &session, n, None, Some(refusal)).await;
+            if response.status() == StatusCode::UNPROCESSABLE_ENTITY {
+                *response.status_mut() = status_of(e.kind);
+            }
+            response
+        }
+    }
+}
+
+/// The form's CSRF token checked (a `Forbidden` error if wrong), then its file: its
+/// name and text, or why it cannot be evidence.
+async fn read_file(
+    session: &WebSession,
+    mut multipart: Multipart,
+) -> Result<Result<(String, String), AppError>, AppError> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        AppError::field(
+            ErrorKind::Invalid,
+            "file",
+            format!("the upload could not be read: {}", e.body_text()),
+        )
+    };
+    let mut csrf_ok = false;
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        match field.name() {
+            Some("csrf") => {
+                let token = field.text().await.map_err(unreadable)?;
+                csrf_ok = crate::app::sessions::csrf_matches(session, &token);
+            }
+            Some("file") if csrf_ok => {
+                let name = field.file_name().unwrap_or("evidence.txt").to_owned();
+                let bytes = field.bytes().await.map_err(unreadable)?;
+                if bytes.is_empty() {
+                    return Ok(Err(invalid("file", "choose a file to attach")));
+                }
+                return Ok(match String::from_utf8(bytes.to_vec()) {
+                    Ok(text) => Ok((name, text)),
+                    Err(_) => Err(invalid(
+                        "file",
+                        "attach a text file (a log, a config, a command's output)",
+                    )),
+                });
+            }
+            _ => {}
+        }
+    }
+    if !csrf_ok {
+        return Err(AppError::forbidden(
+            "this form is out of date or came from another site; reload the page and try again",
+        ));
+    }
+    Ok(Err(invalid("file", "choose a file to attach")))
 }
 
 #[derive(Template)]

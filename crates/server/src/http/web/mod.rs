@@ -28,6 +28,10 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{number}", get(incident::show))
         .route("/incidents/{number}/live", get(incident::live))
         .route("/incidents/{number}/preview", post(incident::preview))
+        .route(
+            "/incidents/{number}/evidence-file",
+            post(incident::evidence_file),
+        )
         .route("/incidents/{number}/{action}", post(incident::act))
         .route("/static/{file}", get(assets::serve))
         .layer(axum::extract::DefaultBodyLimit::max(session::FORM_LIMIT))
