@@ -11,11 +11,11 @@ use klaxon_domain::incident::{Affected, Assessment, DeclareInput, Recurrence};
 use klaxon_domain::{Handle, Severity};
 use serde::Deserialize;
 
-use crate::app::error::{AppError, ErrorKind};
+use crate::app::error::AppError;
 use crate::app::incidents;
 use crate::app::sessions::WebSession;
 use crate::http::error::status_of;
-use crate::http::web::page::{render, Layout};
+use crate::http::web::page::{optional, render, Layout};
 use crate::http::web::session::{Posted, Web};
 use crate::infra::state::AppState;
 
@@ -174,21 +174,15 @@ pub struct DeclareForm {
     pub restricted: Option<String>,
 }
 
-fn optional(text: &str) -> Option<String> {
-    let t = text.trim();
-    (!t.is_empty()).then(|| t.to_owned())
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> AppError {
-    AppError::field(ErrorKind::Invalid, field, message)
-}
-
 impl DeclareForm {
     /// The declaration the form stands for: the severity chosen, or the triage answers.
     fn input(&self) -> Result<DeclareInput, AppError> {
         let (severity, triage) = match optional(&self.severity) {
             Some(s) => (
-                Some(Severity::parse(&s).map_err(|e| invalid("severity", e.to_string()))?),
+                Some(
+                    Severity::parse(&s)
+                        .map_err(|e| AppError::invalid("severity", e.to_string()))?,
+                ),
                 None,
             ),
             None => (None, Some(parse_answers(&self.answers))),
@@ -198,16 +192,23 @@ impl DeclareForm {
             "all" => Some(Affected::All),
             "some" => Some(Affected::Some),
             "segment" => Some(Affected::Segment),
-            _ => return Err(invalid("affected", "choose all, some or a segment")),
+            _ => {
+                return Err(AppError::invalid(
+                    "affected",
+                    "choose all, some or a segment",
+                ))
+            }
         };
         let recurrence = match self.recurrence.as_str() {
             "" => None,
             "new" => Some(Recurrence::New),
             "recurring" => Some(Recurrence::Recurring),
-            _ => return Err(invalid("recurrence", "choose new or recurring")),
+            _ => return Err(AppError::invalid("recurrence", "choose new or recurring")),
         };
         let commander = match optional(&self.commander) {
-            Some(c) => Some(Handle::parse(&c).map_err(|e| invalid("commander", e.to_string()))?),
+            Some(c) => {
+                Some(Handle::parse(&c).map_err(|e| AppError::invalid("commander", e.to_string()))?)
+            }
             None => None,
         };
         Ok(DeclareInput {

@@ -5,15 +5,10 @@
 //! refusal (a stale page, a bad field) shows the page again with the reason next to the
 //! form, and nothing changes.
 
-use std::convert::Infallible;
-use std::time::Duration;
-
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use futures_util::stream::Stream;
 use klaxon_domain::alert::Alert;
 use klaxon_domain::auth::Scope;
 use klaxon_domain::incident::{
@@ -28,15 +23,13 @@ use crate::app::error::{AppError, ErrorKind};
 use crate::app::incidents;
 use crate::app::sessions::WebSession;
 use crate::http::error::status_of;
-use crate::http::web::page::{error_page, render, Layout};
+use crate::http::web::page::{error_page, optional, render, Layout};
 use crate::http::web::session::{Posted, Web};
 use crate::http::web::show::{self, Deadline};
 use crate::infra::state::AppState;
 
 /// How many timeline events a page shows; older ones are a link away.
 const TIMELINE_PAGE: usize = 200;
-/// How often the live timeline looks for new events.
-const LIVE_POLL: Duration = Duration::from_millis(400);
 
 /// An event as the timeline shows it.
 pub struct EventRow {
@@ -50,7 +43,7 @@ pub struct EventRow {
 }
 
 impl EventRow {
-    fn new(e: &TimelineEvent) -> EventRow {
+    pub(super) fn new(e: &TimelineEvent) -> EventRow {
         let text = describe(&e.kind, str::to_owned);
         let (headline, body) = match text.split_once('\n') {
             Some((h, b)) => (h.to_owned(), b.to_owned()),
@@ -88,8 +81,8 @@ fn event_class(kind: &EventKind) -> &'static str {
 
 #[derive(Template)]
 #[template(path = "timeline_event.html")]
-struct EventFragment<'a> {
-    e: &'a EventRow,
+pub(super) struct EventFragment<'a> {
+    pub e: &'a EventRow,
 }
 
 /// Why the last form failed, shown next to it.
@@ -159,7 +152,7 @@ pub struct PageQuery {
     before: Option<i64>,
 }
 
-fn number_of(text: &str) -> Result<IncidentNumber, AppError> {
+pub(super) fn number_of(text: &str) -> Result<IncidentNumber, AppError> {
     IncidentNumber::parse(text)
         .map_err(|_| AppError::not_found(format!("there is no incident {text}")))
 }
@@ -183,11 +176,12 @@ async fn page(
     session: &WebSession,
     n: IncidentNumber,
     before: Option<i64>,
-    refusal: Option<Refusal>,
+    refusal: Option<(StatusCode, Refusal)>,
 ) -> Response {
-    let status = refusal
-        .as_ref()
-        .map_or(StatusCode::OK, |_| StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, refusal) = match refusal {
+        Some((status, refusal)) => (status, Some(refusal)),
+        None => (StatusCode::OK, None),
+    };
     match build(state, session, n, before, refusal).await {
         Ok(page) => render(status, &page),
         Err(e) => error_page(Some(session), &e),
@@ -365,27 +359,19 @@ pub struct ActionForm {
     text: String,
 }
 
-fn optional(text: &str) -> Option<String> {
-    let t = text.trim();
-    (!t.is_empty()).then(|| t.to_owned())
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> AppError {
-    AppError::field(ErrorKind::Invalid, field, message)
-}
-
 impl ActionForm {
     /// The command a form stands for, or why its fields do not make one.
     fn command(&self, action: &str) -> Result<Command, AppError> {
         let role = || {
             Role::parse(&self.role).map_err(|_| {
-                invalid(
+                AppError::invalid(
                     "role",
                     "choose commander, investigator, communicator or scribe",
                 )
             })
         };
-        let user = || Handle::parse(&self.user).map_err(|e| invalid("user", e.to_string()));
+        let user =
+            || Handle::parse(&self.user).map_err(|e| AppError::invalid("user", e.to_string()));
         Ok(match action {
             "ack" => Command::Acknowledge { at: None },
             "assign" => Command::Assign {
@@ -398,13 +384,13 @@ impl ActionForm {
             },
             "severity" => Command::ChangeSeverity {
                 severity: Severity::parse(&self.severity)
-                    .map_err(|e| invalid("severity", e.to_string()))?,
+                    .map_err(|e| AppError::invalid("severity", e.to_string()))?,
                 reason: self.reason.clone(),
             },
             "update" => Command::PostUpdate(self.update()?),
             "mitigate" => Command::Mitigate {
                 strategy: MitigationStrategy::parse(&self.strategy)
-                    .ok_or_else(|| invalid("strategy", "choose a mitigation strategy"))?,
+                    .ok_or_else(|| AppError::invalid("strategy", "choose a mitigation strategy"))?,
                 action: self.action.clone(),
                 at: None,
             },
@@ -426,7 +412,7 @@ impl ActionForm {
             },
             "evidence" => {
                 if self.text.trim().is_empty() {
-                    return Err(invalid(
+                    return Err(AppError::invalid(
                         "text",
                         "paste the evidence: a log line, a graph's numbers, a command's output",
                     ));
@@ -445,12 +431,12 @@ impl ActionForm {
             "update" => UpdateKind::Update,
             "mitigated" => UpdateKind::Mitigated,
             "resolved" => UpdateKind::Resolved,
-            _ => return Err(invalid("kind", "choose which update this is")),
+            _ => return Err(AppError::invalid("kind", "choose which update this is")),
         };
         let audience = match self.audience.as_str() {
             "" | "internal" => UpdateAudience::Internal,
             "customer" => UpdateAudience::Customer,
-            _ => return Err(invalid("audience", "choose internal or customer")),
+            _ => return Err(AppError::invalid("audience", "choose internal or customer")),
         };
         let mut input = StatusUpdateInput::new(kind);
         input.audience = audience;
@@ -491,29 +477,7 @@ pub async fn act(
             Err(e) => Err(e),
         },
     };
-    match done {
-        Ok(shown) => Redirect::to(&format!("/incidents/{}", shown.0)).into_response(),
-        Err(e)
-            if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Forbidden)
-                && e.errors.is_empty() =>
-        {
-            error_page(Some(&session), &e)
-        }
-        Err(e) => {
-            let refusal = Refusal {
-                form: action,
-                message: e
-                    .errors
-                    .first()
-                    .map_or(e.detail.clone(), |f| f.message.clone()),
-            };
-            let mut response = page(&state, &session, n, None, Some(refusal)).await;
-            if response.status() == StatusCode::UNPROCESSABLE_ENTITY {
-                *response.status_mut() = status_of(e.kind);
-            }
-            response
-        }
-    }
+    answer(&state, &session, n, &action, done).await
 }
 
 /// `POST /incidents/{number}/evidence-file`: a text file attached as evidence (a
@@ -543,24 +507,36 @@ pub async fn evidence_file(
         }
         Err(e) => Err(e),
     };
+    answer(&state, &session, n, "evidence", done.map(|()| n)).await
+}
+
+/// After a form: on to the incident it left in view, or the incident page again with
+/// the reason next to form `form` (answered with the refusal's status), or the error page
+/// for an incident the person may not see or act on.
+async fn answer(
+    state: &AppState,
+    session: &WebSession,
+    n: IncidentNumber,
+    form: &str,
+    done: Result<IncidentNumber, AppError>,
+) -> Response {
     match done {
-        Ok(()) => Redirect::to(&format!("/incidents/{}", n.0)).into_response(),
-        Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Forbidden) => {
-            error_page(Some(&session), &e)
+        Ok(shown) => Redirect::to(&format!("/incidents/{}", shown.0)).into_response(),
+        Err(e)
+            if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Forbidden)
+                && e.errors.is_empty() =>
+        {
+            error_page(Some(session), &e)
         }
         Err(e) => {
             let refusal = Refusal {
-                form: "evidence".into(),
+                form: form.to_owned(),
                 message: e
                     .errors
                     .first()
                     .map_or(e.detail.clone(), |f| f.message.clone()),
             };
-            let mut response = page(&state, &session, n, None, Some(refusal)).await;
-            if response.status() == StatusCode::UNPROCESSABLE_ENTITY {
-                *response.status_mut() = status_of(e.kind);
-            }
-            response
+            page(state, session, n, None, Some((status_of(e.kind), refusal))).await
         }
     }
 }
@@ -589,11 +565,11 @@ async fn read_file(
                 let name = field.file_name().unwrap_or("evidence.txt").to_owned();
                 let bytes = field.bytes().await.map_err(unreadable)?;
                 if bytes.is_empty() {
-                    return Ok(Err(invalid("file", "choose a file to attach")));
+                    return Ok(Err(AppError::invalid("file", "choose a file to attach")));
                 }
                 return Ok(match String::from_utf8(bytes.to_vec()) {
                     Ok(text) => Ok((name, text)),
-                    Err(_) => Err(invalid(
+                    Err(_) => Err(AppError::invalid(
                         "file",
                         "attach a text file (a log, a config, a command's output)",
                     )),
@@ -607,7 +583,7 @@ async fn read_file(
             "this form is out of date or came from another site; reload the page and try again",
         ));
     }
-    Ok(Err(invalid("file", "choose a file to attach")))
+    Ok(Err(AppError::invalid("file", "choose a file to attach")))
 }
 
 #[derive(Template)]
@@ -643,92 +619,4 @@ pub async fn preview(
         },
     };
     render(StatusCode::OK, &page)
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct LiveQuery {
-    #[serde(default)]
-    after: i64,
-}
-
-/// `GET /incidents/{number}/live`: the timeline's new events as server-sent events
-/// (`event`, each a rendered list item, its id the event's number), while the page is
-/// open. It looks for new events a few times a second with one primary-key read, so an
-/// event written on any replica shows within a second.
-pub async fn live(
-    State(state): State<AppState>,
-    Web(session): Web,
-    Path(number): Path<String>,
-    Query(q): Query<LiveQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let n = match number_of(&number) {
-        Ok(n) => n,
-        Err(e) => return error_page(Some(&session), &e),
-    };
-    // A reconnecting browser says where it got to.
-    let after = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(q.after);
-    if let Err(e) = incidents::events_after(&state, &session.caller, n, i64::MAX).await {
-        return error_page(Some(&session), &e);
-    }
-    Sse::new(stream(state, session, n, after))
-        .keep_alive(KeepAlive::default())
-        .into_response()
-}
-
-fn stream(
-    state: AppState,
-    session: WebSession,
-    n: IncidentNumber,
-    after: i64,
-) -> impl Stream<Item = Result<Event, Infallible>> {
-    let stopping = state.stopping();
-    futures_util::stream::unfold(
-        (after, Vec::<Event>::new()),
-        move |(mut seen, mut queue)| {
-            let (state, session) = (state.clone(), session.clone());
-            let mut stopping = stopping.clone();
-            async move {
-                loop {
-                    if let Some(event) = queue.pop() {
-                        return Some((Ok(event), (seen, queue)));
-                    }
-                    // A stopping server ends the stream; the browser reconnects.
-                    tokio::select! {
-                        () = tokio::time::sleep(LIVE_POLL) => {}
-                        _ = stopping.wait_for(|&s| s) => return None,
-                    }
-                    let Ok((incident, events)) =
-                        incidents::events_after(&state, &session.caller, n, seen).await
-                    else {
-                        continue;
-                    };
-                    if events.is_empty() {
-                        continue;
-                    }
-                    seen = incident.version;
-                    // Popped from the end: the oldest event first, the status change last.
-                    queue.push(
-                        Event::default()
-                            .event("changed")
-                            .data(incident.status.as_str()),
-                    );
-                    for e in events.iter().rev() {
-                        let row = EventRow::new(e);
-                        let html = EventFragment { e: &row }.render().unwrap_or_default();
-                        queue.push(
-                            Event::default()
-                                .event("event")
-                                .id(e.seq.to_string())
-                                .data(html),
-                        );
-                    }
-                }
-            }
-        },
-    )
 }

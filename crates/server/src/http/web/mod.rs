@@ -7,6 +7,7 @@ mod assets;
 mod dashboard;
 mod declare;
 mod incident;
+mod live;
 mod page;
 mod session;
 mod show;
@@ -26,7 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents", post(declare::declare))
         .route("/incidents/new", get(declare::form))
         .route("/incidents/{number}", get(incident::show))
-        .route("/incidents/{number}/live", get(incident::live))
+        .route("/incidents/{number}/live", get(live::live))
         .route("/incidents/{number}/preview", post(incident::preview))
         .route(
             "/incidents/{number}/evidence-file",

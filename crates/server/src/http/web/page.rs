@@ -44,6 +44,12 @@ impl Layout {
     }
 }
 
+/// A form field's text, trimmed; `None` when left empty.
+pub fn optional(text: &str) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
 /// A rendered page with `status`; a template that fails to render is a 500 with the
 /// cause in the log.
 pub fn render(status: StatusCode, page: &impl Template) -> Response {
