@@ -553,8 +553,16 @@ async fn every_page_reads_without_javascript_and_assets_are_cached_for_a_year() 
         assert!(page.body.starts_with("<!doctype html>"), "{path}");
     }
     let bad_filter = browser.get("/?severity=9&status=exploded").await;
-    assert_eq!(bad_filter.status, StatusCode::OK, "the board shows, unfiltered by it");
-    assert!(bad_filter.body.contains("is not a status"), "{}", bad_filter.body);
+    assert_eq!(
+        bad_filter.status,
+        StatusCode::OK,
+        "the board shows, unfiltered by it"
+    );
+    assert!(
+        bad_filter.body.contains("is not a status"),
+        "{}",
+        bad_filter.body
+    );
     let page = browser.get("/").await.body;
     let css = page
         .split('"')
