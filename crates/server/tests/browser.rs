@@ -15,14 +15,12 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::plain::{person, PASSWORD};
 use common::{declare_input, spawn_app, TestApp};
 use fantoccini::{Client, ClientBuilder, Locator};
-use klaxon_domain::api::NewPassword;
 use klaxon_domain::auth::Scope;
 use klaxon_domain::incident::Status;
-use klaxon_domain::{Handle, IncidentNumber};
-
-const PASSWORD: &str = "correct horse battery";
+use klaxon_domain::IncidentNumber;
 
 /// A running chromedriver, stopped on drop.
 struct Driver {
@@ -97,18 +95,6 @@ async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
         .connect(&driver.url)
         .await
         .expect("a browser session")
-}
-
-/// A person with a role and a password.
-async fn person(app: &TestApp, handle: &str, role: Scope) {
-    let client = app.user(handle, role).await;
-    let new = NewPassword {
-        password: PASSWORD.into(),
-    };
-    client
-        .set_password(&Handle::parse(handle).unwrap(), &new)
-        .await
-        .unwrap();
 }
 
 async fn sign_in(b: &Client, app: &TestApp, handle: &str) {
@@ -356,5 +342,58 @@ async fn a_responder_runs_an_incident_from_a_browser_while_another_watches() {
         b.close().await.unwrap();
     }
     app.allow_pending_jobs();
+    app.cleanup().await;
+}
+
+/// Sets an input's value as a date-time picker would.
+async fn set_value(b: &Client, css: &str, value: &str) {
+    b.execute(
+        "document.querySelector(arguments[0]).value = arguments[1];",
+        vec![css.into(), value.into()],
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn an_admin_builds_a_schedule_and_covers_a_shift_in_a_browser() {
+    let Some(driver) = chromedriver() else { return };
+    let app = spawn_app().await;
+    person(&app, "root", Scope::Admin).await;
+    person(&app, "alice", Scope::Responder).await;
+    person(&app, "bob", Scope::Responder).await;
+    person(&app, "carol", Scope::Responder).await;
+
+    let b = browser(&driver, 1280, 900).await;
+    sign_in(&b, &app, "root").await;
+    b.goto(&format!("{}/schedules/new", app.url)).await.unwrap();
+    fill(&b, "#name", "Payments primary").await;
+    b.find(Locator::Css("#time_zone"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    fill(&b, "#time_zone", "Europe/Berlin").await;
+    fill(&b, "#l0-participants", "alice, bob, carol").await;
+    set_value(&b, "#l0-start", "2026-11-23T09:00").await;
+    click_button(&b, "Add a layer").await;
+    wait_for_text(&b, "Layer 2").await;
+    fill(&b, "#l1-name", "Business hours").await;
+    fill(&b, "#l1-participants", "carol").await;
+    fill(&b, "#l1-restrictions", "mon tue wed thu fri 09:00-17:00").await;
+    click_button(&b, "Save").await;
+    wait_for_text(&b, "Week of 23 Nov").await;
+
+    fill(&b, "#cover-user", "bob").await;
+    set_value(&b, "#cover-start", "2026-11-27T17:00").await;
+    set_value(&b, "#cover-end", "2026-11-28T12:00").await;
+    click_button(&b, "Add the override").await;
+    let page = wait_for_text(&b, "bob: Fri 27 Nov 17:00").await;
+    assert!(page.contains("Business hours"));
+    let stored = app.admin.schedule("Payments primary").await.unwrap();
+    assert_eq!((stored.layers().len(), stored.overrides().len()), (2, 1));
+    screenshot(&b, "schedule.png").await;
+    b.close().await.unwrap();
     app.cleanup().await;
 }

@@ -97,6 +97,10 @@ async fn schedules_policies_and_on_call_agree_and_refuse_bad_input() {
     app.admin.create_service(&service).await.unwrap();
     let p = problem(app.admin.delete_escalation_policy("api-oncall").await);
     assert_eq!(p.status, 409, "a policy a service uses stays: {p:?}");
+    let p = problem(app.admin.delete_schedule("primary").await);
+    assert_eq!(p.status, 409, "a schedule a policy pages stays: {p:?}");
+    assert!(p.detail.contains("api-oncall"), "{p:?}");
+    assert!(app.admin.schedule("primary").await.is_ok());
     let missing = ServiceUpdate {
         rules: Some(AlertRules {
             escalation_policy: Some("nope".into()),

@@ -91,17 +91,17 @@ impl NewEscalationPolicy {
                 format!("give 1 to {MAX_STEPS} steps"),
             ));
         }
-        for step in &self.steps {
+        for (i, step) in self.steps.iter().enumerate() {
             if step.targets.is_empty() || step.targets.len() > MAX_TARGETS {
                 return Err(DomainError::invalid(
                     "steps.targets",
-                    format!("each step pages 1 to {MAX_TARGETS} users or schedules"),
+                    format!("steps[{i}]: each step pages 1 to {MAX_TARGETS} users or schedules"),
                 ));
             }
             if !(1..=MAX_MINUTES).contains(&step.delay_minutes) {
                 return Err(DomainError::invalid(
                     "steps.delay_minutes",
-                    format!("use 1 to {MAX_MINUTES} minutes before the next step"),
+                    format!("steps[{i}]: use 1 to {MAX_MINUTES} minutes before the next step"),
                 ));
             }
         }

@@ -65,26 +65,35 @@ const DAY_NAMES: [(&str, Weekday); 7] = [
 
 impl Serialize for Day {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let name = DAY_NAMES
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl Day {
+    /// `mon` to `sun`, in any case.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        DAY_NAMES
+            .iter()
+            .find(|(n, _)| *n == text.to_ascii_lowercase())
+            .map(|(_, w)| Day(*w))
+            .ok_or_else(|| {
+                format!("'{text}' is not a day; use mon, tue, wed, thu, fri, sat or sun")
+            })
+    }
+
+    /// `mon` to `sun`.
+    pub fn as_str(self) -> &'static str {
+        DAY_NAMES
             .iter()
             .find(|(_, w)| *w == self.0)
-            .map(|(n, _)| *n);
-        s.serialize_str(name.unwrap_or("mon"))
+            .map_or("mon", |(n, _)| *n)
     }
 }
 
 impl<'de> Deserialize<'de> for Day {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        DAY_NAMES
-            .iter()
-            .find(|(n, _)| *n == text.to_ascii_lowercase())
-            .map(|(_, w)| Day(*w))
-            .ok_or_else(|| {
-                de::Error::custom(format!(
-                    "'{text}' is not a day; use mon, tue, wed, thu, fri, sat or sun"
-                ))
-            })
+        Day::parse(&text).map_err(de::Error::custom)
     }
 }
 
@@ -92,24 +101,35 @@ impl<'de> Deserialize<'de> for Day {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TimeOfDay(pub Time);
 
+impl TimeOfDay {
+    /// `HH:MM`, e.g. `09:00`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let parsed = text.split_once(':').and_then(|(h, m)| {
+            let (h, m) = (h.parse::<i8>().ok()?, m.parse::<i8>().ok()?);
+            Time::new(h, m, 0, 0).ok()
+        });
+        parsed
+            .map(TimeOfDay)
+            .ok_or_else(|| format!("'{text}' is not a time of day; write it as HH:MM, e.g. 09:00"))
+    }
+}
+
+impl fmt::Display for TimeOfDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.0.hour(), self.0.minute())
+    }
+}
+
 impl Serialize for TimeOfDay {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format!("{:02}:{:02}", self.0.hour(), self.0.minute()))
+        s.serialize_str(&self.to_string())
     }
 }
 
 impl<'de> Deserialize<'de> for TimeOfDay {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        let parsed = text.split_once(':').and_then(|(h, m)| {
-            let (h, m) = (h.parse::<i8>().ok()?, m.parse::<i8>().ok()?);
-            Time::new(h, m, 0, 0).ok()
-        });
-        parsed.map(TimeOfDay).ok_or_else(|| {
-            de::Error::custom(format!(
-                "'{text}' is not a time of day; write it as HH:MM, e.g. 09:00"
-            ))
-        })
+        TimeOfDay::parse(&text).map_err(de::Error::custom)
     }
 }
 

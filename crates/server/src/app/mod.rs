@@ -5,6 +5,7 @@
 pub(crate) mod alerts;
 pub(crate) mod auth;
 pub(crate) mod error;
+pub(crate) mod escalation;
 pub(crate) mod heartbeats;
 pub(crate) mod inbox;
 pub(crate) mod incidents;
@@ -12,5 +13,6 @@ pub(crate) mod links;
 pub(crate) mod lookups;
 pub(crate) mod paging;
 pub(crate) mod phones;
+pub(crate) mod schedules;
 pub(crate) mod services;
 pub(crate) mod sessions;

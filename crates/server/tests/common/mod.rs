@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 pub mod fakes;
+pub mod plain;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;

@@ -6,51 +6,13 @@ use axum::Json;
 use klaxon_domain::auth::Scope;
 use klaxon_domain::paging::api::{NewPage, Paged, ServiceOnCall};
 use klaxon_domain::paging::{EscalationPolicy, NewEscalationPolicy, Target};
-use klaxon_domain::Handle;
 
 use crate::app::auth::Caller;
+use crate::app::escalation;
 use crate::app::paging::{on_call_now, page_directly};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::infra::state::AppState;
-
-/// A policy from a client, checked by the domain and against the users and schedules
-/// that exist.
-async fn checked(
-    state: &AppState,
-    new: NewEscalationPolicy,
-) -> Result<NewEscalationPolicy, ApiError> {
-    let policy = new.validated()?;
-    let users: Vec<Handle> = state
-        .store
-        .users()
-        .await?
-        .into_iter()
-        .map(|u| u.handle)
-        .collect();
-    let schedules: Vec<String> = state
-        .store
-        .schedules()
-        .await?
-        .iter()
-        .map(|s| s.name().to_owned())
-        .collect();
-    for target in policy.steps.iter().flat_map(|s| s.targets.iter()) {
-        let missing = match target {
-            Target::User(h) if !users.contains(h) => format!("there is no user '{h}'"),
-            Target::Schedule(s) if !schedules.contains(s) => {
-                format!("there is no schedule '{s}'; see `klaxon schedule list`")
-            }
-            _ => continue,
-        };
-        return Err(ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "steps.targets",
-            missing,
-        ));
-    }
-    Ok(policy)
-}
 
 #[utoipa::path(get, path = "/escalation-policies", tag = "escalation", responses((status = 200, body = [EscalationPolicy], description = "Not paged: every escalation policy; they are configuration people write, a few per team")))]
 pub async fn list(
@@ -68,12 +30,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(new): ApiJson<NewEscalationPolicy>,
 ) -> Result<(StatusCode, Json<EscalationPolicy>), ApiError> {
-    caller.require(Scope::Admin)?;
-    let policy = checked(&state, new).await?;
-    let created = state
-        .store
-        .create_policy(&policy, state.clock.now())
-        .await?;
+    let created = escalation::create(&state, &caller, new).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -96,9 +53,9 @@ pub async fn replace(
     ApiPath(name): ApiPath<String>,
     ApiJson(new): ApiJson<NewEscalationPolicy>,
 ) -> Result<Json<EscalationPolicy>, ApiError> {
-    caller.require(Scope::Admin)?;
-    let policy = checked(&state, new).await?;
-    Ok(Json(state.store.update_policy(&name, &policy).await?))
+    Ok(Json(
+        escalation::replace(&state, &caller, &name, new).await?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/escalation-policies/{name}", tag = "escalation", params(("name" = String, Path)), security(("bearer" = ["admin"])),
@@ -108,25 +65,7 @@ pub async fn delete(
     caller: Caller,
     ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(Scope::Admin)?;
-    let users: Vec<String> = state
-        .store
-        .services()
-        .await?
-        .into_iter()
-        .filter(|s| s.rules.escalation_policy.as_deref() == Some(name.as_str()))
-        .map(|s| s.name.to_string())
-        .collect();
-    if !users.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!(
-                "services {} use escalation policy '{name}'; give them another first",
-                users.join(", ")
-            ),
-        ));
-    }
-    state.store.delete_policy(&name).await?;
+    escalation::delete(&state, &caller, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

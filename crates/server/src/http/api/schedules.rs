@@ -7,12 +7,12 @@ use axum::Json;
 use jiff::{SignedDuration, Timestamp};
 use klaxon_domain::auth::Scope;
 use klaxon_domain::paging::api::OnCall;
-use klaxon_domain::schedule::{ical, NewSchedule, Schedule, Shift};
+use klaxon_domain::schedule::{NewSchedule, Schedule, Shift};
 use klaxon_domain::Handle;
 use serde::Deserialize;
 
 use crate::app::auth::Caller;
-use crate::app::links;
+use crate::app::schedules;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::infra::state::AppState;
@@ -54,32 +54,6 @@ impl Window {
     }
 }
 
-/// A schedule from a client, checked by the domain and against the users that exist.
-async fn checked(state: &AppState, new: NewSchedule) -> Result<Schedule, ApiError> {
-    let schedule = Schedule::new(new)?;
-    let mut people: Vec<&Handle> = schedule
-        .layers()
-        .iter()
-        .flat_map(|l| l.participants.iter())
-        .collect();
-    people.extend(schedule.overrides().iter().map(|o| &o.user));
-    let known: Vec<Handle> = state
-        .store
-        .users()
-        .await?
-        .into_iter()
-        .map(|u| u.handle)
-        .collect();
-    if let Some(missing) = people.into_iter().find(|p| !known.contains(p)) {
-        return Err(ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "layers.participants",
-            format!("there is no user '{missing}'; create it with `klaxon user create` first"),
-        ));
-    }
-    Ok(schedule)
-}
-
 #[utoipa::path(get, path = "/schedules", tag = "schedules", responses((status = 200, body = [Schedule], description = "Not paged: every schedule; they are configuration people write, a few per team")))]
 pub async fn list(
     State(state): State<AppState>,
@@ -96,12 +70,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(new): ApiJson<NewSchedule>,
 ) -> Result<(StatusCode, Json<Schedule>), ApiError> {
-    caller.require(Scope::Admin)?;
-    let schedule = checked(&state, new).await?;
-    state
-        .store
-        .create_schedule(&schedule, state.clock.now())
-        .await?;
+    let schedule = schedules::create(&state, &caller, new).await?;
     Ok((StatusCode::CREATED, Json(schedule)))
 }
 
@@ -124,21 +93,17 @@ pub async fn replace(
     ApiPath(name): ApiPath<String>,
     ApiJson(new): ApiJson<NewSchedule>,
 ) -> Result<Json<Schedule>, ApiError> {
-    caller.require(Scope::Admin)?;
-    let schedule = checked(&state, new).await?;
-    state.store.update_schedule(&name, &schedule).await?;
-    Ok(Json(schedule))
+    Ok(Json(schedules::replace(&state, &caller, &name, new).await?))
 }
 
 #[utoipa::path(delete, path = "/schedules/{name}", tag = "schedules", params(("name" = String, Path)), security(("bearer" = ["admin"])),
-    responses((status = 204), (status = 404)))]
+    responses((status = 204), (status = 404), (status = 409, description = "An escalation policy pages it")))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(Scope::Admin)?;
-    state.store.delete_schedule(&name).await?;
+    schedules::delete(&state, &caller, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -182,24 +147,8 @@ pub async fn on_call(
     }))
 }
 
-/// The window a calendar feed covers: a month back, three months ahead.
-fn feed_window(now: Timestamp) -> (Timestamp, Timestamp) {
-    (
-        now - SignedDuration::from_hours(24 * 30),
-        now + SignedDuration::from_hours(24 * 90),
-    )
-}
-
-fn calendar(state: &AppState, name: &str, shifts: &[Shift]) -> Response {
-    let host = links::public_base(state)
-        .split("://")
-        .nth(1)
-        .unwrap_or("klaxon")
-        .split(['/', ':'])
-        .next()
-        .unwrap_or("klaxon")
-        .to_owned();
-    let body = ical::render(name, shifts, &host, state.clock.now());
+/// An iCalendar answer.
+fn calendar(body: String) -> Response {
     (
         [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
         body,
@@ -214,13 +163,8 @@ pub async fn schedule_calendar(
     caller: Caller,
     ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    caller.require(Scope::Viewer)?;
-    let schedule = state.store.schedule(&name).await?;
-    let (from, to) = feed_window(state.clock.now());
     Ok(calendar(
-        &state,
-        schedule.name(),
-        &schedule.shifts(from, to),
+        schedules::schedule_calendar(&state, &caller, &name).await?,
     ))
 }
 
@@ -231,15 +175,9 @@ pub async fn user_calendar(
     caller: Caller,
     ApiPath(handle): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    caller.require(Scope::Viewer)?;
     let handle = Handle::parse(&handle)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
-    state.store.user(&handle).await?;
-    let (from, to) = feed_window(state.clock.now());
-    let mut shifts = vec![];
-    for schedule in state.store.schedules().await? {
-        shifts.extend(schedule.shifts_for(&handle, from, to));
-    }
-    shifts.sort_by_key(|s| s.start);
-    Ok(calendar(&state, &format!("{handle} on call"), &shifts))
+    Ok(calendar(
+        schedules::user_calendar(&state, &caller, &handle).await?,
+    ))
 }

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use crate::app::error::AppError;
 use crate::app::{alerts, incidents, paging};
 use crate::http::web::page::{error_page, render, Layout};
+use crate::http::web::schedules::{self, ScheduleRow};
 use crate::http::web::session::Web;
 use crate::http::web::show::{self, IncidentRow};
 use crate::infra::state::AppState;
@@ -155,15 +156,23 @@ async fn board(
 struct OnCallPage {
     layout: Layout,
     on_call: Vec<ServiceOnCall>,
+    schedules: Vec<ScheduleRow>,
 }
 
-/// `GET /oncall`: who the first step of each service's escalation policy pages now.
+/// `GET /oncall`: who the first step of each service's escalation policy pages now, and
+/// who is on call on each schedule now and next.
 pub async fn on_call(State(state): State<AppState>, Web(session): Web) -> Response {
-    match paging::on_call_now(&state).await {
-        Ok(on_call) => {
+    let found = async {
+        let on_call = paging::on_call_now(&state).await?;
+        let schedules = state.store.schedules().await?;
+        Ok::<_, klaxon_store::StoreError>((on_call, schedules))
+    };
+    match found.await {
+        Ok((on_call, schedules)) => {
             let page = OnCallPage {
                 layout: Layout::new(Some(&session), "On call", "oncall"),
                 on_call,
+                schedules: schedules::rows(&schedules, state.clock.now()),
             };
             render(StatusCode::OK, &page)
         }

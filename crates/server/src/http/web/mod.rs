@@ -6,9 +6,12 @@
 mod assets;
 mod dashboard;
 mod declare;
+mod escalation;
+mod form;
 mod incident;
 mod live;
 mod page;
+mod schedules;
 mod session;
 mod show;
 
@@ -34,6 +37,37 @@ pub fn routes() -> Router<AppState> {
             post(incident::evidence_file),
         )
         .route("/incidents/{number}/{action}", post(incident::act))
+        .route("/schedules", get(schedules::list).post(schedules::create))
+        .route("/schedules/new", get(schedules::new_form))
+        .route(
+            "/schedules/{name}",
+            get(schedules::show).post(schedules::update),
+        )
+        .route("/schedules/{name}/edit", get(schedules::edit_form))
+        .route("/schedules/{name}/delete", post(schedules::delete))
+        .route("/schedules/{name}/calendar.ics", get(schedules::calendar))
+        .route("/schedules/{name}/overrides", post(schedules::add_override))
+        .route(
+            "/schedules/{name}/overrides/{index}/remove",
+            post(schedules::remove_override),
+        )
+        .route(
+            "/escalation-policies",
+            get(escalation::list).post(escalation::create),
+        )
+        .route("/escalation-policies/new", get(escalation::new_form))
+        .route(
+            "/escalation-policies/{name}",
+            get(escalation::show).post(escalation::update),
+        )
+        .route(
+            "/escalation-policies/{name}/edit",
+            get(escalation::edit_form),
+        )
+        .route(
+            "/escalation-policies/{name}/delete",
+            post(escalation::delete),
+        )
         .route("/static/{file}", get(assets::serve))
         .layer(axum::extract::DefaultBodyLimit::max(session::FORM_LIMIT))
 }
