@@ -11,6 +11,7 @@ pub(crate) mod incidents;
 pub(crate) mod links;
 pub(crate) mod lookups;
 pub(crate) mod paging;
+pub(crate) mod people;
 pub(crate) mod phones;
 pub(crate) mod services;
 pub(crate) mod sessions;
