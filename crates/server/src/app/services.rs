@@ -263,7 +263,7 @@ pub async fn policies(
     Ok(state.store.policies().await?)
 }
 
-/// Whether each service is in a maintenance window now, by service name.
+/// Whether each of `services` is in a maintenance window now, in their order.
 pub async fn in_maintenance_now(
     state: &AppState,
     services: &[Service],
