@@ -113,6 +113,18 @@ impl Grouping {
     }
 }
 
+/// The CLI form [`Grouping::parse`] reads: `per-alert`, `by-field:LABEL`,
+/// `time-window:MINUTES`.
+impl fmt::Display for Grouping {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::PerAlert => f.write_str("per-alert"),
+            Self::ByField { field } => write!(f, "by-field:{field}"),
+            Self::TimeWindow { minutes } => write!(f, "time-window:{minutes}"),
+        }
+    }
+}
+
 /// Which incident severity an alert severity opens; `None` records the alert without an
 /// incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -557,6 +569,9 @@ mod tests {
             Grouping::TimeWindow { minutes: 15 }
         );
         assert!(Grouping::parse("time-window:0").is_err());
+        for text in ["per-alert", "by-field:cluster", "time-window:15"] {
+            assert_eq!(Grouping::parse(text).unwrap().to_string(), text);
+        }
         assert!(Grouping::parse("by-field:").is_err());
         assert!(Grouping::parse("sometimes").is_err());
     }

@@ -77,6 +77,26 @@ pub fn parse_instant_or_ago(
     }
 }
 
+/// Parses an instant a person typed into a form: RFC 3339 (`2026-11-26T10:15:00Z`), or a
+/// date and time without an offset (`2026-11-26 10:15`, or `2026-11-26T10:15` as a
+/// browser's `datetime-local` field sends it), which is read as UTC.
+pub fn parse_utc_instant(field: &'static str, text: &str) -> Result<Timestamp, DomainError> {
+    let text = text.trim();
+    if let Ok(t) = text.parse::<Timestamp>() {
+        return Ok(to_millis_precision(t));
+    }
+    text.parse::<jiff::civil::DateTime>()
+        .ok()
+        .and_then(|civil| civil.to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map(|zoned| to_millis_precision(zoned.timestamp()))
+        .ok_or_else(|| {
+            DomainError::invalid(
+                field,
+                format!("'{text}' is not a time; write it like 2026-11-26 10:15 (UTC)"),
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +108,21 @@ mod tests {
         assert_eq!(parse_duration("x", "2 days").unwrap().as_secs(), 172_800);
         assert!(parse_duration("x", "soon").is_err());
         assert!(parse_duration("x", "0m").is_err());
+    }
+
+    #[test]
+    fn instants_typed_into_forms_are_utc() {
+        let at: Timestamp = "2026-11-26T10:15:00Z".parse().unwrap();
+        for text in [
+            "2026-11-26T10:15:00Z",
+            "2026-11-26 10:15",
+            "2026-11-26T10:15",
+            " 2026-11-26T11:15+01:00 ",
+        ] {
+            assert_eq!(parse_utc_instant("x", text).unwrap(), at, "{text}");
+        }
+        let e = parse_utc_instant("ends_at", "tomorrow").unwrap_err();
+        assert!(e.to_string().contains("'tomorrow' is not a time"), "{e}");
     }
 
     #[test]

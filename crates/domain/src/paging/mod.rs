@@ -21,5 +21,6 @@ pub use rules::{ack_timeout_check, deliveries, FIRST_GENERATION};
 pub use crate::policy::Urgency;
 pub use contact::{
     ContactKind, ContactMethod, NewContactMethod, NewNotificationRule, NotificationRule,
+    MAX_RULE_DELAY_MINUTES,
 };
 pub use escalation::{EscalationPolicy, EscalationStep, NewEscalationPolicy, Position, Target};

@@ -425,3 +425,21 @@ pub async fn recent_without_incident(
     alerts.truncate(limit as usize);
     Ok(alerts)
 }
+
+/// The newest alerts of service `service`, at most `limit`, without those of restricted
+/// incidents the caller may not see.
+pub async fn recent_of_service(
+    state: &AppState,
+    caller: &Caller,
+    service: klaxon_domain::ServiceId,
+    limit: u32,
+) -> Result<Vec<Alert>, AppError> {
+    caller.require(klaxon_domain::auth::Scope::Viewer)?;
+    let filter = klaxon_store::AlertFilter {
+        service_id: Some(service),
+        limit,
+        viewer: caller.viewer(),
+        ..Default::default()
+    };
+    Ok(state.store.alerts(&filter).await?)
+}

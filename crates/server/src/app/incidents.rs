@@ -336,3 +336,24 @@ pub async fn alerts_of(
     };
     Ok(state.store.alerts(&filter).await?)
 }
+
+/// How many open incidents each service has that the caller may see, counting the
+/// newest [`IncidentQuery::MAX_LIMIT`]; and whether more are open than were counted.
+pub async fn open_by_service(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<(std::collections::BTreeMap<String, usize>, bool), AppError> {
+    let query = IncidentQuery {
+        open: Some(true),
+        limit: Some(IncidentQuery::MAX_LIMIT),
+        ..Default::default()
+    };
+    let page = list(state, caller, query).await?;
+    let mut counts = std::collections::BTreeMap::new();
+    for v in &page.incidents {
+        if let Some(service) = &v.incident.service {
+            *counts.entry(service.clone()).or_insert(0) += 1;
+        }
+    }
+    Ok((counts, page.next_before.is_some()))
+}

@@ -4,6 +4,7 @@
 use jiff::{SignedDuration, Timestamp};
 use klaxon_domain::paging::api::ServiceOnCall;
 use klaxon_domain::paging::{self, Delivery, JobPayload, PlannedJob};
+use klaxon_domain::service::Service;
 use klaxon_domain::Handle;
 use klaxon_store::StoreError;
 
@@ -106,26 +107,44 @@ pub async fn on_call_now(state: &AppState) -> Result<Vec<ServiceOnCall>, StoreEr
     let mut answer = vec![];
     let lookups = Lookups::new(state.store.clone());
     for service in state.store.services().await? {
-        let mut on_call = vec![];
-        if let Some(name) = &service.rules.escalation_policy {
-            if let Ok(policy) = state.store.policy(name).await {
-                let first = policy
-                    .steps
-                    .first()
-                    .map(|s| s.targets.as_slice())
-                    .unwrap_or_default();
-                on_call = who_is_paged(&lookups, first, now)
-                    .await?
-                    .iter()
-                    .map(|u| u.to_string())
-                    .collect();
-            }
-        }
-        answer.push(ServiceOnCall {
-            service: service.name.to_string(),
-            escalation_policy: service.rules.escalation_policy.clone(),
-            on_call,
-        });
+        answer.push(on_call_at(state, &lookups, &service, now).await?);
     }
     Ok(answer)
+}
+
+/// Who the first step of `service`'s escalation policy pages now.
+pub async fn service_on_call(
+    state: &AppState,
+    service: &Service,
+) -> Result<ServiceOnCall, StoreError> {
+    let lookups = Lookups::new(state.store.clone());
+    on_call_at(state, &lookups, service, state.clock.now()).await
+}
+
+async fn on_call_at(
+    state: &AppState,
+    lookups: &Lookups,
+    service: &Service,
+    now: Timestamp,
+) -> Result<ServiceOnCall, StoreError> {
+    let mut on_call = vec![];
+    if let Some(name) = &service.rules.escalation_policy {
+        if let Ok(policy) = state.store.policy(name).await {
+            let first = policy
+                .steps
+                .first()
+                .map(|s| s.targets.as_slice())
+                .unwrap_or_default();
+            on_call = who_is_paged(lookups, first, now)
+                .await?
+                .iter()
+                .map(|u| u.to_string())
+                .collect();
+        }
+    }
+    Ok(ServiceOnCall {
+        service: service.name.to_string(),
+        escalation_policy: service.rules.escalation_policy.clone(),
+        on_call,
+    })
 }

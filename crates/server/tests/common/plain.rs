@@ -22,6 +22,7 @@ pub struct Answer {
     pub status: StatusCode,
     pub location: Option<String>,
     pub set_cookie: Vec<String>,
+    pub headers: reqwest::header::HeaderMap,
     pub body: String,
 }
 
@@ -56,6 +57,7 @@ impl Browser {
             status: r.status(),
             location,
             set_cookie,
+            headers: r.headers().clone(),
             body: r.text().await.unwrap(),
         }
     }

@@ -1,6 +1,6 @@
 //! How people are reached: their contact methods, notification rules and team
 //! subscriptions. Responders and admins manage their own; admins anyone's; viewers may
-//! read their own but change nothing.
+//! read their own but change nothing (the rules are `app::people`'s).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,47 +8,18 @@ use axum::Json;
 use klaxon_domain::auth::Scope;
 use klaxon_domain::paging::api::{CodeSent, Subscription, VerifyCode};
 use klaxon_domain::paging::{
-    ContactKind, ContactMethod, Delivery, JobPayload, NewContactMethod, NewNotificationRule,
-    NotificationRule,
+    ContactMethod, NewContactMethod, NewNotificationRule, NotificationRule,
 };
 use klaxon_domain::{ContactMethodId, Handle, NotificationRuleId};
 
 use crate::app::auth::Caller;
-use crate::app::phones;
+use crate::app::{people, phones};
 use crate::http::error::ApiError;
 use crate::http::extract::{path_id, ApiJson, ApiPath};
 use crate::infra::state::AppState;
 
 fn parse_handle(handle: &str) -> Result<Handle, ApiError> {
     Handle::parse(handle).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))
-}
-
-/// The handle in the path, if the caller may read that person's paging settings:
-/// their own, or anyone's for an admin.
-fn readable(caller: &Caller, handle: &str) -> Result<Handle, ApiError> {
-    let handle = parse_handle(handle)?;
-    if caller.user.handle != handle {
-        caller.require(Scope::Admin).map_err(|_| {
-            ApiError::forbidden(format!(
-                "only {handle} and admins may see or change how {handle} is reached"
-            ))
-        })?;
-    }
-    caller.require(Scope::Viewer)?;
-    Ok(handle)
-}
-
-/// The handle in the path, if the caller may change that person's paging settings:
-/// their own with a responder token, or anyone's for an admin.
-fn manageable(caller: &Caller, handle: &str) -> Result<Handle, ApiError> {
-    let handle = readable(caller, handle)?;
-    caller.require(Scope::Responder).map_err(|_| {
-        ApiError::forbidden(format!(
-            "token '{}' has scope viewer, which changes nothing; ask an admin, or use a responder token",
-            caller.token.name
-        ))
-    })?;
-    Ok(handle)
 }
 
 #[utoipa::path(get, path = "/users/{handle}/contact-methods", tag = "people", params(("handle" = Handle, Path)),
@@ -58,9 +29,10 @@ pub async fn methods(
     caller: Caller,
     ApiPath(handle): ApiPath<String>,
 ) -> Result<Json<Vec<ContactMethod>>, ApiError> {
-    let handle = readable(&caller, &handle)?;
-    state.store.user(&handle).await?;
-    Ok(Json(state.store.contact_methods(&handle).await?))
+    let handle = parse_handle(&handle)?;
+    Ok(Json(
+        people::contact_methods(&state, &caller, &handle).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/users/{handle}/contact-methods", tag = "people", params(("handle" = Handle, Path)),
@@ -72,20 +44,8 @@ pub async fn add_method(
     ApiPath(handle): ApiPath<String>,
     ApiJson(method): ApiJson<NewContactMethod>,
 ) -> Result<(StatusCode, Json<ContactMethod>), ApiError> {
-    let handle = manageable(&caller, &handle)?;
-    let method = method.validated()?;
-    if method.kind == ContactKind::Webhook {
-        state
-            .channels
-            .outbound
-            .check_url(&method.address)
-            .await
-            .map_err(|e| ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "address", e))?;
-    }
-    let added = state
-        .store
-        .add_contact_method(&handle, &method, state.clock.now())
-        .await?;
+    let handle = parse_handle(&handle)?;
+    let added = people::add_contact_method(&state, &caller, &handle, method).await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
 
@@ -96,9 +56,10 @@ pub async fn remove_method(
     caller: Caller,
     ApiPath((handle, method)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let handle = manageable(&caller, &handle)?;
+    let handle = parse_handle(&handle)?;
+    people::manageable(&caller, &handle)?;
     let method: ContactMethodId = path_id(&method)?;
-    state.store.remove_contact_method(&handle, method).await?;
+    people::remove_contact_method(&state, &caller, &handle, method).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -111,29 +72,9 @@ pub async fn test_method(
     caller: Caller,
     ApiPath((handle, method)): ApiPath<(String, String)>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let handle = manageable(&caller, &handle)?;
-    let method = state.store.contact_method(path_id(&method)?).await?;
-    if method.user != handle {
-        return Err(ApiError::not_found(format!(
-            "{handle} has no contact method {}",
-            method.id
-        )));
-    }
-    state
-        .test_limits
-        .check(&handle, method.id)
-        .map_err(|refused| ApiError::new(StatusCode::TOO_MANY_REQUESTS, refused))?;
-    let now = state.clock.now();
-    let test = Delivery {
-        user: handle.to_string(),
-        contact_method: method.id,
-        message: None,
-        from: None,
-    };
-    let job = JobPayload::Notify(test)
-        .planned(format!("test/{}/{}", method.id, now.as_millisecond()), now);
-    state.store.add_jobs(None, &[job], now).await?;
-    state.engine_wake.notify_one();
+    let handle = parse_handle(&handle)?;
+    people::manageable(&caller, &handle)?;
+    people::send_test(&state, &caller, &handle, path_id(&method)?).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "status": "queued" })),
@@ -179,9 +120,10 @@ pub async fn rules(
     caller: Caller,
     ApiPath(handle): ApiPath<String>,
 ) -> Result<Json<Vec<NotificationRule>>, ApiError> {
-    let handle = readable(&caller, &handle)?;
-    state.store.user(&handle).await?;
-    Ok(Json(state.store.notification_rules(&handle).await?))
+    let handle = parse_handle(&handle)?;
+    Ok(Json(
+        people::notification_rules(&state, &caller, &handle).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/users/{handle}/notification-rules", tag = "people", params(("handle" = Handle, Path)),
@@ -193,9 +135,8 @@ pub async fn add_rule(
     ApiPath(handle): ApiPath<String>,
     ApiJson(rule): ApiJson<NewNotificationRule>,
 ) -> Result<(StatusCode, Json<NotificationRule>), ApiError> {
-    let handle = manageable(&caller, &handle)?;
-    let rule = rule.validated()?;
-    let added = state.store.add_notification_rule(&handle, &rule).await?;
+    let handle = parse_handle(&handle)?;
+    let added = people::add_notification_rule(&state, &caller, &handle, rule).await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
 
@@ -206,11 +147,10 @@ pub async fn remove_rule(
     caller: Caller,
     ApiPath((handle, rule)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let handle = manageable(&caller, &handle)?;
-    state
-        .store
-        .remove_notification_rule(&handle, path_id::<NotificationRuleId>(&rule)?)
-        .await?;
+    let handle = parse_handle(&handle)?;
+    people::manageable(&caller, &handle)?;
+    let rule: NotificationRuleId = path_id(&rule)?;
+    people::remove_notification_rule(&state, &caller, &handle, rule).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -235,9 +175,7 @@ pub async fn subscribe(
     caller: Caller,
     ApiJson(new): ApiJson<Subscription>,
 ) -> Result<(StatusCode, Json<Subscription>), ApiError> {
-    let new = new.validated()?;
-    manageable(&caller, new.user.as_str())?;
-    state.store.subscribe(&new.team, &new.user).await?;
+    let new = people::subscribe(&state, &caller, new).await?;
     Ok((StatusCode::CREATED, Json(new)))
 }
 
@@ -248,7 +186,7 @@ pub async fn unsubscribe(
     caller: Caller,
     ApiPath((team, handle)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let handle = manageable(&caller, &handle)?;
-    state.store.unsubscribe(&team, &handle).await?;
+    let handle = parse_handle(&handle)?;
+    people::unsubscribe(&state, &caller, &team, &handle).await?;
     Ok(StatusCode::NO_CONTENT)
 }

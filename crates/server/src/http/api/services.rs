@@ -1,65 +1,28 @@
-//! Services and their integration keys. Keys and signing secrets are shown to admins
-//! only; everyone else sees the service without them.
+//! Services and their integration keys, maintenance windows and heartbeats: each
+//! handler reads the request and answers with what `app::services` decided (keys and
+//! signing secrets are shown to admins only).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use klaxon_domain::auth::Scope;
 use klaxon_domain::service::{
     Heartbeat, IntegrationKey, MaintenanceWindow, NewHeartbeat, NewMaintenance, NewService,
-    Service, ServiceFields, ServiceName, ServiceUpdate,
+    Service, ServiceName, ServiceUpdate,
 };
 use klaxon_domain::{KeyId, MaintenanceId};
-use klaxon_store::{NewKey, StoreError};
 
-use crate::app::auth::{random_hex, Caller};
+use crate::app::auth::Caller;
+use crate::app::services;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ServiceItemPath, ServicePath};
 use crate::infra::state::AppState;
-
-/// A new integration key (32 hex characters) with its signing secret.
-fn new_key() -> NewKey {
-    NewKey {
-        key: random_hex(16),
-        signing_secret: random_hex(32).into(),
-    }
-}
-
-/// Refuses an escalation policy that does not exist, naming the field.
-async fn known_policy(state: &AppState, fields: &ServiceFields) -> Result<(), ApiError> {
-    let Some(policy) = &fields.rules.escalation_policy else {
-        return Ok(());
-    };
-    match state.store.policy(policy).await {
-        Ok(_) => Ok(()),
-        Err(StoreError::NotFound(_)) => Err(ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "rules.escalation_policy",
-            format!("there is no escalation policy '{policy}'; see `klaxon escalation list`"),
-        )),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// The service as `caller` may see it.
-fn shown(caller: &Caller, mut service: Service) -> Service {
-    if !caller.is_admin() {
-        service.integration_keys = None;
-        service.integration_key = None;
-    }
-    service
-}
 
 #[utoipa::path(get, path = "/services", tag = "services", responses((status = 200, body = [Service], description = "Not paged: every service; they are configuration people write")))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<Service>>, ApiError> {
-    caller.require(Scope::Viewer)?;
-    let services = state.store.services().await?;
-    Ok(Json(
-        services.into_iter().map(|s| shown(&caller, s)).collect(),
-    ))
+    Ok(Json(services::list(&state, &caller).await?))
 }
 
 #[utoipa::path(post, path = "/services", tag = "services", security(("bearer" = ["admin"])), request_body = NewService,
@@ -69,13 +32,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(new): ApiJson<NewService>,
 ) -> Result<(StatusCode, Json<Service>), ApiError> {
-    caller.require(Scope::Admin)?;
-    let (name, fields) = new.validated()?;
-    known_policy(&state, &fields).await?;
-    let service = state
-        .store
-        .create_service(&name, &fields, &new_key(), state.clock.now())
-        .await?;
+    let service = services::create(&state, &caller, new).await?;
     Ok((StatusCode::CREATED, Json(service)))
 }
 
@@ -86,8 +43,7 @@ pub async fn show(
     caller: Caller,
     ServicePath(name): ServicePath,
 ) -> Result<Json<Service>, ApiError> {
-    caller.require(Scope::Viewer)?;
-    Ok(Json(shown(&caller, state.store.service(&name).await?)))
+    Ok(Json(services::show(&state, &caller, &name).await?))
 }
 
 #[utoipa::path(patch, path = "/services/{name}", tag = "services", params(("name" = ServiceName, Path)), security(("bearer" = ["admin"])), request_body = ServiceUpdate,
@@ -98,12 +54,7 @@ pub async fn update(
     ServicePath(name): ServicePath,
     ApiJson(update): ApiJson<ServiceUpdate>,
 ) -> Result<Json<Service>, ApiError> {
-    caller.require(Scope::Admin)?;
-    let current = state.store.service(&name).await?;
-    let fields = update.apply_to(&current)?;
-    known_policy(&state, &fields).await?;
-    let updated = state.store.update_service(&name, &fields).await?;
-    state.services.clear();
+    let updated = services::update(&state, &caller, &name, |_| Ok(update)).await?;
     Ok(Json(updated))
 }
 
@@ -114,9 +65,7 @@ pub async fn delete(
     caller: Caller,
     ServicePath(name): ServicePath,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(Scope::Admin)?;
-    state.store.delete_service(&name).await?;
-    state.services.clear();
+    services::delete(&state, &caller, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -127,11 +76,7 @@ pub async fn add_key(
     caller: Caller,
     ServicePath(name): ServicePath,
 ) -> Result<(StatusCode, Json<IntegrationKey>), ApiError> {
-    caller.require(Scope::Admin)?;
-    let key = state
-        .store
-        .add_integration_key(&name, &new_key(), state.clock.now())
-        .await?;
+    let key = services::add_key(&state, &caller, &name).await?;
     Ok((StatusCode::CREATED, Json(key)))
 }
 
@@ -142,12 +87,7 @@ pub async fn rotate_key(
     caller: Caller,
     ServiceItemPath(name, id): ServiceItemPath<KeyId>,
 ) -> Result<(StatusCode, Json<IntegrationKey>), ApiError> {
-    caller.require(Scope::Admin)?;
-    let key = state
-        .store
-        .rotate_integration_key(&name, id, &new_key(), state.clock.now())
-        .await?;
-    state.services.clear();
+    let key = services::rotate_key(&state, &caller, &name, id).await?;
     Ok((StatusCode::CREATED, Json(key)))
 }
 
@@ -158,13 +98,9 @@ pub async fn revoke_key(
     caller: Caller,
     ServiceItemPath(name, id): ServiceItemPath<KeyId>,
 ) -> Result<Json<IntegrationKey>, ApiError> {
-    caller.require(Scope::Admin)?;
-    let revoked = state
-        .store
-        .revoke_integration_key(&name, id, state.clock.now())
-        .await?;
-    state.services.clear();
-    Ok(Json(revoked))
+    Ok(Json(
+        services::revoke_key(&state, &caller, &name, id).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/services/{name}/maintenance", tag = "services", params(("name" = ServiceName, Path)),
@@ -174,11 +110,7 @@ pub async fn maintenance(
     caller: Caller,
     ServicePath(name): ServicePath,
 ) -> Result<Json<Vec<MaintenanceWindow>>, ApiError> {
-    caller.require(Scope::Viewer)?;
-    state.store.service(&name).await?;
-    Ok(Json(
-        state.store.maintenance(&name, state.clock.now()).await?,
-    ))
+    Ok(Json(services::maintenance(&state, &caller, &name).await?))
 }
 
 #[utoipa::path(post, path = "/services/{name}/maintenance", tag = "services", params(("name" = ServiceName, Path)), security(("bearer" = ["responder"])), request_body = NewMaintenance,
@@ -189,13 +121,7 @@ pub async fn add_maintenance(
     ServicePath(name): ServicePath,
     ApiJson(new): ApiJson<NewMaintenance>,
 ) -> Result<(StatusCode, Json<MaintenanceWindow>), ApiError> {
-    caller.require(Scope::Responder)?;
-    let now = state.clock.now();
-    let window = new.validated(now)?;
-    let created = state
-        .store
-        .add_maintenance(&name, window, caller.user.handle.as_str(), now)
-        .await?;
+    let created = services::add_maintenance(&state, &caller, &name, &new).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -206,8 +132,7 @@ pub async fn remove_maintenance(
     caller: Caller,
     ServiceItemPath(name, id): ServiceItemPath<MaintenanceId>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(Scope::Responder)?;
-    state.store.remove_maintenance(&name, id).await?;
+    services::remove_maintenance(&state, &caller, &name, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -216,12 +141,7 @@ pub async fn heartbeats(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<Heartbeat>>, ApiError> {
-    caller.require(Scope::Viewer)?;
-    let mut all = state.store.heartbeats().await?;
-    if !caller.is_admin() {
-        all.iter_mut().for_each(|h| h.key = None);
-    }
-    Ok(Json(all))
+    Ok(Json(services::heartbeats(&state, &caller).await?))
 }
 
 #[utoipa::path(post, path = "/heartbeats", tag = "services", security(("bearer" = ["admin"])), request_body = NewHeartbeat,
@@ -231,12 +151,6 @@ pub async fn create_heartbeat(
     caller: Caller,
     ApiJson(new): ApiJson<NewHeartbeat>,
 ) -> Result<(StatusCode, Json<Heartbeat>), ApiError> {
-    caller.require(Scope::Admin)?;
-    let (name, interval) = new.validated()?;
-    let key = random_hex(16);
-    let created = state
-        .store
-        .create_heartbeat(&new.service, &name, interval, &key, state.clock.now())
-        .await?;
+    let created = services::create_heartbeat(&state, &caller, &new).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }

@@ -11,7 +11,11 @@ mod form;
 mod incident;
 mod live;
 mod page;
+mod people;
+mod refusal;
 mod schedules;
+mod service_forms;
+mod services;
 mod session;
 mod show;
 
@@ -67,6 +71,50 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/escalation-policies/{name}/delete",
             post(escalation::delete),
+        )
+        .route("/services", get(services::list).post(service_forms::create))
+        .route("/services/{name}", get(services::show))
+        .route("/services/{name}/settings", post(service_forms::settings))
+        .route("/services/{name}/delete", post(service_forms::delete))
+        .route("/services/{name}/keys", post(service_forms::add_key))
+        .route(
+            "/services/{name}/keys/{id}/rotate",
+            post(service_forms::rotate_key),
+        )
+        .route(
+            "/services/{name}/keys/{id}/revoke",
+            post(service_forms::revoke_key),
+        )
+        .route(
+            "/services/{name}/maintenance",
+            post(service_forms::add_window),
+        )
+        .route(
+            "/services/{name}/maintenance/{id}/end",
+            post(service_forms::end_window),
+        )
+        .route(
+            "/services/{name}/heartbeats",
+            post(service_forms::add_heartbeat),
+        )
+        .route("/people", get(people::list))
+        .route("/people/{handle}", get(people::show))
+        .route("/people/{handle}/contact-methods", post(people::add_method))
+        .route(
+            "/people/{handle}/contact-methods/{id}/verify",
+            post(people::verify),
+        )
+        .route(
+            "/people/{handle}/contact-methods/{id}/{action}",
+            post(people::method_action),
+        )
+        .route(
+            "/people/{handle}/notification-rules",
+            post(people::add_rule),
+        )
+        .route(
+            "/people/{handle}/notification-rules/{id}/remove",
+            post(people::remove_rule),
         )
         .route("/static/{file}", get(assets::serve))
         .layer(axum::extract::DefaultBodyLimit::max(session::FORM_LIMIT))
