@@ -122,12 +122,12 @@ async fn an_admin_builds_a_schedule_layer_by_layer_and_covers_a_shift() {
     assert!(page.body.contains("On call now: <strong>alice</strong>"));
     assert!(page
         .body
-        .contains("<td>alice</td><td>Mon 23 Nov 09:00</td><td>Mon 30 Nov 00:00</td>"));
+        .contains("<td>alice</td><td data-label=\"From\">Mon 23 Nov 09:00</td><td data-label=\"To\">Mon 30 Nov 00:00</td>"));
     assert!(page.body.contains("class=\"now\""));
     let next = admin.get("/schedules/primary?week=2026-12-02").await;
     assert!(next
         .body
-        .contains("<td>bob</td><td>Mon 30 Nov 09:00</td><td>Mon 7 Dec 00:00</td>"));
+        .contains("<td>bob</td><td data-label=\"From\">Mon 30 Nov 09:00</td><td data-label=\"To\">Mon 7 Dec 00:00</td>"));
     let bad_week = admin.get("/schedules/primary?week=soon").await;
     assert_eq!(bad_week.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad_week.body.contains(&escape("'soon' is not a date")));
@@ -190,7 +190,7 @@ async fn an_admin_builds_a_schedule_layer_by_layer_and_covers_a_shift() {
     );
     let page = admin.get("/schedules/primary").await;
     assert!(page.body.contains(
-        "<td>bob</td><td>Fri 27 Nov 08:00</td><td>Fri 27 Nov 18:00</td><td>override</td>"
+        "<td>bob</td><td data-label=\"From\">Fri 27 Nov 08:00</td><td data-label=\"To\">Fri 27 Nov 18:00</td><td data-label=\"Because of\">override</td>"
     ));
 
     // Editing the layers keeps the override.

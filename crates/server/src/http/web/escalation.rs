@@ -123,7 +123,7 @@ async fn policy_page(
                 .map(|t| match t {
                     Target::User(h) => TargetRow {
                         text: h.to_string(),
-                        link: None,
+                        link: Some(format!("/people/{h}")),
                         now: None,
                     },
                     Target::Schedule(n) => TargetRow {

@@ -216,7 +216,7 @@ impl Week {
             .collect();
         let days = (0..7)
             .filter_map(|i| monday.checked_add(i.days()).ok())
-            .map(|d| d.strftime("%a %-d %b").to_string())
+            .map(|d| d.strftime("%a %-d").to_string())
             .collect();
         let week_link = |d: Result<Date, jiff::Error>| {
             d.map(|d| format!("?week={d}"))
