@@ -10,6 +10,7 @@ pub mod auth;
 pub mod error;
 pub mod ids;
 pub mod incident;
+pub mod metrics;
 pub mod paging;
 pub mod policy;
 pub mod schedule;
