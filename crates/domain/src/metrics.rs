@@ -55,8 +55,6 @@ pub struct IncidentFacts {
     /// The acknowledgement came after the response target (a `response_target_missed`
     /// event).
     pub response_missed: bool,
-    /// When the response target fell due, for an incident never acknowledged.
-    pub response_due_at: Option<Timestamp>,
     /// Status updates, in time order.
     pub updates: Vec<(Timestamp, UpdateAudience)>,
     /// The dedup keys of the alerts that opened or joined it.
@@ -243,7 +241,8 @@ pub fn report(
             let due: Vec<&&&IncidentFacts> = of
                 .iter()
                 .filter(|f| {
-                    f.acknowledged_at.is_some() || f.response_due_at.is_some_and(|d| d <= until)
+                    f.acknowledged_at.is_some()
+                        || policy.response_deadline(f.severity, f.declared_at) <= until
                 })
                 .collect();
             let kept = due

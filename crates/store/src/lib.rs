@@ -116,6 +116,18 @@ pub struct IncidentFilter {
     pub viewer: Option<Handle>,
 }
 
+/// Which incidents a report covers: those declared in `[since, until)`.
+#[derive(Debug, Clone)]
+pub struct FactsFilter {
+    pub since: Timestamp,
+    pub until: Timestamp,
+    pub severity: Option<Severity>,
+    pub service: Option<String>,
+    /// Restricted incidents are read only if this handle participates; `None` reads
+    /// them all (for admins).
+    pub viewer: Option<Handle>,
+}
+
 /// A token that matched, with the user it acts as.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
@@ -180,6 +192,11 @@ pub trait Store:
     /// incident moved past its `expected_version` meanwhile.
     async fn commit(&self, changes: &[Change]) -> Result<()>;
     async fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>>;
+    /// The facts reports are computed from, by incident number.
+    async fn incident_facts(
+        &self,
+        filter: &FactsFilter,
+    ) -> Result<Vec<klaxon_domain::metrics::IncidentFacts>>;
     /// Counts of non-drill incidents by status and severity, for metrics.
     async fn incident_counts(&self) -> Result<Vec<(Status, Severity, i64)>>;
     /// Takes, or confirms this process still holds, the singleton `name`. Singleton

@@ -247,6 +247,98 @@ async fn a_failed_change_rolls_back_the_whole_commit(store: Arc<dyn Store>) {
     assert_eq!(store.timeline(a.number).await.unwrap().len(), 1);
 }
 
+/// Runs `command` as if at `at`.
+async fn run_at(store: &Arc<dyn Store>, number: IncidentNumber, command: Command, at: Timestamp) {
+    let policy = Policy::builtin();
+    let incident = store.incident(number).await.unwrap();
+    let events = incident::decide(&incident, &command, &ctx(&policy, "alice", at)).unwrap();
+    let change = support::change(&incident, events);
+    store.commit(std::slice::from_ref(&change)).await.unwrap();
+}
+
+async fn facts_carry_the_events_reports_need(store: Arc<dyn Store>) {
+    let a = declare(&store, "API down", 2, false, false).await;
+    let drill = declare(&store, "practice", 1, false, true).await;
+    let secret = declare(&store, "breach", 1, true, false).await;
+    let declined = declare(&store, "false alarm", 3, false, false).await;
+    let late = a.declared_at + SignedDuration::from_hours(2);
+    run_at(&store, a.number, Command::Acknowledge { at: None }, late).await;
+    let mut customer = incident::StatusUpdateInput::new(incident::UpdateKind::Update);
+    customer.audience = incident::UpdateAudience::Customer;
+    customer.status = Some("Investigating".into());
+    run_at(&store, a.number, Command::PostUpdate(customer), late).await;
+    let mut internal = incident::StatusUpdateInput::new(incident::UpdateKind::Update);
+    internal.status = Some("Rolling back".into());
+    run_at(&store, a.number, Command::PostUpdate(internal), late).await;
+    let before = store.incident(a.number).await.unwrap();
+    let attached = incident::TimelineEvent {
+        seq: before.version + 1,
+        kind: incident::EventKind::AlertAttached {
+            dedup_key: "disk-full-db1".into(),
+            summary: "disk full".into(),
+            severity: klaxon_domain::alert::AlertSeverity::Critical,
+        },
+        actor: "klaxon".into(),
+        source: Source::Engine,
+        recorded_at: late,
+        occurred_at: None,
+    };
+    store
+        .commit(&[support::change(&before, vec![attached])])
+        .await
+        .unwrap();
+    run_at(
+        &store,
+        declined.number,
+        Command::Decline { reason: None },
+        late,
+    )
+    .await;
+
+    let window = |viewer: Option<&str>| klaxon_store::FactsFilter {
+        since: a.declared_at - SignedDuration::from_hours(1),
+        until: late + SignedDuration::from_hours(1),
+        severity: None,
+        service: None,
+        viewer: viewer.map(handle),
+    };
+    let all = store.incident_facts(&window(None)).await.unwrap();
+    let numbers: Vec<i64> = all.iter().map(|f| f.number.0).collect();
+    assert_eq!(
+        numbers,
+        [
+            a.number.0,
+            drill.number.0,
+            secret.number.0,
+            declined.number.0
+        ]
+    );
+    let f = &all[0];
+    assert_eq!(f.acknowledged_at, Some(late));
+    assert!(f.response_missed, "acknowledged two hours after a SEV2");
+    assert_eq!(
+        f.updates,
+        [
+            (late, incident::UpdateAudience::Customer),
+            (late, incident::UpdateAudience::Internal)
+        ]
+    );
+    assert_eq!(f.dedup_keys, ["disk-full-db1"]);
+    assert!(all[1].drill && !all[1].response_missed);
+    assert!(all[3].ended_without_resolution);
+
+    // A viewer who takes no part in the restricted incident does not read it.
+    let seen = store.incident_facts(&window(Some("zed"))).await.unwrap();
+    assert!(seen.iter().all(|f| f.number != secret.number));
+    assert_eq!(seen.len(), 3);
+    let mut sev2 = window(None);
+    sev2.severity = Some(Severity::new(2).unwrap());
+    assert_eq!(store.incident_facts(&sev2).await.unwrap().len(), 1);
+    let mut later = window(None);
+    later.since = late;
+    assert!(store.incident_facts(&later).await.unwrap().is_empty());
+}
+
 async fn listing_filters_and_pages(store: Arc<dyn Store>) {
     for (title, sev) in [
         ("one", 1),
@@ -422,7 +514,8 @@ contract!(
     a_stale_version_changes_nothing,
     a_failed_change_rolls_back_the_whole_commit,
     listing_filters_and_pages,
-    counts_leave_out_drills
+    counts_leave_out_drills,
+    facts_carry_the_events_reports_need
 );
 
 #[tokio::test]

@@ -25,7 +25,6 @@ fn facts(number: i64, severity: u8, declared: i64) -> IncidentFacts {
         drill: false,
         ended_without_resolution: false,
         response_missed: false,
-        response_due_at: None,
         updates: vec![],
         dedup_keys: vec![],
     }
@@ -235,7 +234,6 @@ fn arbitrary_facts() -> impl Strategy<Value = IncidentFacts> {
                     drill,
                     ended_without_resolution: ended,
                     response_missed: missed && ack.is_some(),
-                    response_due_at: Some(d + SignedDuration::from_mins(15)),
                     updates,
                     dedup_keys: keys.into_iter().map(|k| format!("key-{k}")).collect(),
                 }
@@ -269,7 +267,7 @@ proptest! {
         for s in Severity::ALL {
             let of: Vec<&&IncidentFacts> = counted
                 .iter()
-                .filter(|f| f.severity == s && (f.acknowledged_at.is_some() || f.response_due_at.is_some_and(|d| d <= until)))
+                .filter(|f| f.severity == s && (f.acknowledged_at.is_some() || policy.response_deadline(f.severity, f.declared_at) <= until))
                 .collect();
             let kept = of.iter().filter(|f| f.acknowledged_at.is_some() && !f.response_missed).count();
             prop_assert_eq!(r.by_severity[usize::from(s.level()) - 1].response_target, Kept { kept, of: of.len() });

@@ -12,12 +12,13 @@ use jiff::Timestamp;
 use klaxon_domain::api::NewUser;
 use klaxon_domain::auth::{Scope, TokenInfo, User};
 use klaxon_domain::incident::{Declaration, Incident, Status, TimelineEvent};
+use klaxon_domain::metrics::IncidentFacts;
 use klaxon_domain::{Handle, IncidentNumber, Severity, TokenId};
 
 use crate::backend::{Backend, SqlStore};
 use crate::group::Write;
 use crate::sql::{incidents, users};
-use crate::{Authenticated, Change, IncidentFilter, Result, Store};
+use crate::{Authenticated, Change, FactsFilter, IncidentFilter, Result, Store};
 
 #[async_trait]
 impl<B: Backend> Store for SqlStore<B> {
@@ -121,6 +122,10 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>> {
         incidents::incidents(&self.reader, filter).await
+    }
+
+    async fn incident_facts(&self, filter: &FactsFilter) -> Result<Vec<IncidentFacts>> {
+        crate::sql::metrics::incident_facts(&self.reader, filter).await
     }
 
     async fn incident_counts(&self) -> Result<Vec<(Status, Severity, i64)>> {
