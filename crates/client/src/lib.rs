@@ -5,6 +5,9 @@
 #![forbid(unsafe_code)]
 
 mod paging;
+mod reports;
+
+pub use reports::ReportWindow;
 
 use std::fmt;
 use std::time::Duration;

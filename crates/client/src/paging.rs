@@ -15,7 +15,7 @@ use klaxon_domain::{ContactMethodId, Handle, NotificationRuleId};
 use crate::{Client, ClientError};
 
 /// A path segment with `/`, `?`, `#`, `%` and spaces escaped (schedule names may hold them).
-fn segment(text: &str) -> String {
+pub(crate) fn segment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         match b {

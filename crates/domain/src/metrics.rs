@@ -84,6 +84,13 @@ pub struct SeverityFigures {
     pub response_target: Kept,
 }
 
+/// How many incidents of one service or week.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Count {
+    pub name: String,
+    pub count: usize,
+}
+
 /// An incident that came back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Recurrence {
@@ -107,9 +114,9 @@ pub struct Report {
     pub drills: usize,
     pub by_severity: Vec<SeverityFigures>,
     /// Per service (`(none)` for incidents of no service), the most first.
-    pub by_service: Vec<(String, usize)>,
+    pub by_service: Vec<Count>,
     /// Per ISO week (`2026-W48`), oldest first.
-    pub by_week: Vec<(String, usize)>,
+    pub by_week: Vec<Count>,
     pub time_to_acknowledge: Spread,
     pub time_to_mitigate: Spread,
     pub time_to_resolve: Spread,
@@ -275,8 +282,11 @@ pub fn report(
             .entry(format!("{}-W{:02}", week.year(), week.week()))
             .or_default() += 1;
     }
-    let mut by_service: Vec<(String, usize)> = services.into_iter().collect();
-    by_service.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut by_service: Vec<Count> = services
+        .into_iter()
+        .map(|(name, count)| Count { name, count })
+        .collect();
+    by_service.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
 
     let since_declared = |at: Option<Timestamp>, f: &IncidentFacts| {
         at.map(|t| t.duration_since(f.declared_at).as_secs().max(0))
@@ -302,7 +312,10 @@ pub fn report(
         drills,
         by_severity,
         by_service,
-        by_week: weeks.into_iter().collect(),
+        by_week: weeks
+            .into_iter()
+            .map(|(name, count)| Count { name, count })
+            .collect(),
         time_to_acknowledge: spread(
             counted
                 .iter()

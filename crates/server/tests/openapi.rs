@@ -105,8 +105,8 @@ async fn every_operation_documents_its_parameters_and_common_errors() {
         }
     }
     assert_eq!(
-        query_parameters, 17,
-        "the filters and cursors of five operations"
+        query_parameters, 21,
+        "the filters and cursors of six operations"
     );
     app.cleanup().await;
 }

@@ -64,8 +64,12 @@ fn a_late_acknowledgement_is_a_missed_target_and_the_times_are_from_the_declarat
     assert_eq!(r.time_to_acknowledge.p90_seconds, Some(2400));
     assert_eq!(r.time_to_mitigate.samples, 1);
     assert_eq!(r.time_to_resolve.median_seconds, Some(3600));
-    assert_eq!(r.by_service, vec![("api".to_owned(), 2)]);
-    assert_eq!(r.by_week, vec![("2026-W45".to_owned(), 2)]);
+    let count = |name: &str, count| Count {
+        name: name.into(),
+        count,
+    };
+    assert_eq!(r.by_service, vec![count("api", 2)]);
+    assert_eq!(r.by_week, vec![count("2026-W45", 2)]);
 }
 
 #[test]
@@ -255,7 +259,7 @@ proptest! {
             .collect();
         prop_assert_eq!(r.count, counted.len());
         prop_assert_eq!(r.by_severity.iter().map(|s| s.count).sum::<usize>(), counted.len());
-        prop_assert_eq!(r.by_week.iter().map(|w| w.1).sum::<usize>(), counted.len());
+        prop_assert_eq!(r.by_week.iter().map(|w| w.count).sum::<usize>(), counted.len());
 
         let acks: Vec<i64> = counted
             .iter()

@@ -9,6 +9,7 @@ mod heartbeat;
 mod incident;
 mod paging;
 mod policy;
+mod report;
 mod schedule;
 mod service;
 mod token;
@@ -73,6 +74,9 @@ enum Command {
     Page(paging::PageArgs),
     /// Stakeholders: who hears about the incidents the policy tells a team about.
     Team(paging::TeamArgs),
+    /// Metrics across incidents: counts, MTTA/MTTM/MTTR, targets and cadences kept,
+    /// recurring incidents.
+    Report(report::ReportArgs),
 }
 
 /// Where the server is and who we are to it.
@@ -164,6 +168,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Oncall(args) => paging::on_call(args).await,
         Command::Page(args) => paging::page(args).await,
         Command::Team(args) => paging::team(args).await,
+        Command::Report(args) => report::run(args).await,
     }
 }
 

@@ -54,6 +54,7 @@ use crate::http::error::ApiError;
         api::schedules::schedule_calendar, api::schedules::user_calendar,
         api::escalation::list, api::escalation::create, api::escalation::show, api::escalation::replace,
         api::escalation::delete, api::escalation::on_call, api::escalation::page,
+        api::reports::report,
     ),
     components(schemas(klaxon_domain::api::Problem, klaxon_domain::api::FieldError)),
     modifiers(&BearerAuth, &ErrorAnswers, &UniqueOperationIds),

@@ -5,7 +5,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::http::api::{alerts, escalation, incidents, people, schedules, services, system, users};
+use crate::http::api::{
+    alerts, escalation, incidents, people, reports, schedules, services, system, users,
+};
 use crate::http::error::ApiError;
 use crate::http::extract::BODY_LIMIT;
 use crate::infra::state::AppState;
@@ -134,6 +136,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/oncall", get(escalation::on_call))
         .route("/page", post(escalation::page))
+        .route("/reports", get(reports::report))
         .route("/openapi.json", get(crate::http::openapi::openapi));
     let ingest = Router::new()
         .route("/v2/enqueue", post(crate::http::ingest::pagerduty::enqueue))
