@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::plain::signed_in;
 use common::{declare_input, problem, spawn_app, update};
 use jiff::SignedDuration;
 use klaxon_client::ReportWindow;
@@ -11,6 +12,7 @@ use klaxon_domain::api::{MitigateRequest, ResolveRequest};
 use klaxon_domain::auth::Scope;
 use klaxon_domain::incident::{DeclareInput, MitigationStrategy, UpdateKind};
 use klaxon_domain::IncidentNumber;
+use reqwest::StatusCode;
 
 fn last(days: &str) -> ReportWindow {
     ReportWindow {
@@ -75,6 +77,26 @@ async fn a_late_acknowledgement_shows_as_a_missed_target_with_the_times_the_time
     assert_eq!(r.time_to_resolve.median_seconds, Some(130 * 60));
     // Internal updates every 30 minutes: one at 40 minutes after nothing for 40.
     assert_eq!((r.internal_updates.kept, r.internal_updates.of), (0, 1));
+
+    // The same figures as gauges for Prometheus.
+    let metrics = app
+        .http()
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "klaxon_incident_time_seconds{to=\"acknowledge\",quantile=\"0.5\"} 2400",
+        "klaxon_incident_time_seconds{to=\"resolve\",quantile=\"0.9\"} 7800",
+        "klaxon_response_target_kept_ratio{severity=\"SEV2\"} 0.0",
+        "klaxon_update_cadence_kept_ratio{audience=\"internal\"} 0.0",
+        "klaxon_recurring_incidents 0",
+    ] {
+        assert!(metrics.contains(line), "{line} not in:\n{metrics}");
+    }
 
     // A window without it, and a severity it is not.
     let later = ReportWindow {
@@ -146,5 +168,30 @@ async fn a_bad_window_or_filter_is_refused_naming_it() {
         assert_eq!(p.status, 422, "{window:?}: {p:?}");
         assert_eq!(p.errors[0].field, field, "{window:?}: {p:?}");
     }
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_reports_page_reads_without_javascript_and_says_what_is_wrong() {
+    let mut app = spawn_app().await;
+    app.allow_pending_jobs();
+    app.admin
+        .declare(&declare_input("API returning 502 errors", 2))
+        .await
+        .unwrap();
+    app.clock.advance(SignedDuration::from_mins(1));
+    let (browser, _) = signed_in(&app, "vera", Scope::Viewer).await;
+    let page = browser.get("/reports?since=7d").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("<strong>1</strong> incidents"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<svg class=\"chart\""));
+    assert!(page.body.contains("2026-W48: 1"));
+    let bad = browser.get("/reports?since=soon").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("id=\"since-error\""), "{}", bad.body);
     app.cleanup().await;
 }

@@ -9,8 +9,12 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use jiff::Timestamp;
-use klaxon_store::Store;
+use std::sync::atomic::AtomicU64;
+
+use jiff::{SignedDuration, Timestamp};
+use klaxon_domain::metrics::{self, Kept};
+use klaxon_domain::policy::Policy;
+use klaxon_store::{FactsFilter, Store};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -38,6 +42,23 @@ struct JobLabels {
     kind: String,
 }
 
+/// A time from declaration (`acknowledge`, `mitigate`, `resolve`) at a quantile.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TimeLabels {
+    to: String,
+    quantile: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SeverityLabels {
+    severity: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AudienceLabels {
+    audience: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct IncidentLabels {
     status: String,
@@ -52,6 +73,11 @@ pub struct Metrics {
     inbox_depth: Gauge,
     jobs_due: Family<JobLabels, Gauge>,
     jobs_dead: Family<JobLabels, Gauge>,
+    /// The report over the last 30 days (`klaxon report --since 30d`), as gauges.
+    response_seconds: Family<TimeLabels, Gauge>,
+    target_kept: Family<SeverityLabels, Gauge<f64, AtomicU64>>,
+    cadence_kept: Family<AudienceLabels, Gauge<f64, AtomicU64>>,
+    recurring: Gauge,
     /// Alert events applied from the inbox, and set aside after failing repeatedly.
     pub alert_events_applied: Counter,
     pub alert_events_failed: Counter,
@@ -117,9 +143,37 @@ impl Metrics {
              (dead: given up, the job stays dead in the jobs table)",
             outlet_deliveries.clone(),
         );
+        let response_seconds = Family::<TimeLabels, Gauge>::default();
+        registry.register(
+            "incident_time_seconds",
+            "Over the last 30 days: seconds from declaration to acknowledgement, mitigation and resolution, median and 90th percentile (drills, declined and merged incidents left out)",
+            response_seconds.clone(),
+        );
+        let target_kept = Family::<SeverityLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "response_target_kept_ratio",
+            "Over the last 30 days: the share of incidents acknowledged within their severity's response target",
+            target_kept.clone(),
+        );
+        let cadence_kept = Family::<AudienceLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "update_cadence_kept_ratio",
+            "Over the last 30 days: the share of incidents whose internal or customer updates kept the policy's cadence",
+            cadence_kept.clone(),
+        );
+        let recurring = Gauge::default();
+        registry.register(
+            "recurring_incidents",
+            "Over the last 30 days: incidents that recur one declared at most 30 days before them",
+            recurring.clone(),
+        );
         Self {
             registry,
             requests,
+            response_seconds,
+            target_kept,
+            cadence_kept,
+            recurring,
             latency,
             incidents,
             inbox_depth,
@@ -162,14 +216,75 @@ impl Metrics {
             .observe(seconds);
     }
 
+    /// Sets the report gauges from the last 30 days' incidents.
+    async fn report(
+        &self,
+        store: &dyn Store,
+        policy: &Policy,
+        now: Timestamp,
+    ) -> Result<(), klaxon_store::StoreError> {
+        let since = now - SignedDuration::from_hours(24 * 30);
+        let filter = FactsFilter {
+            since,
+            until: now,
+            severity: None,
+            service: None,
+            viewer: None,
+        };
+        let facts = store.incident_facts(&filter).await?;
+        let r = metrics::report(&facts, policy, since, now);
+        self.response_seconds.clear();
+        for (to, s) in [
+            ("acknowledge", r.time_to_acknowledge),
+            ("mitigate", r.time_to_mitigate),
+            ("resolve", r.time_to_resolve),
+        ] {
+            for (quantile, v) in [("0.5", s.median_seconds), ("0.9", s.p90_seconds)] {
+                if let Some(v) = v {
+                    let labels = TimeLabels {
+                        to: to.to_owned(),
+                        quantile: quantile.to_owned(),
+                    };
+                    self.response_seconds.get_or_create(&labels).set(v);
+                }
+            }
+        }
+        let ratio = |k: Kept| (k.of > 0).then(|| k.kept as f64 / k.of as f64);
+        self.target_kept.clear();
+        for s in &r.by_severity {
+            if let Some(v) = ratio(s.response_target) {
+                let labels = SeverityLabels {
+                    severity: s.severity.clone(),
+                };
+                self.target_kept.get_or_create(&labels).set(v);
+            }
+        }
+        self.cadence_kept.clear();
+        for (audience, k) in [
+            ("internal", r.internal_updates),
+            ("customer", r.customer_updates),
+        ] {
+            if let Some(v) = ratio(k) {
+                let labels = AudienceLabels {
+                    audience: audience.to_owned(),
+                };
+                self.cadence_kept.get_or_create(&labels).set(v);
+            }
+        }
+        self.recurring.set(r.recurring.len() as i64);
+        Ok(())
+    }
+
     /// Renders every metric, refreshing incident counts from the store first.
     pub async fn render(
         &self,
         store: &dyn Store,
+        policy: &Policy,
         now: Timestamp,
     ) -> Result<String, klaxon_store::StoreError> {
         let counts = store.incident_counts().await?;
         let m = self;
+        m.report(store, policy, now).await?;
         m.inbox_depth.set(store.inbox_depth().await?);
         m.jobs_due.clear();
         m.jobs_dead.clear();

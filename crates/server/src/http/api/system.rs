@@ -43,7 +43,7 @@ pub async fn metrics(
     }
     let text = state
         .metrics
-        .render(state.store.as_ref(), state.clock.now())
+        .render(state.store.as_ref(), &state.policy, state.clock.now())
         .await?;
     Ok((
         [(

@@ -13,6 +13,7 @@ mod live;
 mod page;
 mod people;
 mod refusal;
+mod reports;
 mod schedules;
 mod service_forms;
 mod services;
@@ -116,6 +117,7 @@ pub fn routes() -> Router<AppState> {
             "/people/{handle}/notification-rules/{id}/remove",
             post(people::remove_rule),
         )
+        .route("/reports", get(reports::show))
         .route("/static/{file}", get(assets::serve))
         .layer(axum::extract::DefaultBodyLimit::max(session::FORM_LIMIT))
 }
