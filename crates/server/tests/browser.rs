@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use common::plain::{person, PASSWORD};
 use common::{declare_input, spawn_app, TestApp};
 use fantoccini::{Client, ClientBuilder, Locator};
+use klaxon_domain::api::NoteRequest;
 use klaxon_domain::auth::Scope;
 use klaxon_domain::incident::Status;
 use klaxon_domain::IncidentNumber;
@@ -324,6 +325,46 @@ async fn a_responder_runs_an_incident_from_a_browser_while_another_watches() {
         .await
         .unwrap();
     assert!(forms.is_empty(), "a viewer is offered no action");
+
+    // A long timeline shows its newest 100 events; "Older events" appends the rest in
+    // place, without leaving the page.
+    for n in 1..=105 {
+        let note = NoteRequest {
+            text: format!("reading number {n}"),
+            at: None,
+        };
+        app.admin.note(IncidentNumber(1), &note).await.unwrap();
+    }
+    vera.goto(&format!("{}/incidents/1", app.url))
+        .await
+        .unwrap();
+    wait_for_text(&vera, "reading number 105").await;
+    let shown = "return document.querySelectorAll('#timeline > li').length;";
+    assert_eq!(
+        vera.execute(shown, vec![]).await.unwrap(),
+        serde_json::json!(100)
+    );
+    vera.execute("window.__kept = 1;", vec![]).await.unwrap();
+    vera.find(Locator::LinkText("Older events"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = wait_for_text(&vera, "reading number 1\n").await;
+    assert!(!page.contains("Older events"), "the oldest page is shown");
+    let all = app.admin.incident(IncidentNumber(1)).await.unwrap();
+    assert_eq!(
+        vera.execute(shown, vec![]).await.unwrap(),
+        serde_json::json!(all.timeline.unwrap().len())
+    );
+    assert_eq!(
+        vera.execute("return window.__kept === 1;", vec![])
+            .await
+            .unwrap(),
+        serde_json::json!(true),
+        "the older events came without a reload"
+    );
 
     // A restricted incident is not there for bob.
     let mut secret = declare_input("Credential leak", 1);

@@ -464,10 +464,13 @@ async fn the_live_timeline_sends_a_new_event_as_it_is_written() {
         .http
         .get(format!("{}{live}", app.url))
         .header("cookie", browser.cookie.clone().unwrap())
+        // As browsers do: pages are compressed, the stream must not be (held back).
+        .header("accept-encoding", "gzip, deflate, br")
         .send()
         .await
         .unwrap();
     assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    assert!(stream.headers().get("content-encoding").is_none());
     let note = NoteRequest {
         text: "checked the disk graphs".into(),
         at: None,
@@ -482,6 +485,97 @@ async fn the_live_timeline_sends_a_new_event_as_it_is_written() {
         got.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
     }
     assert!(got.contains("event: event"), "{got}");
+    app.allow_pending_jobs();
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_long_timeline_shows_its_newest_page_and_links_to_older_ones() {
+    let mut app = spawn_app().await;
+    app.admin
+        .declare(&declare_input("Disk full", 2))
+        .await
+        .unwrap();
+    for n in 2..=130 {
+        let note = NoteRequest {
+            text: format!("note number {n}"),
+            at: None,
+        };
+        app.admin.note(IncidentNumber(1), &note).await.unwrap();
+    }
+    let (browser, _) = signed_in(&app, "alice", Scope::Responder).await;
+    let newest = browser.get("/incidents/1").await.body;
+    assert!(newest.contains("id=\"event-130\""), "{newest}");
+    assert!(newest.contains("id=\"event-31\""));
+    assert!(!newest.contains("id=\"event-30\""));
+    assert!(newest.contains("/incidents/1/live?after=130"));
+    let older = newest
+        .split('"')
+        .find(|s| s.starts_with("/incidents/1?before="))
+        .expect("a link to older events")
+        .to_owned();
+    assert_eq!(older, "/incidents/1?before=31");
+    let page = browser.get(&older).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"event-30\""));
+    assert!(page.body.contains("id=\"event-1\""));
+    assert!(!page.body.contains("id=\"event-31\""));
+    assert!(!page.body.contains("Older events"), "the oldest page");
+    assert!(page.body.contains("Newest events"));
+    assert!(
+        !page.body.contains("data-live"),
+        "an older page is not live"
+    );
+    app.allow_pending_jobs();
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn pages_assets_and_json_are_gzipped_for_clients_that_accept_it() {
+    use std::io::Read;
+    let mut app = spawn_app().await;
+    app.admin
+        .declare(&declare_input("Disk full", 2))
+        .await
+        .unwrap();
+    let (browser, _) = signed_in(&app, "alice", Scope::Responder).await;
+    let plain = browser.get("/").await.body;
+    let css = plain
+        .split('"')
+        .find(|s| s.starts_with("/static/klaxon.") && s.ends_with(".css"))
+        .unwrap()
+        .to_owned();
+    let gunzip = |bytes: &[u8]| {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(bytes)
+            .read_to_string(&mut text)
+            .unwrap();
+        text
+    };
+    for path in ["/", css.as_str(), "/api/v1/incidents?open=true"] {
+        let r = browser
+            .http
+            .get(format!("{}{path}", app.url))
+            .header("cookie", browser.cookie.clone().unwrap())
+            .header("authorization", format!("Bearer {}", common::ADMIN_TOKEN))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert_eq!(r.headers()["content-encoding"], "gzip", "{path}");
+        assert_eq!(r.headers()["vary"], "accept-encoding", "{path}");
+        let text = gunzip(&r.bytes().await.unwrap());
+        assert!(text.contains("Disk full") || path == css, "{path}: {text}");
+    }
+    let identity = browser
+        .http
+        .get(format!("{}/", app.url))
+        .header("cookie", browser.cookie.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(identity.headers().get("content-encoding").is_none());
     app.allow_pending_jobs();
     app.cleanup().await;
 }

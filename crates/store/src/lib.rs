@@ -181,7 +181,23 @@ pub trait Store:
     /// The incidents with these numbers that exist, in no particular order: one read for
     /// many (a claim of jobs reads its incidents together).
     async fn incidents_by_number(&self, numbers: &[IncidentNumber]) -> Result<Vec<Incident>>;
+    /// An incident's whole timeline, in order.
     async fn timeline(&self, number: IncidentNumber) -> Result<Vec<TimelineEvent>>;
+    /// One page of an incident's timeline, newest first: at most `limit` events whose
+    /// `seq` is below `before` (the newest, without it). A page reads only its own rows.
+    async fn timeline_page(
+        &self,
+        number: IncidentNumber,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<TimelineEvent>>;
+    /// An incident's events after event `after`, in order: what a follower of the
+    /// timeline has not seen yet.
+    async fn timeline_after(
+        &self,
+        number: IncidentNumber,
+        after: i64,
+    ) -> Result<Vec<TimelineEvent>>;
     /// The timeline events with these (incident number, seq) that exist, in no
     /// particular order: one read for many (a claim's announcements).
     async fn timeline_events(

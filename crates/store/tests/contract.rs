@@ -461,6 +461,48 @@ async fn listing_filters_and_pages(store: Arc<dyn Store>) {
     );
 }
 
+/// The incident page reads its timeline a page at a time, newest first, and the live
+/// timeline only what follows the last event it sent.
+async fn timelines_are_read_a_page_at_a_time(store: Arc<dyn Store>) {
+    let i = declare(&store, "Slow queries", 2, false, false).await;
+    let other = declare(&store, "Elsewhere", 3, false, false).await;
+    for n in 0..24 {
+        let note = Command::Note {
+            text: format!("note {n}"),
+            at: None,
+        };
+        run(&store, i.number, note, "alice").await;
+    }
+    run(
+        &store,
+        other.number,
+        Command::Acknowledge { at: None },
+        "bob",
+    )
+    .await;
+    let seqs =
+        |events: Vec<incident::TimelineEvent>| events.iter().map(|e| e.seq).collect::<Vec<_>>();
+    let page = |before: Option<i64>| {
+        let store = store.clone();
+        async move { seqs(store.timeline_page(i.number, before, 10).await.unwrap()) }
+    };
+    assert_eq!(page(None).await, (16..=25).rev().collect::<Vec<_>>());
+    assert_eq!(page(Some(16)).await, (6..=15).rev().collect::<Vec<_>>());
+    assert_eq!(page(Some(6)).await, [5, 4, 3, 2, 1]);
+    assert_eq!(page(Some(1)).await, Vec::<i64>::new());
+    let newest = store.timeline_page(i.number, None, 1).await.unwrap();
+    assert_eq!(newest, store.timeline(i.number).await.unwrap()[24..]);
+    assert_eq!(
+        seqs(store.timeline_after(i.number, 21).await.unwrap()),
+        [22, 23, 24, 25]
+    );
+    assert!(store.timeline_after(i.number, 25).await.unwrap().is_empty());
+    assert_eq!(
+        seqs(store.timeline_after(other.number, 0).await.unwrap()),
+        [1, 2]
+    );
+}
+
 async fn counts_leave_out_drills(store: Arc<dyn Store>) {
     declare(&store, "real", 2, false, false).await;
     declare(&store, "real too", 2, false, false).await;
@@ -514,6 +556,7 @@ contract!(
     a_stale_version_changes_nothing,
     a_failed_change_rolls_back_the_whole_commit,
     listing_filters_and_pages,
+    timelines_are_read_a_page_at_a_time,
     counts_leave_out_drills,
     facts_carry_the_events_reports_need
 );

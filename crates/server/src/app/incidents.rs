@@ -163,8 +163,7 @@ pub async fn events_after(
     if incident.version <= seq {
         return Ok((incident, Vec::new()));
     }
-    let mut events = state.store.timeline(number).await?;
-    events.retain(|e| e.seq > seq);
+    let events = state.store.timeline_after(number, seq).await?;
     Ok((incident, events))
 }
 
@@ -224,6 +223,7 @@ async fn try_merge(
     Ok(view(state, target))
 }
 
+/// The incident with its whole timeline and its service's recent changes.
 pub async fn show(
     state: &AppState,
     caller: &Caller,
@@ -231,16 +231,60 @@ pub async fn show(
 ) -> Result<IncidentView, AppError> {
     let incident = visible_incident(state, caller, number).await?;
     let timeline = state.store.timeline(number).await?;
-    let changes = match incident.service.as_deref().map(ServiceName::parse) {
-        Some(Ok(service)) => {
-            let (from, to) = IncidentView::recent_changes_window(&incident);
-            state.store.changes(&service, from, to, 20).await?
-        }
-        _ => Vec::new(),
-    };
+    let changes = recent_changes(state, &incident).await?;
     Ok(view(state, incident)
         .with_timeline(timeline)
         .with_recent_changes(changes))
+}
+
+/// One page of a timeline, newest first.
+#[derive(Debug)]
+pub struct TimelinePage {
+    pub events: Vec<TimelineEvent>,
+    /// Where the next older page starts (its `before`), if there are older events.
+    pub older: Option<i64>,
+}
+
+/// The incident as [`show`] answers it, but with one page of its timeline instead of
+/// the whole (in the page, not the view): at most `limit` events before event `before`,
+/// newest first. The header needs no timeline (durations and roles are in the
+/// projection), so the incident's page costs the same at five events or five thousand.
+pub async fn show_page(
+    state: &AppState,
+    caller: &Caller,
+    number: IncidentNumber,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<(IncidentView, TimelinePage), AppError> {
+    let incident = visible_incident(state, caller, number).await?;
+    // One more than the page, to know whether older events exist.
+    let mut events = state
+        .store
+        .timeline_page(number, before, limit.saturating_add(1))
+        .await?;
+    let older = if events.len() > limit as usize {
+        events.truncate(limit as usize);
+        events.last().map(|e| e.seq)
+    } else {
+        None
+    };
+    let changes = recent_changes(state, &incident).await?;
+    let view = view(state, incident).with_recent_changes(changes);
+    Ok((view, TimelinePage { events, older }))
+}
+
+/// The changes to the incident's service that count as recent for it.
+async fn recent_changes(
+    state: &AppState,
+    incident: &Incident,
+) -> Result<Vec<klaxon_domain::alert::StoredChange>, AppError> {
+    Ok(match incident.service.as_deref().map(ServiceName::parse) {
+        Some(Ok(service)) => {
+            let (from, to) = IncidentView::recent_changes_window(incident);
+            state.store.changes(&service, from, to, 20).await?
+        }
+        _ => Vec::new(),
+    })
 }
 
 pub async fn list(

@@ -107,7 +107,7 @@ pub async fn on_call_now(state: &AppState) -> Result<Vec<ServiceOnCall>, StoreEr
     let mut answer = vec![];
     let lookups = Lookups::new(state.store.clone());
     for service in state.store.services().await? {
-        answer.push(on_call_at(state, &lookups, &service, now).await?);
+        answer.push(on_call_at(&lookups, &service, now).await?);
     }
     Ok(answer)
 }
@@ -118,18 +118,18 @@ pub async fn service_on_call(
     service: &Service,
 ) -> Result<ServiceOnCall, StoreError> {
     let lookups = Lookups::new(state.store.clone());
-    on_call_at(state, &lookups, service, state.clock.now()).await
+    on_call_at(&lookups, service, state.clock.now()).await
 }
 
 async fn on_call_at(
-    state: &AppState,
     lookups: &Lookups,
     service: &Service,
     now: Timestamp,
 ) -> Result<ServiceOnCall, StoreError> {
     let mut on_call = vec![];
     if let Some(name) = &service.rules.escalation_policy {
-        if let Ok(policy) = state.store.policy(name).await {
+        // Services share policies: a page of many services reads each once.
+        if let Ok(Some(policy)) = lookups.policy(name).await {
             let first = policy
                 .steps
                 .first()

@@ -55,6 +55,44 @@ pub async fn timeline(pool: &AnyPool, number: IncidentNumber) -> Result<Vec<Time
     rows.iter().map(event_from_row).collect()
 }
 
+/// One page of an incident's timeline, newest first: at most `limit` events before
+/// event `before` (from the newest without it). The primary key `(incident_number, seq)`
+/// serves it as a range scan backwards, so a page costs the same on any timeline length.
+pub async fn timeline_page(
+    pool: &AnyPool,
+    number: IncidentNumber,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<TimelineEvent>> {
+    let rows = sqlx::query(
+        "SELECT seq, actor, source, recorded_at, occurred_at, data FROM incident_events \
+         WHERE incident_number = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
+    )
+    .bind(number.0)
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(event_from_row).collect()
+}
+
+/// An incident's events after event `after`, in order.
+pub async fn timeline_after(
+    pool: &AnyPool,
+    number: IncidentNumber,
+    after: i64,
+) -> Result<Vec<TimelineEvent>> {
+    let rows = sqlx::query(
+        "SELECT seq, actor, source, recorded_at, occurred_at, data FROM incident_events \
+         WHERE incident_number = $1 AND seq > $2 ORDER BY seq",
+    )
+    .bind(number.0)
+    .bind(after)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(event_from_row).collect()
+}
+
 /// The timeline events with these (incident number, seq) that exist.
 pub async fn timeline_events(
     pool: &AnyPool,

@@ -109,6 +109,23 @@ impl<B: Backend> Store for SqlStore<B> {
         incidents::timeline(&self.reader, number).await
     }
 
+    async fn timeline_page(
+        &self,
+        number: IncidentNumber,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<TimelineEvent>> {
+        incidents::timeline_page(&self.reader, number, before, limit).await
+    }
+
+    async fn timeline_after(
+        &self,
+        number: IncidentNumber,
+        after: i64,
+    ) -> Result<Vec<TimelineEvent>> {
+        incidents::timeline_after(&self.reader, number, after).await
+    }
+
     async fn timeline_events(
         &self,
         wanted: &[(IncidentNumber, i64)],

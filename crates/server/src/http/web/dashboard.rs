@@ -104,7 +104,13 @@ async fn board(
     if !filters.service.is_empty() {
         query.service = Some(filters.service.clone());
     }
-    let page = incidents::list(state, caller, query).await?;
+    // Independent reads, run at once: the page waits for the slowest, not for the sum
+    // of their round trips.
+    let (page, alerts, on_call) = tokio::try_join!(
+        incidents::list(state, caller, query),
+        alerts::recent_without_incident(state, caller, 20),
+        async { paging::on_call_now(state).await.map_err(AppError::from) },
+    )?;
     let more = page.next_before.is_some();
     let now = state.clock.now();
     let me = caller.user.handle.as_str();
@@ -116,8 +122,7 @@ async fn board(
     // The worst first; within a severity, the oldest first.
     views.sort_by_key(|v| (v.incident.severity, v.incident.declared_at));
     let incidents = views.iter().map(|v| IncidentRow::new(v, now)).collect();
-    let alerts = alerts::recent_without_incident(state, caller, 20)
-        .await?
+    let alerts = alerts
         .into_iter()
         .map(|a| AlertRow {
             id: a.id.0,
@@ -126,7 +131,6 @@ async fn board(
             age: show::ago(now, a.first_seen_at),
         })
         .collect();
-    let on_call = paging::on_call_now(state).await?;
     let severities = state
         .policy
         .severities

@@ -29,7 +29,7 @@ use crate::http::web::show::{self, Deadline};
 use crate::infra::state::AppState;
 
 /// How many timeline events a page shows; older ones are a link away.
-const TIMELINE_PAGE: usize = 200;
+const TIMELINE_PAGE: u32 = 100;
 
 /// An event as the timeline shows it.
 pub struct EventRow {
@@ -118,7 +118,10 @@ struct IncidentPage {
     actions: Actions,
     refusal: Option<Refusal>,
     timeline: Vec<EventRow>,
+    /// Where the next older page starts, if there are older events.
     older: Option<i64>,
+    /// This page shows older events, not the newest.
+    paged: bool,
     last_seq: i64,
     live: bool,
     alerts: Vec<Alert>,
@@ -196,7 +199,7 @@ async fn build(
     refusal: Option<Refusal>,
 ) -> Result<IncidentPage, AppError> {
     let caller = &session.caller;
-    let view = incidents::show(state, caller, n).await?;
+    let (view, page) = incidents::show_page(state, caller, n, before, TIMELINE_PAGE).await?;
     let alerts = incidents::alerts_of(state, caller, n).await?;
     let people = state
         .store
@@ -213,17 +216,9 @@ async fn build(
         next_update_due_at,
         next_customer_update_due_at,
         missing_roles,
-        timeline,
+        timeline: _,
         recent_changes,
     } = view;
-    let mut events = timeline.unwrap_or_default();
-    events.reverse();
-    let last_seq = events.first().map_or(0, |e| e.seq);
-    if let Some(before) = before {
-        events.retain(|e| e.seq < before);
-    }
-    let older = (events.len() > TIMELINE_PAGE).then(|| events[TIMELINE_PAGE - 1].seq);
-    events.truncate(TIMELINE_PAGE);
     let roles = [
         Role::Commander,
         Role::Investigator,
@@ -288,9 +283,11 @@ async fn build(
         can_act: caller.scope.allows(Scope::Responder),
         actions,
         refusal,
-        timeline: events.iter().map(EventRow::new).collect(),
-        older,
-        last_seq,
+        timeline: page.events.iter().map(EventRow::new).collect(),
+        older: page.older,
+        paged: before.is_some(),
+        // The projection's version is its newest event's number.
+        last_seq: i.version,
         live: i.status.is_open() && before.is_none(),
         alerts,
         changes: recent_changes

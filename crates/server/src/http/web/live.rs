@@ -31,8 +31,9 @@ pub struct LiveQuery {
 
 /// `GET /incidents/{number}/live`: the timeline's new events as server-sent events
 /// (`event`, each a rendered list item, its id the event's number), while the page is
-/// open. It looks for new events a few times a second with one primary-key read, so an
-/// event written on any replica shows within a second.
+/// open. It looks for new events a few times a second with one primary-key read (and,
+/// when the incident moved, a read of the events after the last one sent), so an event
+/// written on any replica shows within a second.
 pub async fn live(
     State(state): State<AppState>,
     Web(session): Web,
@@ -88,7 +89,9 @@ fn stream(
                     if events.is_empty() {
                         continue;
                     }
-                    seen = incident.version;
+                    // The newest event sent, not the version read before the events:
+                    // one written between the two reads is not sent twice.
+                    seen = events.last().map_or(seen, |e| e.seq);
                     // Popped from the end: the oldest event first, the status change last.
                     queue.push(
                         Event::default()
