@@ -645,3 +645,28 @@ async fn a_text_file_is_attached_as_evidence_and_anything_else_is_refused() {
     app.allow_pending_jobs();
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_full_board_keeps_the_worst_incidents_however_old() {
+    let mut app = spawn_app().await;
+    app.allow_pending_jobs();
+    app.admin
+        .declare(&declare_input("Payments down everywhere", 1))
+        .await
+        .unwrap();
+    for i in 0..200 {
+        app.admin
+            .declare(&declare_input(&format!("Typo on page {i}"), 4))
+            .await
+            .unwrap();
+    }
+    let (browser, _) = signed_in(&app, "vera", Scope::Viewer).await;
+    let board = browser.get("/").await;
+    assert_eq!(board.status, StatusCode::OK);
+    assert!(board.body.contains("Payments down everywhere"));
+    assert!(board
+        .body
+        .contains("Open incidents <span class=\"count\">200+</span>"));
+    assert!(board.body.contains("More incidents match"));
+    app.cleanup().await;
+}

@@ -9,7 +9,7 @@ use klaxon_domain::incident::{
 };
 use klaxon_domain::service::ServiceName;
 use klaxon_domain::time::parse_instant_or_ago;
-use klaxon_domain::{Handle, IncidentNumber};
+use klaxon_domain::{Handle, IncidentNumber, Severity};
 use klaxon_store::{Change, Declaration, IncidentFilter, StoreError};
 
 use crate::app::auth::Caller;
@@ -285,6 +285,40 @@ async fn recent_changes(
         }
         _ => Vec::new(),
     })
+}
+
+/// Up to `limit` of the incidents `query` selects, the worst severity first (newest
+/// first within one): a read per severity from SEV1 on, so that a board of many open
+/// incidents never leaves out an old SEV1 for newer SEV4s. The flag says whether some
+/// were left out.
+pub async fn worst_first(
+    state: &AppState,
+    caller: &Caller,
+    query: IncidentQuery,
+    limit: u32,
+) -> Result<(Vec<IncidentView>, bool), AppError> {
+    let severities = match query.severity {
+        Some(s) => vec![s],
+        None => Severity::ALL.to_vec(),
+    };
+    let mut found: Vec<IncidentView> = Vec::new();
+    let mut more = false;
+    for severity in severities {
+        let left = limit.saturating_sub(found.len() as u32);
+        let one = IncidentQuery {
+            severity: Some(severity),
+            limit: Some(left.max(1)),
+            ..query.clone()
+        };
+        let page = list(state, caller, one).await?;
+        if left == 0 {
+            more |= !page.incidents.is_empty();
+        } else {
+            more |= page.next_before.is_some();
+            found.extend(page.incidents);
+        }
+    }
+    Ok((found, more))
 }
 
 pub async fn list(

@@ -82,7 +82,6 @@ async fn board(
     let caller = &session.caller;
     let mut query = IncidentQuery {
         open: Some(true),
-        limit: Some(BOARD_LIMIT),
         ..Default::default()
     };
     let mut filter_error = None;
@@ -106,16 +105,14 @@ async fn board(
     }
     // Independent reads, run at once: the page waits for the slowest, not for the sum
     // of their round trips.
-    let (page, alerts, on_call) = tokio::try_join!(
-        incidents::list(state, caller, query),
+    let ((listed, more), alerts, on_call) = tokio::try_join!(
+        incidents::worst_first(state, caller, query, BOARD_LIMIT),
         alerts::recent_without_incident(state, caller, 20),
         async { paging::on_call_now(state).await.map_err(AppError::from) },
     )?;
-    let more = page.next_before.is_some();
     let now = state.clock.now();
     let me = caller.user.handle.as_str();
-    let mut views: Vec<IncidentView> = page
-        .incidents
+    let mut views: Vec<IncidentView> = listed
         .into_iter()
         .filter(|v| filters.mine.is_empty() || v.incident.participants.iter().any(|p| p == me))
         .collect();
