@@ -296,8 +296,10 @@ async fn fuzz(app: &TestApp, backend: &str) {
             "none",
             "--request-timeout",
             "10",
+            // One worker: with two threads, hypothesis (on CPython 3.11) now and then
+            // fails parsing its own sources ("AST constructor recursion depth mismatch").
             "--workers",
-            "2",
+            "1",
             "--no-color",
             selection[0],
             selection[1],
