@@ -17,7 +17,7 @@ pub use incidents::{
     StatusChange, StatusPageChange, MAX_AFFECTED,
 };
 pub use rollup::{effective, page_status, Impact, PageStatus};
-pub use uptime::{Day, Period};
+pub use uptime::{ComponentPeriod, Day, Period};
 
 #[cfg(test)]
 mod tests;

@@ -27,6 +27,15 @@ pub struct Period {
     pub end: Option<Timestamp>,
 }
 
+/// A stretch of one component's history as it is kept: set by hand (`incident` is
+/// `None`) or by an incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ComponentPeriod {
+    pub component: crate::ComponentId,
+    pub incident: Option<crate::IncidentNumber>,
+    pub period: Period,
+}
+
 /// One day of a component's history, in seconds per status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Day {
