@@ -5,7 +5,9 @@
 pub mod component;
 pub mod incidents;
 pub mod rollup;
+pub mod statuspage;
 pub mod uptime;
+pub mod view;
 
 pub use component::{
     check_delete, check_manual_status, check_placement, page_order, Component, ComponentFields,
@@ -18,6 +20,7 @@ pub use incidents::{
 };
 pub use rollup::{effective, page_status, Impact, PageStatus};
 pub use uptime::{ComponentPeriod, Day, Period};
+pub use view::{Public, PublicComponent, PublicIncident, PublicView, Sources};
 
 #[cfg(test)]
 mod tests;
