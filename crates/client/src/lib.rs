@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod paging;
+mod status;
 
 use std::fmt;
 use std::time::Duration;

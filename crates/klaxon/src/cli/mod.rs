@@ -2,6 +2,7 @@
 //! the local policy commands is a client of the REST API.
 
 mod alert;
+mod component;
 mod contact;
 mod declare;
 mod event;
@@ -73,6 +74,8 @@ enum Command {
     Page(paging::PageArgs),
     /// Stakeholders: who hears about the incidents the policy tells a team about.
     Team(paging::TeamArgs),
+    /// The public status page's components and their groups.
+    Component(component::ComponentArgs),
 }
 
 /// Where the server is and who we are to it.
@@ -164,6 +167,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Oncall(args) => paging::on_call(args).await,
         Command::Page(args) => paging::page(args).await,
         Command::Team(args) => paging::team(args).await,
+        Command::Component(args) => component::run(args).await,
     }
 }
 

@@ -1,11 +1,13 @@
 //! Routes: the JSON API under `/api/v1`, the ingest endpoints, the links and inbound
-//! hooks, health and metrics, each to its handler.
+//! hooks, health and metrics, the web UI and the public status page, each to its handler.
 
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::http::api::{alerts, escalation, incidents, people, schedules, services, system, users};
+use crate::http::api::{
+    alerts, components, escalation, incidents, people, schedules, services, system, users,
+};
 use crate::http::error::ApiError;
 use crate::http::extract::BODY_LIMIT;
 use crate::infra::state::AppState;
@@ -29,6 +31,20 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents/{number}/merge", post(incidents::merge))
         .route("/incidents/{number}/notes", post(incidents::note))
         .route("/incidents/{number}/evidence", post(incidents::evidence))
+        .route(
+            "/incidents/{number}/components",
+            post(incidents::components),
+        )
+        .route(
+            "/components",
+            get(components::list).post(components::create),
+        )
+        .route(
+            "/components/{id}",
+            get(components::show)
+                .patch(components::update)
+                .delete(components::delete),
+        )
         .route("/users", get(users::list).post(users::create))
         .route("/users/{handle}", axum::routing::patch(users::update))
         .route(
@@ -172,6 +188,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(system::metrics))
         .nest("/api/v1", api)
         .merge(crate::http::web::routes())
+        .merge(crate::http::status::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
@@ -179,6 +196,10 @@ pub fn router(state: AppState) -> Router {
             crate::http::metrics::track,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::status::on_status_host,
+        ))
         .with_state(state)
 }
 
