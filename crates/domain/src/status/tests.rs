@@ -456,7 +456,7 @@ fn the_public_view_shows_only_what_customers_may_see() {
     let api = view.component("cmp000000001").unwrap();
     assert_eq!(api.group_id.as_deref(), Some("cmp000000009"));
     let today = api.days.last().unwrap();
-    assert_eq!(today.partial, 30 * 60);
+    assert_eq!(today.partial, 30 * 60_000);
     assert_eq!(api.days.len(), 90);
 
     let json = serde_json::to_value(statuspage::summary(&view)).unwrap();

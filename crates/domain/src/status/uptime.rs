@@ -36,11 +36,12 @@ pub struct ComponentPeriod {
     pub period: Period,
 }
 
-/// One day of a component's history, in seconds per status.
+/// One day of a component's history, in milliseconds per status (the precision times
+/// are kept at).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Day {
     pub date: Date,
-    /// Seconds of the day that count: after counting started and before now.
+    /// Milliseconds of the day that count: after counting started and before now.
     pub counted: i64,
     pub major: i64,
     pub partial: i64,
@@ -51,7 +52,7 @@ pub struct Day {
 }
 
 impl Day {
-    /// Seconds that count as down: all of a major outage, 30 % of a partial one.
+    /// Milliseconds that count as down: all of a major outage, 30 % of a partial one.
     pub fn downtime(&self) -> f64 {
         self.major as f64 + PARTIAL_WEIGHT * self.partial as f64
     }
@@ -64,7 +65,7 @@ impl Day {
 
     /// Whole minutes down and partially down, for people.
     pub fn minutes(&self) -> (i64, i64) {
-        (self.major / 60, self.partial / 60)
+        (self.major / 60_000, self.partial / 60_000)
     }
 }
 
@@ -115,7 +116,7 @@ fn day(periods: &[Period], date: Date, counts_from: Timestamp, now: Timestamp) -
     if end <= start {
         return out;
     }
-    out.counted = end.duration_since(start).as_secs();
+    out.counted = end.duration_since(start).as_millis() as i64;
     // The window cut at every period's start and end; each piece has one worst status.
     let mut cuts = vec![start, end];
     for p in periods {
@@ -135,7 +136,7 @@ fn day(periods: &[Period], date: Date, counts_from: Timestamp, now: Timestamp) -
                 .filter(|p| p.start <= a && p.end.is_none_or(|e| e > a))
                 .map(|p| p.status),
         );
-        let secs = b.duration_since(a).as_secs();
+        let secs = b.duration_since(a).as_millis() as i64;
         match status {
             ComponentStatus::MajorOutage => out.major += secs,
             ComponentStatus::PartialOutage => out.partial += secs,
@@ -193,7 +194,7 @@ mod tests {
         )];
         let days = daily(&periods, 2, t("2026-01-01T00:00:00Z"), now);
         let d = days.iter().find(|d| d.date.day() == 26).unwrap();
-        assert_eq!(d.partial, 100 * 60);
+        assert_eq!(d.partial, 100 * 60_000);
         assert_eq!(d.minutes(), (0, 100));
         assert_eq!(d.worst, ComponentStatus::PartialOutage);
         // 100 minutes at 30 % is 30 minutes down out of 1440.
@@ -225,7 +226,7 @@ mod tests {
         assert_eq!(d.date.day(), 26);
         assert_eq!(
             (d.major, d.degraded, d.maintenance),
-            (3600, 3 * 3600, 2 * 3600)
+            (3_600_000, 3 * 3_600_000, 2 * 3_600_000)
         );
         assert!((d.uptime().unwrap() - (1.0 - 60.0 / 1440.0)).abs() < 1e-12);
     }
@@ -246,7 +247,7 @@ mod tests {
             ),
         ];
         let d = daily(&periods, 2, t("2026-01-01T00:00:00Z"), now)[0];
-        assert_eq!((d.major, d.partial), (30 * 60, 90 * 60));
+        assert_eq!((d.major, d.partial), (30 * 60_000, 90 * 60_000));
         assert_eq!(d.worst, ComponentStatus::MajorOutage);
     }
 
@@ -261,9 +262,9 @@ mod tests {
         let days = daily(&periods, 3, t("2026-11-25T06:00:00Z"), now);
         assert_eq!(days.len(), 3);
         assert_eq!(days[0].uptime(), None, "before the component existed");
-        assert_eq!(days[1].counted, 18 * 3600);
-        assert_eq!(days[2].counted, 12 * 3600);
-        assert_eq!(days[2].major, 3600);
+        assert_eq!(days[1].counted, 18 * 3_600_000);
+        assert_eq!(days[2].counted, 12 * 3_600_000);
+        assert_eq!(days[2].major, 3_600_000);
         let total = overall(&days).unwrap();
         assert!((total - (1.0 - 3600.0 / (30.0 * 3600.0))).abs() < 1e-12);
         assert_eq!(
@@ -284,10 +285,10 @@ mod tests {
                     .map(|p| p.status),
             );
             match status {
-                ComponentStatus::MajorOutage => totals.0 += 60,
-                ComponentStatus::PartialOutage => totals.1 += 60,
-                ComponentStatus::DegradedPerformance => totals.2 += 60,
-                ComponentStatus::UnderMaintenance => totals.3 += 60,
+                ComponentStatus::MajorOutage => totals.0 += 60_000,
+                ComponentStatus::PartialOutage => totals.1 += 60_000,
+                ComponentStatus::DegradedPerformance => totals.2 += 60_000,
+                ComponentStatus::UnderMaintenance => totals.3 += 60_000,
                 ComponentStatus::Operational => {}
             }
         }
@@ -320,9 +321,9 @@ mod tests {
                 (sum(|d| d.major), sum(|d| d.partial), sum(|d| d.degraded), sum(|d| d.maintenance)),
                 expected
             );
-            prop_assert_eq!(sum(|d| d.counted), now_minute * 60);
+            prop_assert_eq!(sum(|d| d.counted), now_minute * 60_000);
             let up = overall(&days).unwrap();
-            let by_hand = 1.0 - (expected.0 as f64 + 0.3 * expected.1 as f64) / (now_minute * 60) as f64;
+            let by_hand = 1.0 - (expected.0 as f64 + 0.3 * expected.1 as f64) / (now_minute * 60_000) as f64;
             prop_assert!((up - by_hand).abs() < 1e-9);
             prop_assert!((0.0..=1.0).contains(&up));
         }

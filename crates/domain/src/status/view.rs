@@ -205,13 +205,21 @@ impl PublicView {
             } else {
                 Vec::new()
             };
+            // A status change is a change of the component, as Statuspage counts it.
+            let mut component = c.clone();
+            component.updated_at = own
+                .iter()
+                .flat_map(|p| [Some(p.start), p.end])
+                .flatten()
+                .filter(|t| *t <= now)
+                .fold(c.updated_at, Timestamp::max);
             out_components.push(PublicComponent {
                 id: public_id(c.id),
                 group_id: c.group_id.filter(|g| by_id.contains_key(g)).map(public_id),
                 children,
                 uptime: uptime::overall(&days),
                 days,
-                component: c.clone(),
+                component,
             });
         }
 

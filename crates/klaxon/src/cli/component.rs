@@ -30,7 +30,7 @@ struct Fields {
     description: Option<String>,
     /// The group it belongs to (its name or id); "none" takes it out of its group.
     #[arg(long = "in", value_name = "GROUP")]
-    group: Option<String>,
+    in_group: Option<String>,
     /// Its place among its siblings, from 1.
     #[arg(long)]
     position: Option<i64>,
@@ -150,7 +150,7 @@ pub async fn run(args: ComponentArgs) -> anyhow::Result<()> {
                 name,
                 description: fields.description,
                 group,
-                group_id: group_of(&all, fields.group.as_deref())?.flatten(),
+                group_id: group_of(&all, fields.in_group.as_deref())?.flatten(),
                 position: fields.position,
                 services: fields.services,
                 only_show_if_degraded: fields.only_show_if_degraded.unwrap_or(false),
@@ -174,7 +174,7 @@ pub async fn run(args: ComponentArgs) -> anyhow::Result<()> {
             let update = ComponentUpdate {
                 name,
                 description: fields.description.map(|d| (!d.is_empty()).then_some(d)),
-                group_id: group_of(&all, fields.group.as_deref())?,
+                group_id: group_of(&all, fields.in_group.as_deref())?,
                 position: fields.position,
                 services: (!fields.services.is_empty()).then_some(fields.services),
                 only_show_if_degraded: fields.only_show_if_degraded,

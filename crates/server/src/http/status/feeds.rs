@@ -27,6 +27,14 @@ pub(super) fn escape(text: &str) -> String {
     out
 }
 
+/// Escapes text for an XML text node: what the captured feeds escape, quotes left as
+/// they are.
+fn xml_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 /// The host of the page's URL for tag URIs (`tag:status.example.com,2005:…`).
 fn tag_host(v: &PublicView) -> String {
     v.page
@@ -97,7 +105,7 @@ pub(super) fn atom(v: &PublicView) -> String {
         escape(&v.page.name)
     );
     for i in v.incidents.iter().take(statuspage::LIMIT) {
-        let html = escape(&content(i));
+        let html = xml_text(&content(i));
         out.push_str("  <entry>\n");
         let _ = writeln!(
             out,
@@ -150,7 +158,7 @@ pub(super) fn rss(v: &PublicView) -> String {
         let _ = writeln!(
             out,
             "      <description>{}</description>",
-            escape(&content(i))
+            xml_text(&content(i))
         );
         let _ = writeln!(out, "      <pubDate>{}</pubDate>", rss_time(i.created_at));
         let _ = writeln!(out, "      <link>{link}</link>");

@@ -342,7 +342,7 @@ mod tests {
             counted,
             major: 0,
             partial: if worst == ComponentStatus::PartialOutage {
-                1800
+                1_800_000
             } else {
                 0
             },
@@ -362,7 +362,11 @@ mod tests {
                 ComponentStatus::Operational,
             ));
         }
-        days.push(day("2026-11-26", 86_400, ComponentStatus::PartialOutage));
+        days.push(day(
+            "2026-11-26",
+            86_400_000,
+            ComponentStatus::PartialOutage,
+        ));
         let svg = bar(&days, Some(0.99));
         assert_eq!(svg.matches("<rect").count(), 3, "{svg}");
         assert!(svg.contains("Nov 26: Partial outage; 0 min major outage, 30 min partial outage"));
