@@ -1,9 +1,8 @@
 //! `/components`: the public status page's components in page order with their status
 //! now, and (admins) the form that creates a component or group; `/components/{id}`:
-//! one component, its settings, its status by hand and its deletion. The form on the
-//! incident page that names the components an incident affects posts here too
-//! (`/incidents/{number}/components`). Every form calls `app::components` (or
-//! `app::incidents`); a refusal shows the page again with the reason next to the field.
+//! one component, its settings, its status by hand and its deletion; and what the
+//! incident page's form offers (its answer is `incident_components`). Every form calls
+//! `app::components`; a refusal shows the page again with the reason next to the field.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -11,13 +10,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use klaxon_domain::service::ServiceName;
 use klaxon_domain::status::{
-    page_order, Component, ComponentChoice, ComponentStatus, ComponentUpdate, NewComponent,
+    page_order, Component, ComponentStatus, ComponentUpdate, NewComponent,
 };
 use klaxon_domain::ComponentId;
 
+use crate::app::components;
 use crate::app::error::AppError;
 use crate::app::sessions::WebSession;
-use crate::app::{components, incidents};
 use crate::http::web::form::Fields;
 use crate::http::web::page::{error_page, optional, render, Layout};
 use crate::http::web::refusal::{Forms, Outcome, Refused};
@@ -450,47 +449,4 @@ pub fn offered(
             }
         })
         .collect()
-}
-
-/// `POST /incidents/{number}/components`: the form names `c-{id}` = a status, or "" for
-/// a component the incident does not affect.
-pub async fn incident_components(
-    State(state): State<AppState>,
-    Path(number): Path<String>,
-    Posted(session, fields): Posted<Vec<(String, String)>>,
-) -> Response {
-    let n = match super::incident::number_of(&number) {
-        Ok(n) => n,
-        Err(e) => return error_page(Some(&session), &e),
-    };
-    let mut choices = Vec::new();
-    let mut bad = None;
-    for (name, value) in &fields {
-        let Some(id) = name.strip_prefix("c-") else {
-            continue;
-        };
-        if value.is_empty() {
-            continue;
-        }
-        match (id.parse(), ComponentStatus::parse(value)) {
-            (Ok(id), Ok(status)) => choices.push(ComponentChoice {
-                component: ComponentId(id),
-                status: Some(status),
-            }),
-            (Err(_), _) => {
-                bad = Some(AppError::invalid(
-                    "components",
-                    "choose components from the list",
-                ))
-            }
-            (_, Err(e)) => bad = Some(e.into()),
-        }
-    }
-    let done = match bad {
-        Some(e) => Err(e),
-        None => incidents::set_components(&state, &session.caller, n, &choices)
-            .await
-            .map(|v| v.incident.number),
-    };
-    super::incident::answer(&state, &session, n, "components", done).await
 }

@@ -10,6 +10,7 @@ mod declare;
 mod escalation;
 mod form;
 mod incident;
+mod incident_components;
 mod live;
 mod page;
 mod people;
@@ -43,7 +44,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/incidents/{number}/components",
-            post(components::incident_components),
+            post(incident_components::incident_components),
         )
         .route("/incidents/{number}/{action}", post(incident::act))
         .route(
