@@ -122,6 +122,7 @@ async fn main() {
         },
         metrics_token: None,
         connections: Default::default(),
+        status_page: Default::default(),
     };
     let server = klaxon_server::start(config, Arc::new(SystemClock))
         .await

@@ -6,6 +6,7 @@
 
 mod paging;
 mod reports;
+mod status;
 
 pub use reports::ReportWindow;
 

@@ -219,6 +219,13 @@ row_id!(
     "; see `klaxon heartbeat list`",
     "A heartbeat monitor's id"
 );
+row_id!(
+    /// A status-page component's (or component group's) id.
+    ComponentId,
+    "a component id",
+    "; see `klaxon component list`",
+    "A status-page component's id"
+);
 
 #[cfg(test)]
 mod tests {

@@ -18,13 +18,14 @@ mod secret;
 pub mod service;
 pub mod session;
 pub mod severity;
+pub mod status;
 pub mod template;
 pub mod time;
 
 pub use error::DomainError;
 pub use ids::{
-    AlertId, ContactMethodId, Handle, HeartbeatId, IncidentNumber, JobId, KeyId, MaintenanceId,
-    NotificationRuleId, ServiceId, TokenId,
+    AlertId, ComponentId, ContactMethodId, Handle, HeartbeatId, IncidentNumber, JobId, KeyId,
+    MaintenanceId, NotificationRuleId, ServiceId, TokenId,
 };
 pub use secret::Secret;
 pub use severity::Severity;

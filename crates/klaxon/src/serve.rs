@@ -70,6 +70,66 @@ pub struct ServeArgs {
     connections: ConnectionArgs,
     #[command(flatten)]
     channels: ChannelArgs,
+    #[command(flatten)]
+    status_page: StatusPageArgs,
+}
+
+/// The public status page at /status (and its Statuspage-compatible JSON at /api/v2).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Status page")]
+struct StatusPageArgs {
+    /// The page's name, e.g. "Acme": it heads "Acme Status".
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "KLAXON_STATUS_PAGE_NAME",
+        default_value = "Klaxon"
+    )]
+    status_page_name: String,
+    /// The URL the page is reached at, if it has a host name of its own (e.g.
+    /// https://status.example.com); the public URL otherwise. On that host only the
+    /// public routes answer.
+    #[arg(long, value_name = "URL", env = "KLAXON_STATUS_PAGE_URL")]
+    status_page_url: Option<String>,
+    /// An image for the page's header (an http(s) URL or a path).
+    #[arg(long, value_name = "URL", env = "KLAXON_STATUS_PAGE_LOGO")]
+    status_page_logo: Option<String>,
+    /// A colour of the page, NAME=#RRGGBB, NAME one of brand, operational, degraded,
+    /// partial, major, maintenance; repeat or separate with commas.
+    #[arg(
+        long,
+        value_name = "NAME=#RRGGBB",
+        env = "KLAXON_STATUS_PAGE_COLORS",
+        value_delimiter = ','
+    )]
+    status_page_color: Vec<String>,
+    /// Seconds between checks for changes made by other replicas.
+    #[arg(long, value_name = "SECONDS", env = "KLAXON_STATUS_PAGE_POLL", default_value_t = 2,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    status_page_poll: u64,
+}
+
+impl StatusPageArgs {
+    fn config(self) -> anyhow::Result<klaxon_server::StatusPageConfig> {
+        let mut colors = klaxon_server::StatusColors::default();
+        for pair in &self.status_page_color {
+            let (name, value) = pair.split_once('=').ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--status-page-color '{pair}': write NAME=#RRGGBB, e.g. brand=#1f6feb"
+                )
+            })?;
+            colors
+                .set(name.trim(), value.trim())
+                .map_err(|e| anyhow::anyhow!("--status-page-color: {e}"))?;
+        }
+        Ok(klaxon_server::StatusPageConfig {
+            name: self.status_page_name,
+            url: self.status_page_url,
+            logo_url: self.status_page_logo,
+            colors,
+            poll_interval: std::time::Duration::from_secs(self.status_page_poll),
+        })
+    }
 }
 
 /// How long clients may take, and how many may be connected at once.
@@ -309,6 +369,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         channels: args.channels.config()?,
         metrics_token: args.metrics_token,
         connections: args.connections.limits(),
+        status_page: args.status_page.config()?,
     };
     klaxon_server::serve(config, shutdown_signal())
         .await

@@ -7,7 +7,7 @@
 //! - `app/`: the application layer: incidents, alerts and the inbox, paging, links, phones.
 //! - `infra/`: shared by all: `AppState` (plain data), clock, caches, locks, limits, metrics.
 //!
-//! The web UI and the status page will sit in `http/web/` and `http/status/`, beside
+//! The web UI and the public status page sit in `http/web/` and `http/status/`, beside
 //! `http/api/`. Behaviour is functions over the state: `app::incidents::act(&state, …)`.
 #![forbid(unsafe_code)]
 
@@ -31,6 +31,7 @@ pub use http::connections::{
 pub use infra::channels::{ChannelConfig, SlackConfig, TwilioConfig};
 pub use infra::clock::{Clock, ManualClock, SystemClock};
 pub use infra::state::AppState;
+pub use infra::status_page::{StatusColors, StatusPageConfig};
 
 // Background work driven by hand, for tests and benchmarks.
 pub use app::inbox::settle;
@@ -61,6 +62,8 @@ pub struct ServeConfig {
     pub metrics_token: Option<Secret>,
     /// How long clients may take, and how many connections may be open at once.
     pub connections: ConnectionLimits,
+    /// The public status page's name, look and URL.
+    pub status_page: StatusPageConfig,
 }
 
 /// The default [`ServeConfig::ingest_rate_limit`]: generous, it only stops runaways.
@@ -76,6 +79,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("channels", &self.channels)
             .field("metrics_token", &self.metrics_token)
             .field("connections", &self.connections)
+            .field("status_page", &self.status_page)
             .finish_non_exhaustive()
     }
 }
@@ -242,6 +246,7 @@ pub async fn start(
 ) -> Result<RunningServer, ServerError> {
     // Bad settings stop the start before anything is opened or written.
     config.connections.check().map_err(ServerError::Config)?;
+    config.status_page.check().map_err(ServerError::Config)?;
     let channels = infra::channels::Channels::new(&config.channels).map_err(ServerError::Config)?;
     let store = klaxon_store::open(&config.database_url).await?;
     log_outlets(&config.channels);
@@ -259,12 +264,15 @@ pub async fn start(
             .metrics_token
             .as_ref()
             .map(|t| app::auth::hash_token(t.expose())),
+        config.status_page,
     );
     bootstrap(
         &state,
         config.bootstrap_token.map(|t| t.expose().to_owned()),
     )
     .await?;
+    // The public page answers from memory: build it before the first request.
+    app::status_page::refresh(&state).await;
     let listener =
         http::connections::bind(config.listen).map_err(|source| ServerError::Listen {
             addr: config.listen,
@@ -281,6 +289,7 @@ pub async fn start(
     tokio::spawn(app::inbox::run(state.clone(), stopped.clone()));
     tokio::spawn(engine::runner::run(state.clone(), stopped.clone()));
     tokio::spawn(app::sessions::sweep(state.clone(), stopped.clone()));
+    tokio::spawn(app::status_page::run(state.clone(), stopped.clone()));
     let task = tokio::spawn(http::connections::serve(
         listener,
         router,

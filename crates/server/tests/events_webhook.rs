@@ -366,6 +366,7 @@ async fn bad_configuration_is_refused() {
             channels,
             metrics_token: None,
             connections: Default::default(),
+            status_page: Default::default(),
         };
         match klaxon_server::start(config, clock).await {
             Ok(_) => panic!("started with a bad configuration"),

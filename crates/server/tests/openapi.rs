@@ -185,6 +185,8 @@ fn valid_body(path: &str) -> Value {
         "/subscriptions" => json!({"team": "engineering", "user": "vera"}),
         "/users/{handle}" => json!({"role": "viewer"}),
         "/users/{handle}/contact-methods/{id}/verify" => json!({"code": "123456"}),
+        "/components" => json!({"name": "API"}),
+        "/incidents/{number}/components" => json!({"components": []}),
         _ => json!({}),
     }
 }

@@ -376,6 +376,7 @@ fn configurations_never_print_their_secrets() {
         channels: channels.clone(),
         metrics_token: Some(secrets[7].into()),
         connections: Default::default(),
+        status_page: Default::default(),
     };
     let printed = [
         format!("{twilio:?}"),

@@ -7,7 +7,7 @@
 //! Where things are:
 //! - the traits callers use: [`Store`] here, [`ServiceStore`] (`services.rs`),
 //!   [`AlertStore`] and [`InboxWriter`] (`alerts.rs`), [`PagingStore`] (`paging.rs`),
-//!   [`WebStore`] (`web.rs`);
+//!   [`WebStore`] (`web.rs`), [`StatusStore`] (`status.rs`);
 //! - every query, once for both databases: [`sql`], a file per group of tables, plain
 //!   functions over `sqlx::Any` connections;
 //! - the one implementation of the traits, [`SqlStore`] (`store/`), and what a database
@@ -26,6 +26,7 @@ mod postgres;
 mod services;
 pub mod sql;
 mod sqlite;
+mod status;
 mod store;
 pub mod testing;
 mod web;
@@ -48,6 +49,7 @@ pub use paging::{ActionLink, Job, JobBacklog, JobDone, JobOutcome, PagingStore, 
 pub use postgres::{Postgres, PostgresStore};
 pub use services::{NewKey, ServiceStore};
 pub use sqlite::{Sqlite, SqliteStore};
+pub use status::StatusStore;
 pub use web::{Session, SignIn, WebStore};
 
 /// What can go wrong in the store, in the shapes callers act on. Only [`Stale`] is
@@ -138,7 +140,15 @@ pub struct Authenticated {
 /// Everything Klaxon keeps. Implementations must make each method atomic.
 #[async_trait]
 pub trait Store:
-    ServiceStore + AlertStore + InboxWriter + PagingStore + WebStore + Send + Sync + 'static
+    ServiceStore
+    + AlertStore
+    + InboxWriter
+    + PagingStore
+    + WebStore
+    + StatusStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Checks the database answers.
     async fn ping(&self) -> Result<()>;

@@ -22,6 +22,8 @@ pub struct Actions {
     pub merge: bool,
     pub note: bool,
     pub evidence: bool,
+    /// Name the status-page components it affects (open, not restricted).
+    pub components: bool,
 }
 
 impl Actions {
@@ -64,6 +66,7 @@ impl Actions {
             merge: open,
             note: true,
             evidence: true,
+            components: open && !incident.restricted,
         }
     }
 

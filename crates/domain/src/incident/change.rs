@@ -20,6 +20,8 @@ pub struct Change {
     pub alerts: Option<crate::alert::AlertStatus>,
     /// The jobs these events start and cancel (paging, timeouts).
     pub jobs: crate::paging::JobPlan,
+    /// What these events do to the status page.
+    pub status_page: crate::status::StatusPageChange,
 }
 
 impl Change {
@@ -40,6 +42,7 @@ impl Change {
             .collect();
         let alerts = crate::alert::alerts_after(&events);
         let jobs = plan(&events, &incident, outlets);
+        let status_page = crate::status::StatusPageChange::of(Some(before), &events);
         Change {
             incident,
             expected_version: before.version,
@@ -47,6 +50,7 @@ impl Change {
             new_participants,
             alerts,
             jobs,
+            status_page,
         }
     }
 }
@@ -62,6 +66,8 @@ pub struct Declaration {
     /// The projection of `events`, numbered 0 until the store numbers it.
     pub incident: Incident,
     pub jobs: JobPlan,
+    /// What the declaration does to the status page.
+    pub status_page: crate::status::StatusPageChange,
 }
 
 impl Declaration {
@@ -76,11 +82,13 @@ impl Declaration {
         // The number and slug are the store's to give; the plan does not read them.
         let incident = Incident::replay(IncidentNumber(0), &slug_base, &events)?;
         let jobs = plan(&events, &incident, outlets);
+        let status_page = crate::status::StatusPageChange::of(None, &events);
         Some(Declaration {
             slug_base,
             events,
             incident,
             jobs,
+            status_page,
         })
     }
 

@@ -61,6 +61,12 @@ pub enum Command {
         at: Option<Timestamp>,
     },
     AttachEvidence(Evidence),
+    /// Names the status-page components the incident affects and their statuses,
+    /// replacing those named before. The server resolves the components (they exist,
+    /// are not groups) and fills in the policy's suggested status where none was given.
+    SetComponents {
+        components: Vec<crate::status::AffectedComponent>,
+    },
     /// An alert joins the incident (sent by the server, source `alert`).
     AttachAlert {
         dedup_key: String,
@@ -147,6 +153,55 @@ pub fn declare(input: &DeclareInput, ctx: &Context) -> Result<Vec<TimelineEvent>
         });
     }
     Ok(stamp(0, kinds, input.at, ctx))
+}
+
+/// [`declare`], with the status-page components the incident affects named right after
+/// the declaration (the server resolves them, see [`Command::SetComponents`]); none when
+/// `components` is empty.
+pub fn declare_with_components(
+    input: &DeclareInput,
+    components: Vec<crate::status::AffectedComponent>,
+    ctx: &Context,
+) -> Result<Vec<TimelineEvent>, DomainError> {
+    let mut events = declare(input, ctx)?;
+    if components.is_empty() {
+        return Ok(events);
+    }
+    let components = check_components(input.restricted, &components)?;
+    let named = EventKind::ComponentsChanged { components };
+    events.extend(stamp(events.len() as i64, vec![named], input.at, ctx));
+    Ok(events)
+}
+
+/// The components an incident may name: not on a restricted incident, each once, at
+/// most [`crate::status::MAX_AFFECTED`].
+fn check_components(
+    restricted: bool,
+    components: &[crate::status::AffectedComponent],
+) -> Result<Vec<crate::status::AffectedComponent>, DomainError> {
+    if restricted && !components.is_empty() {
+        return Err(DomainError::conflict(
+            "this incident is restricted, and restricted incidents never reach the status page; name no components",
+        ));
+    }
+    if components.len() > crate::status::MAX_AFFECTED {
+        return Err(DomainError::invalid(
+            "components",
+            format!(
+                "an incident names at most {} components",
+                crate::status::MAX_AFFECTED
+            ),
+        ));
+    }
+    for (i, c) in components.iter().enumerate() {
+        if components[..i].iter().any(|d| d.component == c.component) {
+            return Err(DomainError::invalid(
+                "components",
+                format!("'{}' is named twice", c.name),
+            ));
+        }
+    }
+    Ok(components.to_vec())
 }
 
 /// The first events of an incident opened by an alert: its declaration (titled by the
@@ -355,6 +410,22 @@ pub fn decide(
             }],
             None,
         ),
+        Command::SetComponents { components } => {
+            if !incident.status.is_open() {
+                return Err(not_now(
+                    incident,
+                    "naming affected components",
+                    "reopen it first",
+                ));
+            }
+            let components = check_components(incident.restricted, components)?;
+            if components == incident.components {
+                return Err(DomainError::conflict(format!(
+                    "incident {n} already names these components with these statuses"
+                )));
+            }
+            (vec![EventKind::ComponentsChanged { components }], None)
+        }
     };
     Ok(stamp(incident.version, kinds, at, ctx))
 }

@@ -71,6 +71,16 @@ pub fn describe(kind: &EventKind, excerpt: impl Fn(&str) -> String) -> String {
         EventKind::MergedFrom { from, title } => format!("{from} merged in: {title}"),
         EventKind::Noted { text } => format!("note: {text}"),
         EventKind::EvidenceAttached { evidence } => describe_evidence(evidence, excerpt),
+        EventKind::ComponentsChanged { components } if components.is_empty() => {
+            "status page: affects no components".to_owned()
+        }
+        EventKind::ComponentsChanged { components } => {
+            let named: Vec<String> = components
+                .iter()
+                .map(|c| format!("{} {}", c.name, c.status.label().to_lowercase()))
+                .collect();
+            format!("status page: {}", named.join(", "))
+        }
         EventKind::ResponseTargetMissed {
             due_at,
             late_by_seconds,

@@ -137,6 +137,11 @@ pub enum EventKind {
     EvidenceAttached {
         evidence: Evidence,
     },
+    /// The status-page components the incident affects, and the status it gives each
+    /// while open, replacing those named before (none, when empty).
+    ComponentsChanged {
+        components: Vec<crate::status::AffectedComponent>,
+    },
     /// The acknowledgement came after the severity's response target.
     ResponseTargetMissed {
         #[schema(value_type = String, format = DateTime)]
@@ -196,6 +201,7 @@ impl EventKind {
             Self::Noted { .. } => "noted",
             Self::AlertAttached { .. } => "alert_attached",
             Self::EvidenceAttached { .. } => "evidence_attached",
+            Self::ComponentsChanged { .. } => "components_changed",
             Self::ResponseTargetMissed { .. } => "response_target_missed",
             Self::UpdateMissed { .. } => "update_missed",
             Self::Paged { .. } => "paged",

@@ -79,6 +79,11 @@ pub struct DeclareInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub at: Option<Timestamp>,
+    /// The status-page components it affects. Left out, a customer-facing incident of a
+    /// service names the components linked to that service, with the status the policy
+    /// suggests for its severity; an empty list names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub components: Option<Vec<crate::status::ComponentChoice>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

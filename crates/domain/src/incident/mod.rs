@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 pub use actions::Actions;
 pub use change::{Change, Declaration};
 pub use command::{
-    decide, declare, declare_from_alert, merge, record, Command, Context, MAX_EVIDENCE_BYTES,
-    MAX_TITLE,
+    decide, declare, declare_from_alert, declare_with_components, merge, record, Command, Context,
+    MAX_EVIDENCE_BYTES, MAX_TITLE,
 };
 pub use describe::{command_outcome, describe};
 pub use event::{EventKind, NewEvent, Source, TimelineEvent, TriageAnswer};

@@ -134,6 +134,9 @@ pub struct Incident {
     /// How many alerts opened or joined it.
     #[serde(default)]
     pub alert_count: i64,
+    /// The status-page components it affects, with the status it gives each while open.
+    #[serde(default)]
+    pub components: Vec<crate::status::AffectedComponent>,
     /// The number of events on the timeline; the projection's version.
     pub version: i64,
     #[schema(value_type = String, format = DateTime)]
@@ -200,6 +203,7 @@ impl Incident {
             last_customer_update_at: None,
             participants: vec![event.actor.clone()],
             alert_count: 0,
+            components: Vec::new(),
             version: event.seq,
             updated_at: event.recorded_at,
         })
@@ -262,6 +266,7 @@ impl Incident {
             }
             EventKind::MergedFrom { from, .. } => self.merged_from.push(*from),
             EventKind::AlertAttached { .. } => self.alert_count += 1,
+            EventKind::ComponentsChanged { components } => self.components = components.clone(),
             // Whoever is paged takes part: their page's links work, and they see the
             // incident even when it is restricted.
             EventKind::Paged { users, .. } => {

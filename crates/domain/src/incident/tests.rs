@@ -357,6 +357,15 @@ fn any_command() -> impl Strategy<Value = (Command, i64)> {
         Just(Command::Reopen { reason: None }),
         Just(Command::Decline { reason: None }),
         ("[a-z]{0,3}", stated).prop_map(|(text, at)| Command::Note { text, at }),
+        (0i64..3, 0..5usize).prop_map(|(id, status)| Command::SetComponents {
+            components: (1..=id)
+                .map(|c| crate::status::AffectedComponent {
+                    component: crate::ComponentId(c),
+                    name: format!("c{c}"),
+                    status: crate::status::ComponentStatus::ALL[status],
+                })
+                .collect()
+        }),
     ];
     (command, 0i64..20)
 }
@@ -580,6 +589,16 @@ fn offered(actions: &Actions) -> Vec<(Command, bool)> {
                 text: "a log line".into(),
             }),
             actions.evidence,
+        ),
+        (
+            Command::SetComponents {
+                components: vec![crate::status::AffectedComponent {
+                    component: crate::ComponentId(1),
+                    name: "API".into(),
+                    status: crate::status::ComponentStatus::PartialOutage,
+                }],
+            },
+            actions.components,
         ),
     ];
     for kind in Actions::UPDATE_KINDS {

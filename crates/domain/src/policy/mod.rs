@@ -83,6 +83,10 @@ pub struct SeverityPolicy {
     /// Whether a ticket is opened in the tracker for the incident.
     #[serde(default)]
     pub create_ticket: bool,
+    /// The status-page status suggested for the components a customer-facing incident
+    /// of this severity affects; see [`SeverityPolicy::component_status`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component_status: Option<crate::status::ComponentStatus>,
     /// Teams to notify when an incident of this severity is declared.
     #[serde(default)]
     pub notify: Vec<Stakeholder>,
@@ -198,6 +202,18 @@ pub struct Phase {
 }
 
 impl SeverityPolicy {
+    /// The status suggested for the components an incident of this severity affects:
+    /// the policy's `component_status`, or by default a major outage for SEV1, a partial
+    /// outage for SEV2 and degraded performance for SEV3 and SEV4.
+    pub fn component_status(&self) -> crate::status::ComponentStatus {
+        use crate::status::ComponentStatus::*;
+        self.component_status.unwrap_or(match self.level.level() {
+            1 => MajorOutage,
+            2 => PartialOutage,
+            _ => DegradedPerformance,
+        })
+    }
+
     /// The teams told about an incident of this severity: those the policy names
     /// always, and those it names for customer-facing incidents when this one is.
     pub fn stakeholder_teams(&self, customer_facing: bool) -> Vec<&str> {
@@ -305,6 +321,43 @@ mod tests {
         assert_eq!(sev(2).review.due.unwrap().to_string(), "48h");
         assert_eq!(p.runbooks.len(), 5);
         assert_eq!(p.phases.len(), 4);
+        use crate::status::ComponentStatus::*;
+        assert_eq!(sev(1).component_status(), MajorOutage);
+        assert_eq!(sev(2).component_status(), PartialOutage);
+        assert_eq!(sev(3).component_status(), DegradedPerformance);
+        assert_eq!(sev(4).component_status(), DegradedPerformance);
+    }
+
+    #[test]
+    fn a_policy_without_component_statuses_suggests_the_defaults() {
+        let bare: String = DEFAULT_POLICY_TOML
+            .lines()
+            .filter(|l| !l.starts_with("component_status"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let p = Policy::from_toml(&bare).unwrap();
+        let sev = |n: i64| p.severity(Severity::new(n).unwrap());
+        assert_eq!(sev(1).component_status, None);
+        assert_eq!(
+            sev(1).component_status(),
+            crate::status::ComponentStatus::MajorOutage
+        );
+        let changed = DEFAULT_POLICY_TOML.replacen(
+            "component_status = \"partial_outage\"",
+            "component_status = \"major_outage\"",
+            1,
+        );
+        let p = Policy::from_toml(&changed).unwrap();
+        assert_eq!(
+            p.severity(Severity::new(2).unwrap()).component_status(),
+            crate::status::ComponentStatus::MajorOutage
+        );
+        let bad = DEFAULT_POLICY_TOML.replacen(
+            "component_status = \"partial_outage\"",
+            "component_status = \"down\"",
+            1,
+        );
+        assert!(Policy::from_toml(&bad).is_err());
     }
 
     #[test]

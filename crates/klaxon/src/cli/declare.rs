@@ -100,6 +100,9 @@ pub async fn run(client: &Client, a: DeclareArgs, json: bool) -> anyhow::Result<
         restricted: a.restricted,
         commander: a.commander,
         at: None,
+        // The server names the components linked to a customer-facing incident's
+        // service; `klaxon incident components` changes them.
+        components: None,
     };
     let view = client.declare(&input).await?;
     changed(&view, "declared", json)?;

@@ -150,6 +150,8 @@ enum IncidentCommand {
     },
     /// Attach evidence: text, a text file, or the output of a command run here.
     Evidence(EvidenceArgs),
+    /// Name the status-page components the incident affects, and their status.
+    Components(super::component::IncidentComponentsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -310,6 +312,9 @@ pub async fn run(args: IncidentArgs) -> anyhow::Result<()> {
             show(&view, "note added")
         }
         IncidentCommand::Evidence(a) => attach(&client, a, json).await,
+        IncidentCommand::Components(a) => {
+            super::component::incident_components(&client, a, json).await
+        }
     }
 }
 

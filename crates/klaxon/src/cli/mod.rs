@@ -2,6 +2,7 @@
 //! the local policy commands is a client of the REST API.
 
 mod alert;
+mod component;
 mod contact;
 mod declare;
 mod event;
@@ -77,6 +78,8 @@ enum Command {
     /// Metrics across incidents: counts, MTTA/MTTM/MTTR, targets and cadences kept,
     /// recurring incidents.
     Report(report::ReportArgs),
+    /// The public status page's components and their groups.
+    Component(component::ComponentArgs),
 }
 
 /// Where the server is and who we are to it.
@@ -169,6 +172,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Page(args) => paging::page(args).await,
         Command::Team(args) => paging::team(args).await,
         Command::Report(args) => report::run(args).await,
+        Command::Component(args) => component::run(args).await,
     }
 }
 

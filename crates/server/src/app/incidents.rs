@@ -8,12 +8,15 @@ use klaxon_domain::incident::{
     self, Command, Context, DeclareInput, Incident, IncidentView, TimelineEvent,
 };
 use klaxon_domain::service::ServiceName;
+use klaxon_domain::status::{AffectedComponent, ComponentChoice};
 use klaxon_domain::time::parse_instant_or_ago;
 use klaxon_domain::{Handle, IncidentNumber, Severity};
 use klaxon_store::{Change, Declaration, IncidentFilter, StoreError};
 
 use crate::app::auth::Caller;
+use crate::app::components;
 use crate::app::error::{AppError, ErrorKind};
+use crate::app::status_page;
 use crate::infra::state::AppState;
 
 /// How often a command is decided again after losing a race with a writer in another
@@ -97,20 +100,66 @@ pub async fn declare(
     if let Some(service) = &input.service {
         existing_service(state, service).await?;
     }
+    let components = declared_components(state, &input).await?;
     let ctx = context(state, caller);
-    let events = incident::declare(&input, &ctx)?;
+    let events = incident::declare_with_components(&input, components, &ctx)?;
     let declared_at = events.first().map_or(ctx.now, |e| e.effective_at());
     let slug = incident::slug_base(&input.title, declared_at, state.policy.time_zone.zone());
     let declaration = Declaration::new(slug, events, &state.outlets)
         .ok_or_else(|| AppError::new(ErrorKind::Internal, "a declaration made no incident"))?;
+    let on_the_page = declaration.status_page.touched;
     let incident = state.store.declare(declaration).await?;
     state.engine_wake.notify_one();
+    if on_the_page {
+        status_page::refresh(state).await;
+    }
     tracing::info!(
         number = incident.number.0,
         severity = incident.severity.level(),
         "incident declared"
     );
     Ok(view(state, incident))
+}
+
+/// The status-page components a declaration names: those it lists (resolved, with the
+/// policy's suggested status where none is given), or, for a customer-facing incident
+/// of a service that lists none, the components linked to that service.
+async fn declared_components(
+    state: &AppState,
+    input: &DeclareInput,
+) -> Result<Vec<AffectedComponent>, AppError> {
+    // The severity triage would choose; a declaration without either is refused later.
+    let severity = input
+        .severity
+        .or_else(|| {
+            input
+                .triage
+                .as_ref()
+                .and_then(|a| state.policy.triage(a).ok())
+        })
+        .unwrap_or(state.policy.triage.otherwise);
+    match (&input.components, &input.service) {
+        (Some(choices), _) => components::resolve(state, choices, severity).await,
+        (None, Some(service)) if input.customer_facing && !input.restricted => {
+            components::suggested(state, service, severity).await
+        }
+        (None, _) => Ok(Vec::new()),
+    }
+}
+
+/// Names the status-page components incident `number` affects (replacing those named
+/// before): each must exist and not be a group; a status left out is the one the policy
+/// suggests for the incident's severity.
+pub async fn set_components(
+    state: &AppState,
+    caller: &Caller,
+    number: IncidentNumber,
+    choices: &[ComponentChoice],
+) -> Result<IncidentView, AppError> {
+    caller.require(Scope::Responder)?;
+    let incident = visible_incident(state, caller, number).await?;
+    let components = components::resolve(state, choices, incident.severity).await?;
+    act(state, caller, number, Command::SetComponents { components }).await
 }
 
 /// Runs one command against one incident.
@@ -177,8 +226,12 @@ async fn try_act(
     let incident = visible_incident(state, caller, number).await?;
     let events = incident::decide(&incident, command, &context(state, caller))?;
     let (projected, change) = project(state, incident, events);
+    let on_the_page = change.status_page.touched;
     state.store.commit(&[change]).await?;
     state.engine_wake.notify_one();
+    if on_the_page {
+        status_page::refresh(state).await;
+    }
     Ok(view(state, projected))
 }
 
@@ -219,7 +272,11 @@ async fn try_merge(
     let (out, absorbed) = incident::merge(&source, &target, &context(state, caller))?;
     let (_, source_change) = project(state, source, out);
     let (target, target_change) = project(state, target, absorbed);
+    let on_the_page = source_change.status_page.touched || target_change.status_page.touched;
     state.store.commit(&[source_change, target_change]).await?;
+    if on_the_page {
+        status_page::refresh(state).await;
+    }
     Ok(view(state, target))
 }
 

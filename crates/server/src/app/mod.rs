@@ -4,6 +4,7 @@
 
 pub(crate) mod alerts;
 pub(crate) mod auth;
+pub(crate) mod components;
 pub(crate) mod error;
 pub(crate) mod escalation;
 pub(crate) mod heartbeats;
@@ -18,3 +19,4 @@ pub(crate) mod reports;
 pub(crate) mod schedules;
 pub(crate) mod services;
 pub(crate) mod sessions;
+pub(crate) mod status_page;

@@ -12,4 +12,5 @@ pub(crate) mod links;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
 pub(crate) mod router;
+pub(crate) mod status;
 pub(crate) mod web;

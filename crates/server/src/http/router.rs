@@ -1,5 +1,5 @@
 //! Routes: the JSON API under `/api/v1`, the ingest endpoints, the links and inbound
-//! hooks, health and metrics, each to its handler.
+//! hooks, health and metrics, the web UI and the public status page, each to its handler.
 
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -7,7 +7,7 @@ use axum::Router;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 use crate::http::api::{
-    alerts, escalation, incidents, people, reports, schedules, services, system, users,
+    alerts, components, escalation, incidents, people, reports, schedules, services, system, users,
 };
 use crate::http::error::ApiError;
 use crate::http::extract::BODY_LIMIT;
@@ -32,6 +32,20 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents/{number}/merge", post(incidents::merge))
         .route("/incidents/{number}/notes", post(incidents::note))
         .route("/incidents/{number}/evidence", post(incidents::evidence))
+        .route(
+            "/incidents/{number}/components",
+            post(incidents::components),
+        )
+        .route(
+            "/components",
+            get(components::list).post(components::create),
+        )
+        .route(
+            "/components/{id}",
+            get(components::show)
+                .patch(components::update)
+                .delete(components::delete),
+        )
         .route("/users", get(users::list).post(users::create))
         .route("/users/{handle}", axum::routing::patch(users::update))
         .route(
@@ -176,6 +190,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(system::metrics))
         .nest("/api/v1", api)
         .merge(crate::http::web::routes())
+        .merge(crate::http::status::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
@@ -183,6 +198,10 @@ pub fn router(state: AppState) -> Router {
             crate::http::metrics::track,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::status::on_status_host,
+        ))
         .layer(compression())
         .with_state(state)
 }

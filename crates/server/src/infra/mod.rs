@@ -9,3 +9,4 @@ pub(crate) mod locks;
 pub(crate) mod metrics;
 pub(crate) mod rate_limit;
 pub(crate) mod state;
+pub(crate) mod status_page;

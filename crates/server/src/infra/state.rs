@@ -55,6 +55,9 @@ pub struct Shared {
     pub outlets: klaxon_domain::paging::Outlets,
     /// The SHA-256 of the bearer token `/metrics` asks for, if it asks for one.
     pub metrics_token_hash: Option<String>,
+    /// How the public status page looks, and the latest build of it.
+    pub status_config: crate::infra::status_page::StatusPageConfig,
+    pub status_page: Arc<crate::infra::status_page::StatusPageCache>,
     /// Set once the server is stopping: background tasks and long answers (live
     /// timelines) end.
     stop: tokio::sync::watch::Sender<bool>,
@@ -69,8 +72,17 @@ impl AppState {
         channels: crate::infra::channels::Channels,
         rate_limit: Option<Arc<crate::infra::rate_limit::KeyLimits>>,
         metrics_token_hash: Option<String>,
+        status_config: crate::infra::status_page::StatusPageConfig,
     ) -> Self {
         let outlets = channels.outlets(&policy.restricted);
+        let page = klaxon_domain::status::PublicView::empty(
+            &status_config.name,
+            &status_config.base_url(public_url.as_deref()),
+            clock.now(),
+        );
+        let status_page = crate::infra::status_page::StatusPageCache::new(
+            crate::infra::status_page::PageSnapshot::new(Arc::new(page), -1, clock.now()),
+        );
         Self(Arc::new(Shared {
             store,
             policy: Arc::new(policy),
@@ -89,6 +101,8 @@ impl AppState {
             channels: Arc::new(channels),
             outlets,
             metrics_token_hash,
+            status_config,
+            status_page: Arc::new(status_page),
             stop: tokio::sync::watch::channel(false).0,
         }))
     }

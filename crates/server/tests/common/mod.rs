@@ -61,6 +61,7 @@ pub struct Settings {
     pub policy: Policy,
     pub metrics_token: Option<String>,
     pub connections: ConnectionLimits,
+    pub status_page: klaxon_server::StatusPageConfig,
 }
 
 impl Default for Settings {
@@ -71,6 +72,7 @@ impl Default for Settings {
             policy: Policy::builtin(),
             metrics_token: None,
             connections: ConnectionLimits::default(),
+            status_page: Default::default(),
         }
     }
 }
@@ -194,6 +196,7 @@ pub async fn start(
         channels: settings.channels.clone(),
         metrics_token: settings.metrics_token.clone().map(Into::into),
         connections: settings.connections,
+        status_page: settings.status_page.clone(),
     };
     klaxon_server::start(config, clock)
         .await

@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::{AnyPool, Row};
 
-use super::{corrupt, instant, jobs, ms, Sql, CHANGE_ROWS};
+use super::{corrupt, instant, jobs, ms, status, Sql, CHANGE_ROWS};
 use crate::{Change, IncidentFilter, Result, StoreError};
 
 /// The incident with this number; `NotFound` if there is none.
@@ -256,7 +256,14 @@ pub async fn declare(
             d.jobs.add.iter().map(move |job| (Some(number), job, at))
         })
         .collect();
-    jobs::insert_jobs(conn, &planned).await?;
+    jobs::insert_jobs(&mut *conn, &planned).await?;
+    let page: Vec<_> = incidents
+        .iter()
+        .zip(declarations)
+        .filter(|(_, d)| d.status_page != Default::default())
+        .map(|(i, d)| (i.number, i.updated_at, &d.status_page))
+        .collect();
+    status::write_incident_changes(conn, &page).await?;
     Ok(incidents)
 }
 
@@ -303,7 +310,8 @@ async fn apply_distinct_changes(conn: &mut AnyConnection, changes: &[&Change]) -
         planned.extend(change.jobs.add.iter().map(|j| (Some(number), j, at)));
         move_alerts(&mut *conn, change).await?;
     }
-    jobs::insert_jobs(conn, &planned).await
+    jobs::insert_jobs(&mut *conn, &planned).await?;
+    status::write_changes(conn, changes).await
 }
 
 /// The projections of changed incidents, each only if it is still at the version its
@@ -426,7 +434,7 @@ fn stale_on_duplicate(e: sqlx::Error, message: impl FnOnce() -> String) -> Store
     }
 }
 
-fn event_from_row(row: &AnyRow) -> Result<TimelineEvent> {
+pub(crate) fn event_from_row(row: &AnyRow) -> Result<TimelineEvent> {
     let source: String = row.try_get(2)?;
     let occurred: Option<i64> = row.try_get(4)?;
     let data: String = row.try_get(5)?;
@@ -444,6 +452,6 @@ fn projection_json(incident: &Incident) -> String {
     serde_json::to_string(incident).expect("an incident always serialises")
 }
 
-fn incident_from_json(data: &str) -> Result<Incident> {
+pub(crate) fn incident_from_json(data: &str) -> Result<Incident> {
     serde_json::from_str(data).map_err(|e| corrupt("incident", e))
 }

@@ -23,6 +23,7 @@ pub mod people;
 pub mod schedules;
 pub mod services;
 pub mod sessions;
+pub mod status;
 pub mod users;
 
 use std::fmt::Write as _;

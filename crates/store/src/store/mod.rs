@@ -5,6 +5,7 @@
 mod alerts;
 mod paging;
 mod services;
+mod status;
 mod web;
 
 use async_trait::async_trait;

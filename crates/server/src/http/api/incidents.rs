@@ -10,6 +10,7 @@ use klaxon_domain::api::{
 };
 use klaxon_domain::auth::Scope;
 use klaxon_domain::incident::{Command, DeclareInput, Evidence, IncidentView, StatusUpdateInput};
+use klaxon_domain::status::ComponentsRequest;
 use klaxon_domain::IncidentNumber;
 
 use crate::app::auth::Caller;
@@ -285,6 +286,21 @@ pub async fn evidence(
     ApiJson(r): ApiJson<Evidence>,
 ) -> Answer {
     incidents::act(&s, &caller, n, Command::AttachEvidence(r))
+        .await
+        .map(Json)
+        .map_err(ApiError::from)
+}
+
+#[utoipa::path(post, path = "/incidents/{number}/components", tag = "incidents", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])),
+    request_body(content = ComponentsRequest, description = "The status-page components it affects, replacing those named before; a status left out is the one the policy suggests for the severity"),
+    responses((status = 200, body = IncidentView), (status = 404), (status = 409, description = "The incident is not open, is restricted, or names these already"), (status = 422, description = "An unknown component, a group, or one named twice")))]
+pub async fn components(
+    State(s): State<AppState>,
+    caller: Caller,
+    NumberPath(n): NumberPath,
+    ApiJson(r): ApiJson<ComponentsRequest>,
+) -> Answer {
+    incidents::set_components(&s, &caller, n, &r.components)
         .await
         .map(Json)
         .map_err(ApiError::from)

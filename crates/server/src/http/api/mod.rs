@@ -3,6 +3,7 @@
 //! handlers' annotations.
 
 pub(crate) mod alerts;
+pub(crate) mod components;
 pub(crate) mod escalation;
 pub(crate) mod incidents;
 pub(crate) mod people;

@@ -131,6 +131,12 @@ struct IncidentPage {
     severities: Vec<(u8, String)>,
     strategies: Vec<&'static str>,
     update_kinds: Vec<(&'static str, &'static str)>,
+    /// The status-page components the incident affects, in words, and the form's
+    /// choices: every component, the statuses, and the severity's suggestion.
+    named: String,
+    components: Vec<super::components::Offered>,
+    component_statuses: Vec<(&'static str, &'static str)>,
+    suggested: String,
 }
 
 impl IncidentPage {
@@ -201,6 +207,7 @@ async fn build(
     let caller = &session.caller;
     let (view, page) = incidents::show_page(state, caller, n, before, TIMELINE_PAGE).await?;
     let alerts = incidents::alerts_of(state, caller, n).await?;
+    let all_components = state.store.components().await?;
     let people = state
         .store
         .users()
@@ -256,6 +263,12 @@ async fn build(
     .collect();
     let due = |t: Option<jiff::Timestamp>| t.map(|t| Deadline::new(now, t, t < now));
     let actions = Actions::of(&i);
+    let named = i
+        .components
+        .iter()
+        .map(|c| format!("{} {}", c.name, c.status.label().to_lowercase()))
+        .collect::<Vec<_>>()
+        .join(", ");
     Ok(IncidentPage {
         layout: Layout::new(
             Some(session),
@@ -314,6 +327,18 @@ async fn build(
         .filter(|(kind, _, _)| actions.update(*kind))
         .map(|(_, value, label)| (value, label))
         .collect(),
+        components: super::components::offered(&all_components, &i.components),
+        component_statuses: klaxon_domain::status::ComponentStatus::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
+        suggested: state
+            .policy
+            .severity(i.severity)
+            .component_status()
+            .label()
+            .to_lowercase(),
+        named,
     })
 }
 
@@ -510,7 +535,7 @@ pub async fn evidence_file(
 /// After a form: on to the incident it left in view, or the incident page again with
 /// the reason next to form `form` (answered with the refusal's status), or the error page
 /// for an incident the person may not see or act on.
-async fn answer(
+pub(super) async fn answer(
     state: &AppState,
     session: &WebSession,
     n: IncidentNumber,

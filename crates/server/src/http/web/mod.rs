@@ -4,11 +4,13 @@
 //! updates, and a few lines of script follow a live timeline.
 
 mod assets;
+mod components;
 mod dashboard;
 mod declare;
 mod escalation;
 mod form;
 mod incident;
+mod incident_components;
 mod live;
 mod page;
 mod people;
@@ -41,7 +43,21 @@ pub fn routes() -> Router<AppState> {
             "/incidents/{number}/evidence-file",
             post(incident::evidence_file),
         )
+        .route(
+            "/incidents/{number}/components",
+            post(incident_components::incident_components),
+        )
         .route("/incidents/{number}/{action}", post(incident::act))
+        .route(
+            "/components",
+            get(components::list).post(components::create),
+        )
+        .route(
+            "/components/{id}",
+            get(components::show).post(components::update),
+        )
+        .route("/components/{id}/status", post(components::set_status))
+        .route("/components/{id}/delete", post(components::delete))
         .route("/schedules", get(schedules::list).post(schedules::create))
         .route("/schedules/new", get(schedules::new_form))
         .route(

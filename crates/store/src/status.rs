@@ -1,0 +1,49 @@
+//! Storage of the status page: components, their status history, the incidents
+//! published on the page and the page's version.
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use klaxon_domain::incident::{Incident, TimelineEvent};
+use klaxon_domain::status::{Component, ComponentFields, ComponentPeriod, ComponentStatus};
+use klaxon_domain::{ComponentId, IncidentNumber};
+
+use crate::Result;
+
+/// Components and the status page's history. Every method is atomic; every write moves
+/// the page's version on.
+#[async_trait]
+pub trait StatusStore: Send + Sync + 'static {
+    /// Creates a component (or group); `position: None` puts it after its last sibling.
+    /// `Duplicate` if another has the name (letter case aside).
+    async fn create_component(&self, fields: &ComponentFields, at: Timestamp) -> Result<Component>;
+    /// Every component and group, by id, with `status` equal to the status set by hand
+    /// (the effective status is the caller's to work out).
+    async fn components(&self) -> Result<Vec<Component>>;
+    async fn component(&self, id: ComponentId) -> Result<Component>;
+    /// Replaces a component's fields and, if `status` is given, its status set by hand
+    /// (ending the stretch set by hand before, starting one unless operational).
+    async fn update_component(
+        &self,
+        id: ComponentId,
+        fields: &ComponentFields,
+        status: Option<ComponentStatus>,
+        at: Timestamp,
+    ) -> Result<Component>;
+    /// Deletes a component and its history.
+    async fn delete_component(&self, id: ComponentId) -> Result<()>;
+    /// The stretches of history that end at or after `since`, or still last.
+    async fn component_periods(&self, since: Timestamp) -> Result<Vec<ComponentPeriod>>;
+    /// The incidents published on the page that were declared at or after `since` or
+    /// are still open, newest first, at most `limit`.
+    async fn public_incidents(&self, since: Timestamp, limit: u32) -> Result<Vec<Incident>>;
+    /// The events of these incidents the page reads (life cycle, components, status
+    /// updates), in order per incident.
+    async fn public_events(
+        &self,
+        numbers: &[IncidentNumber],
+    ) -> Result<Vec<(IncidentNumber, TimelineEvent)>>;
+    /// The page's secret (its public ids are derived from it) and version.
+    async fn status_page(&self) -> Result<(String, i64)>;
+    /// The page's version alone: cheap, for polling.
+    async fn status_page_version(&self) -> Result<i64>;
+}
