@@ -12,6 +12,7 @@ pub mod ids;
 pub mod incident;
 pub mod paging;
 pub mod policy;
+pub mod review;
 pub mod schedule;
 mod secret;
 pub mod service;
