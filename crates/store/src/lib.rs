@@ -7,7 +7,7 @@
 //! Where things are:
 //! - the traits callers use: [`Store`] here, [`ServiceStore`] (`services.rs`),
 //!   [`AlertStore`] and [`InboxWriter`] (`alerts.rs`), [`PagingStore`] (`paging.rs`),
-//!   [`WebStore`] (`web.rs`);
+//!   [`WebStore`] (`web.rs`), [`ReviewStore`] (`reviews.rs`);
 //! - every query, once for both databases: [`sql`], a file per group of tables, plain
 //!   functions over `sqlx::Any` connections;
 //! - the one implementation of the traits, [`SqlStore`] (`store/`), and what a database
@@ -23,6 +23,7 @@ pub mod backend;
 mod group;
 mod paging;
 mod postgres;
+mod reviews;
 mod services;
 pub mod sql;
 mod sqlite;
@@ -46,6 +47,7 @@ pub use alerts::{
 pub use backend::{Backend, Dialect, SqlStore};
 pub use paging::{ActionLink, Job, JobBacklog, JobDone, JobOutcome, PagingStore, Room};
 pub use postgres::{Postgres, PostgresStore};
+pub use reviews::{ActionFilter, ReviewStore, ReviewWrite};
 pub use services::{NewKey, ServiceStore};
 pub use sqlite::{Sqlite, SqliteStore};
 pub use web::{Session, SignIn, WebStore};
@@ -126,7 +128,15 @@ pub struct Authenticated {
 /// Everything Klaxon keeps. Implementations must make each method atomic.
 #[async_trait]
 pub trait Store:
-    ServiceStore + AlertStore + InboxWriter + PagingStore + WebStore + Send + Sync + 'static
+    ServiceStore
+    + AlertStore
+    + InboxWriter
+    + PagingStore
+    + WebStore
+    + ReviewStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Checks the database answers.
     async fn ping(&self) -> Result<()>;

@@ -322,3 +322,27 @@ impl ActionLists {
         lists
     }
 }
+
+/// An action item in a list across incidents, with what the list shows of its
+/// incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ListedAction {
+    #[serde(flatten)]
+    pub item: ActionItem,
+    /// `42-3`.
+    pub reference: String,
+    pub incident_title: String,
+    /// Still owed and past its deadline.
+    pub overdue: bool,
+}
+
+impl ListedAction {
+    pub fn new(item: ActionItem, incident_title: String, now: Timestamp) -> ListedAction {
+        ListedAction {
+            reference: item.reference().to_string(),
+            overdue: item.is_overdue(now),
+            item,
+            incident_title,
+        }
+    }
+}

@@ -482,6 +482,23 @@ pub fn decide(
 }
 
 impl ReviewChange {
+    /// This change followed by `next` (decided from this one's record), as one write.
+    pub fn then(mut self, next: ReviewChange) -> ReviewChange {
+        self.record = next.record;
+        for item in next.items {
+            self.items.retain(|i| i.number != item.number);
+            self.items.push(item);
+        }
+        self.history.extend(next.history);
+        self.jobs.cancel.extend(next.jobs.cancel);
+        // The store cancels before it adds: reminders a later step cancels go too.
+        let cancelled = self.jobs.cancel.clone();
+        self.jobs.add.retain(|j| !cancelled.contains(&j.kind));
+        self.jobs.add.extend(next.jobs.add);
+        self.timeline.extend(next.timeline);
+        self
+    }
+
     /// Adds a line to the history and moves the review's version on.
     fn log(&mut self, ctx: &Context, what: String) {
         let review = &mut self.record.review;

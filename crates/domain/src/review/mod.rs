@@ -5,6 +5,7 @@
 //! anything; the caller stores the [`ReviewChange`] it returns whole.
 
 mod actions;
+pub mod api;
 mod command;
 mod markdown;
 mod reminders;
@@ -22,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use actions::{
     default_due, ActionItem, ActionItemPatch, ActionItemRef, ActionLists, ActionStatus, Answers,
-    Category, NewActionItem,
+    Category, ListedAction, NewActionItem,
 };
 pub use command::{decide, may_close, open, HistoryEntry, OpenReview, ReviewChange, ReviewCommand};
 pub use markdown::markdown;

@@ -19,6 +19,7 @@ pub mod incidents;
 pub mod jobs;
 pub mod links;
 pub mod people;
+pub mod reviews;
 pub mod schedules;
 pub mod services;
 pub mod sessions;
