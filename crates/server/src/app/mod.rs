@@ -14,6 +14,7 @@ pub(crate) mod lookups;
 pub(crate) mod paging;
 pub(crate) mod people;
 pub(crate) mod phones;
+pub(crate) mod reviews;
 pub(crate) mod schedules;
 pub(crate) mod services;
 pub(crate) mod sessions;

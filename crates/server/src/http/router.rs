@@ -5,7 +5,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::http::api::{alerts, escalation, incidents, people, schedules, services, system, users};
+use crate::http::api::{
+    alerts, escalation, incidents, people, reviews, schedules, services, system, users,
+};
 use crate::http::error::ApiError;
 use crate::http::extract::BODY_LIMIT;
 use crate::infra::state::AppState;
@@ -29,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents/{number}/merge", post(incidents::merge))
         .route("/incidents/{number}/notes", post(incidents::note))
         .route("/incidents/{number}/evidence", post(incidents::evidence))
+        .merge(review_routes())
         .route("/users", get(users::list).post(users::create))
         .route("/users/{handle}", axum::routing::patch(users::update))
         .route(
@@ -180,6 +183,45 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+}
+
+/// The post-incident review of an incident, and action items across incidents.
+fn review_routes() -> Router<AppState> {
+    use axum::routing::put;
+    Router::new()
+        .route(
+            "/incidents/{number}/review",
+            get(reviews::show)
+                .post(reviews::open)
+                .patch(reviews::settings),
+        )
+        .route("/incidents/{number}/review/summary", put(reviews::summary))
+        .route("/incidents/{number}/review/impact", put(reviews::impact))
+        .route(
+            "/incidents/{number}/review/root-cause",
+            put(reviews::root_cause),
+        )
+        .route("/incidents/{number}/review/lessons", put(reviews::lessons))
+        .route("/incidents/{number}/review/meeting", put(reviews::meeting))
+        .route(
+            "/incidents/{number}/review/whys",
+            put(reviews::set_whys).post(reviews::add_why),
+        )
+        .route(
+            "/incidents/{number}/review/timeline/{seq}",
+            put(reviews::note),
+        )
+        .route("/incidents/{number}/review/status", post(reviews::status))
+        .route("/incidents/{number}/review/export", get(reviews::export))
+        .route(
+            "/incidents/{number}/review/actions",
+            post(reviews::add_action),
+        )
+        .route("/actions", get(reviews::actions))
+        .route(
+            "/actions/{item}",
+            get(reviews::action).patch(reviews::update_action),
+        )
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

@@ -6,6 +6,7 @@ pub(crate) mod alerts;
 pub(crate) mod escalation;
 pub(crate) mod incidents;
 pub(crate) mod people;
+pub(crate) mod reviews;
 pub(crate) mod schedules;
 pub(crate) mod services;
 pub(crate) mod system;
