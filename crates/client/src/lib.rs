@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod paging;
+mod reviews;
 
 use std::fmt;
 use std::time::Duration;

@@ -166,7 +166,7 @@ pub fn markdown(view: &ReviewView) -> String {
         for (depth, node) in chain {
             let _ = writeln!(
                 w,
-                "{}- **Why?** {} **Because** {}{}",
+                "{}- {} — **because** {}{}",
                 "  ".repeat(*depth),
                 node.why,
                 node.because,

@@ -67,7 +67,6 @@ pub struct TimelineEntry {
 /// A review with what is computed for its readers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReviewView {
-    #[serde(flatten)]
     pub review: Review,
     pub incident: IncidentBrief,
     /// Past due and not published.
