@@ -9,6 +9,7 @@ mod heartbeat;
 mod incident;
 mod paging;
 mod policy;
+mod review;
 mod schedule;
 mod service;
 mod token;
@@ -73,6 +74,10 @@ enum Command {
     Page(paging::PageArgs),
     /// Stakeholders: who hears about the incidents the policy tells a team about.
     Team(paging::TeamArgs),
+    /// Post-incident reviews: sections, 5-whys, status and the report.
+    Review(review::ReviewArgs),
+    /// Action items of reviews, across incidents: `klaxon action list --mine --overdue`.
+    Action(review::ActionArgs),
 }
 
 /// Where the server is and who we are to it.
@@ -164,6 +169,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Oncall(args) => paging::on_call(args).await,
         Command::Page(args) => paging::page(args).await,
         Command::Team(args) => paging::team(args).await,
+        Command::Review(args) => review::review(args).await,
+        Command::Action(args) => review::action(args).await,
     }
 }
 
