@@ -97,7 +97,7 @@ impl Client {
         n: IncidentNumber,
         body: &WhyNodeInput,
     ) -> Result<ReviewView, ClientError> {
-        self.post(&review(n, "/whys"), body).await
+        self.post(&review(n, "/whys/nodes"), body).await
     }
 
     /// Stars timeline event `seq` (or not), with context.

@@ -105,8 +105,8 @@ async fn every_operation_documents_its_parameters_and_common_errors() {
         }
     }
     assert_eq!(
-        query_parameters, 17,
-        "the filters and cursors of five operations"
+        query_parameters, 24,
+        "the filters and cursors of five operations, action items' filters, a review's export format"
     );
     app.cleanup().await;
 }
@@ -185,6 +185,12 @@ fn valid_body(path: &str) -> Value {
         "/subscriptions" => json!({"team": "engineering", "user": "vera"}),
         "/users/{handle}" => json!({"role": "viewer"}),
         "/users/{handle}/contact-methods/{id}/verify" => json!({"code": "123456"}),
+        "/incidents/{number}/review/whys" => json!({"nodes": []}),
+        "/incidents/{number}/review/whys/nodes" => json!({"why": "w", "because": "b"}),
+        "/incidents/{number}/review/status" => json!({"status": "in_review"}),
+        "/incidents/{number}/review/actions" => {
+            json!({"title": "t", "owner": "admin", "category": "short_term"})
+        }
         _ => json!({}),
     }
 }

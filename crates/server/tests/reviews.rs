@@ -508,3 +508,91 @@ async fn a_restricted_incidents_review_is_hidden_from_outsiders() {
     );
     app.cleanup().await;
 }
+
+/// Which action item reminders the timeline holds: (item, stage, who).
+async fn item_reminders(
+    app: &common::TestApp,
+    n: IncidentNumber,
+) -> Vec<(String, ReminderStage, Vec<String>)> {
+    let timeline = app.admin.incident(n).await.unwrap().timeline.unwrap();
+    timeline
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            EventKind::ActionItemReminded {
+                item,
+                stage,
+                reminded,
+                ..
+            } => Some((item, stage, reminded)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn action_items_are_reminded_and_escalated_until_done() {
+    let app = spawn_app().await;
+    for p in ["alice", "bob", "carol"] {
+        person(&app, p).await;
+    }
+    app.admin
+        .subscribe(&Subscription {
+            team: "engineering".into(),
+            user: h("carol"),
+        })
+        .await
+        .unwrap();
+    let input = DeclareInput {
+        commander: Some(h("alice")),
+        ..declare_input("Checkout failing", 2)
+    };
+    let n = app.admin.declare(&input).await.unwrap().incident.number;
+    app.admin.resolve(n, &Default::default()).await.unwrap();
+    app.run_jobs().await;
+    let mut fix = item("Fix the leak", "bob", Category::ShortTerm);
+    fix.due_at = Some(at("2026-11-30T10:00:00Z"));
+    let fix = app.admin.add_action(n, &fix).await.unwrap();
+    let mut later = item("Chaos tests", "bob", Category::LongTerm);
+    later.due_at = Some(at("2026-11-30T10:00:00Z"));
+    let later = app.admin.add_action(n, &later).await.unwrap();
+    // Done before its deadline: never reminded.
+    let done = ActionItemPatch {
+        status: Some(ActionStatus::Done),
+        ..Default::default()
+    };
+    app.admin
+        .update_action(later.item.reference(), &done)
+        .await
+        .unwrap();
+
+    advance_to(&app, at("2026-11-29T10:00:00Z"));
+    app.run_jobs().await;
+    advance_to(&app, at("2026-11-30T10:00:00Z"));
+    app.run_jobs().await;
+    advance_to(&app, at("2026-12-01T10:00:00Z"));
+    app.run_jobs().await;
+    let bob = || vec!["bob".to_owned()];
+    assert_eq!(
+        item_reminders(&app, n).await,
+        [
+            ("1-1".to_owned(), ReminderStage::Before, bob()),
+            ("1-1".to_owned(), ReminderStage::Due, bob()),
+            (
+                "1-1".to_owned(),
+                ReminderStage::Escalate,
+                vec!["bob".to_owned(), "alice".to_owned(), "carol".to_owned()]
+            ),
+        ]
+    );
+    let overdue = app
+        .admin
+        .actions(&ActionQuery {
+            overdue: Some(true),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(overdue.len(), 1);
+    assert_eq!(overdue[0].reference, fix.reference);
+    app.cleanup().await;
+}

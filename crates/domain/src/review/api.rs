@@ -8,7 +8,7 @@
 //! | `PATCH /incidents/{n}/review` | [`ReviewSettings`] | `ReviewView` | responder |
 //! | `PUT /incidents/{n}/review/{section}` | the section | `ReviewView` | responder |
 //! | `PUT /incidents/{n}/review/whys` | [`WhysInput`] | `ReviewView` | responder |
-//! | `POST /incidents/{n}/review/whys` | [`super::WhyNodeInput`] | `ReviewView` | responder |
+//! | `POST /incidents/{n}/review/whys/nodes` | [`super::WhyNodeInput`] | `ReviewView` | responder |
 //! | `PUT /incidents/{n}/review/timeline/{seq}` | [`NoteInput`] | `ReviewView` | responder |
 //! | `POST /incidents/{n}/review/status` | [`StatusRequest`] | `ReviewView` | responder |
 //! | `POST /incidents/{n}/review/actions` | [`super::NewActionItem`] | 201 `ListedAction` | responder |

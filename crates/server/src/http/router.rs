@@ -203,9 +203,10 @@ fn review_routes() -> Router<AppState> {
         )
         .route("/incidents/{number}/review/lessons", put(reviews::lessons))
         .route("/incidents/{number}/review/meeting", put(reviews::meeting))
+        .route("/incidents/{number}/review/whys", put(reviews::set_whys))
         .route(
-            "/incidents/{number}/review/whys",
-            put(reviews::set_whys).post(reviews::add_why),
+            "/incidents/{number}/review/whys/nodes",
+            post(reviews::add_why),
         )
         .route(
             "/incidents/{number}/review/timeline/{seq}",

@@ -136,7 +136,7 @@ pub async fn set_whys(
     run(&s, &caller, n, ReviewCommand::SetWhys(input.nodes)).await
 }
 
-#[utoipa::path(post, path = "/incidents/{number}/review/whys", tag = "reviews", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = WhyNodeInput,
+#[utoipa::path(post, path = "/incidents/{number}/review/whys/nodes", tag = "reviews", params(("number" = IncidentNumber, Path)), security(("bearer" = ["responder"])), request_body = WhyNodeInput,
     responses((status = 200, body = ReviewView), (status = 404), (status = 409, description = "The review is published"), (status = 422, description = "It follows a node that does not exist")))]
 pub async fn add_why(
     State(s): State<AppState>,
@@ -152,11 +152,18 @@ pub async fn add_why(
 pub async fn note(
     State(s): State<AppState>,
     caller: Caller,
-    ApiPath((number, seq)): ApiPath<(String, i64)>,
+    ApiPath((number, seq)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<NoteInput>,
 ) -> Answer {
+    caller.require(Scope::Responder)?;
     let n = IncidentNumber::parse(&number)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let seq: i64 = seq.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("'{seq}' is not a timeline event's number"),
+        )
+    })?;
     let command = ReviewCommand::Note {
         seq,
         starred: input.starred,
@@ -213,7 +220,7 @@ pub async fn add_action(
 }
 
 #[utoipa::path(get, path = "/actions", tag = "reviews", params(ActionQuery),
-    responses((status = 200, body = [ListedAction], description = "By deadline; restricted incidents' items only for those who may see them"), (status = 422, description = "`limit` out of range, or both `mine` and `owner`")))]
+    responses((status = 200, body = [ListedAction], description = "Not paged: the first `limit` (100 by default, at most 500) by deadline, filtered to what a person works through; restricted incidents' items only for those who may see them"), (status = 422, description = "`limit` out of range, or both `mine` and `owner`")))]
 pub async fn actions(
     State(s): State<AppState>,
     caller: Caller,
@@ -249,6 +256,7 @@ pub async fn update_action(
     ApiPath(item): ApiPath<String>,
     ApiJson(patch): ApiJson<ActionItemPatch>,
 ) -> Result<Json<ListedAction>, ApiError> {
+    caller.require(Scope::Responder)?;
     let r: ActionItemRef = path_id(&item)?;
     reviews::update_action(&s, &caller, r, patch)
         .await
