@@ -6,6 +6,7 @@
 
 mod paging;
 mod reports;
+mod reviews;
 mod status;
 
 pub use reports::ReportWindow;

@@ -13,6 +13,7 @@ pub mod incident;
 pub mod metrics;
 pub mod paging;
 pub mod policy;
+pub mod review;
 pub mod schedule;
 mod secret;
 pub mod service;

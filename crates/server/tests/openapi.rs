@@ -105,8 +105,8 @@ async fn every_operation_documents_its_parameters_and_common_errors() {
         }
     }
     assert_eq!(
-        query_parameters, 21,
-        "the filters and cursors of six operations"
+        query_parameters, 28,
+        "the filters and cursors of six operations, action items' filters, a review's export format"
     );
     app.cleanup().await;
 }
@@ -187,6 +187,12 @@ fn valid_body(path: &str) -> Value {
         "/users/{handle}/contact-methods/{id}/verify" => json!({"code": "123456"}),
         "/components" => json!({"name": "API"}),
         "/incidents/{number}/components" => json!({"components": []}),
+        "/incidents/{number}/review/whys" => json!({"nodes": []}),
+        "/incidents/{number}/review/whys/nodes" => json!({"why": "w", "because": "b"}),
+        "/incidents/{number}/review/status" => json!({"status": "in_review"}),
+        "/incidents/{number}/review/actions" => {
+            json!({"title": "t", "owner": "admin", "category": "short_term"})
+        }
         _ => json!({}),
     }
 }

@@ -7,7 +7,7 @@
 //! Where things are:
 //! - the traits callers use: [`Store`] here, [`ServiceStore`] (`services.rs`),
 //!   [`AlertStore`] and [`InboxWriter`] (`alerts.rs`), [`PagingStore`] (`paging.rs`),
-//!   [`WebStore`] (`web.rs`), [`StatusStore`] (`status.rs`);
+//!   [`WebStore`] (`web.rs`), [`StatusStore`] (`status.rs`), [`ReviewStore`] (`reviews.rs`);
 //! - every query, once for both databases: [`sql`], a file per group of tables, plain
 //!   functions over `sqlx::Any` connections;
 //! - the one implementation of the traits, [`SqlStore`] (`store/`), and what a database
@@ -23,6 +23,7 @@ pub mod backend;
 mod group;
 mod paging;
 mod postgres;
+mod reviews;
 mod services;
 pub mod sql;
 mod sqlite;
@@ -47,6 +48,7 @@ pub use alerts::{
 pub use backend::{Backend, Dialect, SqlStore};
 pub use paging::{ActionLink, Job, JobBacklog, JobDone, JobOutcome, PagingStore, Room};
 pub use postgres::{Postgres, PostgresStore};
+pub use reviews::{ActionFilter, ReviewStore, ReviewWrite};
 pub use services::{NewKey, ServiceStore};
 pub use sqlite::{Sqlite, SqliteStore};
 pub use status::StatusStore;
@@ -146,6 +148,7 @@ pub trait Store:
     + PagingStore
     + WebStore
     + StatusStore
+    + ReviewStore
     + Send
     + Sync
     + 'static

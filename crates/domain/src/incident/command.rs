@@ -445,12 +445,16 @@ pub fn record(
                 | EventKind::Notified { .. }
                 | EventKind::NotificationFailed { .. }
                 | EventKind::UpdateMissed { .. }
+                | EventKind::ReviewOpened { .. }
+                | EventKind::ReviewPublished
+                | EventKind::ReviewReminded { .. }
+                | EventKind::ActionItemReminded { .. }
         )
     });
     if !engine_only {
         return Err(DomainError::invalid(
             "kind",
-            "only paging and notification events are recorded this way",
+            "only paging, notification and review events are recorded this way",
         ));
     }
     Ok(stamp(incident.version, kinds, None, ctx))

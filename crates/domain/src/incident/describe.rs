@@ -145,7 +145,53 @@ pub fn describe(kind: &EventKind, excerpt: impl Fn(&str) -> String) -> String {
                 method.as_str()
             ),
         },
+        EventKind::ReviewOpened { owner, due_at } => match owner {
+            Some(o) => format!("post-incident review opened, due {due_at}, owned by @{o}"),
+            None => format!("post-incident review opened, due {due_at}"),
+        },
+        EventKind::ReviewPublished => "post-incident review published".to_owned(),
+        EventKind::ReviewReminded {
+            due_at,
+            stage,
+            reminded,
+        } => {
+            let what = match stage {
+                crate::review::ReminderStage::Before => "post-incident review due soon",
+                crate::review::ReminderStage::Due => "post-incident review overdue",
+                crate::review::ReminderStage::Escalate => "post-incident review overdue, escalated",
+            };
+            format!("{what} (due {due_at}); reminded {}", people(reminded))
+        }
+        EventKind::ActionItemReminded {
+            item,
+            title,
+            due_at,
+            stage,
+            reminded,
+        } => {
+            let what = match stage {
+                crate::review::ReminderStage::Before => "due soon",
+                crate::review::ReminderStage::Due => "overdue",
+                crate::review::ReminderStage::Escalate => "overdue, escalated",
+            };
+            format!(
+                "action item {item} {what} (due {due_at}): {title}; reminded {}",
+                people(reminded)
+            )
+        }
     }
+}
+
+/// `@a, @b`, or `nobody`.
+fn people(handles: &[String]) -> String {
+    if handles.is_empty() {
+        return "nobody".to_owned();
+    }
+    handles
+        .iter()
+        .map(|h| format!("@{h}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn describe_evidence(evidence: &Evidence, excerpt: impl Fn(&str) -> String) -> String {

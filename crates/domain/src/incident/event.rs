@@ -179,6 +179,32 @@ pub enum EventKind {
         #[schema(value_type = Option<String>, format = DateTime)]
         retry_at: Option<Timestamp>,
     },
+    /// The post-incident review opened, due at `due_at`.
+    ReviewOpened {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        owner: Option<Handle>,
+        #[schema(value_type = String, format = DateTime)]
+        due_at: Timestamp,
+    },
+    /// The post-incident review was published.
+    ReviewPublished,
+    /// The review due at `due_at` is not published: `reminded` were told (at `stage`
+    /// `escalate`, the severity's stakeholders too).
+    ReviewReminded {
+        #[schema(value_type = String, format = DateTime)]
+        due_at: Timestamp,
+        stage: crate::review::ReminderStage,
+        reminded: Vec<String>,
+    },
+    /// Action item `item` (`42-3`) is still owed at `due_at`: `reminded` were told.
+    ActionItemReminded {
+        item: String,
+        title: String,
+        #[schema(value_type = String, format = DateTime)]
+        due_at: Timestamp,
+        stage: crate::review::ReminderStage,
+        reminded: Vec<String>,
+    },
 }
 
 impl EventKind {
@@ -207,6 +233,10 @@ impl EventKind {
             Self::Paged { .. } => "paged",
             Self::Notified { .. } => "notified",
             Self::NotificationFailed { .. } => "notification_failed",
+            Self::ReviewOpened { .. } => "review_opened",
+            Self::ReviewPublished => "review_published",
+            Self::ReviewReminded { .. } => "review_reminded",
+            Self::ActionItemReminded { .. } => "action_item_reminded",
         }
     }
 }

@@ -279,7 +279,11 @@ impl Incident {
             | EventKind::ResponseTargetMissed { .. }
             | EventKind::UpdateMissed { .. }
             | EventKind::Notified { .. }
-            | EventKind::NotificationFailed { .. } => {}
+            | EventKind::NotificationFailed { .. }
+            | EventKind::ReviewOpened { .. }
+            | EventKind::ReviewPublished
+            | EventKind::ReviewReminded { .. }
+            | EventKind::ActionItemReminded { .. } => {}
         }
         self.version = event.seq;
         self.updated_at = event.recorded_at;

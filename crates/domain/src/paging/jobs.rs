@@ -29,10 +29,16 @@ pub enum JobKind {
     Publish,
     /// Post one announced event in a shared chat room (Teams, Mattermost).
     RoomPost,
+    /// After a resolution: open the post-incident review if the policy requires one.
+    ReviewOpen,
+    /// Remind the owner (or, escalated, the stakeholders) of a review's deadline.
+    ReviewRemind,
+    /// Remind the owner (or, escalated, the stakeholders) of an action item's deadline.
+    ActionRemind,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 11] = [
         Self::Escalate,
         Self::Page,
         Self::AckTimeout,
@@ -41,6 +47,9 @@ impl JobKind {
         Self::Remind,
         Self::Publish,
         Self::RoomPost,
+        Self::ReviewOpen,
+        Self::ReviewRemind,
+        Self::ActionRemind,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +62,9 @@ impl JobKind {
             Self::Remind => "remind",
             Self::Publish => "publish",
             Self::RoomPost => "room-post",
+            Self::ReviewOpen => "review-open",
+            Self::ReviewRemind => "review-remind",
+            Self::ActionRemind => "action-remind",
         }
     }
 
@@ -147,9 +159,22 @@ pub fn plan(events: &[TimelineEvent], after: &Incident) -> JobPlan {
                 plan.cancel
                     .extend([JobKind::AckTimeout, JobKind::Escalate, JobKind::Page]);
             }
-            EventKind::Resolved { .. }
-            | EventKind::Declined { .. }
-            | EventKind::MergedInto { .. } => {
+            EventKind::Resolved { .. } => {
+                plan.cancel.extend([
+                    JobKind::Escalate,
+                    JobKind::Page,
+                    JobKind::AckTimeout,
+                    JobKind::Remind,
+                ]);
+                // Whether a review is required is the policy's; the job reads it.
+                plan.add.push(
+                    crate::paging::JobPayload::ReviewOpen(crate::review::ReviewOpening {
+                        resolved_seq: event.seq,
+                    })
+                    .planned(event.seq.to_string(), event.recorded_at),
+                );
+            }
+            EventKind::Declined { .. } | EventKind::MergedInto { .. } => {
                 plan.cancel.extend([
                     JobKind::Escalate,
                     JobKind::Page,

@@ -27,6 +27,12 @@ pub enum JobPayload {
     Publish(EventRef),
     /// Post timeline event `seq` in a shared room.
     RoomPost(RoomPost),
+    /// Open the review of a resolved incident, if its policy requires one.
+    ReviewOpen(crate::review::ReviewOpening),
+    /// Remind of a review's deadline.
+    ReviewRemind(crate::review::ReviewReminder),
+    /// Remind of an action item's deadline.
+    ActionRemind(crate::review::ActionReminder),
 }
 
 /// A delivery to one contact method of one person.
@@ -116,6 +122,9 @@ impl JobPayload {
             Self::Remind(_) => JobKind::Remind,
             Self::Publish(_) => JobKind::Publish,
             Self::RoomPost(_) => JobKind::RoomPost,
+            Self::ReviewOpen(_) => JobKind::ReviewOpen,
+            Self::ReviewRemind(_) => JobKind::ReviewRemind,
+            Self::ActionRemind(_) => JobKind::ActionRemind,
         }
     }
 
@@ -248,6 +257,13 @@ mod tests {
             JobKind::Announce | JobKind::Publish => json!({"seq": 1}),
             JobKind::Remind => json!({"due_at": "2026-11-26T10:30:00Z"}),
             JobKind::RoomPost => json!({"room": "mattermost", "seq": 1}),
+            JobKind::ReviewOpen => json!({"resolved_seq": 4}),
+            JobKind::ReviewRemind => {
+                json!({"due_at": "2026-11-28T10:00:00Z", "stage": "before"})
+            }
+            JobKind::ActionRemind => {
+                json!({"item": 1, "due_at": "2026-11-28T10:00:00Z", "stage": "due"})
+            }
         }
     }
 }

@@ -35,6 +35,55 @@ pub struct Policy {
     /// What leaves Klaxon of a restricted incident beyond its participants.
     #[serde(default)]
     pub restricted: RestrictedPolicy,
+    /// When post-incident reviews and their action items are reminded and due.
+    #[serde(default)]
+    pub reviews: ReviewRules,
+}
+
+/// The clock of post-incident reviews (a severity's [`Review`] says whether one is
+/// required and how long after resolution it is due) and of their action items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRules {
+    /// The owner of a review or an action item is reminded this long before it is due
+    /// (and again when it is due).
+    #[serde(default = "ReviewRules::default_remind_before")]
+    pub remind_before: Cadence,
+    /// Overdue this long, the severity's stakeholder teams are told as well.
+    #[serde(default = "ReviewRules::default_escalate_after")]
+    pub escalate_after: Cadence,
+    /// A short-term action item is due this long after it is added.
+    #[serde(default = "ReviewRules::default_short_term")]
+    pub short_term: Cadence,
+    /// A long-term action item is due this long after it is added.
+    #[serde(default = "ReviewRules::default_long_term")]
+    pub long_term: Cadence,
+}
+
+impl ReviewRules {
+    fn default_remind_before() -> Cadence {
+        Cadence(jiff::SignedDuration::from_hours(24))
+    }
+    fn default_escalate_after() -> Cadence {
+        Cadence(jiff::SignedDuration::from_hours(24))
+    }
+    fn default_short_term() -> Cadence {
+        Cadence(jiff::SignedDuration::from_hours(7 * 24))
+    }
+    fn default_long_term() -> Cadence {
+        Cadence(jiff::SignedDuration::from_hours(30 * 24))
+    }
+}
+
+impl Default for ReviewRules {
+    fn default() -> Self {
+        Self {
+            remind_before: Self::default_remind_before(),
+            escalate_after: Self::default_escalate_after(),
+            short_term: Self::default_short_term(),
+            long_term: Self::default_long_term(),
+        }
+    }
 }
 
 /// What outlets others read receive of restricted incidents. Shared chat rooms (Teams,

@@ -11,6 +11,7 @@ mod incident;
 mod paging;
 mod policy;
 mod report;
+mod review;
 mod schedule;
 mod service;
 mod token;
@@ -80,6 +81,10 @@ enum Command {
     Report(report::ReportArgs),
     /// The public status page's components and their groups.
     Component(component::ComponentArgs),
+    /// Post-incident reviews: sections, 5-whys, status and the report.
+    Review(review::ReviewArgs),
+    /// Action items of reviews, across incidents: `klaxon action list --mine --overdue`.
+    Action(review::ActionArgs),
 }
 
 /// Where the server is and who we are to it.
@@ -173,6 +178,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Team(args) => paging::team(args).await,
         Command::Report(args) => report::run(args).await,
         Command::Component(args) => component::run(args).await,
+        Command::Review(args) => review::review(args).await,
+        Command::Action(args) => review::action(args).await,
     }
 }
 

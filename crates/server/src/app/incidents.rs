@@ -58,7 +58,11 @@ pub async fn visible_incident(
 }
 
 /// Refuses handles that name nobody, as a field error.
-async fn existing_user(state: &AppState, field: &str, handle: &Handle) -> Result<(), AppError> {
+pub(crate) async fn existing_user(
+    state: &AppState,
+    field: &str,
+    handle: &Handle,
+) -> Result<(), AppError> {
     match state.store.user(handle).await {
         Ok(_) => Ok(()),
         Err(StoreError::NotFound(_)) => Err(AppError::field(
@@ -224,6 +228,11 @@ async fn try_act(
     command: &Command,
 ) -> Result<IncidentView, Attempt> {
     let incident = visible_incident(state, caller, number).await?;
+    // Only a close that the life cycle allows waits for the review.
+    if matches!(command, Command::Close) && incident.status == incident::Status::Resolved {
+        let review = state.store.review(number).await?.map(|r| r.review);
+        klaxon_domain::review::may_close(&incident, &state.policy, review.as_ref())?;
+    }
     let events = incident::decide(&incident, command, &context(state, caller))?;
     let (projected, change) = project(state, incident, events);
     let on_the_page = change.status_page.touched;

@@ -16,6 +16,7 @@ pub(crate) mod paging;
 pub(crate) mod people;
 pub(crate) mod phones;
 pub(crate) mod reports;
+pub(crate) mod reviews;
 pub(crate) mod schedules;
 pub(crate) mod services;
 pub(crate) mod sessions;

@@ -1,6 +1,7 @@
 //! The engine: what happens later, in the background. The `runner` claims due jobs with
 //! a lease and hands each to the file of its kind (a page that is due: `deliveries`);
-//! `job` holds what they share (the outcome, retries, ordering). `heartbeats` looks for
+//! `job` holds what they share (the outcome, retries, ordering); `reviews` opens
+//! post-incident reviews and reminds of their deadlines and their action items'. `heartbeats` looks for
 //! monitors whose ping is overdue.
 
 pub(crate) mod announcements;
@@ -10,5 +11,6 @@ pub(crate) mod heartbeats;
 pub(crate) mod job;
 pub(crate) mod publish;
 pub(crate) mod reminders;
+pub(crate) mod reviews;
 pub(crate) mod rooms;
 pub(crate) mod runner;

@@ -19,6 +19,7 @@ use crate::engine::escalations;
 use crate::engine::job::{backoff, domain, engine_context, Ran, MAX_ATTEMPTS};
 use crate::engine::publish;
 use crate::engine::reminders;
+use crate::engine::reviews;
 use crate::engine::rooms;
 use crate::infra::state::AppState;
 
@@ -114,6 +115,9 @@ async fn run_job(state: &AppState, job: Job, lookups: &Lookups) {
         Ok(JobPayload::Remind(_)) => reminders::remind(state, &job).await,
         Ok(JobPayload::Publish(event)) => publish::publish(state, &job, event.seq).await,
         Ok(JobPayload::RoomPost(post)) => rooms::post_in_room(state, &job, &post).await,
+        Ok(JobPayload::ReviewOpen(_)) => reviews::open_review(state, &job).await,
+        Ok(JobPayload::ReviewRemind(r)) => reviews::remind_review(state, &job, &r, lookups).await,
+        Ok(JobPayload::ActionRemind(r)) => reviews::remind_action(state, &job, &r, lookups).await,
     };
     let ran = match ran {
         Ok(ran) => ran,

@@ -7,7 +7,8 @@ use axum::Router;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 use crate::http::api::{
-    alerts, components, escalation, incidents, people, reports, schedules, services, system, users,
+    alerts, components, escalation, incidents, people, reports, reviews, schedules, services,
+    system, users,
 };
 use crate::http::error::ApiError;
 use crate::http::extract::BODY_LIMIT;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
                 .patch(components::update)
                 .delete(components::delete),
         )
+        .merge(review_routes())
         .route("/users", get(users::list).post(users::create))
         .route("/users/{handle}", axum::routing::patch(users::update))
         .route(
@@ -212,6 +214,46 @@ pub fn router(state: AppState) -> Router {
 /// level: at the default, compressing the dashboard cost as much CPU as rendering it.
 fn compression() -> CompressionLayer {
     CompressionLayer::new().quality(CompressionLevel::Fastest)
+}
+
+/// The post-incident review of an incident, and action items across incidents.
+fn review_routes() -> Router<AppState> {
+    use axum::routing::put;
+    Router::new()
+        .route(
+            "/incidents/{number}/review",
+            get(reviews::show)
+                .post(reviews::open)
+                .patch(reviews::settings),
+        )
+        .route("/incidents/{number}/review/summary", put(reviews::summary))
+        .route("/incidents/{number}/review/impact", put(reviews::impact))
+        .route(
+            "/incidents/{number}/review/root-cause",
+            put(reviews::root_cause),
+        )
+        .route("/incidents/{number}/review/lessons", put(reviews::lessons))
+        .route("/incidents/{number}/review/meeting", put(reviews::meeting))
+        .route("/incidents/{number}/review/whys", put(reviews::set_whys))
+        .route(
+            "/incidents/{number}/review/whys/nodes",
+            post(reviews::add_why),
+        )
+        .route(
+            "/incidents/{number}/review/timeline/{seq}",
+            put(reviews::note),
+        )
+        .route("/incidents/{number}/review/status", post(reviews::status))
+        .route("/incidents/{number}/review/export", get(reviews::export))
+        .route(
+            "/incidents/{number}/review/actions",
+            post(reviews::add_action),
+        )
+        .route("/actions", get(reviews::actions))
+        .route(
+            "/actions/{item}",
+            get(reviews::action).patch(reviews::update_action),
+        )
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

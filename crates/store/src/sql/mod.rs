@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod links;
 pub mod metrics;
 pub mod people;
+pub mod reviews;
 pub mod schedules;
 pub mod services;
 pub mod sessions;

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod paging;
+mod reviews;
 mod services;
 mod status;
 mod web;

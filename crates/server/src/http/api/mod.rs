@@ -8,6 +8,7 @@ pub(crate) mod escalation;
 pub(crate) mod incidents;
 pub(crate) mod people;
 pub(crate) mod reports;
+pub(crate) mod reviews;
 pub(crate) mod schedules;
 pub(crate) mod services;
 pub(crate) mod system;

@@ -3,6 +3,7 @@
 //! JavaScript; htmx (vendored, `static/`) refreshes the dashboard and previews status
 //! updates, and a few lines of script follow a live timeline.
 
+mod actions;
 mod assets;
 mod components;
 mod dashboard;
@@ -12,10 +13,12 @@ mod form;
 mod incident;
 mod incident_components;
 mod live;
+mod markdown;
 mod page;
 mod people;
 mod refusal;
 mod reports;
+mod review;
 mod schedules;
 mod service_forms;
 mod services;
@@ -26,6 +29,11 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::infra::state::AppState;
+
+/// The printable HTML of a review, for the API's export.
+pub fn printable_review(view: &klaxon_domain::review::ReviewView) -> axum::response::Response {
+    review::printable(view)
+}
 
 /// The pages and their forms.
 pub fn routes() -> Router<AppState> {
@@ -58,6 +66,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/components/{id}/status", post(components::set_status))
         .route("/components/{id}/delete", post(components::delete))
+        .route("/incidents/{number}/review", get(review::show))
+        .route("/incidents/{number}/review/print", get(review::print))
+        .route(
+            "/incidents/{number}/review/report.md",
+            get(review::markdown),
+        )
+        .route("/incidents/{number}/review/{form}", post(review::act))
+        .route("/actions", get(actions::list))
+        .route("/actions/{item}", post(actions::set_status))
         .route("/schedules", get(schedules::list).post(schedules::create))
         .route("/schedules/new", get(schedules::new_form))
         .route(
