@@ -264,8 +264,8 @@ pub async fn start(
             .metrics_token
             .as_ref()
             .map(|t| app::auth::hash_token(t.expose())),
-        config.status_page,
-    );
+    )
+    .with_status_page(config.status_page);
     bootstrap(
         &state,
         config.bootstrap_token.map(|t| t.expose().to_owned()),

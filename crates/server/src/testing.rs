@@ -23,7 +23,6 @@ pub(crate) async fn state_with_service() -> (
         crate::infra::channels::Channels::default(),
         None,
         None,
-        Default::default(),
     );
     let new = klaxon_domain::service::NewService {
         name: klaxon_domain::service::ServiceName::parse("api").unwrap(),

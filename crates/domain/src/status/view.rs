@@ -233,7 +233,7 @@ impl PublicView {
                 .collect();
             incidents.push(incident(s, i, &events, &by_id));
         }
-        incidents.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        incidents.sort_by_key(|i| std::cmp::Reverse(i.created_at));
 
         let status = page_status(
             components.iter().filter(|c| !c.group).map(|c| c.status),

@@ -12,6 +12,19 @@ use crate::infra::clock::Clock;
 use crate::infra::locks::KeyedLocks;
 use crate::infra::metrics::Metrics;
 
+/// A status page with nothing on it, until the first build.
+fn empty_page(
+    config: &crate::infra::status_page::StatusPageConfig,
+    public_url: Option<&str>,
+    now: jiff::Timestamp,
+) -> Arc<crate::infra::status_page::StatusPageCache> {
+    let view =
+        klaxon_domain::status::PublicView::empty(&config.name, &config.base_url(public_url), now);
+    Arc::new(crate::infra::status_page::StatusPageCache::new(
+        crate::infra::status_page::PageSnapshot::new(Arc::new(view), -1, now),
+    ))
+}
+
 /// The server's shared state: one pointer, cloned for every request (axum's `State`).
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
@@ -72,17 +85,10 @@ impl AppState {
         channels: crate::infra::channels::Channels,
         rate_limit: Option<Arc<crate::infra::rate_limit::KeyLimits>>,
         metrics_token_hash: Option<String>,
-        status_config: crate::infra::status_page::StatusPageConfig,
     ) -> Self {
         let outlets = channels.outlets(&policy.restricted);
-        let page = klaxon_domain::status::PublicView::empty(
-            &status_config.name,
-            &status_config.base_url(public_url.as_deref()),
-            clock.now(),
-        );
-        let status_page = crate::infra::status_page::StatusPageCache::new(
-            crate::infra::status_page::PageSnapshot::new(Arc::new(page), -1, clock.now()),
-        );
+        let status_config = crate::infra::status_page::StatusPageConfig::default();
+        let status_page = empty_page(&status_config, public_url.as_deref(), clock.now());
         Self(Arc::new(Shared {
             store,
             policy: Arc::new(policy),
@@ -102,9 +108,18 @@ impl AppState {
             outlets,
             metrics_token_hash,
             status_config,
-            status_page: Arc::new(status_page),
+            status_page,
             stop: tokio::sync::watch::channel(false).0,
         }))
+    }
+
+    /// The state with the public status page's settings, set before the state is shared
+    /// (it is cloned for every request once serving starts).
+    pub fn with_status_page(mut self, config: crate::infra::status_page::StatusPageConfig) -> Self {
+        let shared = Arc::get_mut(&mut self.0).expect("the state is not shared yet");
+        shared.status_page = empty_page(&config, shared.public_url.as_deref(), shared.clock.now());
+        shared.status_config = config;
+        self
     }
 
     /// Tells every background task and long answer to end.
