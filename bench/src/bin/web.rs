@@ -412,6 +412,7 @@ async fn main() {
         channels: Default::default(),
         metrics_token: None,
         connections: Default::default(),
+        status_page: Default::default(),
     };
     let server = klaxon_server::start(config, Arc::new(SystemClock))
         .await
