@@ -101,12 +101,14 @@ async fn rebuild(state: &AppState) {
         }
         Err(e) => {
             let previous = state.status_page.get();
-            if previous.failing_since.is_none() {
-                tracing::warn!(error = %e, "the status page cannot be refreshed; it keeps showing the last view");
+            // Already marked: the answers rendered with the notice stay as they are.
+            if previous.failing_since.is_some() {
+                return;
             }
+            tracing::warn!(error = %e, "the status page cannot be refreshed; it keeps showing the last view");
             let mut kept =
                 PageSnapshot::new(previous.view.clone(), previous.version, previous.built_at);
-            kept.failing_since = Some(previous.failing_since.unwrap_or(now));
+            kept.failing_since = Some(now);
             state.status_page.set(kept);
         }
     }
