@@ -29,7 +29,11 @@ async fn a_responder_fills_a_review_through_the_forms() {
     assert!(incident_page.body.contains("href=\"/incidents/1/review\""));
     let page = browser.get("/incidents/1/review").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("has no post-incident review yet"), "{}", page.body);
+    assert!(
+        page.body.contains("has no post-incident review yet"),
+        "{}",
+        page.body
+    );
 
     // Resolving opens it (SEV2 requires one).
     app.admin.resolve(n, &Default::default()).await.unwrap();
@@ -40,14 +44,20 @@ async fn a_responder_fills_a_review_through_the_forms() {
             review,
             "/incidents/1/review/summary",
             &[
-                ("what_happened", "Checkout failed: **500s** <script>alert(1)</script>"),
+                (
+                    "what_happened",
+                    "Checkout failed: **500s** <script>alert(1)</script>",
+                ),
                 ("who_affected", "Paying customers"),
                 ("detection", "A customer e-mail"),
             ],
         )
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    assert_eq!(done.location.as_deref(), Some("/incidents/1/review#summary"));
+    assert_eq!(
+        done.location.as_deref(),
+        Some("/incidents/1/review#summary")
+    );
     let page = browser.get(review).await.body;
     assert!(page.contains("<strong>500s</strong>"), "{page}");
     assert!(!page.contains("<script>alert(1)"), "typed HTML stays text");
@@ -69,8 +79,18 @@ async fn a_responder_fills_a_review_through_the_forms() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.body.contains("id=\"a-owner-error\""), "{}", refused.body);
-    assert!(refused.body.contains("there is no user &#39;ghost&#39;") || refused.body.contains("there is no user &#x27;ghost&#x27;") || refused.body.contains("ghost"), "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"a-owner-error\""),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("there is no user &#39;ghost&#39;")
+            || refused.body.contains("there is no user &#x27;ghost&#x27;")
+            || refused.body.contains("ghost"),
+        "{}",
+        refused.body
+    );
     assert!(refused.body.contains("value=\"Alert on pod memory\""));
     assert!(app.admin.review(n).await.unwrap().action_items.is_empty());
 
@@ -112,7 +132,11 @@ async fn a_responder_fills_a_review_through_the_forms() {
         )
         .await;
     assert_eq!(dangling.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(dangling.body.contains("does not exist"), "{}", dangling.body);
+    assert!(
+        dangling.body.contains("does not exist"),
+        "{}",
+        dangling.body
+    );
     let linked = browser
         .submit(
             review,
@@ -127,11 +151,18 @@ async fn a_responder_fills_a_review_through_the_forms() {
     assert_eq!(stored.action_items[0].answers, Some(Answers::Why(2)));
     assert_eq!(stored.review.summary.who_affected, "Paying customers");
     let page = browser.get(review).await.body;
-    assert!(page.contains("answered by 1-1 Alert on pod memory"), "{page}");
+    assert!(
+        page.contains("answered by 1-1 Alert on pod memory"),
+        "{page}"
+    );
 
     // `/actions` lists it, and its status is set from there.
     let actions = browser.get("/actions?mine=1").await;
-    assert!(actions.body.contains("Alert on pod memory"), "{}", actions.body);
+    assert!(
+        actions.body.contains("Alert on pod memory"),
+        "{}",
+        actions.body
+    );
     let set = browser
         .submit("/actions", "/actions/1-1", &[("status", "done")])
         .await;
@@ -140,6 +171,8 @@ async fn a_responder_fills_a_review_through_the_forms() {
     assert_eq!(stored.action_items[0].status, ActionStatus::Done);
     let print = browser.get("/incidents/1/review/print").await;
     assert_eq!(print.status, StatusCode::OK);
-    assert!(print.body.contains("Post-incident review: #1 Checkout failing"));
+    assert!(print
+        .body
+        .contains("Post-incident review: #1 Checkout failing"));
     app.cleanup().await;
 }

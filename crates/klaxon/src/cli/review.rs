@@ -6,13 +6,13 @@ use std::io::Read;
 use clap::{Args, Subcommand};
 use jiff::Timestamp;
 use klaxon_client::Client;
+use klaxon_domain::review::api::WhysInput;
 use klaxon_domain::review::api::{ActionQuery, NoteInput, ReviewSettings};
 use klaxon_domain::review::{
-    ActionItemPatch, ActionItemRef, ActionStatus, Answers, Category, Impact, Lessons,
-    ListedAction, Meeting, NewActionItem, OpenReview, ReviewStatus, ReviewView, RootCauseInput,
-    Summary, WhyNodeInput,
+    ActionItemPatch, ActionItemRef, ActionStatus, Answers, Category, Impact, Lessons, ListedAction,
+    Meeting, NewActionItem, OpenReview, ReviewStatus, ReviewView, RootCauseInput, Summary,
+    WhyNodeInput,
 };
-use klaxon_domain::review::api::WhysInput;
 use klaxon_domain::{Handle, IncidentNumber};
 
 use super::{handle, id, incident_number, named, Connection, Usage};
@@ -297,8 +297,8 @@ async fn edit(
     if file == "-" {
         std::io::stdin().read_to_string(&mut text)?;
     } else {
-        text = std::fs::read_to_string(file)
-            .map_err(|e| Usage(format!("cannot read {file}: {e}")))?;
+        text =
+            std::fs::read_to_string(file).map_err(|e| Usage(format!("cannot read {file}: {e}")))?;
     }
     let bad = |e: serde_json::Error| Usage(format!("{file} is not a {section} section: {e}"));
     Ok(match section {
@@ -366,7 +366,10 @@ fn show(v: &ReviewView) {
             );
         }
     }
-    println!("Export it with `klaxon review export {}`.", v.incident.number.0);
+    println!(
+        "Export it with `klaxon review export {}`.",
+        v.incident.number.0
+    );
 }
 
 pub async fn action(args: ActionArgs) -> anyhow::Result<()> {
@@ -426,7 +429,11 @@ pub async fn action(args: ActionArgs) -> anyhow::Result<()> {
             unlink,
             ticket,
         } => {
-            let answers = if unlink { Some(None) } else { answers.map(Some) };
+            let answers = if unlink {
+                Some(None)
+            } else {
+                answers.map(Some)
+            };
             let body = ActionItemPatch {
                 title,
                 owner,
@@ -451,7 +458,9 @@ fn list(items: &[ListedAction]) {
         println!("No action items.");
         return;
     }
-    let mut t = output::table(["ITEM", "TITLE", "OWNER", "CATEGORY", "STATUS", "DUE", "INCIDENT"]);
+    let mut t = output::table([
+        "ITEM", "TITLE", "OWNER", "CATEGORY", "STATUS", "DUE", "INCIDENT",
+    ]);
     for a in items {
         let due = output::when(a.item.due_at);
         t.add_row([
@@ -460,8 +469,16 @@ fn list(items: &[ListedAction]) {
             format!("@{}", a.item.owner),
             a.item.category.as_str().to_owned(),
             a.item.status.as_str().to_owned(),
-            if a.overdue { format!("{due} (overdue)") } else { due },
-            format!("{} {}", a.item.incident, output::one_line(&a.incident_title, 40)),
+            if a.overdue {
+                format!("{due} (overdue)")
+            } else {
+                due
+            },
+            format!(
+                "{} {}",
+                a.item.incident,
+                output::one_line(&a.incident_title, 40)
+            ),
         ]);
     }
     output::print_table(&t);
