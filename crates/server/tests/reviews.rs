@@ -177,9 +177,11 @@ async fn a_sev2_is_reviewed_from_resolution_to_publication() {
         )
         .await
         .unwrap();
-    let mut meeting = Meeting::default();
-    meeting.at = Some(at("2026-11-27T15:00:00Z"));
-    meeting.attendees = vec!["alice".into(), "bob".into(), "carol".into()];
+    let mut meeting = Meeting {
+        at: Some(at("2026-11-27T15:00:00Z")),
+        attendees: vec!["alice".into(), "bob".into(), "carol".into()],
+        ..Meeting::default()
+    };
     meeting.agenda[0] = AgendaItem {
         notes: "The page reached alice 20 minutes in.".into(),
         ..meeting.agenda[0].clone()
