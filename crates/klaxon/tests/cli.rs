@@ -110,9 +110,11 @@ fn the_readme_tour_through_the_cli() {
     );
     assert!(to_ack >= 1, "{to_ack}");
     let timeline = view["timeline"].as_array().unwrap();
+    // The engine opens the SEV2's review when it gets to it: before this read or after.
     let types: Vec<&str> = timeline
         .iter()
         .map(|e| e["type"].as_str().unwrap())
+        .filter(|t| *t != "review_opened")
         .collect();
     assert_eq!(
         types,

@@ -16,6 +16,41 @@ impl Policy {
         }
     }
 
+    /// `after` of business hours later than `from`: the time counts only on business
+    /// days between the policy's start and end of business, in its time zone.
+    pub fn add_business_time(&self, from: Timestamp, after: jiff::SignedDuration) -> Timestamp {
+        let tz = self.time_zone.zone();
+        let hours = &self.business_hours;
+        let mut left = after;
+        let mut at = from;
+        // Validation guarantees a business day each week: ten years of days is plenty.
+        for _ in 0..3660 {
+            let date: Date = at.to_zoned(tz.clone()).date();
+            let open_day = hours.days.iter().any(|d| d.0 == date.weekday());
+            let edge = |t: jiff::civil::Time| {
+                date.to_datetime(t)
+                    .to_zoned(tz.clone())
+                    .map(|z| z.timestamp())
+                    .unwrap_or(at)
+            };
+            let (start, end) = (edge(hours.start.0), edge(hours.end.0));
+            if open_day && at < end {
+                let from_here = at.max(start);
+                let open = end.duration_since(from_here);
+                if left <= open {
+                    return from_here.checked_add(left).unwrap_or(from_here);
+                }
+                left -= open;
+            }
+            at = date
+                .tomorrow()
+                .ok()
+                .and_then(|d| d.to_zoned(tz.clone()).ok())
+                .map_or(end, |z| z.timestamp());
+        }
+        at
+    }
+
     /// The close of business hours on the first business day after the day (in the
     /// policy's time zone) that contains `at`.
     pub fn end_of_next_business_day(&self, at: Timestamp) -> Timestamp {
@@ -78,6 +113,31 @@ mod tests {
         assert_eq!(
             p.response_deadline(sev4, at("2026-11-28T09:00:00Z")),
             at("2026-11-30T17:00:00Z")
+        );
+    }
+
+    #[test]
+    fn business_time_counts_only_business_hours() {
+        let p = Policy::builtin();
+        let hours = |h| jiff::SignedDuration::from_hours(h);
+        // Friday 16:00: one hour on Friday, eight on Monday, seven on Tuesday.
+        assert_eq!(
+            p.add_business_time(at("2026-11-27T16:00:00Z"), hours(16)),
+            at("2026-12-01T16:00:00Z")
+        );
+        // Saturday starts on Monday morning; within a day it is plain addition.
+        assert_eq!(
+            p.add_business_time(at("2026-11-28T12:00:00Z"), hours(2)),
+            at("2026-11-30T11:00:00Z")
+        );
+        assert_eq!(
+            p.add_business_time(at("2026-11-26T10:00:00Z"), hours(3)),
+            at("2026-11-26T13:00:00Z")
+        );
+        // Thursday 20:00, after hours: a whole working day is Friday's.
+        assert_eq!(
+            p.add_business_time(at("2026-11-26T20:00:00Z"), hours(8)),
+            at("2026-11-27T17:00:00Z")
         );
     }
 

@@ -194,6 +194,10 @@ pub struct Review {
     /// How long after resolution the review is due; required when `required` is true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due: Option<Cadence>,
+    /// Count `due` in business hours only (the policy's `business_hours`): `due = "16h"`
+    /// is two working days.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub business_hours: bool,
 }
 
 /// The severity decision tree, as an ordered list: the first "yes" decides.

@@ -111,7 +111,12 @@ pub fn open(
         None => {
             let base = incident.resolved_at.unwrap_or(ctx.now);
             let after = rules.due.map_or(DEFAULT_DUE, |c| c.0);
-            crate::time::to_millis_precision(base.checked_add(after).unwrap_or(base))
+            let due = if rules.business_hours {
+                ctx.policy.add_business_time(base, after)
+            } else {
+                base.checked_add(after).unwrap_or(base)
+            };
+            crate::time::to_millis_precision(due)
         }
     };
     let owner = input

@@ -124,6 +124,26 @@ fn a_review_opens_due_by_the_policy_after_resolution_owned_by_the_commander() {
 }
 
 #[test]
+fn a_policy_may_count_the_deadline_in_business_hours() {
+    let source = crate::policy::DEFAULT_POLICY_TOML.replacen(
+        "review = { required = true, due = \"48h\" }",
+        "review = { required = true, due = \"16h\", business_hours = true }",
+        2,
+    );
+    let p = Policy::from_toml(&source).unwrap();
+    let (i, events) = resolved(&p);
+    // Resolved Thursday 10:50: 6 h 10 min that day, 8 h on Friday, 1 h 50 min on Monday.
+    let change = open(
+        &i,
+        &events,
+        &OpenReview::default(),
+        &ctx(&p, at("2026-11-26T10:51:00Z")),
+    )
+    .unwrap();
+    assert_eq!(change.record.review.due_at, at("2026-11-30T10:50:00Z"));
+}
+
+#[test]
 fn the_status_moves_draft_in_review_published_and_publishing_needs_the_sections() {
     let p = Policy::builtin();
     let (i, mut r) = opened(&p);
