@@ -19,6 +19,7 @@ mod people;
 mod refusal;
 mod reports;
 mod review;
+mod schedule_form;
 mod schedules;
 mod service_forms;
 mod services;
@@ -75,13 +76,16 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{number}/review/{form}", post(review::act))
         .route("/actions", get(actions::list))
         .route("/actions/{item}", post(actions::set_status))
-        .route("/schedules", get(schedules::list).post(schedules::create))
-        .route("/schedules/new", get(schedules::new_form))
+        .route(
+            "/schedules",
+            get(schedules::list).post(schedule_form::create),
+        )
+        .route("/schedules/new", get(schedule_form::new_form))
         .route(
             "/schedules/{name}",
-            get(schedules::show).post(schedules::update),
+            get(schedules::show).post(schedule_form::update),
         )
-        .route("/schedules/{name}/edit", get(schedules::edit_form))
+        .route("/schedules/{name}/edit", get(schedule_form::edit_form))
         .route("/schedules/{name}/delete", post(schedules::delete))
         .route("/schedules/{name}/calendar.ics", get(schedules::calendar))
         .route("/schedules/{name}/overrides", post(schedules::add_override))
