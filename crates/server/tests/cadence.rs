@@ -8,7 +8,9 @@ use common::fakes::{accept_slack, slack_calls};
 use common::{spawn_sqlite, Settings};
 use jiff::SignedDuration;
 use klaxon_domain::api::NewUser;
-use klaxon_domain::incident::{DeclareInput, EventKind, StatusUpdateInput, UpdateKind};
+use klaxon_domain::incident::{
+    DeclareInput, EventKind, StatusUpdateInput, UpdateAudience, UpdateKind,
+};
 use klaxon_domain::{Handle, IncidentNumber, Severity};
 use klaxon_server::{ChannelConfig, SlackConfig};
 use wiremock::MockServer;
@@ -196,5 +198,137 @@ async fn stakeholders_hear_by_severity_and_customer_impact() {
             .all(|p| p["text"].as_str().unwrap().contains("Payments failing")),
         "{dms:#?}"
     );
+    app.cleanup().await;
+}
+
+/// Customers of a customer-facing SEV2 hear from us every hour (the runbook's 30–60
+/// minutes): a missed customer update reminds the commander and goes on the timeline
+/// as missed, apart from internal updates; drills and internal incidents never remind.
+#[tokio::test]
+async fn missed_customer_updates_are_reminded() {
+    let slack = MockServer::start().await;
+    accept_slack(&slack).await;
+    let settings = Settings {
+        channels: ChannelConfig {
+            slack: Some(SlackConfig {
+                base_url: format!("{}/api/", slack.uri()),
+                bot_token: "xoxb-test".into(),
+            }),
+            ..Default::default()
+        },
+        ..Settings::default()
+    };
+    let app = spawn_sqlite(settings).await;
+    let alice = Handle::parse("alice").unwrap();
+    let user = NewUser {
+        handle: alice.clone(),
+        name: "Alice".into(),
+        email: "alice@example.com".into(),
+        role: None,
+    };
+    app.admin.create_user(&user).await.unwrap();
+    let declare = |title: &str, customer_facing: bool, drill: bool| DeclareInput {
+        title: title.into(),
+        severity: Some(Severity::new(2).unwrap()),
+        commander: Some(alice.clone()),
+        customer_facing,
+        drill,
+        ..Default::default()
+    };
+    app.admin
+        .declare(&declare("Checkout failing", true, false))
+        .await
+        .unwrap();
+    app.admin
+        .declare(&declare("Internal only", false, false))
+        .await
+        .unwrap();
+    app.admin
+        .declare(&declare("Game day", true, true))
+        .await
+        .unwrap();
+    app.run_jobs().await;
+    let customer_missed = |timeline: &[klaxon_domain::incident::TimelineEvent]| {
+        timeline
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    EventKind::UpdateMissed {
+                        audience: UpdateAudience::Customer,
+                        ..
+                    }
+                )
+            })
+            .count()
+    };
+    let missed_on = |n: u64| {
+        let admin = &app.admin;
+        async move {
+            let timeline = admin
+                .incident(IncidentNumber(n))
+                .await
+                .unwrap()
+                .timeline
+                .unwrap();
+            customer_missed(&timeline)
+        }
+    };
+
+    // Nothing at 59 minutes; at 60 the customer update is missed.
+    app.clock.advance(SignedDuration::from_mins(59));
+    app.run_jobs().await;
+    assert_eq!(missed_on(1).await, 0);
+    app.clock.advance(SignedDuration::from_mins(1));
+    app.run_jobs().await;
+    assert_eq!(missed_on(1).await, 1);
+    let timeline = app.admin.incident(IncidentNumber(1)).await.unwrap().timeline.unwrap();
+    let reminded = timeline.iter().find_map(|e| match &e.kind {
+        EventKind::UpdateMissed {
+            reminded,
+            audience: UpdateAudience::Customer,
+            ..
+        } => Some(reminded.clone()),
+        _ => None,
+    });
+    assert_eq!(reminded, Some(vec!["alice".to_owned()]));
+    let posts = slack_calls(&slack, "chat.postMessage").await;
+    assert!(
+        posts.iter().any(|p| p["text"]
+            .as_str()
+            .unwrap()
+            .contains("Customer update due for #1")),
+        "{posts:#?}"
+    );
+    assert_eq!(missed_on(2).await, 0, "not customer-facing");
+    assert_eq!(missed_on(3).await, 0, "a drill");
+
+    // A customer update at 70 minutes: nothing more until 130, then again.
+    app.clock.advance(SignedDuration::from_mins(10));
+    let update = StatusUpdateInput {
+        status: Some("We are looking into failed checkouts.".into()),
+        audience: UpdateAudience::Customer,
+        ..StatusUpdateInput::new(UpdateKind::Update)
+    };
+    app.admin.post_update(IncidentNumber(1), &update).await.unwrap();
+    app.run_jobs().await;
+    app.clock.advance(SignedDuration::from_mins(59));
+    app.run_jobs().await;
+    assert_eq!(missed_on(1).await, 1);
+    app.clock.advance(SignedDuration::from_mins(1));
+    app.run_jobs().await;
+    assert_eq!(missed_on(1).await, 2);
+
+    // Not posting repeats the reminder every hour, until the incident is resolved.
+    app.clock.advance(SignedDuration::from_mins(60));
+    app.run_jobs().await;
+    assert_eq!(missed_on(1).await, 3);
+    app.admin
+        .resolve(IncidentNumber(1), &Default::default())
+        .await
+        .unwrap();
+    app.clock.advance(SignedDuration::from_hours(3));
+    app.run_jobs().await;
+    assert_eq!(missed_on(1).await, 3);
     app.cleanup().await;
 }

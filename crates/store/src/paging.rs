@@ -55,9 +55,10 @@ pub enum JobOutcome {
     Retry { at: Timestamp, error: String },
     /// Given up on: kept, with `dead_at`, and never run again.
     Dead { at: Timestamp, error: String },
-    /// Not run: it must wait for an earlier job (events are delivered in order). Run
-    /// again at `at`; the claim does not count as an attempt, so waiting behind a
-    /// failing delivery never uses up this job's own attempts.
+    /// Not run now: it must wait for an earlier job (events are delivered in order), or
+    /// for a time it watches (a customer update falling due). Run again at `at`; the
+    /// claim does not count as an attempt, so waiting behind a failing delivery never
+    /// uses up this job's own attempts.
     Wait { at: Timestamp, reason: String },
 }
 

@@ -1,6 +1,6 @@
 //! Timeline events in words, for people: the CLI's timeline and the web UI's.
 
-use super::{EventKind, Evidence};
+use super::{EventKind, Evidence, UpdateAudience};
 
 /// One event in words: a first line, then any text it carries (a status update's
 /// message, evidence), each long text passed through `excerpt`.
@@ -88,13 +88,21 @@ pub fn describe(kind: &EventKind, excerpt: impl Fn(&str) -> String) -> String {
             "response target missed: acknowledged {} after it was due ({due_at})",
             crate::time::human_duration(*late_by_seconds)
         ),
-        EventKind::UpdateMissed { due_at, reminded } => {
+        EventKind::UpdateMissed {
+            due_at,
+            reminded,
+            audience,
+        } => {
             let who = reminded
                 .iter()
                 .map(|h| format!("@{h}"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            format!("internal update missed (due {due_at}); reminded {who}")
+            let which = match audience {
+                UpdateAudience::Internal => "internal",
+                UpdateAudience::Customer => "customer",
+            };
+            format!("{which} update missed (due {due_at}); reminded {who}")
         }
         EventKind::Paged {
             round,

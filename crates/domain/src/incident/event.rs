@@ -148,12 +148,14 @@ pub enum EventKind {
         due_at: Timestamp,
         late_by_seconds: i64,
     },
-    /// An internal status update was due and none was posted; the communicator (or the
-    /// commander) was reminded.
+    /// A status update was due and none was posted; the communicator (or the commander)
+    /// was reminded. `audience` is absent for internal updates.
     UpdateMissed {
         #[schema(value_type = String, format = DateTime)]
         due_at: Timestamp,
         reminded: Vec<String>,
+        #[serde(default, skip_serializing_if = "UpdateAudience::is_internal")]
+        audience: UpdateAudience,
     },
     /// The engine paged an escalation step: `users` are who it reached for (empty when
     /// nobody was on call).

@@ -103,6 +103,12 @@ pub enum UpdateAudience {
     Customer,
 }
 
+impl UpdateAudience {
+    pub fn is_internal(&self) -> bool {
+        *self == UpdateAudience::Internal
+    }
+}
+
 /// A status update, filled into the policy's template for its kind and audience.
 /// Fields left out are taken from the incident where it knows them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -123,13 +123,24 @@ pub fn announced(kind: &EventKind) -> bool {
     }
 }
 
+/// The job that reminds of a customer-facing incident's customer updates, first run at
+/// `at`: one per incident (its key), planned again by any change while none is live.
+pub fn customer_reminder(at: Timestamp) -> PlannedJob {
+    crate::paging::JobPayload::Remind(crate::paging::Reminder {
+        due_at: at,
+        audience: UpdateAudience::Customer,
+    })
+    .planned("customer", at)
+}
+
 /// The jobs that `events` (just applied, giving `after`) call for:
 /// - a declaration starts the escalation at once (drills page nobody);
 /// - an acknowledgement stops the escalation and pending pages, and starts the
 ///   acknowledgement-timeout check;
 /// - mitigation ends the timeout check; resolving, declining or merging ends all paging;
 /// - openings, acknowledgements, severity changes, internal updates, mitigations and
-///   resolutions are announced in the incident's chat channel, in order.
+///   resolutions are announced in the incident's chat channel, in order;
+/// - an open customer-facing incident (not a drill) has its customer-update reminder.
 pub fn plan(events: &[TimelineEvent], after: &Incident) -> JobPlan {
     let mut plan = JobPlan::default();
     for event in events {
@@ -187,6 +198,13 @@ pub fn plan(events: &[TimelineEvent], after: &Incident) -> JobPlan {
                 plan.cancel.push(JobKind::Remind);
             }
             _ => {}
+        }
+    }
+    // A customer-facing incident keeps one job watching for its next customer update:
+    // the job reads when that falls due (the policy's cadence) and waits until then.
+    if let Some(last) = events.last() {
+        if after.customer_facing && after.status.is_open() && !after.drill {
+            plan.add.push(customer_reminder(last.recorded_at));
         }
     }
     // A job added after a cancellation of its kind in the same change survives it:

@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::jobs::{EscalateJob, JobKind, PlannedJob};
+use crate::incident::UpdateAudience;
 
 /// A job's payload, tagged by the job's kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,10 +72,14 @@ pub enum Announcement {
     },
 }
 
-/// The internal update a reminder is about.
+/// The update a reminder is about: the internal update due at `due_at`, or the
+/// incident's next customer update (one reminder job per incident, which waits for
+/// whenever that update falls due).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reminder {
     pub due_at: Timestamp,
+    #[serde(default, skip_serializing_if = "UpdateAudience::is_internal")]
+    pub audience: UpdateAudience,
 }
 
 /// Timeline event `seq` of the job's incident.

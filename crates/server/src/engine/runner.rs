@@ -112,7 +112,7 @@ async fn run_job(state: &AppState, job: Job, lookups: &Lookups) {
         Ok(JobPayload::Announce(what)) => {
             announcements::announce(state, &job, &what, lookups).await
         }
-        Ok(JobPayload::Remind(_)) => reminders::remind(state, &job).await,
+        Ok(JobPayload::Remind(r)) => reminders::remind(state, &job, &r).await,
         Ok(JobPayload::Publish(event)) => publish::publish(state, &job, event.seq).await,
         Ok(JobPayload::RoomPost(post)) => rooms::post_in_room(state, &job, &post).await,
         Ok(JobPayload::ReviewOpen(_)) => reviews::open_review(state, &job).await,

@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 use crate::http::api::{
@@ -205,6 +206,7 @@ pub fn router(state: AppState) -> Router {
             crate::http::status::on_status_host,
         ))
         .layer(compression())
+        .layer(CatchPanicLayer::custom(crate::http::error::panicked))
         .with_state(state)
 }
 
