@@ -262,7 +262,7 @@ async fn missed_customer_updates_are_reminded() {
             })
             .count()
     };
-    let missed_on = |n: u64| {
+    let missed_on = |n: i64| {
         let admin = &app.admin;
         async move {
             let timeline = admin

@@ -220,7 +220,19 @@ mod tests {
         assert_eq!(
             read(JobKind::Remind, json!({"due_at": "2026-11-26T10:30:00Z"})),
             JobPayload::Remind(Reminder {
-                due_at: "2026-11-26T10:30:00Z".parse().unwrap()
+                due_at: "2026-11-26T10:30:00Z".parse().unwrap(),
+                audience: UpdateAudience::Internal,
+            }),
+            "a reminder stored before customer reminders is of an internal update"
+        );
+        assert_eq!(
+            read(
+                JobKind::Remind,
+                json!({"due_at": "2026-11-26T10:30:00Z", "audience": "customer"})
+            ),
+            JobPayload::Remind(Reminder {
+                due_at: "2026-11-26T10:30:00Z".parse().unwrap(),
+                audience: UpdateAudience::Customer,
             })
         );
         assert_eq!(read(JobKind::Publish, json!({"seq": 5})).seq(), Some(5));
