@@ -282,7 +282,13 @@ async fn missed_customer_updates_are_reminded() {
     app.clock.advance(SignedDuration::from_mins(1));
     app.run_jobs().await;
     assert_eq!(missed_on(1).await, 1);
-    let timeline = app.admin.incident(IncidentNumber(1)).await.unwrap().timeline.unwrap();
+    let timeline = app
+        .admin
+        .incident(IncidentNumber(1))
+        .await
+        .unwrap()
+        .timeline
+        .unwrap();
     let reminded = timeline.iter().find_map(|e| match &e.kind {
         EventKind::UpdateMissed {
             reminded,
@@ -310,7 +316,10 @@ async fn missed_customer_updates_are_reminded() {
         audience: UpdateAudience::Customer,
         ..StatusUpdateInput::new(UpdateKind::Update)
     };
-    app.admin.post_update(IncidentNumber(1), &update).await.unwrap();
+    app.admin
+        .post_update(IncidentNumber(1), &update)
+        .await
+        .unwrap();
     app.run_jobs().await;
     app.clock.advance(SignedDuration::from_mins(59));
     app.run_jobs().await;
