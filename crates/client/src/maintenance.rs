@@ -10,11 +10,11 @@ use crate::{Client, ClientError};
 
 impl Client {
     /// The maintenances not over yet and those of the last 90 days, latest window first.
-    pub async fn maintenances(&self) -> Result<Vec<ScheduledMaintenance>, ClientError> {
+    pub async fn scheduled_maintenances(&self) -> Result<Vec<ScheduledMaintenance>, ClientError> {
         self.get("/maintenances").await
     }
 
-    pub async fn maintenance(
+    pub async fn scheduled_maintenance(
         &self,
         id: ScheduledMaintenanceId,
     ) -> Result<ScheduledMaintenance, ClientError> {

@@ -213,7 +213,7 @@ async fn on_time(mut app: TestApp) {
     // 11:00: the reminder is recorded; nothing else moves.
     app.clock.advance(SignedDuration::from_mins(60));
     app.run_jobs().await;
-    let reminded = app.admin.maintenance(m.id).await.unwrap();
+    let reminded = app.admin.scheduled_maintenance(m.id).await.unwrap();
     assert_eq!(reminded.reminded_for, Some(at(120)));
     assert_eq!(reminded.status, MaintenanceStatus::Scheduled);
     assert_eq!(jobs(&app).await, planned[1..]);
@@ -222,7 +222,7 @@ async fn on_time(mut app: TestApp) {
     // service's alerts are muted.
     app.clock.advance(SignedDuration::from_mins(60));
     app.run_jobs().await;
-    let started = app.admin.maintenance(m.id).await.unwrap();
+    let started = app.admin.scheduled_maintenance(m.id).await.unwrap();
     assert_eq!(started.status, MaintenanceStatus::InProgress);
     assert_eq!(started.started_at, Some(at(120)));
     assert_eq!(started.updates.last().unwrap().by, "klaxon");
@@ -269,7 +269,7 @@ async fn on_time(mut app: TestApp) {
     // and under way are empty, the history and the feeds keep it.
     app.clock.advance(SignedDuration::from_mins(120));
     app.run_jobs().await;
-    let done = app.admin.maintenance(m.id).await.unwrap();
+    let done = app.admin.scheduled_maintenance(m.id).await.unwrap();
     assert_eq!(done.status, MaintenanceStatus::Completed);
     assert_eq!(done.completed_at, Some(at(240)));
     assert!(jobs(&app).await.is_empty());
@@ -372,7 +372,7 @@ async fn moved_then_cancelled(app: TestApp) {
     app.clock.advance(SignedDuration::from_mins(130));
     app.run_jobs().await;
     assert_eq!(
-        app.admin.maintenance(m.id).await.unwrap().status,
+        app.admin.scheduled_maintenance(m.id).await.unwrap().status,
         MaintenanceStatus::Scheduled
     );
     assert_eq!(
@@ -460,7 +460,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
             .await,
     );
     assert_eq!((p.status, p.errors[0].field.as_str()), (422, "components"));
-    assert!(p.detail.unwrap_or_default().contains("no component 999"));
+    assert!(p.detail.contains("no component 999"));
 
     let p = problem(
         app.admin
@@ -493,9 +493,16 @@ async fn bad_input_is_refused_and_changes_nothing() {
     );
     assert_eq!(p.status, 403);
     // Reading is for everyone signed in.
-    assert_eq!(responder.maintenance(m.id).await.unwrap().id, m.id);
+    assert_eq!(
+        responder.scheduled_maintenance(m.id).await.unwrap().id,
+        m.id
+    );
 
-    let p = problem(app.admin.maintenance(ScheduledMaintenanceId(999)).await);
+    let p = problem(
+        app.admin
+            .scheduled_maintenance(ScheduledMaintenanceId(999))
+            .await,
+    );
     assert_eq!(p.status, 404);
     let p = problem(
         app.admin
@@ -523,7 +530,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
     );
     assert_eq!(p.status, 409);
     assert!(
-        p.detail.unwrap_or_default().contains("start it first"),
+        p.detail.contains("start it first"),
         "the refusal says what to do"
     );
     let p = problem(
@@ -550,8 +557,11 @@ async fn bad_input_is_refused_and_changes_nothing() {
         .unwrap();
     assert!(r.status().is_client_error(), "{}", r.status());
 
-    assert_eq!(app.admin.maintenances().await.unwrap(), [m.clone()]);
-    assert_eq!(app.admin.maintenance(m.id).await.unwrap(), m);
+    assert_eq!(
+        app.admin.scheduled_maintenances().await.unwrap(),
+        [m.clone()]
+    );
+    assert_eq!(app.admin.scheduled_maintenance(m.id).await.unwrap(), m);
     assert_eq!(jobs(&app).await, before_jobs);
     assert_eq!(
         app.state().store.status_page_version().await.unwrap(),

@@ -100,7 +100,7 @@ async fn an_admin_schedules_and_runs_maintenance_and_refusals_change_nothing() {
         "{}",
         bad_time.body
     );
-    assert!(app.admin.maintenances().await.unwrap().is_empty());
+    assert!(app.admin.scheduled_maintenances().await.unwrap().is_empty());
 
     let made = admin
         .submit(
@@ -118,7 +118,7 @@ async fn an_admin_schedules_and_runs_maintenance_and_refusals_change_nothing() {
         )
         .await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
-    let all = app.admin.maintenances().await.unwrap();
+    let all = app.admin.scheduled_maintenances().await.unwrap();
     assert_eq!(all.len(), 1);
     let m = &all[0];
     assert_eq!(m.scheduled_for, "2026-11-26T12:00:00Z".parse().unwrap());
@@ -147,7 +147,7 @@ async fn an_admin_schedules_and_runs_maintenance_and_refusals_change_nothing() {
         )
         .await;
     assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
-    let m = app.admin.maintenance(m.id).await.unwrap();
+    let m = app.admin.scheduled_maintenance(m.id).await.unwrap();
     assert_eq!(m.scheduled_for, "2026-11-26T13:00:00Z".parse().unwrap());
 
     // An update without words or a new status: refused next to the text.
@@ -192,7 +192,7 @@ async fn an_admin_schedules_and_runs_maintenance_and_refusals_change_nothing() {
         )
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    let m = app.admin.maintenance(m.id).await.unwrap();
+    let m = app.admin.scheduled_maintenance(m.id).await.unwrap();
     assert_eq!(m.status, MaintenanceStatus::Completed);
     assert_eq!(m.updates.last().unwrap().body, "All done.");
     let shown = admin.get(&page).await;
@@ -222,6 +222,6 @@ async fn an_admin_schedules_and_runs_maintenance_and_refusals_change_nothing() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.admin.maintenances().await.unwrap().len(), 1);
+    assert_eq!(app.admin.scheduled_maintenances().await.unwrap().len(), 1);
     app.cleanup().await;
 }

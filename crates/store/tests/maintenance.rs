@@ -268,7 +268,7 @@ async fn maintenances_are_listed_latest_window_first(store: Arc<dyn Store>) {
     assert_eq!(names, ["Work at 600", "Work at 300"]);
 }
 
-support::contract!(
+contract!(
     a_maintenance_is_kept_with_its_updates_windows_and_jobs,
     maintenances_are_listed_latest_window_first,
 );

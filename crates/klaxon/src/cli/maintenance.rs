@@ -191,7 +191,7 @@ pub async fn run(args: MaintenanceArgs) -> anyhow::Result<()> {
             (m, "scheduled")
         }
         MaintenanceCommand::List => {
-            let all = client.maintenances().await?;
+            let all = client.scheduled_maintenances().await?;
             if json {
                 return output::json(&all);
             }
@@ -199,7 +199,7 @@ pub async fn run(args: MaintenanceArgs) -> anyhow::Result<()> {
             return Ok(());
         }
         MaintenanceCommand::Show { id } => {
-            let m = client.maintenance(id).await?;
+            let m = client.scheduled_maintenance(id).await?;
             if json {
                 return output::json(&m);
             }
