@@ -4,6 +4,7 @@
 //! rules of its own: what a request means is the server's business.
 #![forbid(unsafe_code)]
 
+mod maintenance;
 mod paging;
 mod reports;
 mod reviews;

@@ -213,6 +213,13 @@ row_id!(
     "A maintenance window's id"
 );
 row_id!(
+    /// A scheduled maintenance's id (on the status page; not a service's window).
+    ScheduledMaintenanceId,
+    "a scheduled maintenance id",
+    "; see `klaxon maintenance list`",
+    "A scheduled maintenance's id"
+);
+row_id!(
     /// A heartbeat monitor's id.
     HeartbeatId,
     "a heartbeat id",

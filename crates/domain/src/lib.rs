@@ -26,7 +26,7 @@ pub mod time;
 pub use error::DomainError;
 pub use ids::{
     AlertId, ComponentId, ContactMethodId, Handle, HeartbeatId, IncidentNumber, JobId, KeyId,
-    MaintenanceId, NotificationRuleId, ServiceId, TokenId,
+    MaintenanceId, NotificationRuleId, ScheduledMaintenanceId, ServiceId, TokenId,
 };
 pub use secret::Secret;
 pub use severity::Severity;

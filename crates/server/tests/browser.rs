@@ -3,7 +3,8 @@
 //! fresh database. A responder signs in, declares through the triage wizard,
 //! acknowledges, takes command, posts an update that a second session sees arrive
 //! without reloading, mitigates and resolves; a viewer gets no actions; a restricted
-//! incident stays hidden. The run saves the README's screenshots in `docs/screenshots/`.
+//! incident stays hidden; an admin schedules and starts a maintenance. The run saves
+//! the README's screenshots in `docs/screenshots/`.
 //!
 //! Without chromedriver the test says so and passes, except under CI (`CI` set), where
 //! a missing browser is a failure.
@@ -435,6 +436,56 @@ async fn an_admin_builds_a_schedule_and_covers_a_shift_in_a_browser() {
     let stored = app.admin.schedule("Payments primary").await.unwrap();
     assert_eq!((stored.layers().len(), stored.overrides().len()), (2, 1));
     screenshot(&b, "schedule.png").await;
+    b.close().await.unwrap();
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_admin_schedules_and_starts_maintenance_in_a_browser() {
+    let Some(driver) = chromedriver() else { return };
+    let app = spawn_app().await;
+    person(&app, "root", Scope::Admin).await;
+    let api = app
+        .admin
+        .create_component(&klaxon_domain::status::NewComponent {
+            name: "API".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let b = browser(&driver, 1280, 900).await;
+    sign_in(&b, &app, "root").await;
+    b.goto(&format!("{}/maintenances", app.url)).await.unwrap();
+    open_section(&b, "Schedule maintenance").await;
+    fill(&b, "#f-name", "Database upgrade").await;
+    b.find(Locator::Css(&format!(
+        "input[name=components][value='{}']",
+        api.id
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    set_value(&b, "#f-for", "2026-11-26T12:00").await;
+    set_value(&b, "#f-until", "2026-11-26T14:00").await;
+    fill(&b, "#f-body", "Writes pause briefly.").await;
+    click_button(&b, "Schedule").await;
+    wait_for_text(&b, "Writes pause briefly.").await;
+    select(&b, "#u-status", "in_progress").await;
+    click_button(&b, "Post").await;
+    let page = wait_for_text(&b, "Scheduled maintenance is currently in progress").await;
+    assert!(page.contains("In progress"), "{page}");
+    b.goto(&format!("{}/status", app.url)).await.unwrap();
+    let public = wait_for_text(&b, "Service Under Maintenance").await;
+    assert!(public.contains("Database upgrade"), "{public}");
+    let stored = app.admin.scheduled_maintenances().await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0].status,
+        klaxon_domain::status::MaintenanceStatus::InProgress
+    );
     b.close().await.unwrap();
     app.cleanup().await;
 }

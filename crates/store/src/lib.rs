@@ -51,7 +51,7 @@ pub use postgres::{Postgres, PostgresStore};
 pub use reviews::{ActionFilter, ReviewStore, ReviewWrite};
 pub use services::{NewKey, ServiceStore};
 pub use sqlite::{Sqlite, SqliteStore};
-pub use status::StatusStore;
+pub use status::{MaintenancePlan, MaintenanceWrite, StatusStore};
 pub use web::{Session, SignIn, WebStore};
 
 /// What can go wrong in the store, in the shapes callers act on. Only [`Stale`] is

@@ -4,10 +4,33 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 use klaxon_domain::incident::{Incident, TimelineEvent};
-use klaxon_domain::status::{Component, ComponentFields, ComponentPeriod, ComponentStatus};
-use klaxon_domain::{ComponentId, IncidentNumber};
+use klaxon_domain::paging::PlannedJob;
+use klaxon_domain::service::ServiceName;
+use klaxon_domain::status::maintenance::MaintenanceDecision;
+use klaxon_domain::status::{
+    Component, ComponentFields, ComponentPeriod, ComponentStatus, ScheduledMaintenance,
+};
+use klaxon_domain::{ComponentId, IncidentNumber, ScheduledMaintenanceId};
 
 use crate::Result;
+
+/// A scheduled maintenance to write: what the rules decided, the maintenance windows it
+/// gives services (replacing the ones it gave before) and who writes it when.
+#[derive(Debug, Clone)]
+pub struct MaintenanceWrite<'a> {
+    /// The maintenance as it is to be (id 0: a new one; otherwise written only if it is
+    /// still at the version it carries) and the updates it adds.
+    pub decision: &'a MaintenanceDecision,
+    /// The services whose alerts it mutes, and for when (with the windows' reason);
+    /// `None`: it mutes none (any it made are removed).
+    pub services: Vec<ServiceName>,
+    pub window: Option<(Timestamp, Timestamp, String)>,
+    pub by: &'a str,
+    pub at: Timestamp,
+}
+
+/// The engine's jobs for a maintenance as written (with its id).
+pub type MaintenancePlan<'a> = &'a (dyn Fn(&ScheduledMaintenance) -> Vec<PlannedJob> + Send + Sync);
 
 /// Components and the status page's history. Every method is atomic; every write moves
 /// the page's version on.
@@ -42,6 +65,27 @@ pub trait StatusStore: Send + Sync + 'static {
         &self,
         numbers: &[IncidentNumber],
     ) -> Result<Vec<(IncidentNumber, TimelineEvent)>>;
+    /// Writes a scheduled maintenance, all or nothing: its row, its new updates, the
+    /// services' maintenance windows it makes, and its engine jobs (those planned for its
+    /// old state are cancelled, `plan`'s added); the page's version moves on. `Stale` if
+    /// it changed since it was read, `NotFound` if it is gone.
+    async fn save_maintenance(
+        &self,
+        write: &MaintenanceWrite<'_>,
+        plan: MaintenancePlan<'_>,
+    ) -> Result<ScheduledMaintenance>;
+    /// Scheduled maintenance `id` with its updates.
+    async fn scheduled_maintenance(
+        &self,
+        id: ScheduledMaintenanceId,
+    ) -> Result<ScheduledMaintenance>;
+    /// The maintenances that end at or after `since` or are not over, latest window
+    /// first, at most `limit`, with their updates.
+    async fn scheduled_maintenances(
+        &self,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ScheduledMaintenance>>;
     /// The page's secret (its public ids are derived from it) and version.
     async fn status_page(&self) -> Result<(String, i64)>;
     /// The page's version alone: cheap, for polling.

@@ -29,6 +29,8 @@ pub enum JobKind {
     Publish,
     /// Post one announced event in a shared chat room (Teams, Mattermost).
     RoomPost,
+    /// Remind of, start or complete a scheduled maintenance on the status page.
+    Maintenance,
     /// After a resolution: open the post-incident review if the policy requires one.
     ReviewOpen,
     /// Remind the owner (or, escalated, the stakeholders) of a review's deadline.
@@ -38,7 +40,7 @@ pub enum JobKind {
 }
 
 impl JobKind {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Escalate,
         Self::Page,
         Self::AckTimeout,
@@ -47,6 +49,7 @@ impl JobKind {
         Self::Remind,
         Self::Publish,
         Self::RoomPost,
+        Self::Maintenance,
         Self::ReviewOpen,
         Self::ReviewRemind,
         Self::ActionRemind,
@@ -62,6 +65,7 @@ impl JobKind {
             Self::Remind => "remind",
             Self::Publish => "publish",
             Self::RoomPost => "room-post",
+            Self::Maintenance => "maintenance",
             Self::ReviewOpen => "review-open",
             Self::ReviewRemind => "review-remind",
             Self::ActionRemind => "action-remind",

@@ -28,6 +28,8 @@ pub enum JobPayload {
     Publish(EventRef),
     /// Post timeline event `seq` in a shared room.
     RoomPost(RoomPost),
+    /// Remind of, start or complete a scheduled maintenance on the status page.
+    Maintenance(crate::status::maintenance::MaintenanceJob),
     /// Open the review of a resolved incident, if its policy requires one.
     ReviewOpen(crate::review::ReviewOpening),
     /// Remind of a review's deadline.
@@ -127,6 +129,7 @@ impl JobPayload {
             Self::Remind(_) => JobKind::Remind,
             Self::Publish(_) => JobKind::Publish,
             Self::RoomPost(_) => JobKind::RoomPost,
+            Self::Maintenance(_) => JobKind::Maintenance,
             Self::ReviewOpen(_) => JobKind::ReviewOpen,
             Self::ReviewRemind(_) => JobKind::ReviewRemind,
             Self::ActionRemind(_) => JobKind::ActionRemind,
@@ -274,6 +277,9 @@ mod tests {
             JobKind::Announce | JobKind::Publish => json!({"seq": 1}),
             JobKind::Remind => json!({"due_at": "2026-11-26T10:30:00Z"}),
             JobKind::RoomPost => json!({"room": "mattermost", "seq": 1}),
+            JobKind::Maintenance => {
+                json!({"maintenance": 3, "step": "start", "at": "2026-11-28T10:00:00Z"})
+            }
             JobKind::ReviewOpen => json!({"resolved_seq": 4}),
             JobKind::ReviewRemind => {
                 json!({"due_at": "2026-11-28T10:00:00Z", "stage": "before"})

@@ -35,6 +35,9 @@ pub struct Policy {
     /// What leaves Klaxon of a restricted incident beyond its participants.
     #[serde(default)]
     pub restricted: RestrictedPolicy,
+    /// The public status page's timing: the reminder before scheduled maintenance.
+    #[serde(default)]
+    pub status_page: StatusPagePolicy,
     /// When post-incident reviews and their action items are reminded and due.
     #[serde(default)]
     pub reviews: ReviewRules,
@@ -82,6 +85,29 @@ impl Default for ReviewRules {
             escalate_after: Self::default_escalate_after(),
             short_term: Self::default_short_term(),
             long_term: Self::default_long_term(),
+        }
+    }
+}
+
+/// The public status page's timing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusPagePolicy {
+    /// Subscribers are reminded of a scheduled maintenance this long before it starts.
+    #[serde(default = "StatusPagePolicy::default_maintenance_reminder")]
+    pub maintenance_reminder: Cadence,
+}
+
+impl StatusPagePolicy {
+    fn default_maintenance_reminder() -> Cadence {
+        Cadence(jiff::SignedDuration::from_hours(1))
+    }
+}
+
+impl Default for StatusPagePolicy {
+    fn default() -> Self {
+        Self {
+            maintenance_reminder: Self::default_maintenance_reminder(),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod component;
 pub mod incidents;
+pub mod maintenance;
 pub mod rollup;
 pub mod statuspage;
 pub mod uptime;
@@ -17,6 +18,10 @@ pub use incidents::{
     impacts, may_publish, public_timeline, published, update_status, AffectedComponent,
     ComponentChoice, ComponentsRequest, PeriodChange, PublicStatus, PublicTimeline, PublicUpdate,
     StatusChange, StatusPageChange, MAX_AFFECTED,
+};
+pub use maintenance::{
+    MaintenanceChange, MaintenancePost, MaintenanceStatus, MaintenanceUpdate,
+    NewScheduledMaintenance, ScheduledMaintenance,
 };
 pub use rollup::{effective, page_status, Impact, PageStatus};
 pub use uptime::{ComponentPeriod, Day, Period};

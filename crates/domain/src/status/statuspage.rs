@@ -6,7 +6,9 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::view::{PublicComponent, PublicIncident, PublicView};
+use super::view::{
+    ChangedComponent, PublicComponent, PublicIncident, PublicMaintenance, PublicView,
+};
 
 /// The most incidents (and maintenances) a list answers with.
 pub const LIMIT: usize = 50;
@@ -93,8 +95,8 @@ pub struct Incident {
     pub postmortem_body_last_updated_at: Option<String>,
 }
 
-/// A scheduled maintenance: the fields of an incident and its window. None are made
-/// yet; the type fixes the shape the maintenance lists will take.
+/// A scheduled maintenance: the fields of an incident (`impact` is `maintenance`, the
+/// statuses `scheduled | in_progress | verifying | completed`) and its window.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Maintenance {
     #[serde(flatten)]
@@ -178,6 +180,62 @@ fn component(v: &PublicView, c: &PublicComponent) -> Component {
     }
 }
 
+fn affected(list: &[ChangedComponent]) -> Vec<AffectedComponent> {
+    list.iter()
+        .map(|c| AffectedComponent {
+            code: c.id.clone(),
+            name: c.name.clone(),
+            old_status: c.old.as_str(),
+            new_status: c.new.as_str(),
+        })
+        .collect()
+}
+
+fn maintenance(v: &PublicView, m: &PublicMaintenance) -> Maintenance {
+    Maintenance {
+        incident: Incident {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            status: m.status.as_str(),
+            impact: super::Impact::Maintenance.as_str(),
+            created_at: time(m.created_at),
+            updated_at: time(m.updated_at),
+            monitoring_at: None,
+            resolved_at: m.resolved_at.map(time),
+            started_at: time(m.started_at),
+            shortlink: m.shortlink.clone(),
+            page_id: v.page.id.clone(),
+            incident_updates: m
+                .updates
+                .iter()
+                .map(|u| IncidentUpdate {
+                    id: u.id.clone(),
+                    incident_id: m.id.clone(),
+                    status: u.status.as_str(),
+                    body: u.body.clone(),
+                    created_at: time(u.at),
+                    updated_at: time(u.at),
+                    display_at: time(u.at),
+                    affected_components: u.affected.as_deref().map(affected),
+                    deliver_notifications: true,
+                    custom_tweet: None,
+                    tweet_id: None,
+                })
+                .collect(),
+            components: m
+                .components
+                .iter()
+                .filter_map(|id| v.component(id))
+                .map(|c| component(v, c))
+                .collect(),
+            postmortem_body: None,
+            postmortem_body_last_updated_at: None,
+        },
+        scheduled_for: time(m.scheduled_for),
+        scheduled_until: time(m.scheduled_until),
+    }
+}
+
 fn incident(v: &PublicView, i: &PublicIncident) -> Incident {
     Incident {
         id: i.id.clone(),
@@ -202,16 +260,7 @@ fn incident(v: &PublicView, i: &PublicIncident) -> Incident {
                 created_at: time(u.at),
                 updated_at: time(u.at),
                 display_at: time(u.at),
-                affected_components: u.affected.as_ref().map(|list| {
-                    list.iter()
-                        .map(|c| AffectedComponent {
-                            code: c.id.clone(),
-                            name: c.name.clone(),
-                            old_status: c.old.as_str(),
-                            new_status: c.new.as_str(),
-                        })
-                        .collect()
-                }),
+                affected_components: u.affected.as_deref().map(affected),
                 deliver_notifications: true,
                 custom_tweet: None,
                 tweet_id: None,
@@ -237,7 +286,12 @@ pub fn summary(v: &PublicView) -> Summary {
         page: page(v),
         components: components(v),
         incidents: v.unresolved().map(|i| incident(v, i)).collect(),
-        scheduled_maintenances: Vec::new(),
+        scheduled_maintenances: v
+            .maintenances
+            .iter()
+            .filter(|m| m.upcoming() || m.active())
+            .map(|m| maintenance(v, m))
+            .collect(),
         status: status(v),
     }
 }
@@ -277,10 +331,30 @@ pub fn unresolved(v: &PublicView) -> Incidents {
     }
 }
 
-/// A maintenance list: empty until scheduled maintenance is built.
+/// The [`LIMIT`] latest maintenances, in every state (cancelled ones are never shown).
 pub fn maintenances(v: &PublicView) -> Maintenances {
+    maintenance_list(v, |_| true)
+}
+
+/// The maintenances not started yet.
+pub fn upcoming(v: &PublicView) -> Maintenances {
+    maintenance_list(v, PublicMaintenance::upcoming)
+}
+
+/// The maintenances in progress or verifying.
+pub fn active(v: &PublicView) -> Maintenances {
+    maintenance_list(v, PublicMaintenance::active)
+}
+
+fn maintenance_list(v: &PublicView, keep: fn(&PublicMaintenance) -> bool) -> Maintenances {
     Maintenances {
         page: page(v),
-        scheduled_maintenances: Vec::new(),
+        scheduled_maintenances: v
+            .maintenances
+            .iter()
+            .filter(|m| keep(m))
+            .take(LIMIT)
+            .map(|m| maintenance(v, m))
+            .collect(),
     }
 }

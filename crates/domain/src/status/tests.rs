@@ -338,6 +338,8 @@ fn public_id(what: Public) -> String {
         Public::Component(c) => format!("cmp{:09}", c.0),
         Public::Incident(n) => format!("inc{:09}", n.0),
         Public::Update(n, seq) => format!("upd{:05}{:04}", n.0, seq),
+        Public::Maintenance(m) => format!("mnt{:09}", m.0),
+        Public::MaintenanceUpdate(m, seq) => format!("mup{:05}{:04}", m.0, seq),
     }
 }
 
@@ -423,6 +425,7 @@ fn the_public_view_shows_only_what_customers_may_see() {
         periods: &periods,
         incidents: &incidents,
         events: &events,
+        maintenances: &[],
         policy: &p,
         now,
         ids: &public_id,
@@ -513,6 +516,7 @@ fn an_open_incident_sets_the_banner_and_its_components() {
         periods: &periods,
         incidents: &incidents,
         events: &events,
+        maintenances: &[],
         policy: &p,
         now: t0() + SignedDuration::from_mins(10),
         ids: &public_id,
@@ -523,4 +527,170 @@ fn an_open_incident_sets_the_banner_and_its_components() {
         ComponentStatus::MajorOutage
     );
     assert_eq!(view.status.description, "Major System Outage");
+}
+
+/// A maintenance scheduled for 12:00–14:00 on API (1) and Web (2), posted at 09:00.
+fn maintenance() -> ScheduledMaintenance {
+    let components = vec![
+        component(1, "API", false, None),
+        component(2, "Web", false, None),
+    ];
+    let mut m = NewScheduledMaintenance {
+        name: "Database upgrade".into(),
+        components: vec![ComponentId(1), ComponentId(2)],
+        scheduled_for: t0() + SignedDuration::from_hours(2),
+        scheduled_until: t0() + SignedDuration::from_hours(4),
+        body: None,
+        auto_start: None,
+        auto_complete: None,
+        mute_services: false,
+    }
+    .decide(&components, "ana", t0())
+    .unwrap()
+    .maintenance;
+    m.id = crate::ScheduledMaintenanceId(4);
+    m.updates.push(MaintenanceUpdate {
+        seq: 1,
+        status: MaintenanceStatus::Scheduled,
+        body: "We upgrade the database.".into(),
+        by: "ana".into(),
+        at: t0(),
+    });
+    m
+}
+
+fn with_maintenance(
+    m: &ScheduledMaintenance,
+    periods: &[ComponentPeriod],
+    now: Timestamp,
+) -> PublicView {
+    let p = Policy::builtin();
+    let components = vec![
+        component(1, "API", false, None),
+        component(2, "Web", false, None),
+    ];
+    PublicView::build(&Sources {
+        name: "Acme",
+        url: "https://status.acme.example",
+        components: &components,
+        periods,
+        incidents: &[],
+        events: &[],
+        maintenances: std::slice::from_ref(m),
+        policy: &p,
+        now,
+        ids: &public_id,
+    })
+}
+
+#[test]
+fn maintenance_is_upcoming_then_active_then_in_the_history() {
+    let upcoming = maintenance();
+    let view = with_maintenance(&upcoming, &[], t0() + SignedDuration::from_hours(1));
+    assert_eq!(view.upcoming().count(), 1);
+    assert_eq!(view.active().count(), 0);
+    assert_eq!(view.status.indicator, Impact::None);
+    let json = serde_json::to_value(statuspage::summary(&view)).unwrap();
+    let m = &json["scheduled_maintenances"][0];
+    assert_eq!(m["status"], "scheduled");
+    assert_eq!(m["impact"], "maintenance");
+    assert_eq!(m["scheduled_for"], "2026-11-26T12:00:00.000Z");
+    assert_eq!(m["scheduled_until"], "2026-11-26T14:00:00.000Z");
+    assert_eq!(m["started_at"], "2026-11-26T12:00:00.000Z");
+    assert_eq!(m["resolved_at"], serde_json::Value::Null);
+    assert_eq!(m["monitoring_at"], serde_json::Value::Null);
+    assert_eq!(
+        m["shortlink"],
+        "https://status.acme.example/status/maintenances/mnt000000004"
+    );
+    assert_eq!(m["components"][0]["name"], "API");
+    assert_eq!(m["incident_updates"][0]["incident_id"], "mnt000000004");
+    assert_eq!(
+        m["incident_updates"][0]["affected_components"],
+        serde_json::Value::Null
+    );
+
+    let started_at = t0() + SignedDuration::from_hours(2);
+    let mut active = upcoming
+        .post(
+            &MaintenancePost {
+                status: Some(MaintenanceStatus::InProgress),
+                body: None,
+            },
+            "klaxon",
+            started_at,
+        )
+        .unwrap()
+        .maintenance;
+    active.updates.push(MaintenanceUpdate {
+        seq: 2,
+        status: MaintenanceStatus::InProgress,
+        body: "Started.".into(),
+        by: "klaxon".into(),
+        at: started_at,
+    });
+    // An incident gives Web a partial outage meanwhile: the worst wins.
+    let outage = [ComponentPeriod {
+        component: ComponentId(2),
+        incident: Some(IncidentNumber(9)),
+        period: Period {
+            status: ComponentStatus::PartialOutage,
+            start: started_at,
+            end: None,
+        },
+    }];
+    let view = with_maintenance(&active, &outage, started_at + SignedDuration::from_mins(30));
+    let status = |v: &PublicView, id: &str| v.component(id).unwrap().component.status;
+    assert_eq!(
+        status(&view, "cmp000000001"),
+        ComponentStatus::UnderMaintenance
+    );
+    assert_eq!(
+        status(&view, "cmp000000002"),
+        ComponentStatus::PartialOutage
+    );
+    assert_eq!(view.status.indicator, Impact::Major);
+    let quiet = with_maintenance(&active, &[], started_at + SignedDuration::from_mins(30));
+    assert_eq!(quiet.status.indicator, Impact::Maintenance);
+    assert_eq!(quiet.status.description, "Service Under Maintenance");
+    let json = serde_json::to_value(statuspage::active(&quiet)).unwrap();
+    let m = &json["scheduled_maintenances"][0];
+    assert_eq!(m["status"], "in_progress");
+    let newest = &m["incident_updates"][0];
+    assert_eq!(newest["status"], "in_progress");
+    assert_eq!(
+        newest["affected_components"][0]["new_status"],
+        "under_maintenance"
+    );
+    assert_eq!(
+        serde_json::to_value(statuspage::upcoming(&quiet)).unwrap()["scheduled_maintenances"],
+        serde_json::json!([])
+    );
+    // Maintenance counts as up on the bar, and colours the day.
+    let api = quiet.component("cmp000000001").unwrap();
+    let today = api.days.last().unwrap();
+    assert_eq!(today.maintenance, 30 * 60_000);
+    assert_eq!(api.uptime, Some(1.0));
+
+    let mut done = active.clone();
+    done.status = MaintenanceStatus::Completed;
+    done.completed_at = Some(started_at + SignedDuration::from_hours(1));
+    let view = with_maintenance(&done, &[], started_at + SignedDuration::from_hours(2));
+    assert_eq!(status(&view, "cmp000000001"), ComponentStatus::Operational);
+    let json = serde_json::to_value(statuspage::summary(&view)).unwrap();
+    assert_eq!(json["scheduled_maintenances"], serde_json::json!([]));
+    let all = serde_json::to_value(statuspage::maintenances(&view)).unwrap();
+    assert_eq!(all["scheduled_maintenances"][0]["status"], "completed");
+    assert_eq!(
+        all["scheduled_maintenances"][0]["resolved_at"],
+        "2026-11-26T13:00:00.000Z"
+    );
+
+    let mut cancelled = upcoming.clone();
+    cancelled.status = MaintenanceStatus::Cancelled;
+    let view = with_maintenance(&cancelled, &[], t0() + SignedDuration::from_hours(1));
+    assert!(
+        view.maintenances.is_empty(),
+        "a cancelled maintenance leaves the page"
+    );
 }

@@ -7,12 +7,13 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 
 use super::incidents::{public_timeline, published, PublicStatus};
+use super::maintenance::{self, MaintenanceStatus, ScheduledMaintenance};
 use super::rollup::{effective, page_status, Impact, PageStatus};
 use super::uptime::{self, Day, UPTIME_DAYS};
 use super::{Component, ComponentPeriod, ComponentStatus};
 use crate::incident::{Incident, TimelineEvent};
 use crate::policy::Policy;
-use crate::{ComponentId, IncidentNumber};
+use crate::{ComponentId, IncidentNumber, ScheduledMaintenanceId};
 
 /// What a public id stands for. Public ids are opaque: the server derives them from a
 /// secret, so that incident numbers (which would count restricted incidents too) never
@@ -24,6 +25,9 @@ pub enum Public {
     Incident(IncidentNumber),
     /// An update: the incident and the update's place on its timeline.
     Update(IncidentNumber, i64),
+    Maintenance(ScheduledMaintenanceId),
+    /// A maintenance's update, by its place among them.
+    MaintenanceUpdate(ScheduledMaintenanceId, i64),
 }
 
 /// What the view is built from.
@@ -38,6 +42,8 @@ pub struct Sources<'a> {
     pub incidents: &'a [Incident],
     /// The incidents' events the page reads, in order per incident.
     pub events: &'a [(IncidentNumber, TimelineEvent)],
+    /// Scheduled maintenances (cancelled ones are left out).
+    pub maintenances: &'a [ScheduledMaintenance],
     pub policy: &'a Policy,
     pub now: Timestamp,
     /// The public id of each thing.
@@ -125,6 +131,52 @@ impl PublicIncident {
     }
 }
 
+/// A maintenance's update as the page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicMaintenanceUpdate {
+    pub id: String,
+    pub status: MaintenanceStatus,
+    /// The feed's label: the status's, or "Update" when the status did not change.
+    pub label: &'static str,
+    pub body: String,
+    pub at: Timestamp,
+    /// The components the update moved in or out of maintenance (the start, the
+    /// completion); `None` for the others.
+    pub affected: Option<Vec<ChangedComponent>>,
+}
+
+/// A scheduled maintenance as the page shows it (never a cancelled one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicMaintenance {
+    pub id: String,
+    pub name: String,
+    pub status: MaintenanceStatus,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// When it started, or is to start.
+    pub started_at: Timestamp,
+    pub resolved_at: Option<Timestamp>,
+    pub scheduled_for: Timestamp,
+    pub scheduled_until: Timestamp,
+    pub shortlink: String,
+    /// Newest first.
+    pub updates: Vec<PublicMaintenanceUpdate>,
+    /// The components it names that still exist, by public id.
+    pub components: Vec<String>,
+}
+
+impl PublicMaintenance {
+    /// Scheduled, not started yet.
+    pub fn upcoming(&self) -> bool {
+        self.status == MaintenanceStatus::Scheduled
+    }
+
+    /// In progress or verifying.
+    pub fn active(&self) -> bool {
+        self.status.is_active()
+    }
+}
+
 /// Everything the public page shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublicView {
@@ -134,11 +186,18 @@ pub struct PublicView {
     pub components: Vec<PublicComponent>,
     /// Newest first.
     pub incidents: Vec<PublicIncident>,
+    /// Latest window first.
+    pub maintenances: Vec<PublicMaintenance>,
 }
 
 /// The path of an incident's public page, below the page's URL.
 pub fn incident_path(id: &str) -> String {
     format!("/status/incidents/{id}")
+}
+
+/// The path of a maintenance's public page, below the page's URL.
+pub fn maintenance_path(id: &str) -> String {
+    format!("/status/maintenances/{id}")
 }
 
 impl PublicView {
@@ -155,36 +214,69 @@ impl PublicView {
             status: page_status([], []),
             components: Vec::new(),
             incidents: Vec::new(),
+            maintenances: Vec::new(),
         }
     }
 
     /// Builds the view from `s`.
     pub fn build(s: &Sources) -> PublicView {
         let now = s.now;
+        let maintenances: Vec<&ScheduledMaintenance> = s
+            .maintenances
+            .iter()
+            .filter(|m| m.status != MaintenanceStatus::Cancelled)
+            .collect();
+        // Open incidents and active maintenances; the worst wins, so an incident that
+        // gives a component under maintenance worse shows.
         let open: Vec<(ComponentId, ComponentStatus)> = s
             .periods
             .iter()
             .filter(|p| p.incident.is_some() && p.period.end.is_none())
             .map(|p| (p.component, p.period.status))
+            .chain(maintenance::impacts(s.maintenances))
             .collect();
         let components = effective(s.components, &open);
+        // Maintenance, as stretches of history: from its start to its completion.
+        let maintained: Vec<(ComponentId, uptime::Period)> = maintenances
+            .iter()
+            .filter_map(|m| m.started_at.map(|start| (m, start)))
+            .flat_map(|(m, start)| {
+                m.components.iter().map(move |c| {
+                    (
+                        *c,
+                        uptime::Period {
+                            status: ComponentStatus::UnderMaintenance,
+                            start,
+                            end: m.completed_at,
+                        },
+                    )
+                })
+            })
+            .collect();
         let by_id: HashMap<ComponentId, &Component> =
             components.iter().map(|c| (c.id, c)).collect();
         let public_id = |id: ComponentId| (s.ids)(Public::Component(id));
 
         let mut out_components = Vec::with_capacity(components.len());
         for c in super::page_order(&components) {
+            let concerns = |component: ComponentId| {
+                component == c.id
+                    || (c.group
+                        && by_id
+                            .get(&component)
+                            .is_some_and(|k| k.group_id == Some(c.id)))
+            };
             let own: Vec<uptime::Period> = s
                 .periods
                 .iter()
-                .filter(|p| {
-                    p.component == c.id
-                        || (c.group
-                            && by_id
-                                .get(&p.component)
-                                .is_some_and(|k| k.group_id == Some(c.id)))
-                })
+                .filter(|p| concerns(p.component))
                 .map(|p| p.period)
+                .chain(
+                    maintained
+                        .iter()
+                        .filter(|(k, _)| concerns(*k))
+                        .map(|(_, p)| *p),
+                )
                 .collect();
             let days = if c.showcase {
                 uptime::daily(
@@ -234,6 +326,11 @@ impl PublicView {
             incidents.push(incident(s, i, &events, &by_id));
         }
         incidents.sort_by_key(|i| std::cmp::Reverse(i.created_at));
+        let mut out_maintenances: Vec<PublicMaintenance> = maintenances
+            .iter()
+            .map(|m| public_maintenance(s, m, &by_id))
+            .collect();
+        out_maintenances.sort_by_key(|m| std::cmp::Reverse((m.scheduled_for, m.created_at)));
 
         let status = page_status(
             components.iter().filter(|c| !c.group).map(|c| c.status),
@@ -246,6 +343,7 @@ impl PublicView {
             .iter()
             .map(|c| c.updated_at)
             .chain(incidents.iter().map(|i| i.updated_at))
+            .chain(out_maintenances.iter().map(|m| m.updated_at))
             .chain(
                 s.periods
                     .iter()
@@ -266,6 +364,7 @@ impl PublicView {
             status,
             components: out_components,
             incidents,
+            maintenances: out_maintenances,
         }
     }
 
@@ -280,6 +379,93 @@ impl PublicView {
 
     pub fn incident(&self, id: &str) -> Option<&PublicIncident> {
         self.incidents.iter().find(|i| i.id == id)
+    }
+
+    pub fn maintenance(&self, id: &str) -> Option<&PublicMaintenance> {
+        self.maintenances.iter().find(|m| m.id == id)
+    }
+
+    /// Maintenances not started yet, latest window first.
+    pub fn upcoming(&self) -> impl Iterator<Item = &PublicMaintenance> {
+        self.maintenances.iter().filter(|m| m.upcoming())
+    }
+
+    /// Maintenances in progress or verifying, latest window first.
+    pub fn active(&self) -> impl Iterator<Item = &PublicMaintenance> {
+        self.maintenances.iter().filter(|m| m.active())
+    }
+}
+
+fn public_maintenance(
+    s: &Sources,
+    m: &ScheduledMaintenance,
+    components: &HashMap<ComponentId, &Component>,
+) -> PublicMaintenance {
+    let id = (s.ids)(Public::Maintenance(m.id));
+    let named: Vec<&Component> = m
+        .components
+        .iter()
+        .filter_map(|c| components.get(c).copied())
+        .collect();
+    let changed = |old: ComponentStatus, new: ComponentStatus| {
+        named
+            .iter()
+            .map(|c| ChangedComponent {
+                id: (s.ids)(Public::Component(c.id)),
+                name: c.name.clone(),
+                old,
+                new,
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut updates = Vec::with_capacity(m.updates.len());
+    let mut previous: Option<MaintenanceStatus> = None;
+    for u in &m.updates {
+        let label = if previous == Some(u.status) {
+            "Update"
+        } else {
+            u.status.label()
+        };
+        let affected = match (previous, u.status) {
+            (Some(MaintenanceStatus::Scheduled), MaintenanceStatus::InProgress) => Some(changed(
+                ComponentStatus::Operational,
+                ComponentStatus::UnderMaintenance,
+            )),
+            (Some(p), MaintenanceStatus::Completed) if p != MaintenanceStatus::Completed => {
+                Some(changed(
+                    ComponentStatus::UnderMaintenance,
+                    ComponentStatus::Operational,
+                ))
+            }
+            _ => None,
+        };
+        previous = Some(u.status);
+        updates.push(PublicMaintenanceUpdate {
+            id: (s.ids)(Public::MaintenanceUpdate(m.id, u.seq)),
+            status: u.status,
+            label,
+            body: u.body.clone(),
+            at: u.at,
+            affected,
+        });
+    }
+    updates.reverse();
+    PublicMaintenance {
+        shortlink: format!("{}{}", s.url.trim_end_matches('/'), maintenance_path(&id)),
+        id,
+        name: m.name.clone(),
+        status: m.status,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        started_at: m.started_at.unwrap_or(m.scheduled_for),
+        resolved_at: m.completed_at,
+        scheduled_for: m.scheduled_for,
+        scheduled_until: m.scheduled_until,
+        updates,
+        components: named
+            .iter()
+            .map(|c| (s.ids)(Public::Component(c.id)))
+            .collect(),
     }
 }
 

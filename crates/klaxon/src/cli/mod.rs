@@ -8,6 +8,7 @@ mod declare;
 mod event;
 mod heartbeat;
 mod incident;
+mod maintenance;
 mod paging;
 mod policy;
 mod report;
@@ -81,6 +82,8 @@ enum Command {
     Report(report::ReportArgs),
     /// The public status page's components and their groups.
     Component(component::ComponentArgs),
+    /// Scheduled maintenance on the public status page.
+    Maintenance(maintenance::MaintenanceArgs),
     /// Post-incident reviews: sections, 5-whys, status and the report.
     Review(review::ReviewArgs),
     /// Action items of reviews, across incidents: `klaxon action list --mine --overdue`.
@@ -178,6 +181,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Team(args) => paging::team(args).await,
         Command::Report(args) => report::run(args).await,
         Command::Component(args) => component::run(args).await,
+        Command::Maintenance(args) => maintenance::run(args).await,
         Command::Review(args) => review::review(args).await,
         Command::Action(args) => review::action(args).await,
     }

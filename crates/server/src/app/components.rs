@@ -47,7 +47,8 @@ fn missing(id: ComponentId) -> AppError {
     ))
 }
 
-/// Every component, with the status the open incidents and hands give it.
+/// Every component, with the status the open incidents, active maintenances and hands
+/// give it.
 async fn with_status(state: &AppState) -> Result<Vec<Component>, AppError> {
     let components = state.store.components().await?;
     let now = state.clock.now();
@@ -58,6 +59,9 @@ async fn with_status(state: &AppState) -> Result<Vec<Component>, AppError> {
         .into_iter()
         .filter(|p| p.incident.is_some() && p.period.end.is_none())
         .map(|p| (p.component, p.period.status))
+        .chain(status::maintenance::impacts(
+            &state.store.scheduled_maintenances(now, 1_000).await?,
+        ))
         .collect();
     Ok(status::effective(&components, &open))
 }

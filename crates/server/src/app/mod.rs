@@ -12,6 +12,7 @@ pub(crate) mod inbox;
 pub(crate) mod incidents;
 pub(crate) mod links;
 pub(crate) mod lookups;
+pub(crate) mod maintenance;
 pub(crate) mod paging;
 pub(crate) mod people;
 pub(crate) mod phones;

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use jiff::SignedDuration;
-use klaxon_domain::status::{Public, PublicView, Sources};
+use klaxon_domain::status::{Public, PublicView, ScheduledMaintenance, Sources};
 use klaxon_store::StoreError;
 use sha2::{Digest, Sha256};
 
@@ -31,6 +31,8 @@ pub fn public_id(secret: &str, what: Public) -> String {
         Public::Component(id) => format!("component/{}", id.0),
         Public::Incident(n) => format!("incident/{}", n.0),
         Public::Update(n, seq) => format!("update/{}/{seq}", n.0),
+        Public::Maintenance(id) => format!("maintenance/{}", id.0),
+        Public::MaintenanceUpdate(id, seq) => format!("maintenance-update/{}/{seq}", id.0),
     };
     let digest = Sha256::new()
         .chain_update(secret.as_bytes())
@@ -64,6 +66,12 @@ async fn build(state: &AppState) -> Result<(PublicView, i64), StoreError> {
         .await?;
     let numbers: Vec<_> = incidents.iter().map(|i| i.number).collect();
     let events = store.public_events(&numbers).await?;
+    let maintenances = store
+        .scheduled_maintenances(
+            now.saturating_sub(HISTORY_WINDOW).unwrap_or(now),
+            HISTORY_LIMIT,
+        )
+        .await?;
     let url = state.status_config.base_url(state.public_url.as_deref());
     let ids = |what| public_id(&secret, what);
     let view = PublicView::build(&Sources {
@@ -73,11 +81,36 @@ async fn build(state: &AppState) -> Result<(PublicView, i64), StoreError> {
         periods: &periods,
         incidents: &incidents,
         events: &events,
+        maintenances: &maintenances,
         policy: &state.policy,
         now,
         ids: &ids,
     });
     Ok((view, version))
+}
+
+/// A scheduled maintenance's reminder is due: it starts within the policy's
+/// `[status_page] maintenance_reminder` (1 hour unless set). The engine calls this once
+/// per maintenance and start time (a rescheduled maintenance is reminded again for its
+/// new start), just before it records the reminder on the maintenance (`reminded_for`);
+/// if recording fails the job runs again and calls this again, so what is done here
+/// must be idempotent per maintenance and `scheduled_for` (deliveries planned as jobs
+/// keyed by both are).
+///
+/// This is where subscribers are told: the status page's subscribers (e-mail and
+/// webhook) hook in here.
+pub async fn maintenance_reminder(
+    state: &AppState,
+    maintenance: &ScheduledMaintenance,
+) -> Result<(), StoreError> {
+    let _ = state;
+    tracing::info!(
+        maintenance = %maintenance.id,
+        name = %maintenance.name,
+        scheduled_for = %maintenance.scheduled_for,
+        "scheduled maintenance reminder due"
+    );
+    Ok(())
 }
 
 /// Rebuilds the view now. A failure is logged and marked on the current view, which

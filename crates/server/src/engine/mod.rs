@@ -1,7 +1,8 @@
 //! The engine: what happens later, in the background. The `runner` claims due jobs with
 //! a lease and hands each to the file of its kind (a page that is due: `deliveries`);
 //! `job` holds what they share (the outcome, retries, ordering); `reviews` opens
-//! post-incident reviews and reminds of their deadlines and their action items'. `heartbeats` looks for
+//! post-incident reviews and reminds of their deadlines and their action items';
+//! `maintenance` reminds of, starts and completes scheduled maintenance. `heartbeats` looks for
 //! monitors whose ping is overdue.
 
 pub(crate) mod announcements;
@@ -9,6 +10,7 @@ pub(crate) mod deliveries;
 pub(crate) mod escalations;
 pub(crate) mod heartbeats;
 pub(crate) mod job;
+pub(crate) mod maintenance;
 pub(crate) mod publish;
 pub(crate) mod reminders;
 pub(crate) mod reviews;

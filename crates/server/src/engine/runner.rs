@@ -17,6 +17,7 @@ use crate::engine::announcements;
 use crate::engine::deliveries;
 use crate::engine::escalations;
 use crate::engine::job::{backoff, domain, engine_context, Ran, MAX_ATTEMPTS};
+use crate::engine::maintenance;
 use crate::engine::publish;
 use crate::engine::reminders;
 use crate::engine::reviews;
@@ -115,6 +116,7 @@ async fn run_job(state: &AppState, job: Job, lookups: &Lookups) {
         Ok(JobPayload::Remind(r)) => reminders::remind(state, &job, &r).await,
         Ok(JobPayload::Publish(event)) => publish::publish(state, &job, event.seq).await,
         Ok(JobPayload::RoomPost(post)) => rooms::post_in_room(state, &job, &post).await,
+        Ok(JobPayload::Maintenance(m)) => maintenance::run(state, &m).await,
         Ok(JobPayload::ReviewOpen(_)) => reviews::open_review(state, &job).await,
         Ok(JobPayload::ReviewRemind(r)) => reviews::remind_review(state, &job, &r, lookups).await,
         Ok(JobPayload::ActionRemind(r)) => reviews::remind_action(state, &job, &r, lookups).await,

@@ -42,6 +42,8 @@ use crate::http::error::ApiError;
         api::incidents::evidence, api::incidents::components,
         api::components::list, api::components::create, api::components::show, api::components::update,
         api::components::delete,
+        api::maintenances::list, api::maintenances::schedule, api::maintenances::show,
+        api::maintenances::change, api::maintenances::post,
         api::services::list, api::services::create, api::services::show, api::services::update,
         api::services::delete, api::services::add_key, api::services::rotate_key, api::services::revoke_key,
         api::services::maintenance, api::services::add_maintenance, api::services::remove_maintenance,

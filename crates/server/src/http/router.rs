@@ -8,8 +8,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 use crate::http::api::{
-    alerts, components, escalation, incidents, people, reports, reviews, schedules, services,
-    system, users,
+    alerts, components, escalation, incidents, maintenances, people, reports, reviews, schedules,
+    services, system, users,
 };
 use crate::http::error::ApiError;
 use crate::http::extract::BODY_LIMIT;
@@ -48,6 +48,15 @@ pub fn router(state: AppState) -> Router {
                 .patch(components::update)
                 .delete(components::delete),
         )
+        .route(
+            "/maintenances",
+            get(maintenances::list).post(maintenances::schedule),
+        )
+        .route(
+            "/maintenances/{id}",
+            get(maintenances::show).patch(maintenances::change),
+        )
+        .route("/maintenances/{id}/updates", post(maintenances::post))
         .merge(review_routes())
         .route("/users", get(users::list).post(users::create))
         .route("/users/{handle}", axum::routing::patch(users::update))

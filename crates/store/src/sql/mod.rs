@@ -18,6 +18,7 @@ pub mod inbox;
 pub mod incidents;
 pub mod jobs;
 pub mod links;
+pub mod maintenance;
 pub mod metrics;
 pub mod people;
 pub mod reviews;

@@ -3,12 +3,14 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 use klaxon_domain::incident::{Incident, TimelineEvent};
+use klaxon_domain::status::ScheduledMaintenance;
 use klaxon_domain::status::{Component, ComponentFields, ComponentPeriod, ComponentStatus};
-use klaxon_domain::{ComponentId, IncidentNumber};
+use klaxon_domain::{ComponentId, IncidentNumber, ScheduledMaintenanceId};
 
 use crate::backend::{Backend, SqlStore};
+use crate::sql::maintenance;
 use crate::sql::status as sql;
-use crate::status::StatusStore;
+use crate::status::{MaintenancePlan, MaintenanceWrite, StatusStore};
 use crate::Result;
 
 #[async_trait]
@@ -69,6 +71,54 @@ impl<B: Backend> StatusStore for SqlStore<B> {
         numbers: &[IncidentNumber],
     ) -> Result<Vec<(IncidentNumber, TimelineEvent)>> {
         sql::public_events(&self.reader, numbers).await
+    }
+
+    async fn save_maintenance(
+        &self,
+        write: &MaintenanceWrite<'_>,
+        plan: MaintenancePlan<'_>,
+    ) -> Result<ScheduledMaintenance> {
+        let m = &write.decision.maintenance;
+        let mut tx = self.write().await?;
+        let id = if m.id.0 == 0 {
+            maintenance::insert(&mut tx, m).await?
+        } else {
+            maintenance::update(&mut tx, m).await?;
+            m.id
+        };
+        maintenance::add_updates(&mut tx, id, &write.decision.updates).await?;
+        maintenance::replace_windows(
+            &mut tx,
+            id,
+            &write.services,
+            write.window.clone(),
+            write.by,
+            write.at,
+        )
+        .await?;
+        let saved = maintenance::maintenance(&mut tx, id).await?;
+        maintenance::cancel_jobs(&mut tx, id).await?;
+        let jobs = plan(&saved);
+        let rows: Vec<_> = jobs.iter().map(|j| (None, j, write.at)).collect();
+        crate::sql::jobs::insert_jobs(&mut tx, &rows).await?;
+        sql::bump_version(&mut tx).await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    async fn scheduled_maintenance(
+        &self,
+        id: ScheduledMaintenanceId,
+    ) -> Result<ScheduledMaintenance> {
+        maintenance::maintenance(&mut *self.reader.acquire().await?, id).await
+    }
+
+    async fn scheduled_maintenances(
+        &self,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ScheduledMaintenance>> {
+        maintenance::maintenances(&self.reader, since, limit).await
     }
 
     async fn status_page(&self) -> Result<(String, i64)> {

@@ -6,6 +6,7 @@ pub(crate) mod alerts;
 pub(crate) mod components;
 pub(crate) mod escalation;
 pub(crate) mod incidents;
+pub(crate) mod maintenances;
 pub(crate) mod people;
 pub(crate) mod reports;
 pub(crate) mod reviews;

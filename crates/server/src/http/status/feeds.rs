@@ -1,5 +1,5 @@
 //! `/history.atom` and `/history.rss` in the shapes Statuspage pages serve: one entry per
-//! incident (the [`statuspage::LIMIT`] most recent), its content the updates newest
+//! incident or scheduled maintenance (the [`statuspage::LIMIT`] most recent), its content the updates newest
 //! first as escaped HTML, each `<small>{Mon} <var data-var='date'>{d}</var>, <var
 //! data-var='time'>{HH:MM}</var> UTC</small><br><strong>{Label}</strong> - {body}`, so
 //! that readers which take the first `<strong>` as the current state keep working.
@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 
 use jiff::Timestamp;
 use klaxon_domain::status::statuspage;
-use klaxon_domain::status::view::{incident_path, PublicIncident};
+use klaxon_domain::status::view::{
+    incident_path, maintenance_path, PublicIncident, PublicMaintenance,
+};
 use klaxon_domain::status::PublicView;
 
 /// Escapes text for XML and HTML alike.
@@ -46,27 +48,62 @@ fn tag_host(v: &PublicView) -> String {
         .to_owned()
 }
 
-fn link(v: &PublicView, i: &PublicIncident) -> String {
-    format!(
-        "{}{}",
-        v.page.url.trim_end_matches('/'),
-        incident_path(&i.id)
-    )
+/// One entry of the feeds: an incident or a maintenance.
+struct Entry {
+    id: String,
+    name: String,
+    path: String,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    /// The HTML both feeds carry (not yet escaped for XML).
+    content: String,
 }
 
-/// An incident's updates as the HTML both feeds carry (not yet escaped for XML).
-fn content(i: &PublicIncident) -> String {
+/// The [`statuspage::LIMIT`] most recent incidents and maintenances, newest first.
+fn entries(v: &PublicView) -> Vec<Entry> {
+    let mut all: Vec<Entry> = v
+        .incidents
+        .iter()
+        .map(|i: &PublicIncident| Entry {
+            id: i.id.clone(),
+            name: i.name.clone(),
+            path: incident_path(&i.id),
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+            content: content(i.updates.iter().map(|u| (u.at, u.label, u.body.as_str()))),
+        })
+        .chain(v.maintenances.iter().map(|m: &PublicMaintenance| Entry {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            path: maintenance_path(&m.id),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            content: content(m.updates.iter().map(|u| (u.at, u.label, u.body.as_str()))),
+        }))
+        .collect();
+    all.sort_by_key(|e| std::cmp::Reverse(e.created_at));
+    all.truncate(statuspage::LIMIT);
+    all
+}
+
+fn link(v: &PublicView, e: &Entry) -> String {
+    format!("{}{}", v.page.url.trim_end_matches('/'), e.path)
+}
+
+/// Updates (time, label, body), newest first, as the HTML both feeds carry (not yet
+/// escaped for XML).
+fn content<'a>(updates: impl Iterator<Item = (Timestamp, &'a str, &'a str)>) -> String {
     let mut html = String::new();
-    for u in &i.updates {
-        let day = u.at.strftime("%d").to_string();
+    for (at, label, body) in updates {
+        let day = at.strftime("%d").to_string();
         let _ = write!(
             html,
             "<p><small>{} <var data-var='date'>{}</var>, <var data-var='time'>{}</var> UTC</small><br><strong>{}</strong> - {}</p>",
-            u.at.strftime("%b"),
+            at.strftime("%b"),
             day.trim_start_matches('0'),
-            u.at.strftime("%H:%M"),
-            u.label,
-            escape(&u.body).replace('\n', "<br>"),
+            at.strftime("%H:%M"),
+            label,
+            escape(body).replace('\n', "<br>"),
         );
     }
     html
@@ -104,8 +141,8 @@ pub(super) fn atom(v: &PublicView) -> String {
         "  <author><name>{}</name></author>",
         escape(&v.page.name)
     );
-    for i in v.incidents.iter().take(statuspage::LIMIT) {
-        let html = xml_text(&content(i));
+    for i in entries(v) {
+        let html = xml_text(&i.content);
         out.push_str("  <entry>\n");
         let _ = writeln!(
             out,
@@ -122,7 +159,7 @@ pub(super) fn atom(v: &PublicView) -> String {
         let _ = writeln!(
             out,
             "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>",
-            escape(&link(v, i))
+            escape(&link(v, &i))
         );
         let _ = writeln!(out, "    <title>{}</title>", escape(&i.name));
         let _ = writeln!(out, "    <content type=\"html\">{html}</content>");
@@ -151,14 +188,14 @@ pub(super) fn rss(v: &PublicView) -> String {
         "    <pubDate>{}</pubDate>",
         rss_time(v.page.updated_at)
     );
-    for i in v.incidents.iter().take(statuspage::LIMIT) {
-        let link = escape(&link(v, i));
+    for i in entries(v) {
+        let link = escape(&link(v, &i));
         out.push_str("    <item>\n");
         let _ = writeln!(out, "      <title>{}</title>", escape(&i.name));
         let _ = writeln!(
             out,
             "      <description>{}</description>",
-            xml_text(&content(i))
+            xml_text(&i.content)
         );
         let _ = writeln!(out, "      <pubDate>{}</pubDate>", rss_time(i.created_at));
         let _ = writeln!(out, "      <link>{link}</link>");

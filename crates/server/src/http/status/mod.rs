@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/status", get(status_page))
         .route("/status/history", get(page::history))
         .route("/status/incidents/{id}", get(page::incident))
+        .route("/status/maintenances/{id}", get(page::maintenance))
         .route("/history.atom", get(atom))
         .route("/history.rss", get(rss))
         .route("/api/v2/summary.json", get(json(|r| &r.summary)))
@@ -48,11 +49,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/v2/scheduled-maintenances/upcoming.json",
-            get(json(|r| &r.maintenances)),
+            get(json(|r| &r.upcoming)),
         )
         .route(
             "/api/v2/scheduled-maintenances/active.json",
-            get(json(|r| &r.maintenances)),
+            get(json(|r| &r.active)),
         )
 }
 
@@ -88,6 +89,8 @@ pub(super) struct Rendered {
     incidents: Body,
     unresolved: Body,
     maintenances: Body,
+    upcoming: Body,
+    active: Body,
     page: Body,
     atom: Body,
     rss: Body,
@@ -104,6 +107,8 @@ impl Rendered {
             incidents: Body::json(&statuspage::incidents(v)),
             unresolved: Body::json(&statuspage::unresolved(v)),
             maintenances: Body::json(&statuspage::maintenances(v)),
+            upcoming: Body::json(&statuspage::upcoming(v)),
+            active: Body::json(&statuspage::active(v)),
             page: Body::new(page::main(state, snapshot), "text/html; charset=utf-8"),
             atom: Body::new(feeds::atom(v), "application/atom+xml; charset=utf-8"),
             rss: Body::new(feeds::rss(v), "application/rss+xml; charset=utf-8"),

@@ -11,7 +11,9 @@ use axum::response::{Html, IntoResponse, Response};
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use klaxon_domain::status::uptime::Day;
-use klaxon_domain::status::view::PublicUpdateView;
+use klaxon_domain::status::view::{
+    incident_path, maintenance_path, PublicMaintenance, PublicMaintenanceUpdate, PublicUpdateView,
+};
 use klaxon_domain::status::{ComponentStatus, PublicComponent, PublicIncident, PublicView};
 use serde::Deserialize;
 
@@ -62,9 +64,13 @@ struct UpdateLine {
     iso: String,
 }
 
+/// An incident or a maintenance, as a card.
 struct IncidentBlock {
-    id: String,
+    /// Its page, below the page's URL.
+    href: String,
     name: String,
+    /// A maintenance's window: "Nov 26, 12:00 UTC – Nov 26, 14:00 UTC".
+    window: Option<String>,
     impact: &'static str,
     status: &'static str,
     resolved: bool,
@@ -80,8 +86,9 @@ fn block(v: &PublicView, i: &PublicIncident) -> IncidentBlock {
         iso: klaxon_domain::status::statuspage::time(u.at),
     };
     IncidentBlock {
-        id: i.id.clone(),
+        href: incident_path(&i.id),
         name: i.name.clone(),
+        window: None,
         impact: i.impact.as_str(),
         status: i.status.label(),
         resolved: !i.unresolved(),
@@ -93,6 +100,35 @@ fn block(v: &PublicView, i: &PublicIncident) -> IncidentBlock {
             .collect::<Vec<_>>()
             .join(", "),
         updates: i.updates.iter().map(line).collect(),
+    }
+}
+
+fn maintenance_block(v: &PublicView, m: &PublicMaintenance) -> IncidentBlock {
+    let line = |u: &PublicMaintenanceUpdate| UpdateLine {
+        label: u.label,
+        body: u.body.clone(),
+        at: when(u.at),
+        iso: klaxon_domain::status::statuspage::time(u.at),
+    };
+    IncidentBlock {
+        href: maintenance_path(&m.id),
+        name: m.name.clone(),
+        window: Some(format!(
+            "{} – {}",
+            when(m.scheduled_for),
+            when(m.scheduled_until)
+        )),
+        impact: "maintenance",
+        status: m.status.label(),
+        resolved: m.status.is_final(),
+        affected: m
+            .components
+            .iter()
+            .filter_map(|id| v.component(id))
+            .map(|c| c.component.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        updates: m.updates.iter().map(line).collect(),
     }
 }
 
@@ -191,6 +227,9 @@ struct MainPage<'a> {
     banner_class: &'static str,
     banner: String,
     active: Vec<IncidentBlock>,
+    /// Maintenance under way, then maintenance to come (soonest first).
+    maintenance: Vec<IncidentBlock>,
+    upcoming: Vec<IncidentBlock>,
     rows: Vec<Row>,
 }
 
@@ -202,6 +241,14 @@ pub(super) fn main(state: &AppState, snapshot: &PageSnapshot) -> String {
         banner_class: v.status.indicator.as_str(),
         banner: v.status.description.clone(),
         active: v.unresolved().map(|i| block(v, i)).collect(),
+        maintenance: v.active().map(|m| maintenance_block(v, m)).collect(),
+        upcoming: v
+            .upcoming()
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .map(|m| maintenance_block(v, m))
+            .collect(),
         rows: v
             .components
             .iter()
@@ -240,6 +287,7 @@ struct HistoryPage<'a> {
     previous: Option<String>,
     next: Option<String>,
     incidents: Vec<IncidentBlock>,
+    maintenances: Vec<IncidentBlock>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -296,6 +344,12 @@ pub async fn history(State(state): State<AppState>, Query(q): Query<HistoryQuery
             .filter(|i| in_month(i.created_at))
             .map(|i| block(v, i))
             .collect(),
+        maintenances: v
+            .maintenances
+            .iter()
+            .filter(|m| m.status.is_final() && in_month(m.scheduled_for))
+            .map(|m| maintenance_block(v, m))
+            .collect(),
     };
     html(StatusCode::OK, &page)
 }
@@ -327,6 +381,31 @@ pub async fn incident(State(state): State<AppState>, Path(id): Path<String>) -> 
             StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
             "There is no such incident on this status page.",
+        )
+            .into_response(),
+    }
+}
+
+/// `GET /status/maintenances/{id}`.
+pub async fn maintenance(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let (snapshot, _) = rendered(&state);
+    let v = &snapshot.view;
+    match v.maintenance(&id) {
+        Some(m) => {
+            let page = IncidentPage {
+                frame: frame(
+                    &state,
+                    &snapshot,
+                    format!("{} - {} Status", m.name, v.page.name),
+                ),
+                i: maintenance_block(v, m),
+            };
+            html(StatusCode::OK, &page)
+        }
+        None => (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "There is no such maintenance on this status page.",
         )
             .into_response(),
     }

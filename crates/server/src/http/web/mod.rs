@@ -13,6 +13,7 @@ mod form;
 mod incident;
 mod incident_components;
 mod live;
+mod maintenances;
 mod markdown;
 mod page;
 mod people;
@@ -67,6 +68,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/components/{id}/status", post(components::set_status))
         .route("/components/{id}/delete", post(components::delete))
+        .route(
+            "/maintenances",
+            get(maintenances::list).post(maintenances::schedule),
+        )
+        .route(
+            "/maintenances/{id}",
+            get(maintenances::show).post(maintenances::change),
+        )
+        .route("/maintenances/{id}/updates", post(maintenances::post))
         .route("/incidents/{number}/review", get(review::show))
         .route("/incidents/{number}/review/print", get(review::print))
         .route(
