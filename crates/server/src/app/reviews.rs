@@ -17,6 +17,7 @@ use klaxon_store::{ActionFilter, Change, ReviewWrite, StoreError};
 use crate::app::auth::Caller;
 use crate::app::error::{AppError, ErrorKind};
 use crate::app::incidents::{existing_user, visible_incident};
+use crate::app::status_page;
 use crate::infra::state::AppState;
 
 /// How often a change is decided again after losing a race with another writer.
@@ -199,6 +200,10 @@ pub(crate) async fn write(
         .map_err(|e| StoreError::Other(format!("a review event was refused: {e}")))?;
     let incident_change =
         (!events.is_empty()).then(|| Change::new(incident, events, &state.outlets));
+    // A published review puts a postmortem on the status page.
+    let on_the_page = incident_change
+        .as_ref()
+        .is_some_and(|c| c.status_page.touched);
     let record = change.record.clone();
     state
         .store
@@ -208,6 +213,9 @@ pub(crate) async fn write(
         })
         .await?;
     state.engine_wake.notify_one();
+    if on_the_page {
+        status_page::refresh(state).await;
+    }
     Ok(record)
 }
 
