@@ -2,14 +2,17 @@
 //! server (acknowledged late, a role left empty, updates on cadence, mitigated in time)
 //! has a review whose score marks the late acknowledgement and the empty role as missed,
 //! in the JSON, the Markdown report (a snapshot), the printable HTML and the web page;
-//! the report lists it apart, with the same score, and counts it nowhere else.
+//! the report (API and Reports page) lists it apart, with the same score, and counts it
+//! nowhere else.
 
 mod common;
 
+use common::plain::signed_in;
 use common::{declare_input, spawn_app, TestApp};
 use jiff::SignedDuration;
 use klaxon_client::ReportWindow;
 use klaxon_domain::api::{MitigateRequest, NewUser, ResolveRequest, RoleRequest};
+use klaxon_domain::auth::Scope;
 use klaxon_domain::incident::{
     DeclareInput, MitigationStrategy, Role, StatusUpdateInput, UpdateAudience, UpdateKind,
 };
@@ -87,7 +90,7 @@ async fn run_drill(app: &TestApp) -> IncidentNumber {
 
 #[tokio::test]
 async fn a_drills_review_scores_the_response_against_the_policy() {
-    let mut app = spawn_app().await;
+    let app = spawn_app().await;
     // An ordinary SEV3 in the same window: counted, where the drill is not.
     let other = app
         .admin
@@ -191,7 +194,35 @@ async fn a_drills_review_scores_the_response_against_the_policy() {
         listed.score, score,
         "the report scores it as its review does"
     );
-    app.allow_pending_jobs();
+
+    // The same on the pages, read without JavaScript.
+    let (browser, _vera) = signed_in(&app, "vera", Scope::Viewer).await;
+    let page = browser.get(&format!("/incidents/{}/review", n.0)).await;
+    assert_eq!(page.status, reqwest::StatusCode::OK);
+    assert!(page.body.contains("Drill score: 3 of 5"), "{}", page.body);
+    assert!(
+        page.body.contains("<td data-label=\"Actual\">after 20 minutes</td><td data-label=\"Result\"><span class=\"late\">missed</span>"),
+        "{}",
+        page.body
+    );
+    let reports = browser.get("/reports").await.body;
+    assert!(
+        reports.contains("and 1 drills left out (listed below)"),
+        "{reports}"
+    );
+    assert!(
+        reports.contains(&format!("#{} Drill: checkout failing</a>", n.0)),
+        "{reports}"
+    );
+    assert!(reports.contains(">3 of 5</td>"), "{reports}");
+    assert!(
+        reports.contains("<li>Acknowledged: after 20 minutes (expected within 15 minutes)</li>"),
+        "{reports}"
+    );
+    assert!(
+        reports.contains("<li>Roles: commander, investigator, communicator (missing scribe)</li>"),
+        "{reports}"
+    );
     app.cleanup().await;
 }
 

@@ -45,6 +45,17 @@ impl CriterionKind {
         }
     }
 
+    /// Its name for people: "Acknowledged", "Roles".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Acknowledged => "Acknowledged",
+            Self::Roles => "Roles",
+            Self::InternalUpdates => "Internal updates",
+            Self::CustomerUpdates => "Customer updates",
+            Self::Mitigated => "Mitigated",
+        }
+    }
+
     /// The question the criterion answers, for people.
     pub fn question(self) -> &'static str {
         match self {

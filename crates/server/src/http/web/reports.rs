@@ -111,7 +111,13 @@ fn drill_rows(r: &Report) -> Vec<DrillRow> {
                 .criteria
                 .iter()
                 .filter(|c| !c.met)
-                .map(|c| format!("{} (expected {}, {})", c.question, c.expected, c.actual))
+                .map(|c| match c.expected_seconds {
+                    Some(_) => {
+                        format!("{}: {} (expected {})", c.kind.label(), c.actual, c.expected)
+                    }
+                    // The roles' actual value names the missing ones.
+                    None => format!("{}: {}", c.kind.label(), c.actual),
+                })
                 .collect(),
         })
         .collect()
