@@ -19,6 +19,7 @@
 //!   declaration, its internal updates in order, and its resolution (or the end of the
 //!   window, if still open) was longer than its severity's cadence; the same for customer
 //!   updates on customer-facing incidents. Severities without a cadence do not count.
+//! - **Drills**: scored one by one against their severity's targets, see [`drills`].
 //! - **Recurring**: an incident recurs an earlier one declared at most 30 days before
 //!   it, of the same service with the same title once numbers and ids are taken out
 //!   ("API 502s on host 10.0.3.7" ~ "API 502s on host 10.0.4.1"), or sharing an
@@ -29,9 +30,13 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::incident::UpdateAudience;
+use crate::incident::{EventKind, Incident, Role, Status, TimelineEvent, UpdateAudience};
 use crate::policy::Policy;
 use crate::{IncidentNumber, Severity};
+
+pub mod drills;
+
+pub use drills::{drill_score, Criterion, CriterionKind, DrillScore, ScoredDrill};
 
 /// How far back an incident may lie for a later one to recur it.
 pub const RECURRENCE_WINDOW: SignedDuration = SignedDuration::from_hours(24 * 30);
@@ -59,6 +64,44 @@ pub struct IncidentFacts {
     pub updates: Vec<(Timestamp, UpdateAudience)>,
     /// The dedup keys of the alerts that opened or joined it.
     pub dedup_keys: Vec<String>,
+    /// Roles assigned, with when, in time order.
+    pub roles: Vec<(Timestamp, Role)>,
+}
+
+impl IncidentFacts {
+    /// The facts of `incident` from its timeline (`events`, in order): what the store
+    /// reads for a report, worked out from one incident in hand.
+    pub fn of(incident: &Incident, events: &[TimelineEvent]) -> IncidentFacts {
+        let mut f = IncidentFacts {
+            number: incident.number,
+            title: incident.title.clone(),
+            severity: incident.severity,
+            service: incident.service.clone(),
+            declared_at: incident.declared_at,
+            acknowledged_at: incident.acknowledged_at,
+            mitigated_at: incident.mitigated_at,
+            resolved_at: incident.resolved_at,
+            customer_facing: incident.customer_facing,
+            drill: incident.drill,
+            ended_without_resolution: matches!(incident.status, Status::Declined | Status::Merged),
+            response_missed: false,
+            updates: Vec::new(),
+            dedup_keys: Vec::new(),
+            roles: Vec::new(),
+        };
+        for e in events {
+            match &e.kind {
+                EventKind::StatusUpdated { audience, .. } => {
+                    f.updates.push((e.recorded_at, *audience))
+                }
+                EventKind::AlertAttached { dedup_key, .. } => f.dedup_keys.push(dedup_key.clone()),
+                EventKind::ResponseTargetMissed { .. } => f.response_missed = true,
+                EventKind::RoleAssigned { role, .. } => f.roles.push((e.recorded_at, *role)),
+                _ => {}
+            }
+        }
+        f
+    }
 }
 
 /// A median and a 90th percentile, in seconds; `None` without any sample.
@@ -112,6 +155,8 @@ pub struct Report {
     /// Incidents counted (drills, declined and merged ones left out).
     pub count: usize,
     pub drills: usize,
+    /// The drills declared in the window, each with its score, oldest first.
+    pub drill_scores: Vec<ScoredDrill>,
     pub by_severity: Vec<SeverityFigures>,
     /// Per service (`(none)` for incidents of no service), the most first.
     pub by_service: Vec<Count>,
@@ -143,6 +188,26 @@ fn spread(mut seconds: Vec<i64>) -> Spread {
     }
 }
 
+/// The longest stretch without an update of `audience` between the declaration, the
+/// updates and the resolution (or `until`).
+pub(crate) fn longest_gap(
+    f: &IncidentFacts,
+    audience: UpdateAudience,
+    until: Timestamp,
+) -> SignedDuration {
+    let end = f.resolved_at.unwrap_or(until);
+    let mut last = f.declared_at;
+    let mut longest = SignedDuration::ZERO;
+    for (at, a) in &f.updates {
+        if *a != audience || *at > end {
+            continue;
+        }
+        longest = longest.max(at.duration_since(last));
+        last = last.max(*at);
+    }
+    longest.max(end.duration_since(last))
+}
+
 /// Whether the updates of `audience` kept `every` from the declaration to the
 /// resolution (or `until`).
 fn kept_cadence(
@@ -151,18 +216,7 @@ fn kept_cadence(
     every: SignedDuration,
     until: Timestamp,
 ) -> bool {
-    let end = f.resolved_at.unwrap_or(until);
-    let mut last = f.declared_at;
-    for (at, a) in &f.updates {
-        if *a != audience || *at > end {
-            continue;
-        }
-        if at.duration_since(last) > every {
-            return false;
-        }
-        last = last.max(*at);
-    }
-    end.duration_since(last) <= every
+    longest_gap(f, audience, until) <= every
 }
 
 /// A title with its numbers, ids and punctuation taken out, for comparing.
@@ -235,7 +289,18 @@ pub fn report(
         .iter()
         .filter(|f| since <= f.declared_at && f.declared_at < until)
         .collect();
-    let drills = in_window.iter().filter(|f| f.drill).count();
+    let mut drills: Vec<&&IncidentFacts> = in_window.iter().filter(|f| f.drill).collect();
+    drills.sort_by_key(|f| (f.declared_at, f.number));
+    let drill_scores: Vec<ScoredDrill> = drills
+        .into_iter()
+        .map(|f| ScoredDrill {
+            number: f.number.0,
+            title: f.title.clone(),
+            severity: f.severity.to_string(),
+            declared_at: f.declared_at,
+            score: drill_score(f, policy, until),
+        })
+        .collect();
     let counted: Vec<&IncidentFacts> = in_window
         .into_iter()
         .filter(|f| !f.drill && !f.ended_without_resolution)
@@ -309,7 +374,8 @@ pub fn report(
         since,
         until,
         count: counted.len(),
-        drills,
+        drills: drill_scores.len(),
+        drill_scores,
         by_severity,
         by_service,
         by_week: weeks

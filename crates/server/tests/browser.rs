@@ -3,8 +3,10 @@
 //! fresh database. A responder signs in, declares through the triage wizard,
 //! acknowledges, takes command, posts an update that a second session sees arrive
 //! without reloading, mitigates and resolves; a viewer gets no actions; a restricted
-//! incident stays hidden; an admin schedules and starts a maintenance. The run saves
-//! the README's screenshots in `docs/screenshots/`.
+//! incident stays hidden; an admin schedules and starts a maintenance. A responder
+//! fills a post-incident review section by section (a 5-whys chain of two nodes
+//! included), adds an action item and moves it on, from the review and from
+//! `/actions`. The run saves the README's screenshots in `docs/screenshots/`.
 //!
 //! Without chromedriver the test says so and passes, except under CI (`CI` set), where
 //! a missing browser is a failure.
@@ -486,6 +488,152 @@ async fn an_admin_schedules_and_starts_maintenance_in_a_browser() {
         stored[0].status,
         klaxon_domain::status::MaintenanceStatus::InProgress
     );
+
+/// Clicks the button of the form that holds the element `css`.
+async fn submit_form_of(b: &Client, css: &str) {
+    b.execute(
+        "document.querySelector(arguments[0]).form.querySelector('button[type=submit]').click();",
+        vec![css.into()],
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_responder_fills_a_review_and_its_action_items_in_a_browser() {
+    use klaxon_domain::incident::DeclareInput;
+    use klaxon_domain::review::{ActionStatus, Answers, Category};
+    use klaxon_domain::Handle;
+
+    let Some(driver) = chromedriver() else { return };
+    let app = spawn_app().await;
+    person(&app, "alice", Scope::Responder).await;
+    person(&app, "bob", Scope::Responder).await;
+    let input = DeclareInput {
+        commander: Some(Handle::parse("alice").unwrap()),
+        ..declare_input("Checkout failing after the v2.3.1 deploy", 2)
+    };
+    let n = app.admin.declare(&input).await.unwrap().incident.number;
+    app.admin.ack(n, &Default::default()).await.unwrap();
+    app.admin.resolve(n, &Default::default()).await.unwrap();
+    app.run_jobs().await;
+
+    let b = browser(&driver, 1280, 900).await;
+    sign_in(&b, &app, "alice").await;
+    let review = format!("{}/incidents/{}/review", app.url, n.0);
+    b.goto(&review).await.unwrap();
+    wait_for_text(&b, "to fill before publishing").await;
+
+    // Each section through its form. The page shows what was saved as rendered
+    // Markdown, which the typed text (with its asterisks) is not.
+    open_section(&b, "Edit the summary").await;
+    fill(
+        &b,
+        "#what_happened",
+        "Checkout failed with **500s** for 50 minutes.",
+    )
+    .await;
+    fill(&b, "#who_affected", "About 1,000 paying customers.").await;
+    click_button(&b, "Save the summary").await;
+    wait_for_text(&b, "Checkout failed with 500s for 50 minutes.").await;
+
+    open_section(&b, "Edit the impact").await;
+    fill(&b, "#i-description", "No data was lost.").await;
+    fill(&b, "input[name='figures-0-name']", "Users affected").await;
+    fill(&b, "input[name='figures-0-value']", "1000").await;
+    fill(&b, "input[name='figures-0-unit']", "users").await;
+    fill(&b, "input[name='figures-0-source']", "RUM dashboard").await;
+    click_button(&b, "Save the impact").await;
+    wait_for_text(&b, "Users affected: 1000 users").await;
+
+    open_section(&b, "Edit the root cause analysis").await;
+    fill(
+        &b,
+        "#technical_cause",
+        "A memory leak in the image cache of v2.3.1.",
+    )
+    .await;
+    fill(&b, "#factor-new", "No memory alert on the API pods").await;
+    click_button(&b, "Save the analysis").await;
+    wait_for_text(&b, "No memory alert on the API pods").await;
+
+    // A 5-whys chain of two nodes, the second asking further about the first.
+    fill(&b, "#why-q", "Why did checkout fail?").await;
+    fill(&b, "#because", "The API pods ran out of memory.").await;
+    click_button(&b, "Add the node").await;
+    wait_for_text(&b, "Because The API pods ran out of memory.").await;
+    select(&b, "#follows", "1").await;
+    fill(&b, "#why-q", "Why did they run out of memory?").await;
+    fill(&b, "#because", "v2.3.1 leaks memory in its image cache.").await;
+    click_button(&b, "Add the node").await;
+    wait_for_text(&b, "Because v2.3.1 leaks memory in its image cache.").await;
+
+    open_section(&b, "Edit the lessons").await;
+    fill(&b, "#went_well", "- A *fast* rollback").await;
+    fill(&b, "#could_improve", "- Alert on memory").await;
+    click_button(&b, "Save the lessons").await;
+    wait_for_text(&b, "A fast rollback").await;
+
+    // An action item for bob answering the second why, then started.
+    open_section(&b, "Add an action item").await;
+    fill(&b, "#a-title", "Alert on pod memory").await;
+    fill(&b, "#a-owner", "bob").await;
+    select(&b, "#a-category", "long_term").await;
+    select(&b, "#a-answers", "why:2").await;
+    fill(&b, "#a-ticket", "https://linear.app/acme/issue/ENG-42").await;
+    click_button(&b, "Add the item").await;
+    wait_for_text(&b, "answered by 1-1").await;
+    let status = "select[aria-label='Status of 1-1']";
+    select(&b, status, "in_progress").await;
+    submit_form_of(&b, status).await;
+    let page = wait_for_text(&b, "In progress: 1").await;
+    assert!(!page.contains("to fill before publishing"), "{page}");
+    b.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+    screenshot(&b, "review.png").await;
+
+    // What the forms stored, through the API.
+    let stored = app.admin.review(n).await.unwrap();
+    let r = &stored.review;
+    assert_eq!(
+        r.summary.what_happened,
+        "Checkout failed with **500s** for 50 minutes."
+    );
+    assert_eq!(r.impact.figures.len(), 1);
+    assert_eq!(r.impact.figures[0].value, 1000.0);
+    assert_eq!(
+        r.root_cause.factors[0].text,
+        "No memory alert on the API pods"
+    );
+    assert_eq!(r.whys.len(), 2);
+    assert_eq!((r.whys[0].follows, r.whys[1].follows), (None, Some(1)));
+    assert_eq!(r.lessons.went_well, "- A *fast* rollback");
+    assert!(stored.missing_sections.is_empty(), "{stored:?}");
+    let item = &stored.action_items[0];
+    assert_eq!(item.title, "Alert on pod memory");
+    assert_eq!(item.owner.as_str(), "bob");
+    assert_eq!(item.category, Category::LongTerm);
+    assert_eq!(item.status, ActionStatus::InProgress);
+    assert_eq!(item.answers, Some(Answers::Why(2)));
+    assert_eq!(
+        item.ticket.as_deref(),
+        Some("https://linear.app/acme/issue/ENG-42")
+    );
+
+    // The list across incidents.
+    b.goto(&format!("{}/actions", app.url)).await.unwrap();
+    wait_for_text(&b, "Alert on pod memory").await;
+    screenshot(&b, "actions.png").await;
+    select(&b, status, "done").await;
+    submit_form_of(&b, status).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let item = app.admin.action("1-1".parse().unwrap()).await.unwrap();
+        if item.item.status == ActionStatus::Done {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never done: {item:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     b.close().await.unwrap();
     app.cleanup().await;
 }

@@ -461,8 +461,10 @@ async fn a_restricted_incidents_review_is_hidden_from_outsiders() {
     let app = spawn_app().await;
     person(&app, "alice").await;
     let eve = app.user("eve", Scope::Responder).await;
+    // alice commands it, so takes part: she may own its action items.
     let input = DeclareInput {
         restricted: true,
+        commander: Some(h("alice")),
         ..declare_input("Suspicious logins", 1)
     };
     let n = app.admin.declare(&input).await.unwrap().incident.number;

@@ -27,6 +27,7 @@ fn facts(number: i64, severity: u8, declared: i64) -> IncidentFacts {
         response_missed: false,
         updates: vec![],
         dedup_keys: vec![],
+        roles: vec![],
     }
 }
 
@@ -240,6 +241,7 @@ fn arbitrary_facts() -> impl Strategy<Value = IncidentFacts> {
                     response_missed: missed && ack.is_some(),
                     updates,
                     dedup_keys: keys.into_iter().map(|k| format!("key-{k}")).collect(),
+                    roles: vec![],
                 }
             },
         )
@@ -258,6 +260,11 @@ proptest! {
             .filter(|f| since <= f.declared_at && f.declared_at < until && !f.drill && !f.ended_without_resolution)
             .collect();
         prop_assert_eq!(r.count, counted.len());
+        let drills = all
+            .iter()
+            .filter(|f| since <= f.declared_at && f.declared_at < until && f.drill)
+            .count();
+        prop_assert_eq!((r.drills, r.drill_scores.len()), (drills, drills));
         prop_assert_eq!(r.by_severity.iter().map(|s| s.count).sum::<usize>(), counted.len());
         prop_assert_eq!(r.by_week.iter().map(|w| w.count).sum::<usize>(), counted.len());
 

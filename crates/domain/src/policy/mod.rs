@@ -151,6 +151,11 @@ pub struct SeverityPolicy {
     pub customer_update_every: Option<Cadence>,
     #[serde(default)]
     pub required_roles: Vec<Role>,
+    /// How soon after the declaration the incident should be mitigated (or resolved):
+    /// what a drill is scored against. See [`SeverityPolicy::mitigate_within`] for the
+    /// default when the policy names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mitigate_within: Option<Cadence>,
     /// A dedicated channel per incident, or a thread in the incident channel.
     pub channel: ChannelMode,
     /// How hard to wake people: `high` may call by phone, `low` only chat and e-mail.
@@ -290,6 +295,21 @@ impl SeverityPolicy {
             1 => MajorOutage,
             2 => PartialOutage,
             _ => DegradedPerformance,
+        })
+    }
+
+    /// How soon after the declaration an incident of this severity should be mitigated:
+    /// the policy's `mitigate_within`, or by default 30 minutes for SEV1 and SEV2 (the
+    /// end of the runbook's "Response & Mitigation" phase), 4 hours for SEV3 and 7 days
+    /// for SEV4.
+    pub fn mitigate_within(&self) -> Cadence {
+        self.mitigate_within.unwrap_or_else(|| {
+            let hours = match self.level.level() {
+                1 | 2 => return Cadence(jiff::SignedDuration::from_mins(30)),
+                3 => 4,
+                _ => 7 * 24,
+            };
+            Cadence(jiff::SignedDuration::from_hours(hours))
         })
     }
 

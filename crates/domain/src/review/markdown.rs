@@ -9,6 +9,7 @@ use jiff::Timestamp;
 
 use super::actions::{ActionItem, Answers};
 use super::view::{chains, ReviewView};
+use crate::metrics::DrillScore;
 use crate::time::human_duration;
 
 fn at(t: Timestamp) -> String {
@@ -52,6 +53,9 @@ pub fn markdown(view: &ReviewView) -> String {
         let _ = writeln!(w, "| Incident commander | @{c} |");
     }
     let _ = writeln!(w);
+    if let Some(score) = &view.drill_score {
+        drill(w, score, &i.severity.to_string());
+    }
 
     let _ = writeln!(w, "## Incident summary\n");
     let _ = writeln!(
@@ -230,6 +234,27 @@ pub fn markdown(view: &ReviewView) -> String {
         }
     }
     md.trim_end().to_owned() + "\n"
+}
+
+/// A drill's score: each target with what was expected and what happened.
+fn drill(w: &mut String, score: &DrillScore, severity: &str) {
+    let _ = writeln!(w, "## Drill score: {}\n", score.fraction());
+    let _ = writeln!(
+        w,
+        "This incident was a drill: its response is scored against the policy's targets for {severity}.\n"
+    );
+    let _ = writeln!(w, "| Target | Expected | Actual | |\n|---|---|---|---|");
+    for c in &score.criteria {
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} |",
+            c.question,
+            c.expected,
+            c.actual,
+            if c.met { "✅ met" } else { "❌ missed" }
+        );
+    }
+    let _ = writeln!(w);
 }
 
 /// A figure without a needless `.0`.

@@ -12,6 +12,7 @@ use super::{Review, ReviewRecord};
 use crate::incident::{
     describe, Durations, EventKind, Incident, IncidentView, Status, TimelineEvent,
 };
+use crate::metrics::{drill_score, DrillScore, IncidentFacts};
 use crate::policy::Policy;
 use crate::{IncidentNumber, Severity};
 
@@ -79,6 +80,9 @@ pub struct ReviewView {
     /// Completed, in progress, planned (and dropped), from the items' statuses.
     pub lists: ActionLists,
     pub history: Vec<HistoryEntry>,
+    /// A drill's score against its severity's targets; only drills have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill_score: Option<DrillScore>,
 }
 
 impl ReviewView {
@@ -130,6 +134,9 @@ impl ReviewView {
                 }
             })
             .collect();
+        let drill_score = incident
+            .drill
+            .then(|| drill_score(&IncidentFacts::of(incident, events), policy, now));
         let mut items = record.items;
         items.sort_by_key(|i| i.number);
         ReviewView {
@@ -144,6 +151,7 @@ impl ReviewView {
             incident: brief,
             timeline,
             history,
+            drill_score,
             review,
         }
     }

@@ -10,6 +10,8 @@
 //!   [`PeriodChange`] for the uptime bars.
 //! - Each customer update becomes a public update whose status follows
 //!   [`update_status`].
+//! - Once the incident is over and its post-incident review is published, it gets one
+//!   more update, `postmortem` ([`POSTMORTEM_BODY`]), and keeps that status.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -17,6 +19,9 @@ use serde::{Deserialize, Serialize};
 use super::ComponentStatus;
 use crate::incident::{EventKind, Incident, Status, TimelineEvent, UpdateAudience, UpdateKind};
 use crate::ComponentId;
+
+/// The body of the update that tells customers the review of an incident is done.
+pub const POSTMORTEM_BODY: &str = "We have completed our post-incident review of this incident.";
 
 /// The most components one incident names.
 pub const MAX_AFFECTED: usize = 50;
@@ -150,7 +155,8 @@ fn shows(kind: &EventKind) -> bool {
         | EventKind::Resolved { .. }
         | EventKind::Reopened { .. }
         | EventKind::Declined { .. }
-        | EventKind::MergedInto { .. } => true,
+        | EventKind::MergedInto { .. }
+        | EventKind::ReviewPublished => true,
         _ => false,
     }
 }
@@ -322,6 +328,20 @@ pub fn public_timeline(events: &[TimelineEvent]) -> PublicTimeline {
                     affected: (!changes.is_empty()).then_some(changes),
                 });
                 told = now;
+            }
+            // Only an incident that is over has a postmortem, and only one: a review
+            // published again after a reopening adds nothing.
+            EventKind::ReviewPublished
+                if !status.is_open()
+                    && out.updates.last().map(|u| u.status) != Some(PublicStatus::Postmortem) =>
+            {
+                out.updates.push(PublicUpdate {
+                    seq: event.seq,
+                    status: PublicStatus::Postmortem,
+                    body: POSTMORTEM_BODY.to_owned(),
+                    at,
+                    affected: None,
+                });
             }
             _ => continue,
         }

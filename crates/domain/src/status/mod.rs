@@ -17,7 +17,7 @@ pub use component::{
 pub use incidents::{
     impacts, may_publish, public_timeline, published, update_status, AffectedComponent,
     ComponentChoice, ComponentsRequest, PeriodChange, PublicStatus, PublicTimeline, PublicUpdate,
-    StatusChange, StatusPageChange, MAX_AFFECTED,
+    StatusChange, StatusPageChange, MAX_AFFECTED, POSTMORTEM_BODY,
 };
 pub use maintenance::{
     MaintenanceChange, MaintenancePost, MaintenanceStatus, MaintenanceUpdate,

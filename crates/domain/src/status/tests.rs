@@ -5,8 +5,8 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::*;
 use crate::incident::{
-    decide, declare, declare_with_components, Command, Context, DeclareInput, Incident, Source,
-    StatusUpdateInput, TimelineEvent, UpdateAudience, UpdateKind,
+    decide, declare, declare_with_components, record, Command, Context, DeclareInput, EventKind,
+    Incident, Source, StatusUpdateInput, TimelineEvent, UpdateAudience, UpdateKind,
 };
 use crate::policy::Policy;
 use crate::{ComponentId, Handle, IncidentNumber, Severity};
@@ -693,4 +693,85 @@ fn maintenance_is_upcoming_then_active_then_in_the_history() {
         view.maintenances.is_empty(),
         "a cancelled maintenance leaves the page"
     );
+
+/// Records a published review on `incident`'s timeline, as the review's change does.
+fn publish_review(
+    incident: &mut Incident,
+    timeline: &mut Vec<TimelineEvent>,
+    ctx: &Context,
+) -> StatusPageChange {
+    let events = record(incident, vec![EventKind::ReviewPublished], ctx).unwrap();
+    let change = StatusPageChange::of(Some(incident), &events);
+    for e in &events {
+        incident.apply(e);
+    }
+    timeline.extend(events);
+    change
+}
+
+#[test]
+fn a_review_published_after_the_resolution_is_the_postmortem_once() {
+    let p = Policy::builtin();
+    let events = declare_with_components(
+        &input(true, false, false),
+        vec![api(ComponentStatus::PartialOutage)],
+        &ctx(&p, 0),
+    )
+    .unwrap();
+    let mut incident = Incident::replay(IncidentNumber(7), "s", &events).unwrap();
+    let mut timeline = events;
+    run(
+        &mut incident,
+        &mut timeline,
+        customer(UpdateKind::Detected, ""),
+        &ctx(&p, 1),
+    );
+    // Published while the incident is open: the page has nothing to say yet.
+    let early = publish_review(&mut incident, &mut timeline, &ctx(&p, 2));
+    assert!(early.touched, "the page is rebuilt, and finds nothing new");
+    assert_eq!(public_timeline(&timeline).updates.len(), 1);
+    run(
+        &mut incident,
+        &mut timeline,
+        Command::Resolve {
+            root_cause: None,
+            fix: None,
+            at: None,
+        },
+        &ctx(&p, 30),
+    );
+    let change = publish_review(&mut incident, &mut timeline, &ctx(&p, 600));
+    assert!(change.touched && change.periods.is_empty());
+    publish_review(&mut incident, &mut timeline, &ctx(&p, 700));
+    let public = public_timeline(&timeline);
+    let statuses: Vec<_> = public.updates.iter().map(|u| u.status).collect();
+    assert_eq!(
+        statuses,
+        [PublicStatus::Investigating, PublicStatus::Postmortem]
+    );
+    let postmortem = &public.updates[1];
+    assert_eq!(postmortem.body, POSTMORTEM_BODY);
+    assert_eq!(postmortem.at, t0() + SignedDuration::from_mins(600));
+    assert_eq!(postmortem.affected, None);
+    assert_eq!(public.changed_at, Some(postmortem.at));
+
+    // Nothing of a drill's or a restricted incident's review reaches the page.
+    for (restricted, drill) in [(true, false), (false, true)] {
+        let events = declare(&input(true, restricted, drill), &ctx(&p, 0)).unwrap();
+        let mut other = Incident::replay(IncidentNumber(8), "s", &events).unwrap();
+        let mut timeline = events;
+        run(
+            &mut other,
+            &mut timeline,
+            Command::Resolve {
+                root_cause: None,
+                fix: None,
+                at: None,
+            },
+            &ctx(&p, 30),
+        );
+        let change = publish_review(&mut other, &mut timeline, &ctx(&p, 60));
+        assert_eq!(change, StatusPageChange::default());
+        assert!(!published(&other));
+    }
 }

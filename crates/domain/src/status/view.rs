@@ -511,9 +511,11 @@ fn incident(
     updates.reverse();
     let over = !i.status.is_open();
     let status = match updates.first() {
+        Some(u) if over && u.status == PublicStatus::Postmortem => PublicStatus::Postmortem,
         _ if over => PublicStatus::Resolved,
-        Some(u) => u.status,
-        None => PublicStatus::Investigating,
+        // Reopened after its postmortem, until the next customer update says more.
+        Some(u) if u.status != PublicStatus::Postmortem => u.status,
+        _ => PublicStatus::Investigating,
     };
     let worst = ComponentStatus::worst(i.components.iter().map(|c| c.status));
     let impact = if i.components.is_empty() {

@@ -9,7 +9,7 @@ use crate::output;
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Drills, declined and merged incidents are left out (drills are counted apart); restricted incidents count only for those who may see them.\n\nExamples:\n  klaxon report --since 30d\n  klaxon report --since 90d --service api --severity 2\n  klaxon report --since 2026-01-01T00:00:00Z --until 2026-04-01T00:00:00Z --json"
+    after_help = "Drills, declined and merged incidents are left out (drills are listed apart, each with its score); restricted incidents count only for those who may see them.\n\nExamples:\n  klaxon report --since 30d\n  klaxon report --since 90d --service api --severity 2\n  klaxon report --since 2026-01-01T00:00:00Z --until 2026-04-01T00:00:00Z --json"
 )]
 pub struct ReportArgs {
     #[command(flatten)]
@@ -105,6 +105,32 @@ fn print(r: &Report) {
         let mut t = output::table(["WEEK", "INCIDENTS"]);
         for c in &r.by_week {
             t.add_row([c.name.clone(), c.count.to_string()]);
+        }
+        output::print_table(&t);
+        println!();
+    }
+    if !r.drill_scores.is_empty() {
+        let mut t = output::table(["DRILL", "SEVERITY", "DECLARED", "SCORE", "MISSED", "TITLE"]);
+        for d in &r.drill_scores {
+            let missed: Vec<&str> = d
+                .score
+                .criteria
+                .iter()
+                .filter(|c| !c.met)
+                .map(|c| c.kind.as_str())
+                .collect();
+            t.add_row([
+                format!("#{}", d.number),
+                d.severity.clone(),
+                output::when(d.declared_at),
+                d.score.fraction(),
+                if missed.is_empty() {
+                    "-".to_owned()
+                } else {
+                    missed.join(", ")
+                },
+                output::one_line(&d.title, 60),
+            ]);
         }
         output::print_table(&t);
         println!();

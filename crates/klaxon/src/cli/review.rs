@@ -354,6 +354,19 @@ fn show(v: &ReviewView) {
         v.lists.in_progress.len(),
         v.lists.planned.len()
     );
+    if let Some(score) = &v.drill_score {
+        println!("  drill score {}", score.fraction());
+        let mut t = output::table(["TARGET", "EXPECTED", "ACTUAL", "RESULT"]);
+        for c in &score.criteria {
+            t.add_row([
+                c.question.clone(),
+                c.expected.clone(),
+                c.actual.clone(),
+                if c.met { "met" } else { "missed" }.to_owned(),
+            ]);
+        }
+        output::print_table(&t);
+    }
     for chain in klaxon_domain::review::chains(&r.whys) {
         println!("  5 whys:");
         for (depth, node) in chain {

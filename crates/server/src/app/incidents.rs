@@ -3,7 +3,7 @@
 //! the store refuse the write; the command is then decided again on fresh state.
 
 use klaxon_domain::api::{IncidentPage, IncidentQuery};
-use klaxon_domain::auth::Scope;
+use klaxon_domain::auth::{Scope, User};
 use klaxon_domain::incident::{
     self, Command, Context, DeclareInput, Incident, IncidentView, TimelineEvent,
 };
@@ -57,14 +57,14 @@ pub async fn visible_incident(
     }
 }
 
-/// Refuses handles that name nobody, as a field error.
+/// Refuses handles that name nobody, as a field error; the user they name otherwise.
 pub(crate) async fn existing_user(
     state: &AppState,
     field: &str,
     handle: &Handle,
-) -> Result<(), AppError> {
+) -> Result<User, AppError> {
     match state.store.user(handle).await {
-        Ok(_) => Ok(()),
+        Ok(user) => Ok(user),
         Err(StoreError::NotFound(_)) => Err(AppError::field(
             ErrorKind::Invalid,
             field,

@@ -17,6 +17,7 @@ use klaxon_store::{ActionFilter, Change, ReviewWrite, StoreError};
 use crate::app::auth::Caller;
 use crate::app::error::{AppError, ErrorKind};
 use crate::app::incidents::{existing_user, visible_incident};
+use crate::app::status_page;
 use crate::infra::state::AppState;
 
 /// How often a change is decided again after losing a race with another writer.
@@ -77,13 +78,13 @@ pub async fn open(
     input: OpenReview,
 ) -> Result<ReviewView, AppError> {
     caller.require(Scope::Responder)?;
-    if let Some(owner) = &input.owner {
-        existing_user(state, "owner", owner).await?;
-    }
     let _held = state.incident_locks.lock(&[n.0]).await;
     let mut tries = 1;
     loop {
         let incident = visible_incident(state, caller, n).await?;
+        if let Some(owner) = &input.owner {
+            may_own(state, &incident, "owner", owner).await?;
+        }
         let events = state.store.timeline(n).await?;
         let ctx = context(state, caller);
         let change = review::open(&incident, &events, &input, &ctx)?;
@@ -110,15 +111,15 @@ pub async fn act(
     commands: &[ReviewCommand],
 ) -> Result<ReviewView, AppError> {
     caller.require(Scope::Responder)?;
-    for command in commands {
-        for (field, who) in people_named(command) {
-            existing_user(state, field, who).await?;
-        }
-    }
     let _held = state.incident_locks.lock(&[n.0]).await;
     let mut tries = 1;
     loop {
         let incident = visible_incident(state, caller, n).await?;
+        for command in commands {
+            for (field, who) in people_named(command) {
+                may_own(state, &incident, field, who).await?;
+            }
+        }
         let record = state.store.review(n).await?.ok_or_else(|| no_review(n))?;
         let ctx = context(state, caller);
         let mut change: Option<ReviewChange> = None;
@@ -165,6 +166,29 @@ fn people_named(command: &ReviewCommand) -> Vec<(&'static str, &Handle)> {
     }
 }
 
+/// Refuses an owner who does not exist, or who may not see `incident`: a restricted
+/// incident's review and action items belong only to its participants and admins.
+async fn may_own(
+    state: &AppState,
+    incident: &Incident,
+    field: &str,
+    who: &Handle,
+) -> Result<(), AppError> {
+    let user = existing_user(state, field, who).await?;
+    if user.role == Scope::Admin || incident.visible_to(who.as_str()) {
+        return Ok(());
+    }
+    let n = incident.number.0;
+    Err(AppError::invalid(
+        field,
+        format!(
+            "{who} may not see restricted incident #{n}, so cannot own its review or action \
+             items; only its participants and admins may. Give them a role on it first \
+             (`klaxon incident assign {n} investigator {who}`)"
+        ),
+    ))
+}
+
 /// Stores a change with its events on the incident's timeline; the record it leaves.
 pub(crate) async fn write(
     state: &AppState,
@@ -176,6 +200,10 @@ pub(crate) async fn write(
         .map_err(|e| StoreError::Other(format!("a review event was refused: {e}")))?;
     let incident_change =
         (!events.is_empty()).then(|| Change::new(incident, events, &state.outlets));
+    // A published review puts a postmortem on the status page.
+    let on_the_page = incident_change
+        .as_ref()
+        .is_some_and(|c| c.status_page.touched);
     let record = change.record.clone();
     state
         .store
@@ -185,6 +213,9 @@ pub(crate) async fn write(
         })
         .await?;
     state.engine_wake.notify_one();
+    if on_the_page {
+        status_page::refresh(state).await;
+    }
     Ok(record)
 }
 

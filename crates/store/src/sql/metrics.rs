@@ -1,11 +1,12 @@
 //! What the reports read: the facts of the incidents declared in a window, in two
-//! reads (the projections, then the few kinds of events the metrics need, with the one
-//! field each needs taken out of the JSON by the database).
+//! reads (the projections, then the few kinds of events the metrics need: updates,
+//! alerts, missed targets and role assignments, with the one field each needs taken
+//! out of the JSON by the database).
 
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use klaxon_domain::incident::{Status, UpdateAudience};
+use klaxon_domain::incident::{Role, Status, UpdateAudience};
 use klaxon_domain::metrics::IncidentFacts;
 use klaxon_domain::{IncidentNumber, Severity};
 use serde::Deserialize;
@@ -71,6 +72,7 @@ pub async fn incident_facts(pool: &AnyPool, filter: &FactsFilter) -> Result<Vec<
             response_missed: false,
             updates: Vec::new(),
             dedup_keys: Vec::new(),
+            roles: Vec::new(),
         });
     }
     let (Some(first), Some(last)) = (facts.first(), facts.last()) else {
@@ -91,11 +93,12 @@ pub async fn incident_facts(pool: &AnyPool, filter: &FactsFilter) -> Result<Vec<
     };
     let mut q = Sql::new(format!(
         "SELECT incident_number, type, recorded_at, CASE type WHEN 'status_updated' THEN {} \
-         WHEN 'alert_attached' THEN {} ELSE NULL END FROM incident_events \
-         WHERE type IN ('status_updated', 'alert_attached', 'response_target_missed') \
-         AND incident_number >= ",
+         WHEN 'alert_attached' THEN {} WHEN 'role_assigned' THEN {} ELSE NULL END \
+         FROM incident_events WHERE type IN ('status_updated', 'alert_attached', \
+         'response_target_missed', 'role_assigned') AND incident_number >= ",
         field("audience"),
-        field("dedup_key")
+        field("dedup_key"),
+        field("role")
     ));
     q.bind(low)
         .push(" AND incident_number <= ")
@@ -116,6 +119,11 @@ pub async fn incident_facts(pool: &AnyPool, filter: &FactsFilter) -> Result<Vec<
                 f.updates.push((instant(row.try_get(2)?), audience));
             }
             "alert_attached" => f.dedup_keys.extend(value),
+            "role_assigned" => {
+                let role = value.as_deref().unwrap_or_default();
+                let role = Role::parse(role).map_err(|e| corrupt("role", e))?;
+                f.roles.push((instant(row.try_get(2)?), role));
+            }
             _ => f.response_missed = true,
         }
     }

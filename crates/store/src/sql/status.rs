@@ -24,7 +24,7 @@ const COMPONENT_SELECT: &str = "SELECT id, name, description, position, \
      start_date, manual_status, created_at, updated_at FROM components";
 
 /// The events the status page reads of a published incident.
-const PUBLIC_EVENT_TYPES: [&str; 9] = [
+const PUBLIC_EVENT_TYPES: [&str; 10] = [
     "acknowledged",
     "mitigated",
     "resolved",
@@ -34,6 +34,7 @@ const PUBLIC_EVENT_TYPES: [&str; 9] = [
     "merged_into",
     "components_changed",
     "status_updated",
+    "review_published",
 ];
 
 /// Creates a component; its id. `Duplicate` of `name` if the name is taken.

@@ -13,6 +13,7 @@ use crate::http::error::status_of;
 use crate::http::web::form::Placed;
 use crate::http::web::page::{render, Layout};
 use crate::http::web::session::Web;
+use crate::http::web::show;
 use crate::infra::state::AppState;
 
 /// One bar of a chart, in the chart's own units (a 100 × 40 box).
@@ -82,6 +83,44 @@ struct ReportsPage {
     severities: Vec<(String, usize, String)>,
     internal: String,
     customer: String,
+    drills: Vec<DrillRow>,
+}
+
+/// A drill as the page lists it.
+struct DrillRow {
+    number: i64,
+    title: String,
+    severity: String,
+    declared: String,
+    score: String,
+    /// The targets it missed, in words; empty if none.
+    missed: Vec<String>,
+}
+
+fn drill_rows(r: &Report) -> Vec<DrillRow> {
+    r.drill_scores
+        .iter()
+        .map(|d| DrillRow {
+            number: d.number,
+            title: d.title.clone(),
+            severity: d.severity.clone(),
+            declared: show::instant(d.declared_at),
+            score: d.score.fraction(),
+            missed: d
+                .score
+                .criteria
+                .iter()
+                .filter(|c| !c.met)
+                .map(|c| match c.expected_seconds {
+                    Some(_) => {
+                        format!("{}: {} (expected {})", c.kind.label(), c.actual, c.expected)
+                    }
+                    // The roles' actual value names the missing ones.
+                    None => format!("{}: {}", c.kind.label(), c.actual),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// `GET /reports?since=30d&service=api&severity=2`.
@@ -115,6 +154,7 @@ pub async fn show(
                 .collect(),
             internal: kept(r.internal_updates),
             customer: kept(r.customer_updates),
+            drills: drill_rows(r),
             query,
             error,
             report: report.clone(),
@@ -129,6 +169,7 @@ pub async fn show(
             severities: vec![],
             internal: String::new(),
             customer: String::new(),
+            drills: vec![],
         },
     };
     render(status, &page)
