@@ -488,6 +488,9 @@ async fn an_admin_schedules_and_starts_maintenance_in_a_browser() {
         stored[0].status,
         klaxon_domain::status::MaintenanceStatus::InProgress
     );
+    b.close().await.unwrap();
+    app.cleanup().await;
+}
 
 /// Clicks the button of the form that holds the element `css`.
 async fn submit_form_of(b: &Client, css: &str) {

@@ -693,6 +693,7 @@ fn maintenance_is_upcoming_then_active_then_in_the_history() {
         view.maintenances.is_empty(),
         "a cancelled maintenance leaves the page"
     );
+}
 
 /// Records a published review on `incident`'s timeline, as the review's change does.
 fn publish_review(
