@@ -559,7 +559,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
 
     assert_eq!(
         app.admin.scheduled_maintenances().await.unwrap(),
-        [m.clone()]
+        std::slice::from_ref(&m)
     );
     assert_eq!(app.admin.scheduled_maintenance(m.id).await.unwrap(), m);
     assert_eq!(jobs(&app).await, before_jobs);

@@ -117,7 +117,9 @@ async fn a_maintenance_is_kept_with_its_updates_windows_and_jobs(store: Arc<dyn 
         mute_services: true,
     };
     let decision = new.decide(&all, "alice", at(0)).unwrap();
-    let m = save(&store, &decision, &[api.clone()]).await.unwrap();
+    // A service deleted since a component named it has nothing to mute.
+    let gone = ServiceName::parse("gone").unwrap();
+    let m = save(&store, &decision, &[api.clone(), gone]).await.unwrap();
     assert!(m.id.0 > 0);
     assert_eq!(m.version, 1);
     assert_eq!(m.updates.len(), 1);
@@ -155,7 +157,9 @@ async fn a_maintenance_is_kept_with_its_updates_windows_and_jobs(store: Arc<dyn 
             at(5),
         )
         .unwrap();
-    let m2 = save(&store, &moved, &[api.clone()]).await.unwrap();
+    let m2 = save(&store, &moved, std::slice::from_ref(&api))
+        .await
+        .unwrap();
     assert_eq!(m2.version, 2);
     assert_eq!(m2.updates.len(), 2);
     assert_eq!(m2.updates[1].seq, 2);
@@ -185,7 +189,9 @@ async fn a_maintenance_is_kept_with_its_updates_windows_and_jobs(store: Arc<dyn 
             at(6),
         )
         .unwrap();
-    let e = save(&store, &stale, &[api.clone()]).await.unwrap_err();
+    let e = save(&store, &stale, std::slice::from_ref(&api))
+        .await
+        .unwrap_err();
     assert!(matches!(e, StoreError::Stale(_)), "{e:?}");
     assert_eq!(store.scheduled_maintenance(m.id).await.unwrap(), m2);
 
@@ -200,7 +206,9 @@ async fn a_maintenance_is_kept_with_its_updates_windows_and_jobs(store: Arc<dyn 
             at(7),
         )
         .unwrap();
-    let m3 = save(&store, &cancelled, &[api.clone()]).await.unwrap();
+    let m3 = save(&store, &cancelled, std::slice::from_ref(&api))
+        .await
+        .unwrap();
     assert_eq!(m3.status, MaintenanceStatus::Cancelled);
     assert!(maintenance_jobs(&store.jobs(None).await.unwrap()).is_empty());
     assert!(store.maintenance(&api, at(0)).await.unwrap().is_empty());

@@ -130,8 +130,8 @@ pub async fn add_updates(
     Ok(())
 }
 
-/// Replaces the maintenance windows maintenance `id` made: one per service, for
-/// `window`, reusing the services' own maintenance windows (which mute alerts).
+/// Replaces the maintenance windows maintenance `id` made: one per service that exists,
+/// for `window`, reusing the services' own maintenance windows (which mute alerts).
 pub async fn replace_windows(
     conn: &mut AnyConnection,
     id: ScheduledMaintenanceId,
@@ -148,9 +148,20 @@ pub async fn replace_windows(
         return Ok(());
     };
     for service in services {
-        let made =
-            super::services::add_maintenance(&mut *conn, service, window.clone(), created_by, at)
-                .await?;
+        // A component may still name a service deleted since: it has no alerts to mute.
+        let made = match super::services::add_maintenance(
+            &mut *conn,
+            service,
+            window.clone(),
+            created_by,
+            at,
+        )
+        .await
+        {
+            Ok(made) => made,
+            Err(StoreError::NotFound(_)) => continue,
+            Err(e) => return Err(e),
+        };
         sqlx::query("UPDATE maintenance_windows SET scheduled_maintenance_id = $1 WHERE id = $2")
             .bind(id.0)
             .bind(made.id.0)
