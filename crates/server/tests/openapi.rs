@@ -186,6 +186,7 @@ fn valid_body(path: &str) -> Value {
         "/users/{handle}" => json!({"role": "viewer"}),
         "/users/{handle}/contact-methods/{id}/verify" => json!({"code": "123456"}),
         "/components" => json!({"name": "API"}),
+        "/subscribers" => json!({"webhook": "https://hooks.example.com/status"}),
         "/incidents/{number}/components" => json!({"components": []}),
         "/incidents/{number}/review/whys" => json!({"nodes": []}),
         "/incidents/{number}/review/whys/nodes" => json!({"why": "w", "because": "b"}),

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 use klaxon_domain::incident::{Incident, TimelineEvent};
+use klaxon_domain::paging::PlannedJob;
 use klaxon_domain::status::{Component, ComponentFields, ComponentPeriod, ComponentStatus};
 use klaxon_domain::{ComponentId, IncidentNumber};
 
@@ -21,12 +22,14 @@ pub trait StatusStore: Send + Sync + 'static {
     async fn components(&self) -> Result<Vec<Component>>;
     async fn component(&self, id: ComponentId) -> Result<Component>;
     /// Replaces a component's fields and, if `status` is given, its status set by hand
-    /// (ending the stretch set by hand before, starting one unless operational).
+    /// (ending the stretch set by hand before, starting one unless operational), and
+    /// adds `jobs` (the notice of the change to subscribers), all in one transaction.
     async fn update_component(
         &self,
         id: ComponentId,
         fields: &ComponentFields,
         status: Option<ComponentStatus>,
+        jobs: &[PlannedJob],
         at: Timestamp,
     ) -> Result<Component>;
     /// Deletes a component and its history.

@@ -4,8 +4,10 @@
 
 pub mod component;
 pub mod incidents;
+pub mod notices;
 pub mod rollup;
 pub mod statuspage;
+pub mod subscribers;
 pub mod uptime;
 pub mod view;
 
@@ -19,6 +21,8 @@ pub use incidents::{
     StatusChange, StatusPageChange, MAX_AFFECTED,
 };
 pub use rollup::{effective, page_status, Impact, PageStatus};
+pub use notices::{Notice, NoticeKind, NoticePage, NoticeSource, SubscriberDelivery, SubscriberMessage};
+pub use subscribers::{AddedSubscriber, NewSubscriber, Subscriber, SubscriberFields, SubscriberKind};
 pub use uptime::{ComponentPeriod, Day, Period};
 pub use view::{Public, PublicComponent, PublicIncident, PublicView, Sources};
 

@@ -178,7 +178,8 @@ fn component(v: &PublicView, c: &PublicComponent) -> Component {
     }
 }
 
-fn incident(v: &PublicView, i: &PublicIncident) -> Incident {
+/// One incident in Statuspage's shape (as in `incidents.json`).
+pub fn incident(v: &PublicView, i: &PublicIncident) -> Incident {
     Incident {
         id: i.id.clone(),
         name: i.name.clone(),

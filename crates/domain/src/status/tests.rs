@@ -338,6 +338,7 @@ fn public_id(what: Public) -> String {
         Public::Component(c) => format!("cmp{:09}", c.0),
         Public::Incident(n) => format!("inc{:09}", n.0),
         Public::Update(n, seq) => format!("upd{:05}{:04}", n.0, seq),
+        Public::ComponentUpdate(c, _) => format!("cup{:09}", c.0),
     }
 }
 

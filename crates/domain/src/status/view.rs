@@ -24,6 +24,8 @@ pub enum Public {
     Incident(IncidentNumber),
     /// An update: the incident and the update's place on its timeline.
     Update(IncidentNumber, i64),
+    /// A component's status change, told to subscribers: the component and when.
+    ComponentUpdate(ComponentId, Timestamp),
 }
 
 /// What the view is built from.

@@ -14,6 +14,7 @@ mod report;
 mod review;
 mod schedule;
 mod service;
+mod subscriber;
 mod token;
 mod update;
 mod user;
@@ -81,6 +82,8 @@ enum Command {
     Report(report::ReportArgs),
     /// The public status page's components and their groups.
     Component(component::ComponentArgs),
+    /// The public status page's subscribers: e-mail addresses and webhooks (admin).
+    Subscriber(subscriber::SubscriberArgs),
     /// Post-incident reviews: sections, 5-whys, status and the report.
     Review(review::ReviewArgs),
     /// Action items of reviews, across incidents: `klaxon action list --mine --overdue`.
@@ -178,6 +181,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Team(args) => paging::team(args).await,
         Command::Report(args) => report::run(args).await,
         Command::Component(args) => component::run(args).await,
+        Command::Subscriber(args) => subscriber::run(args).await,
         Command::Review(args) => review::review(args).await,
         Command::Action(args) => review::action(args).await,
     }

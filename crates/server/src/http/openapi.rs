@@ -42,6 +42,7 @@ use crate::http::error::ApiError;
         api::incidents::evidence, api::incidents::components,
         api::components::list, api::components::create, api::components::show, api::components::update,
         api::components::delete,
+        api::subscribers::list, api::subscribers::create, api::subscribers::delete,
         api::services::list, api::services::create, api::services::show, api::services::update,
         api::services::delete, api::services::add_key, api::services::rotate_key, api::services::revoke_key,
         api::services::maintenance, api::services::add_maintenance, api::services::remove_maintenance,

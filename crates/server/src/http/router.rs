@@ -8,7 +8,7 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 use crate::http::api::{
     alerts, components, escalation, incidents, people, reports, reviews, schedules, services,
-    system, users,
+    subscribers, system, users,
 };
 use crate::http::error::ApiError;
 use crate::http::extract::BODY_LIMIT;
@@ -46,6 +46,14 @@ pub fn router(state: AppState) -> Router {
             get(components::show)
                 .patch(components::update)
                 .delete(components::delete),
+        )
+        .route(
+            "/subscribers",
+            get(subscribers::list).post(subscribers::create),
+        )
+        .route(
+            "/subscribers/{id}",
+            axum::routing::delete(subscribers::delete),
         )
         .merge(review_routes())
         .route("/users", get(users::list).post(users::create))

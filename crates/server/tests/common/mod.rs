@@ -11,6 +11,8 @@
 #![allow(dead_code)]
 
 pub mod fakes;
+pub mod smtp;
+pub mod subscribers;
 pub mod plain;
 
 use std::num::NonZeroU32;

@@ -25,6 +25,7 @@ mod service_forms;
 mod services;
 mod session;
 mod show;
+mod subscribers;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -67,6 +68,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/components/{id}/status", post(components::set_status))
         .route("/components/{id}/delete", post(components::delete))
+        .route("/subscribers", get(subscribers::list))
+        .route("/subscribers/{id}/remove", post(subscribers::remove))
         .route("/incidents/{number}/review", get(review::show))
         .route("/incidents/{number}/review/print", get(review::print))
         .route(
