@@ -150,7 +150,7 @@ async fn a_sev2_on_the_api_reaches_the_page_its_json_its_feed_and_its_subscriber
         .contains(said));
     assert_eq!(update["page"]["status_description"], "Partial System Outage");
     assert!(
-        app.state().store.jobs(None).await.unwrap().is_empty(),
+        common::subscribers::pending_deliveries(&app).await.is_empty(),
         "every delivery accepted: the receiver checked each signature"
     );
 

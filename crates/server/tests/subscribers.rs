@@ -436,7 +436,7 @@ async fn webhook_deliveries_are_signed_in_the_statuspage_shape_and_retried_after
     assert_eq!(got.len(), 2, "retried once, then accepted");
     let id = |i: usize| got[i].headers.get("x-klaxon-delivery").unwrap().clone();
     assert_eq!(id(0), id(1), "a retry is the same delivery");
-    assert!(app.state().store.jobs(None).await.unwrap().is_empty());
+    assert!(common::subscribers::pending_deliveries(&app).await.is_empty());
 
     let (event, body) = deliveries(&hook).await.remove(1);
     assert_eq!(event, "component.update");
@@ -519,7 +519,7 @@ async fn a_delivery_still_due_survives_a_restart() {
     let got = deliveries(&hook).await;
     assert_eq!(got.len(), 2, "delivered after the restart");
     assert_eq!(got[1].1["component_update"]["new_status"], "under_maintenance");
-    assert!(app.state().store.jobs(None).await.unwrap().is_empty());
+    assert!(common::subscribers::pending_deliveries(&app).await.is_empty());
     app.cleanup().await;
 }
 
@@ -563,6 +563,7 @@ async fn subscribing_is_rate_limited_per_address_and_per_client() {
 async fn bad_input_is_refused_and_changes_nothing() {
     let smtp = SmtpSink::start().await;
     let app = spawn_sqlite(smtp.settings()).await;
+    app.service_key("api").await;
     let api = component(&app, "API", None).await;
 
     let (status, answer) = post_form(&app, "/status/subscribe", &[("email", "not-an-address")]).await;

@@ -172,11 +172,7 @@ pub async fn subscribe(
         Some(s) if s.confirmed() => {}
         Some(pending) => {
             // Another link, for an address that lost the first mail.
-            let again = confirm_job(
-                pending.id,
-                &format!("confirm/{}", now.as_millisecond()),
-                now,
-            );
+            let again = confirm_job(pending.id, &format!("confirm/{}", random_hex(8)), now);
             state.store.add_jobs(None, &[again], now).await?;
         }
         None => {

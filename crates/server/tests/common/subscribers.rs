@@ -97,3 +97,15 @@ pub async fn deliveries(server: &MockServer) -> Vec<(String, Value)> {
 pub fn local(app: &TestApp, link: &str) -> String {
     link.replace("https://klaxon.example.com", &app.url)
 }
+
+/// The status-notice and subscriber-delivery jobs still in the queue.
+pub async fn pending_deliveries(app: &TestApp) -> Vec<klaxon_store::Job> {
+    app.state()
+        .store
+        .jobs(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|j| matches!(j.kind.as_str(), "status-notice" | "subscriber-delivery"))
+        .collect()
+}
