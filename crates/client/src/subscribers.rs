@@ -12,7 +12,10 @@ impl Client {
     }
 
     /// Adds a subscriber; a webhook's signing secret is in the answer, this once.
-    pub async fn add_subscriber(&self, body: &NewSubscriber) -> Result<AddedSubscriber, ClientError> {
+    pub async fn add_subscriber(
+        &self,
+        body: &NewSubscriber,
+    ) -> Result<AddedSubscriber, ClientError> {
         self.post("/subscribers", body).await
     }
 

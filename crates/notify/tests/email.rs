@@ -146,7 +146,8 @@ async fn a_list_mail_offers_one_click_unsubscribe() {
     let mut sink = Sink::start(&[]).await;
     let client = EmailClient::new(sink.config()).unwrap();
     let mut mail = email();
-    mail.list_unsubscribe = Some("https://status.k.test/status/subscribers/unsubscribe?s=4&t=ab".into());
+    mail.list_unsubscribe =
+        Some("https://status.k.test/status/subscribers/unsubscribe?s=4&t=ab".into());
     client.send(&mail).await.unwrap();
     let data = sink.received().await["data"].as_str().unwrap().to_owned();
     assert_eq!(

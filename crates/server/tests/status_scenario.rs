@@ -67,7 +67,15 @@ async fn a_sev2_on_the_api_reaches_the_page_its_json_its_feed_and_its_subscriber
     assert_eq!(form.status(), 200);
     app.run_jobs().await;
     let confirm = smtp.received().await.link("/confirm").unwrap();
-    assert_eq!(app.http().get(local(&app, &confirm)).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.http()
+            .get(local(&app, &confirm))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let hook = MockServer::start().await;
     let secret = app
         .admin
@@ -122,9 +130,15 @@ async fn a_sev2_on_the_api_reaches_the_page_its_json_its_feed_and_its_subscriber
     let incident = &summary["incidents"][0];
     assert_eq!(incident["name"], "Elevated API error rates");
     assert_eq!(incident["status"], "investigating");
-    assert!(incident["incident_updates"][0]["body"].as_str().unwrap().contains(said));
+    assert!(incident["incident_updates"][0]["body"]
+        .as_str()
+        .unwrap()
+        .contains(said));
     let atom = public(&app, "/history.atom").await;
-    assert!(atom.contains("<title>Elevated API error rates</title>"), "{atom}");
+    assert!(
+        atom.contains("<title>Elevated API error rates</title>"),
+        "{atom}"
+    );
     assert!(atom.contains(said), "{atom}");
 
     let mail = smtp.received().await;
@@ -148,9 +162,14 @@ async fn a_sev2_on_the_api_reaches_the_page_its_json_its_feed_and_its_subscriber
         .as_str()
         .unwrap()
         .contains(said));
-    assert_eq!(update["page"]["status_description"], "Partial System Outage");
+    assert_eq!(
+        update["page"]["status_description"],
+        "Partial System Outage"
+    );
     assert!(
-        common::subscribers::pending_deliveries(&app).await.is_empty(),
+        common::subscribers::pending_deliveries(&app)
+            .await
+            .is_empty(),
         "every delivery accepted: the receiver checked each signature"
     );
 

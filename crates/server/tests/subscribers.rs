@@ -132,7 +132,8 @@ async fn opt_in_flow(app: TestApp, smtp: &mut SmtpSink) {
     assert_eq!(status, 200);
     assert!(page.contains("action=\"/status/subscribe\""), "{page}");
 
-    let (status, answer) = post_form(&app, "/status/subscribe", &[("email", "Ana@Example.COM")]).await;
+    let (status, answer) =
+        post_form(&app, "/status/subscribe", &[("email", "Ana@Example.COM")]).await;
     assert_eq!(status, 200, "{answer}");
     assert!(answer.contains("Check your inbox"), "{answer}");
     let pending = app.admin.subscribers().await.unwrap();
@@ -191,7 +192,10 @@ async fn opt_in_flow(app: TestApp, smtp: &mut SmtpSink) {
     let (status, answer) = get(&app, &local(&app, &confirm)).await;
     assert_eq!(status, 200);
     assert!(answer.contains("Already confirmed"), "{answer}");
-    assert_eq!(app.admin.subscribers().await.unwrap()[0].confirmed_at, confirmed_at);
+    assert_eq!(
+        app.admin.subscribers().await.unwrap()[0].confirmed_at,
+        confirmed_at
+    );
 
     // Now the next customer update arrives, with its own way out.
     app.admin
@@ -208,17 +212,29 @@ async fn opt_in_flow(app: TestApp, smtp: &mut SmtpSink) {
         Some("[Acme Status] Elevated API errors - Identified")
     );
     let body = mail.body();
-    assert!(body.contains("A bad deploy; we are rolling it back"), "{body}");
+    assert!(
+        body.contains("A bad deploy; we are rolling it back"),
+        "{body}"
+    );
     assert!(body.contains("Affects: API"), "{body}");
     assert!(body.contains("/status/incidents/"), "{body}");
     assert_eq!(mail.line_after("Unsubscribe:"), Some(unsubscribe.clone()));
-    assert_eq!(mail.header("List-Unsubscribe"), Some(format!("<{unsubscribe}>")));
-    assert!(smtp.within(Duration::from_millis(300)).await.is_none(), "one mail");
+    assert_eq!(
+        mail.header("List-Unsubscribe"),
+        Some(format!("<{unsubscribe}>"))
+    );
+    assert!(
+        smtp.within(Duration::from_millis(300)).await.is_none(),
+        "one mail"
+    );
 
     // The unsubscribe link's page asks first: a mail scanner opening it changes nothing.
     let (status, answer) = get(&app, &local(&app, &unsubscribe)).await;
     assert_eq!(status, 200);
-    assert!(answer.contains("Stop sending Acme Status updates to Ana@example.com?"), "{answer}");
+    assert!(
+        answer.contains("Stop sending Acme Status updates to Ana@example.com?"),
+        "{answer}"
+    );
     assert!(answer.contains("method=\"post\""), "{answer}");
     assert_eq!(app.admin.subscribers().await.unwrap().len(), 1);
     // A tampered one-click POST does nothing either.
@@ -241,8 +257,16 @@ async fn opt_in_flow(app: TestApp, smtp: &mut SmtpSink) {
         .unwrap();
     assert_eq!(one_click.status(), 200);
     assert!(one_click.text().await.unwrap().contains("Unsubscribed"));
-    assert!(app.admin.subscribers().await.unwrap().is_empty(), "the address is forgotten");
-    let again = app.http().post(local(&app, &unsubscribe)).send().await.unwrap();
+    assert!(
+        app.admin.subscribers().await.unwrap().is_empty(),
+        "the address is forgotten"
+    );
+    let again = app
+        .http()
+        .post(local(&app, &unsubscribe))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 200);
     assert!(again.text().await.unwrap().contains("Not subscribed"));
     // And its confirm link no longer brings it back.
@@ -300,7 +324,10 @@ async fn notices_reach_who_follows_the_page_the_component_or_its_group() {
     add_email(&app, "core@example.com", Some(vec![core])).await;
     add_email(&app, "billing@example.com", Some(vec![billing])).await;
     app.run_jobs().await;
-    assert!(mails(&mut smtp).await.is_empty(), "confirmed by an admin: no link to mail");
+    assert!(
+        mails(&mut smtp).await.is_empty(),
+        "confirmed by an admin: no link to mail"
+    );
 
     // Search joins Core after the subscriptions were made.
     let search = component(&app, "Search", Some(core)).await;
@@ -323,7 +350,11 @@ async fn notices_reach_who_follows_the_page_the_component_or_its_group() {
         .await
         .unwrap();
     app.run_jobs().await;
-    let mut to: Vec<String> = mails(&mut smtp).await.into_iter().flat_map(|m| m.to).collect();
+    let mut to: Vec<String> = mails(&mut smtp)
+        .await
+        .into_iter()
+        .flat_map(|m| m.to)
+        .collect();
     to.sort();
     assert_eq!(to, ["core@example.com", "whole@example.com"]);
 
@@ -334,9 +365,16 @@ async fn notices_reach_who_follows_the_page_the_component_or_its_group() {
         .await
         .unwrap();
     app.run_jobs().await;
-    let mut to: Vec<String> = mails(&mut smtp).await.into_iter().flat_map(|m| m.to).collect();
+    let mut to: Vec<String> = mails(&mut smtp)
+        .await
+        .into_iter()
+        .flat_map(|m| m.to)
+        .collect();
     to.sort();
-    assert_eq!(to, ["api@example.com", "core@example.com", "whole@example.com"]);
+    assert_eq!(
+        to,
+        ["api@example.com", "core@example.com", "whole@example.com"]
+    );
 
     // An internal update, a restricted incident and a drill reach nobody.
     app.admin
@@ -380,7 +418,8 @@ async fn notices_reach_who_follows_the_page_the_component_or_its_group() {
 
 fn webhook_settings() -> Settings {
     let mut settings = Settings::default();
-    settings.channels.outbound = klaxon_server::OutboundGuard::parse(&["127.0.0.1".into()]).unwrap();
+    settings.channels.outbound =
+        klaxon_server::OutboundGuard::parse(&["127.0.0.1".into()]).unwrap();
     settings
 }
 
@@ -393,7 +432,10 @@ async fn add_webhook(app: &TestApp, hook: &MockServer) -> String {
         })
         .await
         .unwrap();
-    assert!(added.subscriber.confirmed_at.is_some(), "a webhook needs no confirmation");
+    assert!(
+        added.subscriber.confirmed_at.is_some(),
+        "a webhook needs no confirmation"
+    );
     added.signing_secret.expect("a signing secret, once")
 }
 
@@ -415,7 +457,11 @@ async fn webhook_deliveries_are_signed_in_the_statuspage_shape_and_retried_after
 
     let n = outage(&app, "Elevated API errors").await;
     app.run_jobs().await;
-    assert_eq!(deliveries(&hook).await.len(), 1, "one attempt, answered 500");
+    assert_eq!(
+        deliveries(&hook).await.len(),
+        1,
+        "one attempt, answered 500"
+    );
     let pending: Vec<_> = app
         .state()
         .store
@@ -427,7 +473,14 @@ async fn webhook_deliveries_are_signed_in_the_statuspage_shape_and_retried_after
         .collect();
     assert_eq!(pending.len(), 1, "{pending:?}");
     assert_eq!(pending[0].attempts, 1);
-    assert!(pending[0].last_error.as_deref().unwrap_or("").contains("500"), "{pending:?}");
+    assert!(
+        pending[0]
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("500"),
+        "{pending:?}"
+    );
     assert!(pending[0].dead_at.is_none());
 
     app.clock.advance(SignedDuration::from_mins(1));
@@ -436,7 +489,9 @@ async fn webhook_deliveries_are_signed_in_the_statuspage_shape_and_retried_after
     assert_eq!(got.len(), 2, "retried once, then accepted");
     let id = |i: usize| got[i].headers.get("x-klaxon-delivery").unwrap().clone();
     assert_eq!(id(0), id(1), "a retry is the same delivery");
-    assert!(common::subscribers::pending_deliveries(&app).await.is_empty());
+    assert!(common::subscribers::pending_deliveries(&app)
+        .await
+        .is_empty());
 
     let (event, body) = deliveries(&hook).await.remove(1);
     assert_eq!(event, "component.update");
@@ -460,7 +515,10 @@ async fn webhook_deliveries_are_signed_in_the_statuspage_shape_and_retried_after
         .await
         .unwrap();
     assert_eq!(body["component"]["id"], summary["components"][0]["id"]);
-    assert_eq!(body["component_update"]["component_id"], summary["components"][0]["id"]);
+    assert_eq!(
+        body["component_update"]["component_id"],
+        summary["components"][0]["id"]
+    );
 
     app.admin
         .post_update(n, &customer(UpdateKind::Detected, ""))
@@ -518,8 +576,13 @@ async fn a_delivery_still_due_survives_a_restart() {
     app.run_jobs().await;
     let got = deliveries(&hook).await;
     assert_eq!(got.len(), 2, "delivered after the restart");
-    assert_eq!(got[1].1["component_update"]["new_status"], "under_maintenance");
-    assert!(common::subscribers::pending_deliveries(&app).await.is_empty());
+    assert_eq!(
+        got[1].1["component_update"]["new_status"],
+        "under_maintenance"
+    );
+    assert!(common::subscribers::pending_deliveries(&app)
+        .await
+        .is_empty());
     app.cleanup().await;
 }
 
@@ -528,21 +591,33 @@ async fn subscribing_is_rate_limited_per_address_and_per_client() {
     let mut smtp = SmtpSink::start().await;
     let app = spawn_sqlite(smtp.settings()).await;
     for _ in 0..3 {
-        let (status, answer) = post_form(&app, "/status/subscribe", &[("email", "bo@example.com")]).await;
+        let (status, answer) =
+            post_form(&app, "/status/subscribe", &[("email", "bo@example.com")]).await;
         assert_eq!(status, 200, "{answer}");
     }
-    let (status, answer) = post_form(&app, "/status/subscribe", &[("email", "BO@example.com")]).await;
+    let (status, answer) =
+        post_form(&app, "/status/subscribe", &[("email", "BO@example.com")]).await;
     assert_eq!(status, 429, "{answer}");
-    assert!(answer.contains("this address was subscribed several times"), "{answer}");
+    assert!(
+        answer.contains("this address was subscribed several times"),
+        "{answer}"
+    );
     for i in 0..6 {
-        let r = subscribe_json(&app, &json!({"email": format!("p{i}@example.com")}).to_string()).await;
+        let r = subscribe_json(
+            &app,
+            &json!({"email": format!("p{i}@example.com")}).to_string(),
+        )
+        .await;
         assert_eq!(r.status(), 202);
     }
     let r = subscribe_json(&app, r#"{"email": "late@example.com"}"#).await;
     assert_eq!(r.status(), 429);
     let p: Value = r.json().await.unwrap();
     assert!(
-        p["detail"].as_str().unwrap().contains("too many subscriptions from your network"),
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("too many subscriptions from your network"),
         "{p}"
     );
     let all = app.admin.subscribers().await.unwrap();
@@ -566,7 +641,8 @@ async fn bad_input_is_refused_and_changes_nothing() {
     app.service_key("api").await;
     let api = component(&app, "API", None).await;
 
-    let (status, answer) = post_form(&app, "/status/subscribe", &[("email", "not-an-address")]).await;
+    let (status, answer) =
+        post_form(&app, "/status/subscribe", &[("email", "not-an-address")]).await;
     assert_eq!(status, 422);
     assert!(answer.contains("is not an e-mail address"), "{answer}");
     let long = format!("{}@example.com", "a".repeat(300));
@@ -585,15 +661,31 @@ async fn bad_input_is_refused_and_changes_nothing() {
 
     for (body, code, says) in [
         (r#"{"email": "a@b"}"#, 422, "not an e-mail address"),
-        (r#"{"email": "x@example.com", "admin": true}"#, 422, "unknown field"),
-        (r#"{"email": "x@example.com", "components": []}"#, 422, "at least one component"),
-        (r#"{"email": "x@example.com", "components": ["zzz"]}"#, 422, "no component 'zzz'"),
+        (
+            r#"{"email": "x@example.com", "admin": true}"#,
+            422,
+            "unknown field",
+        ),
+        (
+            r#"{"email": "x@example.com", "components": []}"#,
+            422,
+            "at least one component",
+        ),
+        (
+            r#"{"email": "x@example.com", "components": ["zzz"]}"#,
+            422,
+            "no component 'zzz'",
+        ),
         ("not json", 400, "send {"),
         (r#"{}"#, 422, "missing field"),
     ] {
         let r = subscribe_json(&app, body).await;
         assert_eq!(r.status(), code, "{body}");
-        assert_eq!(r.headers()["content-type"], "application/problem+json", "{body}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{body}"
+        );
         let p: Value = r.json().await.unwrap();
         assert!(p["detail"].as_str().unwrap().contains(says), "{body}: {p}");
     }
@@ -647,7 +739,10 @@ async fn bad_input_is_refused_and_changes_nothing() {
         .await;
     assert_eq!(problem(add).status, 403);
 
-    assert!(app.admin.subscribers().await.unwrap().is_empty(), "nothing was stored");
+    assert!(
+        app.admin.subscribers().await.unwrap().is_empty(),
+        "nothing was stored"
+    );
     let added = add_email_confirmed(&app, "dup@example.com").await;
     let dup = problem(
         app.admin
@@ -666,7 +761,10 @@ async fn bad_input_is_refused_and_changes_nothing() {
         assert!(!body.contains("dup@"), "{path}");
     }
     app.admin.remove_subscriber(added).await.unwrap();
-    assert_eq!(problem(app.admin.remove_subscriber(added).await).status, 404);
+    assert_eq!(
+        problem(app.admin.remove_subscriber(added).await).status,
+        404
+    );
     app.run_jobs().await;
     app.cleanup().await;
 }
@@ -704,7 +802,11 @@ async fn admins_list_and_remove_subscribers_on_their_page() {
     let page = admin.get("/subscribers").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("ops@example.com"), "{}", page.body);
-    assert!(page.body.contains("waiting for confirmation"), "{}", page.body);
+    assert!(
+        page.body.contains("waiting for confirmation"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("the whole page"));
     let removed = admin
         .submit(

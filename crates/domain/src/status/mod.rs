@@ -20,9 +20,13 @@ pub use incidents::{
     ComponentChoice, ComponentsRequest, PeriodChange, PublicStatus, PublicTimeline, PublicUpdate,
     StatusChange, StatusPageChange, MAX_AFFECTED,
 };
+pub use notices::{
+    Notice, NoticeKind, NoticePage, NoticeSource, SubscriberDelivery, SubscriberMessage,
+};
 pub use rollup::{effective, page_status, Impact, PageStatus};
-pub use notices::{Notice, NoticeKind, NoticePage, NoticeSource, SubscriberDelivery, SubscriberMessage};
-pub use subscribers::{AddedSubscriber, NewSubscriber, Subscriber, SubscriberFields, SubscriberKind};
+pub use subscribers::{
+    AddedSubscriber, NewSubscriber, Subscriber, SubscriberFields, SubscriberKind,
+};
 pub use uptime::{ComponentPeriod, Day, Period};
 pub use view::{Public, PublicComponent, PublicIncident, PublicView, Sources};
 

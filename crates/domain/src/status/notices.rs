@@ -138,7 +138,7 @@ pub enum SubscriberMessage {
     /// The mail with the link that confirms an e-mail subscription.
     Confirm,
     /// A notice.
-    Notice(Notice),
+    Notice(Box<Notice>),
 }
 
 impl SubscriberDelivery {
@@ -274,12 +274,7 @@ pub fn incident_notice(v: &PublicView, incident: &str, update: &str) -> Option<N
     Some(Notice {
         kind: NoticeKind::Incident,
         key: format!("incident/{}/{}", i.id, u.id),
-        subject: format!(
-            "[{} Status] {} - {}",
-            v.page.name,
-            i.name,
-            u.status.label()
-        ),
+        subject: format!("[{} Status] {} - {}", v.page.name, i.name, u.status.label()),
         body,
         components,
         link: Some(i.shortlink.clone()),
@@ -334,11 +329,7 @@ pub fn component_notice(v: &PublicView, change: &ComponentChange) -> Option<Noti
     Some(Notice {
         kind: NoticeKind::Component,
         key: format!("component/{}", change.id),
-        subject: format!(
-            "[{} Status] {name}: {}",
-            v.page.name,
-            change.new.label()
-        ),
+        subject: format!("[{} Status] {name}: {}", v.page.name, change.new.label()),
         body: format!(
             "{name} is {} (was {}) since {}.\n",
             change.new.label(),
@@ -413,8 +404,14 @@ mod tests {
         assert_eq!(status_at(&periods, c, t("10:00"), true), Operational);
         assert_eq!(status_at(&periods, c, t("10:00"), false), PartialOutage);
         assert_eq!(status_at(&periods, c, t("10:30"), true), PartialOutage);
-        assert_eq!(status_at(&periods, c, t("10:30"), false), DegradedPerformance);
-        assert_eq!(status_at(&periods, ComponentId(3), t("10:30"), false), Operational);
+        assert_eq!(
+            status_at(&periods, c, t("10:30"), false),
+            DegradedPerformance
+        );
+        assert_eq!(
+            status_at(&periods, ComponentId(3), t("10:30"), false),
+            Operational
+        );
     }
 
     #[test]
@@ -426,7 +423,9 @@ mod tests {
             body: "b".into(),
             components: vec![],
             link: None,
-            webhook: [("component".to_owned(), json!({"id": "x"}))].into_iter().collect(),
+            webhook: [("component".to_owned(), json!({"id": "x"}))]
+                .into_iter()
+                .collect(),
             page: Some(NoticePage {
                 id: "p".into(),
                 status_indicator: "major".into(),

@@ -135,7 +135,9 @@ impl NewSubscriber {
 
 /// Checks a subscription's components: `None` is the whole page; a list is 1 to
 /// [`MAX_SCOPE`] ids, repeats dropped.
-pub fn scope(components: Option<Vec<ComponentId>>) -> Result<Option<Vec<ComponentId>>, DomainError> {
+pub fn scope(
+    components: Option<Vec<ComponentId>>,
+) -> Result<Option<Vec<ComponentId>>, DomainError> {
     let Some(mut ids) = components else {
         return Ok(None);
     };
@@ -181,7 +183,9 @@ pub fn email_address(text: &str) -> Result<String, DomainError> {
         c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"@".contains(c) || !c.is_ascii()
     };
     if local.is_empty() || local.len() > 64 || local.chars().any(forbidden) {
-        return Err(refuse("the part before the @ is empty, too long or holds characters an address cannot"));
+        return Err(refuse(
+            "the part before the @ is empty, too long or holds characters an address cannot",
+        ));
     }
     if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
         return Err(refuse("the part before the @ has a misplaced dot"));
@@ -195,7 +199,9 @@ pub fn email_address(text: &str) -> Result<String, DomainError> {
             && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     };
     if labels.len() < 2 || !labels.iter().all(label_ok) {
-        return Err(refuse("the part after the @ is not a domain such as example.com"));
+        return Err(refuse(
+            "the part after the @ is not a domain such as example.com",
+        ));
     }
     Ok(format!("{local}@{}", domain.to_ascii_lowercase()))
 }
@@ -276,8 +282,14 @@ mod tests {
 
     #[test]
     fn addresses_are_checked_and_tidied() {
-        assert_eq!(email_address(" Ana@Example.COM ").unwrap(), "Ana@example.com");
-        assert_eq!(email_address("a.b+tag@mail.example.co.uk").unwrap(), "a.b+tag@mail.example.co.uk");
+        assert_eq!(
+            email_address(" Ana@Example.COM ").unwrap(),
+            "Ana@example.com"
+        );
+        assert_eq!(
+            email_address("a.b+tag@mail.example.co.uk").unwrap(),
+            "a.b+tag@mail.example.co.uk"
+        );
         for bad in [
             "",
             "ana",
@@ -295,7 +307,10 @@ mod tests {
             assert!(email_address(bad).is_err(), "{bad:?} passed");
         }
         let long = format!("{}@example.com", "a".repeat(250));
-        assert!(matches!(email_address(&long), Err(DomainError::TooLarge(_))));
+        assert!(matches!(
+            email_address(&long),
+            Err(DomainError::TooLarge(_))
+        ));
     }
 
     #[test]
@@ -357,8 +372,17 @@ mod tests {
         assert!(reaches(Some(&[ComponentId(1)]), &api, &all), "by its group");
         assert!(!reaches(Some(&[ComponentId(3)]), &api, &all));
         assert!(!reaches(Some(&[ComponentId(4)]), &api, &all));
-        assert!(reaches(Some(&[ComponentId(4)]), &[], &all), "a page-wide notice");
-        assert!(reaches(Some(&[ComponentId(3)]), &[ComponentId(1)], &all), "a notice about the group");
-        assert!(!reaches(Some(&[]), &api, &all), "every component followed is gone");
+        assert!(
+            reaches(Some(&[ComponentId(4)]), &[], &all),
+            "a page-wide notice"
+        );
+        assert!(
+            reaches(Some(&[ComponentId(3)]), &[ComponentId(1)], &all),
+            "a notice about the group"
+        );
+        assert!(
+            !reaches(Some(&[]), &api, &all),
+            "every component followed is gone"
+        );
     }
 }

@@ -96,7 +96,12 @@ pub async fn run(args: SubscriberArgs) -> anyhow::Result<()> {
                 return output::json(&added);
             }
             let s = &added.subscriber;
-            println!("added subscriber {} ({} {})", s.id, s.kind.as_str(), s.address);
+            println!(
+                "added subscriber {} ({} {})",
+                s.id,
+                s.kind.as_str(),
+                s.address
+            );
             if let Some(secret) = &added.signing_secret {
                 println!("signing secret (shown once): {secret}");
                 println!(

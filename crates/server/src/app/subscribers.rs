@@ -75,9 +75,7 @@ pub fn token_ok(secret: &str, purpose: LinkPurpose, id: SubscriberId, token: &st
 /// The URL the status page's links are made under (its own host name, the public URL,
 /// or, with neither set, `http://localhost:8080`): mails need absolute links.
 pub fn status_base(state: &AppState) -> String {
-    let base = state
-        .status_config
-        .base_url(state.public_url.as_deref());
+    let base = state.status_config.base_url(state.public_url.as_deref());
     if base.is_empty() {
         crate::app::links::public_base(state)
     } else {
@@ -110,7 +108,10 @@ pub async fn page_secret(state: &AppState) -> Result<String, StoreError> {
 #[allow(dead_code)]
 pub async fn enqueue_notice(state: &AppState, notice: Notice) -> Result<(), AppError> {
     let job = notice_job(state, notice);
-    state.store.add_jobs(None, &[job], state.clock.now()).await?;
+    state
+        .store
+        .add_jobs(None, &[job], state.clock.now())
+        .await?;
     state.engine_wake.notify_one();
     Ok(())
 }
@@ -183,7 +184,9 @@ pub async fn subscribe(
             };
             let plan = |id| vec![confirm_job(id, "confirm", now)];
             match state.store.create_subscriber(row, &plan, now).await {
-                Ok(s) => tracing::info!(subscriber = %s.id, "e-mail subscription waits for its confirmation"),
+                Ok(s) => {
+                    tracing::info!(subscriber = %s.id, "e-mail subscription waits for its confirmation")
+                }
                 // The same address, at the same moment: one of them got in.
                 Err(StoreError::Duplicate { .. }) => {}
                 Err(e) => return Err(e.into()),
@@ -445,9 +448,12 @@ mod tests {
             body: "The database is upgraded at 10:00 UTC.".into(),
             components: vec![],
             link: None,
-            webhook: [("scheduled_maintenance".to_owned(), json!({"name": "Database upgrade"}))]
-                .into_iter()
-                .collect(),
+            webhook: [(
+                "scheduled_maintenance".to_owned(),
+                json!({"name": "Database upgrade"}),
+            )]
+            .into_iter()
+            .collect(),
             page: None,
         };
         enqueue_notice(&state, notice.clone()).await.unwrap();
@@ -458,7 +464,10 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&got[0].body).unwrap();
         assert_eq!(body["scheduled_maintenance"]["name"], "Database upgrade");
         assert_eq!(body["page"]["status_indicator"], "none");
-        assert!(body["meta"]["unsubscribe"].as_str().unwrap().contains("/status/subscribers/unsubscribe?s=1&t="));
+        assert!(body["meta"]["unsubscribe"]
+            .as_str()
+            .unwrap()
+            .contains("/status/subscribers/unsubscribe?s=1&t="));
         assert!(store.jobs(None).await.unwrap().is_empty());
     }
 
@@ -466,11 +475,41 @@ mod tests {
     fn link_tokens_name_their_purpose_and_subscriber() {
         let t = sign("s3cret", LinkPurpose::Confirm, SubscriberId(4));
         assert_eq!(t.len(), 64);
-        assert!(token_ok("s3cret", LinkPurpose::Confirm, SubscriberId(4), &t));
-        assert!(!token_ok("s3cret", LinkPurpose::Unsubscribe, SubscriberId(4), &t));
-        assert!(!token_ok("s3cret", LinkPurpose::Confirm, SubscriberId(5), &t));
-        assert!(!token_ok("other", LinkPurpose::Confirm, SubscriberId(4), &t));
-        assert!(!token_ok("s3cret", LinkPurpose::Confirm, SubscriberId(4), "zz"));
-        assert!(!token_ok("s3cret", LinkPurpose::Confirm, SubscriberId(4), &t[..62]));
+        assert!(token_ok(
+            "s3cret",
+            LinkPurpose::Confirm,
+            SubscriberId(4),
+            &t
+        ));
+        assert!(!token_ok(
+            "s3cret",
+            LinkPurpose::Unsubscribe,
+            SubscriberId(4),
+            &t
+        ));
+        assert!(!token_ok(
+            "s3cret",
+            LinkPurpose::Confirm,
+            SubscriberId(5),
+            &t
+        ));
+        assert!(!token_ok(
+            "other",
+            LinkPurpose::Confirm,
+            SubscriberId(4),
+            &t
+        ));
+        assert!(!token_ok(
+            "s3cret",
+            LinkPurpose::Confirm,
+            SubscriberId(4),
+            "zz"
+        ));
+        assert!(!token_ok(
+            "s3cret",
+            LinkPurpose::Confirm,
+            SubscriberId(4),
+            &t[..62]
+        ));
     }
 }

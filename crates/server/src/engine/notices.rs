@@ -8,7 +8,8 @@ use klaxon_domain::incident::Incident;
 use klaxon_domain::status::notices::{self, ComponentChange};
 use klaxon_domain::status::subscribers::reaches;
 use klaxon_domain::status::{
-    may_publish, Notice, NoticeSource, Public, PublicView, SubscriberDelivery, SubscriberMessage,
+    may_publish, Notice, NoticeSource, Public, PublicView, Subscriber, SubscriberDelivery,
+    SubscriberKind, SubscriberMessage,
 };
 use klaxon_store::{Job, StoreError};
 
@@ -37,18 +38,20 @@ pub(crate) async fn fan_out(
     let now = state.clock.now();
     let mut ran = Ran::done();
     for notice in &notices {
-        for s in subscribers.iter().filter(|s| s.confirmed()) {
-            if notice.kind.mailed() || s.kind == klaxon_domain::status::SubscriberKind::Webhook {
-                if reaches(s.components.as_deref(), &notice.components, &components) {
-                    ran.jobs.push(
-                        SubscriberDelivery {
-                            subscriber: s.id,
-                            message: SubscriberMessage::Notice(notice.clone()),
-                        }
-                        .planned(&notice.key, now),
-                    );
+        // Mail tells of incidents and maintenance; component changes go to webhooks.
+        let told = |s: &&Subscriber| {
+            s.confirmed()
+                && (notice.kind.mailed() || s.kind == SubscriberKind::Webhook)
+                && reaches(s.components.as_deref(), &notice.components, &components)
+        };
+        for s in subscribers.iter().filter(told) {
+            ran.jobs.push(
+                SubscriberDelivery {
+                    subscriber: s.id,
+                    message: SubscriberMessage::Notice(Box::new(notice.clone())),
                 }
-            }
+                .planned(&notice.key, now),
+            );
         }
     }
     tracing::info!(

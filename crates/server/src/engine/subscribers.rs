@@ -41,7 +41,9 @@ pub(crate) async fn deliver(
             SubscriberKind::Email if notice.kind.mailed() => {
                 send_mail(state, job, &subscriber, notice, &secret).await
             }
-            SubscriberKind::Webhook => send_webhook(state, job, &subscriber, notice, &secret).await?,
+            SubscriberKind::Webhook => {
+                send_webhook(state, job, &subscriber, notice, &secret).await?
+            }
             SubscriberKind::Email => Ok(()),
         },
         // Confirmed meanwhile, or not (yet) confirmed: nothing to send.
@@ -73,7 +75,11 @@ async fn send_confirmation(
     subscriber: &Subscriber,
     secret: &str,
 ) -> Result<(), DeliveryError> {
-    let client = state.channels.subscriber_mail.as_ref().ok_or_else(no_mail)?;
+    let client = state
+        .channels
+        .subscriber_mail
+        .as_ref()
+        .ok_or_else(no_mail)?;
     let name = &state.status_config.name;
     let confirm = link(state, secret, LinkPurpose::Confirm, subscriber.id);
     let unsubscribe = link(state, secret, LinkPurpose::Unsubscribe, subscriber.id);
@@ -106,7 +112,11 @@ async fn send_mail(
     notice: &Notice,
     secret: &str,
 ) -> Result<(), DeliveryError> {
-    let client = state.channels.subscriber_mail.as_ref().ok_or_else(no_mail)?;
+    let client = state
+        .channels
+        .subscriber_mail
+        .as_ref()
+        .ok_or_else(no_mail)?;
     let unsubscribe = link(state, secret, LinkPurpose::Unsubscribe, subscriber.id);
     let domain = client.from().email.domain().to_owned();
     let email = Email {

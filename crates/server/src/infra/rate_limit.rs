@@ -157,10 +157,16 @@ impl SubscribeLimits {
             format!("{what}; wait {} s and try again", wait.as_secs().max(1))
         };
         self.per_client.check(&from.to_string()).map_err(|wait| {
-            refuse(wait, "too many subscriptions from your network in a short time")
+            refuse(
+                wait,
+                "too many subscriptions from your network in a short time",
+            )
         })?;
         self.per_address.check(address).map_err(|wait| {
-            refuse(wait, "this address was subscribed several times in a short time")
+            refuse(
+                wait,
+                "this address was subscribed several times in a short time",
+            )
         })
     }
 }

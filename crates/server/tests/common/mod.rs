@@ -11,9 +11,9 @@
 #![allow(dead_code)]
 
 pub mod fakes;
+pub mod plain;
 pub mod smtp;
 pub mod subscribers;
-pub mod plain;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;

@@ -105,13 +105,11 @@ pub async fn by_address(
     kind: SubscriberKind,
     address_key: &str,
 ) -> Result<Option<Subscriber>> {
-    let row = sqlx::query(&format!(
-        "{SELECT} WHERE kind = $1 AND address_key = $2"
-    ))
-    .bind(kind.as_str())
-    .bind(address_key)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = sqlx::query(&format!("{SELECT} WHERE kind = $1 AND address_key = $2"))
+        .bind(kind.as_str())
+        .bind(address_key)
+        .fetch_optional(&mut *conn)
+        .await?;
     match row {
         Some(row) => Ok(Some(with_components(conn, from_row(&row)?).await?)),
         None => Ok(None),
@@ -197,7 +195,11 @@ fn from_row(row: &AnyRow) -> Result<Subscriber> {
         id: SubscriberId(row.try_get(0)?),
         kind: SubscriberKind::parse(&kind).ok_or_else(|| corrupt("subscriber kind", &kind))?,
         address: row.try_get(2)?,
-        components: if flag(row, 3)? { None } else { Some(Vec::new()) },
+        components: if flag(row, 3)? {
+            None
+        } else {
+            Some(Vec::new())
+        },
         confirmed_at: confirmed.map(instant),
         created_at: instant(row.try_get(5)?),
     })

@@ -32,11 +32,7 @@ pub(super) struct Frame<'a> {
     pub(super) notice: Option<String>,
 }
 
-pub(super) fn frame<'a>(
-    state: &'a AppState,
-    snapshot: &PageSnapshot,
-    title: String,
-) -> Frame<'a> {
+pub(super) fn frame<'a>(state: &'a AppState, snapshot: &PageSnapshot, title: String) -> Frame<'a> {
     Frame {
         title,
         name: &state.status_config.name,

@@ -45,7 +45,11 @@ fn message(
 ) -> Response {
     let snapshot = state.status_page.get();
     let page = MessagePage {
-        frame: frame(state, &snapshot, format!("{heading} - {} Status", snapshot.view.page.name)),
+        frame: frame(
+            state,
+            &snapshot,
+            format!("{heading} - {} Status", snapshot.view.page.name),
+        ),
         heading: heading.to_owned(),
         text: text.into(),
         button,

@@ -39,7 +39,9 @@ fn rows(all: &[Subscriber], names: &[(klaxon_domain::ComponentId, String)]) -> V
             address: s.address.clone(),
             follows: match &s.components {
                 None => "the whole page".to_owned(),
-                Some(ids) if ids.is_empty() => "nothing left (its components were deleted)".to_owned(),
+                Some(ids) if ids.is_empty() => {
+                    "nothing left (its components were deleted)".to_owned()
+                }
                 Some(ids) => ids
                     .iter()
                     .map(|id| {
