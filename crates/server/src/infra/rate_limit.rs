@@ -129,7 +129,8 @@ impl SignInLimits {
 /// Subscribing to the status page, which mails the address a link: per address, 3 at
 /// once and then one every 10 minutes, so nobody can flood an inbox with confirmation
 /// mails; per client address, 10 at once and then one a minute, so nobody can sign up
-/// lists of strangers. Every attempt counts, accepted or not.
+/// lists of strangers. Every well-formed request counts, whether it
+/// sends a mail or not (an address subscribed already gets none).
 pub struct SubscribeLimits {
     per_address: KeyLimits,
     per_client: KeyLimits,
