@@ -9,6 +9,7 @@ mod paging;
 mod reports;
 mod reviews;
 mod status;
+mod subscribers;
 
 pub use reports::ReportWindow;
 

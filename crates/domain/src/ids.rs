@@ -227,6 +227,13 @@ row_id!(
     "A heartbeat monitor's id"
 );
 row_id!(
+    /// A status-page subscriber's id (an e-mail address or a webhook).
+    SubscriberId,
+    "a subscriber id",
+    "; see `klaxon subscriber list`",
+    "A status-page subscriber's id"
+);
+row_id!(
     /// A status-page component's (or component group's) id.
     ComponentId,
     "a component id",

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
@@ -12,6 +13,9 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::channel::wrong_destination;
 use crate::{Channel, Delivered, DeliveryError, Destination, Link, Message, Secret};
+
+const LIST_UNSUBSCRIBE: HeaderName = HeaderName::new_from_ascii_str("List-Unsubscribe");
+const LIST_UNSUBSCRIBE_POST: HeaderName = HeaderName::new_from_ascii_str("List-Unsubscribe-Post");
 
 /// How the SMTP connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +75,10 @@ pub struct Email {
     /// The message this one answers (the incident's first mail); also sent as
     /// `References`, which is enough for a chain threaded on one root.
     pub in_reply_to: Option<String>,
+    /// An https URL that unsubscribes the recipient with one POST (RFC 8058): sent as
+    /// `List-Unsubscribe: <URL>` with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`,
+    /// so mail clients offer an unsubscribe button.
+    pub list_unsubscribe: Option<String>,
 }
 
 /// Sends mail through one SMTP server. A connection is opened per message.
@@ -140,6 +148,19 @@ impl EmailClient {
             .message_id(Some(angle(&email.message_id)));
         if let Some(parent) = &email.in_reply_to {
             builder = builder.in_reply_to(angle(parent)).references(angle(parent));
+        }
+        if let Some(url) = &email.list_unsubscribe {
+            if url.contains(['<', '>', '\r', '\n']) {
+                return Err(DeliveryError::permanent(
+                    "smtp: the unsubscribe URL holds characters a header cannot",
+                ));
+            }
+            builder = builder
+                .raw_header(HeaderValue::new(LIST_UNSUBSCRIBE, format!("<{url}>")))
+                .raw_header(HeaderValue::new(
+                    LIST_UNSUBSCRIBE_POST,
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
         }
         let mail = match &email.html {
             None => builder.singlepart(SinglePart::plain(email.text.clone())),
@@ -224,6 +245,7 @@ impl Channel for EmailClient {
             html: None,
             message_id: message_id(&message.idempotency_key, &domain),
             in_reply_to: message.thread.as_deref().map(|t| message_id(t, &domain)),
+            list_unsubscribe: None,
         };
         self.send(&email).await?;
         Ok(Delivered {

@@ -94,6 +94,7 @@ fn email() -> Email {
         html: None,
         message_id: "update-2.incident-42@k.test".into(),
         in_reply_to: Some("<incident-42@k.test>".into()),
+        list_unsubscribe: None,
     }
 }
 
@@ -138,6 +139,30 @@ async fn sends_plain_text_mail_threaded_on_the_incident() {
         body(data).trim_end(),
         "Since 10:15 UTC every route answers 502."
     );
+}
+
+#[tokio::test]
+async fn a_list_mail_offers_one_click_unsubscribe() {
+    let mut sink = Sink::start(&[]).await;
+    let client = EmailClient::new(sink.config()).unwrap();
+    let mut mail = email();
+    mail.list_unsubscribe =
+        Some("https://status.k.test/status/subscribers/unsubscribe?s=4&t=ab".into());
+    client.send(&mail).await.unwrap();
+    let data = sink.received().await["data"].as_str().unwrap().to_owned();
+    assert_eq!(
+        header(&data, "List-Unsubscribe").as_deref(),
+        Some("<https://status.k.test/status/subscribers/unsubscribe?s=4&t=ab>")
+    );
+    assert_eq!(
+        header(&data, "List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+
+    mail.list_unsubscribe = Some("https://k.test/x>\r\nBcc: a@b".into());
+    let refused = client.send(&mail).await.unwrap_err();
+    assert!(!refused.is_transient(), "{refused}");
+    assert_eq!(header(&data, "Bcc"), None);
 }
 
 #[tokio::test]

@@ -638,5 +638,58 @@ async fn a_responder_fills_a_review_and_its_action_items_in_a_browser() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     b.close().await.unwrap();
+async fn a_customer_subscribes_on_the_status_page_and_an_admin_removes_them_in_a_browser() {
+    let Some(driver) = chromedriver() else { return };
+    let mut smtp = common::smtp::SmtpSink::start().await;
+    let app = common::spawn_sqlite(smtp.settings()).await;
+    for name in ["API", "Dashboard"] {
+        app.admin
+            .create_component(&klaxon_domain::status::NewComponent {
+                name: name.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let b = browser(&driver, 1100, 900).await;
+    b.goto(&format!("{}/status", app.url)).await.unwrap();
+    wait_for_text(&b, "Get updates by e-mail").await;
+    fill(&b, "#subscribe-email", "carol@example.com").await;
+    open_section(&b, "Only some components (all by default)").await;
+    b.find(Locator::XPath("//label[normalize-space()='API']/input"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click_button(&b, "Subscribe").await;
+    wait_for_text(&b, "Check your inbox").await;
+    let subscribers = app.admin.subscribers().await.unwrap();
+    assert_eq!(subscribers.len(), 1);
+    assert_eq!(subscribers[0].components.as_ref().map(Vec::len), Some(1));
+
+    app.run_jobs().await;
+    let confirm = smtp.received().await.link("/confirm").unwrap();
+    b.goto(&common::subscribers::local(&app, &confirm))
+        .await
+        .unwrap();
+    wait_for_text(&b, "Subscription confirmed").await;
+    assert!(app.admin.subscribers().await.unwrap()[0]
+        .confirmed_at
+        .is_some());
+
+    person(&app, "ada", Scope::Admin).await;
+    let admin = browser(&driver, 1100, 900).await;
+    sign_in(&admin, &app, "ada").await;
+    admin
+        .goto(&format!("{}/subscribers", app.url))
+        .await
+        .unwrap();
+    wait_for_text(&admin, "carol@example.com").await;
+    click_button(&admin, "Remove").await;
+    wait_for_text(&admin, "No subscribers yet.").await;
+    assert!(app.admin.subscribers().await.unwrap().is_empty());
+    b.close().await.unwrap();
+    admin.close().await.unwrap();
     app.cleanup().await;
 }

@@ -189,6 +189,7 @@ fn valid_body(path: &str) -> Value {
         "/maintenances" => json!({"name": "Upgrade", "components": [1],
             "scheduled_for": "2030-01-01T00:00:00Z", "scheduled_until": "2030-01-01T02:00:00Z"}),
         "/maintenances/{id}/updates" => json!({"body": "b"}),
+        "/subscribers" => json!({"webhook": "https://hooks.example.com/status"}),
         "/incidents/{number}/components" => json!({"components": []}),
         "/incidents/{number}/review/whys" => json!({"nodes": []}),
         "/incidents/{number}/review/whys/nodes" => json!({"why": "w", "because": "b"}),

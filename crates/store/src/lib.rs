@@ -7,7 +7,8 @@
 //! Where things are:
 //! - the traits callers use: [`Store`] here, [`ServiceStore`] (`services.rs`),
 //!   [`AlertStore`] and [`InboxWriter`] (`alerts.rs`), [`PagingStore`] (`paging.rs`),
-//!   [`WebStore`] (`web.rs`), [`StatusStore`] (`status.rs`), [`ReviewStore`] (`reviews.rs`);
+//!   [`WebStore`] (`web.rs`), [`StatusStore`] (`status.rs`), [`ReviewStore`] (`reviews.rs`),
+//!   [`SubscriberStore`] (`subscribers.rs`);
 //! - every query, once for both databases: [`sql`], a file per group of tables, plain
 //!   functions over `sqlx::Any` connections;
 //! - the one implementation of the traits, [`SqlStore`] (`store/`), and what a database
@@ -29,6 +30,7 @@ pub mod sql;
 mod sqlite;
 mod status;
 mod store;
+mod subscribers;
 pub mod testing;
 mod web;
 
@@ -52,6 +54,7 @@ pub use reviews::{ActionFilter, ReviewStore, ReviewWrite};
 pub use services::{NewKey, ServiceStore};
 pub use sqlite::{Sqlite, SqliteStore};
 pub use status::{MaintenancePlan, MaintenanceWrite, StatusStore};
+pub use subscribers::{NewSubscriberRow, SubscriberJobs, SubscriberStore};
 pub use web::{Session, SignIn, WebStore};
 
 /// What can go wrong in the store, in the shapes callers act on. Only [`Stale`] is
@@ -149,6 +152,7 @@ pub trait Store:
     + WebStore
     + StatusStore
     + ReviewStore
+    + SubscriberStore
     + Send
     + Sync
     + 'static

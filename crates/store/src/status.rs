@@ -44,12 +44,14 @@ pub trait StatusStore: Send + Sync + 'static {
     async fn components(&self) -> Result<Vec<Component>>;
     async fn component(&self, id: ComponentId) -> Result<Component>;
     /// Replaces a component's fields and, if `status` is given, its status set by hand
-    /// (ending the stretch set by hand before, starting one unless operational).
+    /// (ending the stretch set by hand before, starting one unless operational), and
+    /// adds `jobs` (the notice of the change to subscribers), all in one transaction.
     async fn update_component(
         &self,
         id: ComponentId,
         fields: &ComponentFields,
         status: Option<ComponentStatus>,
+        jobs: &[PlannedJob],
         at: Timestamp,
     ) -> Result<Component>;
     /// Deletes a component and its history.

@@ -122,7 +122,7 @@ async fn components_keep_their_groups_and_places(store: Arc<dyn Store>) {
     let mut moved = fields("Web app", false, None);
     moved.description = Some("The dashboard".into());
     let web = store
-        .update_component(web.id, &moved, None, at(1))
+        .update_component(web.id, &moved, None, &[], at(1))
         .await
         .unwrap();
     assert_eq!(
@@ -156,7 +156,7 @@ async fn a_status_set_by_hand_is_a_stretch_of_history(store: Arc<dyn Store>) {
         let (store, f) = (store.clone(), f.clone());
         async move {
             store
-                .update_component(api.id, &f, Some(status), at(minutes))
+                .update_component(api.id, &f, Some(status), &[], at(minutes))
                 .await
                 .unwrap()
         }

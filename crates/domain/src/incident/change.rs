@@ -41,8 +41,8 @@ impl Change {
             .cloned()
             .collect();
         let alerts = crate::alert::alerts_after(&events);
-        let jobs = plan(&events, &incident, outlets);
         let status_page = crate::status::StatusPageChange::of(Some(before), &events);
+        let jobs = plan(&events, &incident, outlets, &status_page);
         Change {
             incident,
             expected_version: before.version,
@@ -81,8 +81,8 @@ impl Declaration {
         let slug_base = slug_base.into();
         // The number and slug are the store's to give; the plan does not read them.
         let incident = Incident::replay(IncidentNumber(0), &slug_base, &events)?;
-        let jobs = plan(&events, &incident, outlets);
         let status_page = crate::status::StatusPageChange::of(None, &events);
+        let jobs = plan(&events, &incident, outlets, &status_page);
         Some(Declaration {
             slug_base,
             events,
@@ -102,9 +102,20 @@ impl Declaration {
     }
 }
 
-/// The jobs `events` call for, the paging rules' and the outlets'.
-fn plan(events: &[TimelineEvent], after: &Incident, outlets: &Outlets) -> JobPlan {
+/// The jobs `events` call for: the paging rules', the outlets' and the status page's
+/// notices to subscribers.
+fn plan(
+    events: &[TimelineEvent],
+    after: &Incident,
+    outlets: &Outlets,
+    status_page: &crate::status::StatusPageChange,
+) -> JobPlan {
     let mut jobs = crate::paging::plan_jobs(events, after);
     jobs.add.extend(outlets.jobs(events, after));
+    jobs.add.extend(crate::status::notices::notice_jobs(
+        events,
+        after,
+        status_page,
+    ));
     jobs
 }

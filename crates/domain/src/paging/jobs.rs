@@ -37,10 +37,15 @@ pub enum JobKind {
     ReviewRemind,
     /// Remind the owner (or, escalated, the stakeholders) of an action item's deadline.
     ActionRemind,
+    /// Work out a status-page notice and queue its delivery to each subscriber it
+    /// reaches.
+    StatusNotice,
+    /// Send one status-page mail or webhook to one subscriber.
+    SubscriberDelivery,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 14] = [
         Self::Escalate,
         Self::Page,
         Self::AckTimeout,
@@ -53,6 +58,8 @@ impl JobKind {
         Self::ReviewOpen,
         Self::ReviewRemind,
         Self::ActionRemind,
+        Self::StatusNotice,
+        Self::SubscriberDelivery,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +76,8 @@ impl JobKind {
             Self::ReviewOpen => "review-open",
             Self::ReviewRemind => "review-remind",
             Self::ActionRemind => "action-remind",
+            Self::StatusNotice => "status-notice",
+            Self::SubscriberDelivery => "subscriber-delivery",
         }
     }
 

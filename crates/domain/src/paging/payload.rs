@@ -36,6 +36,10 @@ pub enum JobPayload {
     ReviewRemind(crate::review::ReviewReminder),
     /// Remind of an action item's deadline.
     ActionRemind(crate::review::ActionReminder),
+    /// Work out a status-page notice and queue a delivery per subscriber it reaches.
+    StatusNotice(crate::status::NoticeSource),
+    /// Send a status-page mail or webhook to one subscriber.
+    SubscriberDelivery(crate::status::SubscriberDelivery),
 }
 
 /// A delivery to one contact method of one person.
@@ -133,6 +137,8 @@ impl JobPayload {
             Self::ReviewOpen(_) => JobKind::ReviewOpen,
             Self::ReviewRemind(_) => JobKind::ReviewRemind,
             Self::ActionRemind(_) => JobKind::ActionRemind,
+            Self::StatusNotice(_) => JobKind::StatusNotice,
+            Self::SubscriberDelivery(_) => JobKind::SubscriberDelivery,
         }
     }
 
@@ -287,6 +293,8 @@ mod tests {
             JobKind::ActionRemind => {
                 json!({"item": 1, "due_at": "2026-11-28T10:00:00Z", "stage": "due"})
             }
+            JobKind::StatusNotice => json!({"update": {"seq": 4}}),
+            JobKind::SubscriberDelivery => json!({"subscriber": 2, "message": "confirm"}),
         }
     }
 }

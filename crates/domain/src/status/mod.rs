@@ -5,8 +5,10 @@
 pub mod component;
 pub mod incidents;
 pub mod maintenance;
+pub mod notices;
 pub mod rollup;
 pub mod statuspage;
+pub mod subscribers;
 pub mod uptime;
 pub mod view;
 
@@ -23,7 +25,13 @@ pub use maintenance::{
     MaintenanceChange, MaintenancePost, MaintenanceStatus, MaintenanceUpdate,
     NewScheduledMaintenance, ScheduledMaintenance,
 };
+pub use notices::{
+    Notice, NoticeKind, NoticePage, NoticeSource, SubscriberDelivery, SubscriberMessage,
+};
 pub use rollup::{effective, page_status, Impact, PageStatus};
+pub use subscribers::{
+    AddedSubscriber, NewSubscriber, Subscriber, SubscriberFields, SubscriberKind,
+};
 pub use uptime::{ComponentPeriod, Day, Period};
 pub use view::{Public, PublicComponent, PublicIncident, PublicView, Sources};
 

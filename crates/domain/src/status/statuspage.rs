@@ -236,7 +236,8 @@ fn maintenance(v: &PublicView, m: &PublicMaintenance) -> Maintenance {
     }
 }
 
-fn incident(v: &PublicView, i: &PublicIncident) -> Incident {
+/// One incident in Statuspage's shape (as in `incidents.json`).
+pub fn incident(v: &PublicView, i: &PublicIncident) -> Incident {
     Incident {
         id: i.id.clone(),
         name: i.name.clone(),

@@ -340,6 +340,7 @@ fn public_id(what: Public) -> String {
         Public::Update(n, seq) => format!("upd{:05}{:04}", n.0, seq),
         Public::Maintenance(m) => format!("mnt{:09}", m.0),
         Public::MaintenanceUpdate(m, seq) => format!("mup{:05}{:04}", m.0, seq),
+        Public::ComponentUpdate(c, _) => format!("cup{:09}", c.0),
     }
 }
 

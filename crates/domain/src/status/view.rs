@@ -28,6 +28,8 @@ pub enum Public {
     Maintenance(ScheduledMaintenanceId),
     /// A maintenance's update, by its place among them.
     MaintenanceUpdate(ScheduledMaintenanceId, i64),
+    /// A component's status change, told to subscribers: the component and when.
+    ComponentUpdate(ComponentId, Timestamp),
 }
 
 /// What the view is built from.

@@ -15,6 +15,7 @@ mod report;
 mod review;
 mod schedule;
 mod service;
+mod subscriber;
 mod token;
 mod update;
 mod user;
@@ -84,6 +85,8 @@ enum Command {
     Component(component::ComponentArgs),
     /// Scheduled maintenance on the public status page.
     Maintenance(maintenance::MaintenanceArgs),
+    /// The public status page's subscribers: e-mail addresses and webhooks (admin).
+    Subscriber(subscriber::SubscriberArgs),
     /// Post-incident reviews: sections, 5-whys, status and the report.
     Review(review::ReviewArgs),
     /// Action items of reviews, across incidents: `klaxon action list --mine --overdue`.
@@ -182,6 +185,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(args) => report::run(args).await,
         Command::Component(args) => component::run(args).await,
         Command::Maintenance(args) => maintenance::run(args).await,
+        Command::Subscriber(args) => subscriber::run(args).await,
         Command::Review(args) => review::review(args).await,
         Command::Action(args) => review::action(args).await,
     }

@@ -127,10 +127,24 @@ pub async fn update(
     if update.services.is_some() {
         known_services(state, &fields.services).await?;
     }
+    let now = state.clock.now();
+    // A status set by hand is told to subscribers (if it changes what they see).
+    let notice: Vec<_> = update
+        .status
+        .map(|_| {
+            status::NoticeSource::Components {
+                at: now,
+                components: vec![id],
+            }
+            .planned(now)
+        })
+        .into_iter()
+        .collect();
     state
         .store
-        .update_component(id, &fields, update.status, state.clock.now())
+        .update_component(id, &fields, update.status, &notice, now)
         .await?;
+    state.engine_wake.notify_one();
     status_page::refresh(state).await;
     show(state, caller, id).await
 }

@@ -22,3 +22,4 @@ pub(crate) mod schedules;
 pub(crate) mod services;
 pub(crate) mod sessions;
 pub(crate) mod status_page;
+pub(crate) mod subscribers;

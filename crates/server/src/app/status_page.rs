@@ -33,6 +33,9 @@ pub fn public_id(secret: &str, what: Public) -> String {
         Public::Update(n, seq) => format!("update/{}/{seq}", n.0),
         Public::Maintenance(id) => format!("maintenance/{}", id.0),
         Public::MaintenanceUpdate(id, seq) => format!("maintenance-update/{}/{seq}", id.0),
+        Public::ComponentUpdate(c, at) => {
+            format!("component-update/{}/{}", c.0, at.as_millisecond())
+        }
     };
     let digest = Sha256::new()
         .chain_update(secret.as_bytes())
@@ -50,7 +53,7 @@ pub fn public_id(secret: &str, what: Public) -> String {
 
 /// Reads what the page shows and builds the view: a handful of reads, whatever the
 /// number of incidents.
-async fn build(state: &AppState) -> Result<(PublicView, i64), StoreError> {
+pub(crate) async fn build(state: &AppState) -> Result<(PublicView, i64), StoreError> {
     let store = &state.store;
     let (secret, version) = store.status_page().await?;
     let now = state.clock.now();

@@ -18,10 +18,12 @@ use crate::engine::deliveries;
 use crate::engine::escalations;
 use crate::engine::job::{backoff, domain, engine_context, Ran, MAX_ATTEMPTS};
 use crate::engine::maintenance;
+use crate::engine::notices;
 use crate::engine::publish;
 use crate::engine::reminders;
 use crate::engine::reviews;
 use crate::engine::rooms;
+use crate::engine::subscribers;
 use crate::infra::state::AppState;
 
 /// How long a claimed job is held before another worker may take it: longer than any
@@ -120,6 +122,8 @@ async fn run_job(state: &AppState, job: Job, lookups: &Lookups) {
         Ok(JobPayload::ReviewOpen(_)) => reviews::open_review(state, &job).await,
         Ok(JobPayload::ReviewRemind(r)) => reviews::remind_review(state, &job, &r, lookups).await,
         Ok(JobPayload::ActionRemind(r)) => reviews::remind_action(state, &job, &r, lookups).await,
+        Ok(JobPayload::StatusNotice(source)) => notices::fan_out(state, &job, &source).await,
+        Ok(JobPayload::SubscriberDelivery(d)) => subscribers::deliver(state, &job, &d).await,
     };
     let ran = match ran {
         Ok(ran) => ran,

@@ -44,6 +44,7 @@ use crate::http::error::ApiError;
         api::components::delete,
         api::maintenances::list, api::maintenances::schedule, api::maintenances::show,
         api::maintenances::change, api::maintenances::post,
+        api::subscribers::list, api::subscribers::create, api::subscribers::delete,
         api::services::list, api::services::create, api::services::show, api::services::update,
         api::services::delete, api::services::add_key, api::services::rotate_key, api::services::revoke_key,
         api::services::maintenance, api::services::add_maintenance, api::services::remove_maintenance,

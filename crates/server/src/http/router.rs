@@ -10,6 +10,8 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 use crate::http::api::{
     alerts, components, escalation, incidents, maintenances, people, reports, reviews, schedules,
     services, system, users,
+    alerts, components, escalation, incidents, people, reports, reviews, schedules, services,
+    subscribers, system, users,
 };
 use crate::http::error::ApiError;
 use crate::http::extract::BODY_LIMIT;
@@ -57,6 +59,13 @@ pub fn router(state: AppState) -> Router {
             get(maintenances::show).patch(maintenances::change),
         )
         .route("/maintenances/{id}/updates", post(maintenances::post))
+            "/subscribers",
+            get(subscribers::list).post(subscribers::create),
+        )
+        .route(
+            "/subscribers/{id}",
+            axum::routing::delete(subscribers::delete),
+        )
         .merge(review_routes())
         .route("/users", get(users::list).post(users::create))
         .route("/users/{handle}", axum::routing::patch(users::update))

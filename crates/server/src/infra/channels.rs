@@ -90,6 +90,10 @@ pub struct Channels {
     pub rooms: Vec<SharedRoom>,
     /// Checks URLs users give as they give them.
     pub outbound: OutboundGuard,
+    /// Mails the status page's subscribers (with unsubscribe headers), when SMTP is set.
+    pub subscriber_mail: Option<EmailClient>,
+    /// Posts to the status page's webhook subscribers: only where `outbound` allows.
+    pub subscriber_webhooks: WebhookClient,
 }
 
 /// Where every incident event is published, and the secret that signs it.
@@ -112,6 +116,7 @@ impl Channels {
     pub fn new(config: &ChannelConfig) -> Result<Self, String> {
         let mut channels = Channels {
             outbound: config.outbound.clone(),
+            subscriber_webhooks: WebhookClient::guarded(config.outbound.clone()),
             ..Channels::default()
         };
         if let Some(t) = &config.twilio {
@@ -133,6 +138,7 @@ impl Channels {
         if let Some(smtp) = &config.smtp {
             let client = EmailClient::new(smtp.clone())
                 .map_err(|e| format!("SMTP settings: {}", e.message()))?;
+            channels.subscriber_mail = Some(client.clone());
             channels.email = Some(Arc::new(client));
         }
         if let Some(s) = &config.slack {

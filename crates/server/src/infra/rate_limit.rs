@@ -125,3 +125,49 @@ impl SignInLimits {
             .map_err(|wait| refuse(wait, &format!("too many sign-in attempts for '{account}'")))
     }
 }
+
+/// Subscribing to the status page, which mails the address a link: per address, 3 at
+/// once and then one every 10 minutes, so nobody can flood an inbox with confirmation
+/// mails; per client address, 10 at once and then one a minute, so nobody can sign up
+/// lists of strangers. Every well-formed request counts, whether it
+/// sends a mail or not (an address subscribed already gets none).
+pub struct SubscribeLimits {
+    per_address: KeyLimits,
+    per_client: KeyLimits,
+}
+
+impl Default for SubscribeLimits {
+    fn default() -> Self {
+        let quota = |every: u64, burst: u32| {
+            Quota::with_period(Duration::from_secs(every))
+                .expect("a period")
+                .allow_burst(NonZeroU32::new(burst).expect("not zero"))
+        };
+        Self {
+            per_address: KeyLimits::with_quota(quota(600, 3)),
+            per_client: KeyLimits::with_quota(quota(60, 10)),
+        }
+    }
+}
+
+impl SubscribeLimits {
+    /// Counts one subscription of `address` (as compared) from `from`, or refuses it
+    /// with a message saying when to try again (answered 429).
+    pub fn check(&self, address: &str, from: std::net::IpAddr) -> Result<(), String> {
+        let refuse = |wait: Duration, what: &str| {
+            format!("{what}; wait {} s and try again", wait.as_secs().max(1))
+        };
+        self.per_client.check(&from.to_string()).map_err(|wait| {
+            refuse(
+                wait,
+                "too many subscriptions from your network in a short time",
+            )
+        })?;
+        self.per_address.check(address).map_err(|wait| {
+            refuse(
+                wait,
+                "this address was subscribed several times in a short time",
+            )
+        })
+    }
+}

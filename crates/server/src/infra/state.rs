@@ -54,6 +54,8 @@ pub struct Shared {
     pub test_limits: Arc<crate::infra::rate_limit::TestLimits>,
     /// How often people may try to sign in to the web UI.
     pub sign_in_limits: Arc<crate::infra::rate_limit::SignInLimits>,
+    /// How often an address, or a client, may subscribe to the status page.
+    pub subscribe_limits: Arc<crate::infra::rate_limit::SubscribeLimits>,
     /// Recently authenticated tokens, and services by integration key.
     pub tokens: Arc<TokenCache>,
     pub services: Arc<ServiceCache>,
@@ -100,6 +102,7 @@ impl AppState {
             rate_limit,
             test_limits: Arc::default(),
             sign_in_limits: Arc::default(),
+            subscribe_limits: Arc::default(),
             tokens: Arc::default(),
             services: Arc::default(),
             inbox_wake: Arc::default(),

@@ -12,6 +12,8 @@
 
 pub mod fakes;
 pub mod plain;
+pub mod smtp;
+pub mod subscribers;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;

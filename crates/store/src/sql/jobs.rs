@@ -17,11 +17,24 @@ const JOB_COLUMNS: &str =
     "id, kind, incident_number, dedup_key, run_at, payload, attempts, last_error, dead_at";
 
 /// Jobs to run, each created `at`, a statement per 500; one whose key is taken by a
-/// live job already is left out (idempotency).
+/// live job already is left out (idempotency). Status-page notices are left out while
+/// nobody has confirmed a subscription: a page nobody follows costs no job.
 pub async fn insert_jobs(
     conn: &mut AnyConnection,
     jobs: &[(Option<IncidentNumber>, &PlannedJob, Timestamp)],
 ) -> Result<()> {
+    let notices = jobs.iter().any(|(_, j, _)| j.kind == JobKind::StatusNotice);
+    let kept: Vec<_>;
+    let jobs = if notices && !super::subscribers::anyone_confirmed(&mut *conn).await? {
+        kept = jobs
+            .iter()
+            .filter(|(_, j, _)| j.kind != JobKind::StatusNotice)
+            .cloned()
+            .collect();
+        &kept[..]
+    } else {
+        jobs
+    };
     for chunk in jobs.chunks(500) {
         let mut q = Sql::new(
             "INSERT INTO jobs (kind, incident_number, dedup_key, run_at, payload, created_at) ",

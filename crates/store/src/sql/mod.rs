@@ -26,6 +26,7 @@ pub mod schedules;
 pub mod services;
 pub mod sessions;
 pub mod status;
+pub mod subscribers;
 pub mod users;
 
 use std::fmt::Write as _;

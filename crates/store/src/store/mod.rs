@@ -7,6 +7,7 @@ mod paging;
 mod reviews;
 mod services;
 mod status;
+mod subscribers;
 mod web;
 
 use async_trait::async_trait;

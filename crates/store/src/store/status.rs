@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use klaxon_domain::incident::{Incident, TimelineEvent};
 use klaxon_domain::status::ScheduledMaintenance;
+use klaxon_domain::paging::PlannedJob;
 use klaxon_domain::status::{Component, ComponentFields, ComponentPeriod, ComponentStatus};
 use klaxon_domain::{ComponentId, IncidentNumber, ScheduledMaintenanceId};
 
@@ -37,6 +38,7 @@ impl<B: Backend> StatusStore for SqlStore<B> {
         id: ComponentId,
         fields: &ComponentFields,
         status: Option<ComponentStatus>,
+        jobs: &[PlannedJob],
         at: Timestamp,
     ) -> Result<Component> {
         let mut tx = self.write().await?;
@@ -44,6 +46,8 @@ impl<B: Backend> StatusStore for SqlStore<B> {
         if let Some(status) = status {
             sql::set_manual_status(&mut tx, id, status, at).await?;
         }
+        let rows: Vec<_> = jobs.iter().map(|j| (None, j, at)).collect();
+        crate::sql::jobs::insert_jobs(&mut tx, &rows).await?;
         sql::bump_version(&mut tx).await?;
         let updated = sql::component(&mut tx, id).await?;
         tx.commit().await?;

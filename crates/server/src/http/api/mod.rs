@@ -12,5 +12,6 @@ pub(crate) mod reports;
 pub(crate) mod reviews;
 pub(crate) mod schedules;
 pub(crate) mod services;
+pub(crate) mod subscribers;
 pub(crate) mod system;
 pub(crate) mod users;

@@ -6,6 +6,7 @@
 
 mod feeds;
 mod page;
+mod subscribe;
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use klaxon_domain::status::{statuspage, PublicView};
 use serde::Serialize;
@@ -33,6 +34,13 @@ pub fn routes() -> Router<AppState> {
         .route("/status/history", get(page::history))
         .route("/status/incidents/{id}", get(page::incident))
         .route("/status/maintenances/{id}", get(page::maintenance))
+        .route("/status/subscribe", post(subscribe::subscribe_form))
+        .route("/status/subscribers/confirm", get(subscribe::confirm))
+        .route(
+            "/status/subscribers/unsubscribe",
+            get(subscribe::unsubscribe_page).post(subscribe::unsubscribe),
+        )
+        .route("/api/v2/subscribers.json", post(subscribe::subscribe_json))
         .route("/history.atom", get(atom))
         .route("/history.rss", get(rss))
         .route("/api/v2/summary.json", get(json(|r| &r.summary)))

@@ -24,17 +24,17 @@ use crate::infra::status_page::{PageSnapshot, StatusColors};
 const CSS: &str = include_str!("../../../static/status.css");
 
 /// What every status page shares: its name, look, and how fresh it is.
-struct Frame<'a> {
-    title: String,
-    name: &'a str,
-    logo: Option<&'a str>,
-    colors: &'a StatusColors,
-    css: &'static str,
-    updated: String,
-    notice: Option<String>,
+pub(super) struct Frame<'a> {
+    pub(super) title: String,
+    pub(super) name: &'a str,
+    pub(super) logo: Option<&'a str>,
+    pub(super) colors: &'a StatusColors,
+    pub(super) css: &'static str,
+    pub(super) updated: String,
+    pub(super) notice: Option<String>,
 }
 
-fn frame<'a>(state: &'a AppState, snapshot: &PageSnapshot, title: String) -> Frame<'a> {
+pub(super) fn frame<'a>(state: &'a AppState, snapshot: &PageSnapshot, title: String) -> Frame<'a> {
     Frame {
         title,
         name: &state.status_config.name,
@@ -231,6 +231,15 @@ struct MainPage<'a> {
     maintenance: Vec<IncidentBlock>,
     upcoming: Vec<IncidentBlock>,
     rows: Vec<Row>,
+    /// The subscribe form's component choices, when the server sends e-mail.
+    subscribe: Option<Vec<Choice>>,
+}
+
+/// A component (or group) a subscriber may choose, by public id.
+struct Choice {
+    id: String,
+    name: String,
+    child: bool,
 }
 
 /// The page at `/status`, rendered once per build of the view.
@@ -255,6 +264,16 @@ pub(super) fn main(state: &AppState, snapshot: &PageSnapshot) -> String {
             .filter(|c| c.group_id.is_none() && c.shown())
             .map(|c| row(v, c))
             .collect(),
+        subscribe: state.channels.subscriber_mail.as_ref().map(|_| {
+            v.components
+                .iter()
+                .map(|c| Choice {
+                    id: c.id.clone(),
+                    name: c.component.name.clone(),
+                    child: c.group_id.is_some(),
+                })
+                .collect()
+        }),
     };
     page.render().unwrap_or_else(|e| {
         tracing::error!(error = %e, "the status page failed to render");

@@ -26,6 +26,7 @@ mod service_forms;
 mod services;
 mod session;
 mod show;
+mod subscribers;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -77,6 +78,8 @@ pub fn routes() -> Router<AppState> {
             get(maintenances::show).post(maintenances::change),
         )
         .route("/maintenances/{id}/updates", post(maintenances::post))
+        .route("/subscribers", get(subscribers::list))
+        .route("/subscribers/{id}/remove", post(subscribers::remove))
         .route("/incidents/{number}/review", get(review::show))
         .route("/incidents/{number}/review/print", get(review::print))
         .route(
