@@ -26,8 +26,7 @@ pub mod time;
 pub use error::DomainError;
 pub use ids::{
     AlertId, ComponentId, ContactMethodId, Handle, HeartbeatId, IncidentNumber, JobId, KeyId,
-    MaintenanceId, NotificationRuleId, ScheduledMaintenanceId, ServiceId, SubscriberId,
-    TokenId,
+    MaintenanceId, NotificationRuleId, ScheduledMaintenanceId, ServiceId, SubscriberId, TokenId,
 };
 pub use secret::Secret;
 pub use severity::Severity;

@@ -638,6 +638,10 @@ async fn a_responder_fills_a_review_and_its_action_items_in_a_browser() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     b.close().await.unwrap();
+    app.cleanup().await;
+}
+
+#[tokio::test]
 async fn a_customer_subscribes_on_the_status_page_and_an_admin_removes_them_in_a_browser() {
     let Some(driver) = chromedriver() else { return };
     let mut smtp = common::smtp::SmtpSink::start().await;

@@ -9,9 +9,7 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 use crate::http::api::{
     alerts, components, escalation, incidents, maintenances, people, reports, reviews, schedules,
-    services, system, users,
-    alerts, components, escalation, incidents, people, reports, reviews, schedules, services,
-    subscribers, system, users,
+    services, subscribers, system, users,
 };
 use crate::http::error::ApiError;
 use crate::http::extract::BODY_LIMIT;
@@ -59,6 +57,7 @@ pub fn router(state: AppState) -> Router {
             get(maintenances::show).patch(maintenances::change),
         )
         .route("/maintenances/{id}/updates", post(maintenances::post))
+        .route(
             "/subscribers",
             get(subscribers::list).post(subscribers::create),
         )

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 use klaxon_domain::incident::{Incident, TimelineEvent};
-use klaxon_domain::status::ScheduledMaintenance;
 use klaxon_domain::paging::PlannedJob;
+use klaxon_domain::status::ScheduledMaintenance;
 use klaxon_domain::status::{Component, ComponentFields, ComponentPeriod, ComponentStatus};
 use klaxon_domain::{ComponentId, IncidentNumber, ScheduledMaintenanceId};
 
