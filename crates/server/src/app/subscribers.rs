@@ -408,68 +408,6 @@ pub async fn remove(state: &AppState, caller: &Caller, id: SubscriberId) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use klaxon_domain::status::NoticeKind;
-    use serde_json::json;
-
-    /// A notice made whole by its caller (as scheduled maintenance makes them) reaches
-    /// each subscriber once, however often it is queued, in the webhook shape.
-    #[tokio::test]
-    async fn an_enqueued_notice_is_delivered_once_per_subscriber() {
-        use wiremock::matchers::{header, method, path};
-        use wiremock::{Mock, MockServer, ResponseTemplate};
-
-        let (_db, store, state, _) = crate::testing::state_with_service().await;
-        let hook = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/hook"))
-            .and(header("x-klaxon-event", "maintenance.update"))
-            .respond_with(ResponseTemplate::new(204))
-            .mount(&hook)
-            .await;
-        let fields = SubscriberFields {
-            kind: SubscriberKind::Webhook,
-            address: format!("{}/hook", hook.uri()),
-            components: None,
-        };
-        let secret = Secret::from("s3cret");
-        let row = NewSubscriberRow {
-            fields: &fields,
-            secret: Some(&secret),
-            confirmed: true,
-        };
-        store
-            .create_subscriber(row, &|_| vec![], jiff::Timestamp::now())
-            .await
-            .unwrap();
-        let notice = Notice {
-            kind: NoticeKind::Maintenance,
-            key: "maintenance/7/reminder".into(),
-            subject: "Database upgrade in an hour".into(),
-            body: "The database is upgraded at 10:00 UTC.".into(),
-            components: vec![],
-            link: None,
-            webhook: [(
-                "scheduled_maintenance".to_owned(),
-                json!({"name": "Database upgrade"}),
-            )]
-            .into_iter()
-            .collect(),
-            page: None,
-        };
-        enqueue_notice(&state, notice.clone()).await.unwrap();
-        enqueue_notice(&state, notice).await.unwrap();
-        crate::engine::runner::run_due_jobs(&state).await.unwrap();
-        let got = hook.received_requests().await.unwrap();
-        assert_eq!(got.len(), 1, "queued twice, delivered once");
-        let body: serde_json::Value = serde_json::from_slice(&got[0].body).unwrap();
-        assert_eq!(body["scheduled_maintenance"]["name"], "Database upgrade");
-        assert_eq!(body["page"]["status_indicator"], "none");
-        assert!(body["meta"]["unsubscribe"]
-            .as_str()
-            .unwrap()
-            .contains("/status/subscribers/unsubscribe?s=1&t="));
-        assert!(store.jobs(None).await.unwrap().is_empty());
-    }
 
     #[test]
     fn link_tokens_name_their_purpose_and_subscriber() {
