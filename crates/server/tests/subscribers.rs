@@ -834,3 +834,53 @@ async fn admins_list_and_remove_subscribers_on_their_page() {
     app.run_jobs().await;
     app.cleanup().await;
 }
+
+/// An hour before a scheduled maintenance starts (the policy's default), its
+/// subscribers are reminded, once, in the Statuspage maintenance shape.
+#[tokio::test]
+async fn subscribers_are_reminded_of_a_maintenance_an_hour_before() {
+    let app = spawn_sqlite(webhook_settings()).await;
+    app.service_key("api").await;
+    let api = component(&app, "API", None).await;
+    let hook = MockServer::start().await;
+    let secret = add_webhook(&app, &hook).await;
+    signed_webhook(&hook, &secret, 0).await;
+    let start = klaxon_server::Clock::now(app.clock.as_ref()) + SignedDuration::from_mins(120);
+    app.admin
+        .schedule_maintenance(&klaxon_domain::status::NewScheduledMaintenance {
+            name: "Database upgrade".into(),
+            components: vec![api],
+            scheduled_for: start,
+            scheduled_until: start + SignedDuration::from_mins(60),
+            body: Some("Writes pause briefly.".into()),
+            auto_start: None,
+            auto_complete: None,
+            mute_services: false,
+        })
+        .await
+        .unwrap();
+    app.run_jobs().await;
+    app.clock.advance(SignedDuration::from_mins(59));
+    app.run_jobs().await;
+    assert!(deliveries(&hook).await.is_empty(), "not yet");
+
+    app.clock.advance(SignedDuration::from_mins(1));
+    app.run_jobs().await;
+    let sent = deliveries(&hook).await;
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    let (event, body) = &sent[0];
+    assert_eq!(event, "maintenance.update");
+    assert_eq!(body["incident"]["name"], "Database upgrade");
+    assert_eq!(body["incident"]["status"], "scheduled");
+    assert_eq!(body["incident"]["impact"], "maintenance");
+    assert_eq!(
+        body["incident"]["incident_updates"][0]["body"],
+        "Writes pause briefly."
+    );
+
+    // Started on time: the reminder is not sent again.
+    app.clock.advance(SignedDuration::from_mins(60));
+    app.run_jobs().await;
+    assert_eq!(deliveries(&hook).await.len(), 1);
+    app.cleanup().await;
+}

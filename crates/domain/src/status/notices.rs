@@ -283,6 +283,53 @@ pub fn incident_notice(v: &PublicView, incident: &str, update: &str) -> Option<N
     })
 }
 
+/// The reminder that maintenance `id` (a public id) is about to start, as the view shows
+/// it; `None` if the view does not show it as upcoming (cancelled or started meanwhile).
+/// Its key names the start it reminds of, so a rescheduled maintenance reminds again.
+pub fn maintenance_reminder(v: &PublicView, id: &str) -> Option<Notice> {
+    let m = v.maintenances.iter().find(|m| m.id == id && m.upcoming())?;
+    let affected: Vec<&super::PublicComponent> =
+        m.components.iter().filter_map(|c| v.component(c)).collect();
+    let mut body = format!(
+        "{}\n\nScheduled maintenance from {} to {}.\n",
+        m.name,
+        when(m.scheduled_for),
+        when(m.scheduled_until)
+    );
+    if let Some(latest) = m.updates.first() {
+        body.push_str(&format!("\n{}\n", latest.body));
+    }
+    if !affected.is_empty() {
+        let names: Vec<&str> = affected.iter().map(|c| c.component.name.as_str()).collect();
+        body.push_str(&format!("\nAffects: {}\n", names.join(", ")));
+    }
+    body.push_str(&format!("\nDetails: {}\n", m.shortlink));
+    let mut webhook = Map::new();
+    webhook.insert(
+        "incident".into(),
+        serde_json::to_value(statuspage::maintenance(v, m)).expect("plain data serialises"),
+    );
+    Some(Notice {
+        kind: NoticeKind::Maintenance,
+        key: format!(
+            "maintenance/{}/reminder/{}",
+            m.id,
+            m.scheduled_for.as_millisecond()
+        ),
+        subject: format!(
+            "[{} Status] Reminder: {} starts {}",
+            v.page.name,
+            m.name,
+            when(m.scheduled_for)
+        ),
+        body,
+        components: affected.iter().map(|c| c.component.id).collect(),
+        link: Some(m.shortlink.clone()),
+        webhook,
+        page: Some(NoticePage::of(v)),
+    })
+}
+
 /// A component's status change as subscribers are told of it: `id` is the change's
 /// public id.
 #[derive(Debug, Clone, PartialEq, Eq)]

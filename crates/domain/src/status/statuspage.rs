@@ -191,7 +191,8 @@ fn affected(list: &[ChangedComponent]) -> Vec<AffectedComponent> {
         .collect()
 }
 
-fn maintenance(v: &PublicView, m: &PublicMaintenance) -> Maintenance {
+/// One scheduled maintenance in Statuspage's shape (as in `scheduled-maintenances.json`).
+pub fn maintenance(v: &PublicView, m: &PublicMaintenance) -> Maintenance {
     Maintenance {
         incident: Incident {
             id: m.id.clone(),

@@ -97,22 +97,27 @@ pub(crate) async fn build(state: &AppState) -> Result<(PublicView, i64), StoreEr
 /// per maintenance and start time (a rescheduled maintenance is reminded again for its
 /// new start), just before it records the reminder on the maintenance (`reminded_for`);
 /// if recording fails the job runs again and calls this again, so what is done here
-/// must be idempotent per maintenance and `scheduled_for` (deliveries planned as jobs
-/// keyed by both are).
+/// must be idempotent per maintenance and `scheduled_for`: the notice's key names both,
+/// and a notice is delivered once per key and subscriber.
 ///
-/// This is where subscribers are told: the status page's subscribers (e-mail and
-/// webhook) hook in here.
+/// Subscribers to its components (or to the whole page) are sent the reminder.
 pub async fn maintenance_reminder(
     state: &AppState,
     maintenance: &ScheduledMaintenance,
 ) -> Result<(), StoreError> {
-    let _ = state;
-    tracing::info!(
-        maintenance = %maintenance.id,
-        name = %maintenance.name,
-        scheduled_for = %maintenance.scheduled_for,
-        "scheduled maintenance reminder due"
-    );
+    refresh(state).await;
+    let (secret, _) = state.store.status_page().await?;
+    let id = public_id(&secret, Public::Maintenance(maintenance.id));
+    let view = state.status_page.get();
+    let Some(notice) = klaxon_domain::status::notices::maintenance_reminder(&view.view, &id) else {
+        return Ok(());
+    };
+    let job = crate::app::subscribers::notice_job(state, notice);
+    state
+        .store
+        .add_jobs(None, &[job], state.clock.now())
+        .await?;
+    state.engine_wake.notify_one();
     Ok(())
 }
 

@@ -102,9 +102,8 @@ pub async fn page_secret(state: &AppState) -> Result<String, StoreError> {
 /// Tells subscribers of `notice`: writes one `status-notice` job (once per notice key),
 /// which the engine turns into one delivery job per subscriber the notice reaches, each
 /// retried until it is delivered. The page's banner is filled in if the notice has
-/// none. This is how scheduled maintenance announces itself and reminds.
-// Its callers (scheduled maintenance) are built on their own branch; until they are
-// merged, only this module's tests call it.
+/// none. Only the engine's tests call it today; scheduled maintenance writes its
+/// reminder with [`notice_job`].
 #[allow(dead_code)]
 pub async fn enqueue_notice(state: &AppState, notice: Notice) -> Result<(), AppError> {
     let job = notice_job(state, notice);
@@ -118,7 +117,6 @@ pub async fn enqueue_notice(state: &AppState, notice: Notice) -> Result<(), AppE
 
 /// The job [`enqueue_notice`] writes, for a caller that writes it in a transaction of
 /// its own with the change the notice tells of.
-#[allow(dead_code)]
 pub fn notice_job(state: &AppState, mut notice: Notice) -> PlannedJob {
     if notice.page.is_none() {
         notice.page = Some(NoticePage::of(&state.status_page.get().view));
