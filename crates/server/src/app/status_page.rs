@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use jiff::SignedDuration;
-use klaxon_domain::status::{Public, PublicView, ScheduledMaintenance, Sources};
+use klaxon_domain::status::{Public, PublicView, Sources};
 use klaxon_store::StoreError;
 use sha2::{Digest, Sha256};
 
@@ -90,35 +90,6 @@ pub(crate) async fn build(state: &AppState) -> Result<(PublicView, i64), StoreEr
         ids: &ids,
     });
     Ok((view, version))
-}
-
-/// A scheduled maintenance's reminder is due: it starts within the policy's
-/// `[status_page] maintenance_reminder` (1 hour unless set). The engine calls this once
-/// per maintenance and start time (a rescheduled maintenance is reminded again for its
-/// new start), just before it records the reminder on the maintenance (`reminded_for`);
-/// if recording fails the job runs again and calls this again, so what is done here
-/// must be idempotent per maintenance and `scheduled_for`: the notice's key names both,
-/// and a notice is delivered once per key and subscriber.
-///
-/// Subscribers to its components (or to the whole page) are sent the reminder.
-pub async fn maintenance_reminder(
-    state: &AppState,
-    maintenance: &ScheduledMaintenance,
-) -> Result<(), StoreError> {
-    refresh(state).await;
-    let (secret, _) = state.store.status_page().await?;
-    let id = public_id(&secret, Public::Maintenance(maintenance.id));
-    let view = state.status_page.get();
-    let Some(notice) = klaxon_domain::status::notices::maintenance_reminder(&view.view, &id) else {
-        return Ok(());
-    };
-    let job = crate::app::subscribers::notice_job(state, notice);
-    state
-        .store
-        .add_jobs(None, &[job], state.clock.now())
-        .await?;
-    state.engine_wake.notify_one();
-    Ok(())
 }
 
 /// Rebuilds the view now. A failure is logged and marked on the current view, which

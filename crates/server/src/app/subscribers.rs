@@ -124,6 +124,38 @@ pub fn notice_job(state: &AppState, mut notice: Notice) -> PlannedJob {
     NoticeSource::Notice(notice).planned(state.clock.now())
 }
 
+/// A scheduled maintenance's reminder is due: it starts within the policy's
+/// `[status_page] maintenance_reminder` (1 hour unless set). The engine calls this once
+/// per maintenance and start time (a rescheduled maintenance is reminded again for its
+/// new start), just before it records the reminder on the maintenance (`reminded_for`);
+/// if recording fails the job runs again and calls this again, so what is done here
+/// must be idempotent per maintenance and `scheduled_for`: the notice's key names both,
+/// and a notice is delivered once per key and subscriber.
+///
+/// Subscribers to its components (or to the whole page) are sent the reminder.
+pub async fn maintenance_reminder(
+    state: &AppState,
+    maintenance: &klaxon_domain::status::ScheduledMaintenance,
+) -> Result<(), klaxon_store::StoreError> {
+    crate::app::status_page::refresh(state).await;
+    let (secret, _) = state.store.status_page().await?;
+    let id = crate::app::status_page::public_id(
+        &secret,
+        klaxon_domain::status::Public::Maintenance(maintenance.id),
+    );
+    let view = state.status_page.get();
+    let Some(notice) = klaxon_domain::status::notices::maintenance_reminder(&view.view, &id) else {
+        return Ok(());
+    };
+    let job = notice_job(state, notice);
+    state
+        .store
+        .add_jobs(None, &[job], state.clock.now())
+        .await?;
+    state.engine_wake.notify_one();
+    Ok(())
+}
+
 /// `POST /status/subscribe` and `POST /api/v2/subscribers.json`: an e-mail address and,
 /// optionally, the public ids of the components and groups to follow.
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -33,7 +33,7 @@ pub(crate) async fn run(state: &AppState, job: &MaintenanceJob) -> Result<Ran, S
         let engine = "klaxon";
         let decision = match job.step {
             MaintenanceStep::Remind => {
-                status_page::maintenance_reminder(state, &m).await?;
+                crate::app::subscribers::maintenance_reminder(state, &m).await?;
                 let mut reminded = m.clone();
                 reminded.reminded_for = Some(job.at);
                 MaintenanceDecision {

@@ -68,11 +68,11 @@ pub(crate) async fn remind(
         .collect();
     let message = match reminder.audience {
         UpdateAudience::Internal => format!(
-            "Update due for {}: the next internal status update was due at {due}. Post one with `klaxon incident update {}`.",
+            "Update due for {}: the next internal status update was due at {due}. Post one with `klaxon incident update {} --kind update`.",
             incident.number, incident.number.0
         ),
         UpdateAudience::Customer => format!(
-            "Customer update due for {}: customers were due to hear from us at {due}. Post one with `klaxon incident update {} --audience customer`.",
+            "Customer update due for {}: customers were due to hear from us at {due}. Post one with `klaxon incident update {} --kind update --audience customer`.",
             incident.number, incident.number.0
         ),
     };
