@@ -9,6 +9,8 @@
 #     POST /v2/enqueue, critical triggers over KEYS distinct alerts, held at about
 #     STORM_RATE events a second by STORM_CONNECTIONS connections pausing between
 #     requests; it opens an incident per new alert, with its paging jobs).
+# The page is asked for as wrk does by default (no Accept-Encoding) and, with
+# ENCODINGS="identity gzip" (the default), as browsers do (Accept-Encoding: gzip).
 # Prints one RESULT line per load and each load's requests/s as a ratio to the ceiling.
 #   apt-get install wrk
 #   cargo build --profile dist -p klaxon -p klaxon-bench
@@ -24,6 +26,7 @@ rounds=${ROUNDS:-2}
 keys=${KEYS:-5000}
 storm_rate=${STORM_RATE:-2000}
 storm_connections=${STORM_CONNECTIONS:-8}
+encodings=${ENCODINGS:-identity gzip}
 database=${DATABASE_URL:-}
 port=${PORT:-18092}
 token=klx_status_bench_token_0123456789
@@ -44,11 +47,12 @@ wait_for() { # URL
 }
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-get() { # LABEL URL: one wrk load of GETs, its RESULT line and the server's CPU per request
-    local server0 out
+get() { # LABEL URL [ENCODING]: one wrk load of GETs, its RESULT line and the server's CPU per request
+    local server0 out encoding=${3:-identity}
     server0=$(ticks "$pid")
     out=$(TARGET="$1" wrk -t"$threads" -c"$connections" -d"$duration" --timeout 10s --latency \
-        -s bench/wrk/get.lua "$2" | grep '^RESULT' | sed "s/^RESULT /RESULT $label /")
+        -H "Accept-Encoding: $encoding" -s bench/wrk/get.lua "$2" | grep '^RESULT' \
+        | sed "s/^RESULT /RESULT $label encoding=$encoding /")
     echo "$out" | awk -v s=$(( $(ticks "$pid") - server0 )) -v hz="$(getconf CLK_TCK)" '
         { print; for (i = 1; i <= NF; i++) if ($i ~ /^requests=/) { split($i, kv, "="); n = kv[2] } }
         END { if (n > 0) printf "  cpu_us_per_request server=%.1f\n", s * 1e6 / hz / n }'
@@ -118,14 +122,18 @@ for round in $(seq 1 "$rounds"); do
         curl -fs "http://127.0.0.1:$port/api/v2/incidents/unresolved.json" | grep -q 'Elevated errors' && break
         sleep 0.1
     done
-    summary_bytes=$(curl -fs "http://127.0.0.1:$port/api/v2/summary.json" | wc -c)
-    page_bytes=$(curl -fs "http://127.0.0.1:$port/status" | wc -c)
-    echo "BYTES summary.json=$summary_bytes status=$page_bytes"
-    get summary.json "http://127.0.0.1:$port/api/v2/summary.json" | tee -a "$work/results"
-    get status "http://127.0.0.1:$port/status" | tee -a "$work/results"
+    for encoding in identity gzip; do
+        echo "BYTES encoding=$encoding" \
+            "summary.json=$(curl -fs -H "Accept-Encoding: $encoding" "http://127.0.0.1:$port/api/v2/summary.json" | wc -c)" \
+            "status=$(curl -fs -H "Accept-Encoding: $encoding" "http://127.0.0.1:$port/status" | wc -c)"
+    done
+    for encoding in $encodings; do
+        get summary.json "http://127.0.0.1:$port/api/v2/summary.json" "$encoding" | tee -a "$work/results"
+        get status "http://127.0.0.1:$port/status" "$encoding" | tee -a "$work/results"
+    done
 
-    # The storm, for both loads of the page and a second either side.
-    storm_seconds=$(( 2 * ${duration%s} + 4 ))
+    # The storm, for every load of the page and two seconds either side.
+    storm_seconds=$(( $(echo $encodings | wc -w) * 2 * (${duration%s} + 1) + 4 ))
     delay=$(( storm_connections * 1000 / storm_rate ))
     TARGET=klaxon KEYS=$keys ROUTING_KEY=$routing_key DELAY_MS=$delay \
         wrk -t1 -c"$storm_connections" -d"${storm_seconds}s" --timeout 10s -s bench/wrk/events.lua \
@@ -133,8 +141,10 @@ for round in $(seq 1 "$rounds"); do
     storm=$!
     sleep 2
     label="round=$round storm"
-    get summary.json "http://127.0.0.1:$port/api/v2/summary.json" | tee -a "$work/results"
-    get status "http://127.0.0.1:$port/status" | tee -a "$work/results"
+    for encoding in $encodings; do
+        get summary.json "http://127.0.0.1:$port/api/v2/summary.json" "$encoding" | tee -a "$work/results"
+        get status "http://127.0.0.1:$port/status" "$encoding" | tee -a "$work/results"
+    done
     wait "$storm" || true
     storm=
     grep '^RESULT' "$work/storm.out" | sed "s/^RESULT /RESULT round=$round storm /"
@@ -144,10 +154,11 @@ for round in $(seq 1 "$rounds"); do
         /target=(summary.json|status) / {
             for (i = 1; i <= NF; i++) {
                 if ($i ~ /^target=/) t = substr($i, 8)
+                if ($i ~ /^encoding=/) e = substr($i, 10)
                 if ($i ~ /^rps=/) r = substr($i, 5)
                 if ($i ~ /^p99_ms=/) p = substr($i, 8)
             }
-            storm = ($0 ~ / storm /) ? "with storm" : "alone"
-            printf "RATIO round=%s %s %s rps/ceiling=%.2f p99_ms=%s\n", "'"$round"'", t, storm, r / c, p
+            storm = ($0 ~ / storm /) ? "storm" : "alone"
+            printf "RATIO round=%s %s %s %s rps/ceiling=%.2f p99_ms=%s\n", "'"$round"'", t, e, storm, r / c, p
         }' "$work/results"
 done

@@ -27,8 +27,14 @@
 //! createdb klaxon_bench_reports
 //! ./target/dist/klaxon-bench-reports --postgres postgres://postgres@127.0.0.1:5432/klaxon_bench_reports
 //! ```
-//! A database that already holds incidents is not seeded again.
+//! A database that already holds incidents is not seeded again. Besides wall-clock
+//! times, each figure has its CPU time: this process's (server, client and, on SQLite,
+//! the database) plus, on PostgreSQL, its server processes'. On a shared machine the
+//! wall-clock times carry the queueing; the CPU times much less.
 #![forbid(unsafe_code)]
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -659,15 +665,87 @@ async fn baseline(
     f
 }
 
-/// Median and max of `times`, in ms.
-fn summary(times: &mut [Duration]) -> String {
-    times.sort();
-    format!(
-        "median={:.1}ms max={:.1}ms min={:.1}ms",
-        ms(times[times.len() / 2]),
-        ms(times[times.len() - 1]),
-        ms(times[0])
-    )
+/// CPU time (user + system) of process `pid` (`self` for this one), from `/proc`.
+fn cpu_of(pid: &str) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command's closing parenthesis; utime and stime are 14 and 15,
+    // at 11 and 12 after it. The kernel counts 100 ticks a second.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
+/// CPU time of this process, and with `postgres` of every PostgreSQL process.
+fn cpu(postgres: bool) -> Duration {
+    let mut total = cpu_of("self");
+    if postgres {
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let pid = entry.file_name().to_string_lossy().into_owned();
+            if pid.bytes().all(|b| b.is_ascii_digit())
+                && std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .is_ok_and(|c| c.trim() == "postgres")
+            {
+                total += cpu_of(&pid);
+            }
+        }
+    }
+    total
+}
+
+/// Wall-clock and CPU times of one kind of request.
+#[derive(Default)]
+struct Timed {
+    wall: Vec<Duration>,
+    cpu: Vec<Duration>,
+}
+
+impl Timed {
+    /// Runs `f`, noting its time and the CPU time spent meanwhile.
+    async fn time<T>(&mut self, postgres: bool, f: impl std::future::Future<Output = T>) -> T {
+        let (cpu0, started) = (cpu(postgres), Instant::now());
+        let out = f.await;
+        self.wall.push(started.elapsed());
+        self.cpu.push(cpu(postgres).saturating_sub(cpu0));
+        out
+    }
+
+    fn median(&self) -> (Duration, Duration) {
+        let mid = |v: &[Duration]| {
+            let mut v = v.to_vec();
+            v.sort();
+            v[v.len() / 2]
+        };
+        (mid(&self.wall), mid(&self.cpu))
+    }
+
+    /// Median, max and min wall-clock time, and the median CPU time, in ms.
+    fn summary(&self) -> String {
+        let mut wall = self.wall.clone();
+        wall.sort();
+        format!(
+            "median={:.1}ms max={:.1}ms min={:.1}ms cpu_median={:.0}ms",
+            ms(wall[wall.len() / 2]),
+            ms(wall[wall.len() - 1]),
+            ms(wall[0]),
+            ms(self.median().1)
+        )
+    }
+}
+
+/// The machine's load average over the last minute.
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .next()
+        .unwrap_or("?")
+        .to_owned()
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -764,52 +842,51 @@ async fn main() {
         service: None,
         viewer: None,
     };
-    let (mut full, mut facts_t, mut compute_t, mut base_t, mut cli_t) =
-        (vec![], vec![], vec![], vec![], vec![]);
+    let pg = postgres.is_some();
+    let (mut full, mut facts_t, mut compute_t, mut base_t, mut cli_t) = Default::default();
+    let load_before = load();
     for _ in 0..runs {
-        let started = Instant::now();
-        let r = admin.report(&window).await.unwrap();
-        full.push(started.elapsed());
-
-        let started = Instant::now();
-        let facts = state.store.incident_facts(&filter(&r)).await.unwrap();
-        facts_t.push(started.elapsed());
-        let started = Instant::now();
-        let again = klaxon_domain::metrics::report(&facts, &state.policy, r.since, r.until);
-        compute_t.push(started.elapsed());
-        assert_eq!(again.count, r.count);
-
-        let started = Instant::now();
-        let b = baseline(&pool, &sql, r.since, r.until).await;
-        base_t.push(started.elapsed());
+        let r = Timed::time(&mut full, pg, admin.report(&window)).await.unwrap();
+        let facts = Timed::time(&mut facts_t, pg, state.store.incident_facts(&filter(&r)))
+            .await
+            .unwrap();
+        let again = Timed::time(&mut compute_t, pg, async {
+            klaxon_domain::metrics::report(&facts, &state.policy, r.since, r.until)
+        })
+        .await;
+        assert_eq!(again, r, "the report in process is the one served");
+        let b = Timed::time(&mut base_t, pg, baseline(&pool, &sql, r.since, r.until)).await;
         assert_eq!(b.by_severity, base.by_severity);
-
         if let Some(bin) = &cli {
-            let started = Instant::now();
-            let out = tokio::process::Command::new(bin)
-                .args(["report", "--since", "365d"])
-                .env("KLAXON_URL", &url)
-                .env("KLAXON_TOKEN", TOKEN)
-                .stdout(std::process::Stdio::null())
-                .status()
-                .await
-                .unwrap();
-            cli_t.push(started.elapsed());
-            assert!(out.success(), "klaxon report failed");
+            let status = Timed::time(
+                &mut cli_t,
+                pg,
+                tokio::process::Command::new(bin)
+                    .args(["report", "--since", "365d"])
+                    .env("KLAXON_URL", &url)
+                    .env("KLAXON_TOKEN", TOKEN)
+                    .stdout(std::process::Stdio::null())
+                    .status(),
+            )
+            .await
+            .unwrap();
+            assert!(status.success(), "klaxon report failed");
         }
     }
-    let median = |t: &mut Vec<Duration>| {
-        t.sort();
-        t[t.len() / 2]
-    };
-    let ratio = median(&mut full).as_secs_f64() / median(&mut base_t).as_secs_f64();
-    println!("RESULT backend={backend} what=report   {}", summary(&mut full));
-    println!("RESULT backend={backend} what=facts    {}", summary(&mut facts_t));
-    println!("RESULT backend={backend} what=compute  {}", summary(&mut compute_t));
-    println!("RESULT backend={backend} what=baseline {}", summary(&mut base_t));
-    if !cli_t.is_empty() {
-        println!("RESULT backend={backend} what=cli      {}", summary(&mut cli_t));
+    let (full_median, full_cpu) = full.median();
+    let (base_median, base_cpu) = base_t.median();
+    println!("LOAD before={load_before} after={}", load());
+    println!("RESULT backend={backend} what=report   {}", full.summary());
+    println!("RESULT backend={backend} what=facts    {}", facts_t.summary());
+    println!("RESULT backend={backend} what=compute  {}", compute_t.summary());
+    println!("RESULT backend={backend} what=baseline {}", base_t.summary());
+    if !cli_t.wall.is_empty() {
+        println!("RESULT backend={backend} what=cli      {}", cli_t.summary());
     }
-    println!("RATIO backend={backend} report/baseline median={ratio:.2}");
+    println!(
+        "RATIO backend={backend} report/baseline median={:.2} cpu={:.2}",
+        full_median.as_secs_f64() / base_median.as_secs_f64(),
+        full_cpu.as_secs_f64() / base_cpu.as_secs_f64().max(1e-3)
+    );
     server.stop().await.unwrap();
 }
