@@ -4,10 +4,13 @@
 --   TARGET=alertmanager  POST /api/v2/alerts    (one alert in the array)
 -- KEYS: distinct alerts (dedup keys / label sets) the requests cycle over.
 -- STOP_AFTER: requests per thread before the thread stops (0: run for -d).
+-- DELAY_MS: a pause before each connection's next request (0: none), to hold a storm
+-- at about connections * 1000 / (DELAY_MS + latency) events a second.
 local target = os.getenv("TARGET") or "klaxon"
 local keys = tonumber(os.getenv("KEYS") or "5000")
 local stop_after = tonumber(os.getenv("STOP_AFTER") or "0")
 local routing_key = os.getenv("ROUTING_KEY") or ""
+local delay_ms = tonumber(os.getenv("DELAY_MS") or "0")
 
 local threads = {}
 local counter = 0
@@ -45,6 +48,12 @@ function request()
       '"severity":"critical"}}', routing_key, k, k, k)
   end
   return wrk.format(nil, path, nil, body)
+end
+
+if delay_ms > 0 then
+  function delay()
+    return delay_ms
+  end
 end
 
 function response(status, headers, body)

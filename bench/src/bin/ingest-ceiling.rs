@@ -1,14 +1,15 @@
 //! The ceiling for the ingest benchmark (`bench/ingest.sh`): an axum handler that
 //! parses a PagerDuty event exactly as Klaxon does and answers 202 without storing
 //! anything. Klaxon can only approach this; the gap is the cost of durability and of
-//! everything else.
+//! everything else. For the status page's benchmark (`bench/status-page.sh`), every
+//! `GET` answers a fixed body from memory: the most a page served from memory can reach.
 //!   ingest-ceiling 127.0.0.1:18091
 #![forbid(unsafe_code)]
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use klaxon_ingest::Parsed;
 use serde_json::json;
@@ -25,12 +26,23 @@ async fn enqueue(headers: HeaderMap, body: Bytes) -> Response {
     }
 }
 
+/// A fixed body, as a page served from memory answers.
+async fn fixed() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        Bytes::from_static(br#"{"status":{"indicator":"none","description":"All Systems Operational"}}"#),
+    )
+        .into_response()
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:18091".into());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    let app = Router::new().route("/v2/enqueue", post(enqueue));
+    let app = Router::new()
+        .route("/v2/enqueue", post(enqueue))
+        .fallback(get(fixed));
     axum::serve(listener, app).await
 }

@@ -1,9 +1,11 @@
-//! What the reports read: the facts of the incidents declared in a window, in two
-//! reads (the projections, then the few kinds of events the metrics need: updates,
-//! alerts, missed targets and role assignments, with the one field each needs taken
-//! out of the JSON by the database).
+//! What the reports read: the facts of the incidents declared in a window, in one read
+//! with a row per incident: its projection, and the few events the metrics need, each
+//! with the one field it needs taken out of the JSON (an update's audience, an alert's
+//! dedup key, an assigned role), gathered into a JSON array by the
+//! database. A row per event instead cost more than the events themselves: a year of
+//! incidents has half a million of them (docs/benchmarks.md, "Reports").
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 
 use jiff::Timestamp;
 use klaxon_domain::incident::{Role, Status, UpdateAudience};
@@ -31,9 +33,43 @@ struct Projection {
     drill: bool,
 }
 
+/// One event the metrics read: its type, when it was recorded (ms), and the audience
+/// of a status update, the dedup key of an attached alert or the role assigned.
+#[derive(Deserialize)]
+struct Event<'a>(
+    #[serde(borrow)] Cow<'a, str>,
+    i64,
+    #[serde(borrow)] Option<Cow<'a, str>>,
+);
+
 /// The facts of the incidents `filter` selects, by number.
 pub async fn incident_facts(pool: &AnyPool, filter: &FactsFilter) -> Result<Vec<IncidentFacts>> {
-    let mut q = Sql::new("SELECT data FROM incidents WHERE declared_at >= ");
+    let field = |path: &str| {
+        if pool.is_sqlite() {
+            format!("json_extract(e.data, '$.{path}')")
+        } else {
+            format!("(e.data::json)->>'{path}'")
+        }
+    };
+    let item = format!(
+        "e.type, e.recorded_at, CASE e.type WHEN 'status_updated' THEN {} \
+         WHEN 'alert_attached' THEN {} WHEN 'role_assigned' THEN {} ELSE NULL END",
+        field("audience"),
+        field("dedup_key"),
+        field("role")
+    );
+    let gathered = if pool.is_sqlite() {
+        format!("json_group_array(json_array({item}) ORDER BY e.seq)")
+    } else {
+        format!("json_agg(json_build_array({item}) ORDER BY e.seq)::text")
+    };
+    let mut q = Sql::new(format!(
+        "SELECT data, (SELECT {gathered} FROM incident_events e \
+         WHERE e.incident_number = incidents.number \
+         AND e.type IN ('status_updated', 'alert_attached', 'response_target_missed', \
+         'role_assigned')) \
+         FROM incidents WHERE declared_at >= "
+    ));
     q.bind(ms(filter.since))
         .push(" AND declared_at < ")
         .bind(ms(filter.until));
@@ -53,11 +89,12 @@ pub async fn incident_facts(pool: &AnyPool, filter: &FactsFilter) -> Result<Vec<
             .push("))");
     }
     q.push(" ORDER BY number");
-    let rows: Vec<String> = q.fetch_scalars(pool).await?;
+    let rows = q.fetch_all(pool).await?;
     let mut facts = Vec::with_capacity(rows.len());
-    for data in &rows {
+    for row in &rows {
+        let data: &str = row.try_get(0)?;
         let p: Projection = serde_json::from_str(data).map_err(|e| corrupt("incident", e))?;
-        facts.push(IncidentFacts {
+        let mut f = IncidentFacts {
             number: p.number,
             title: p.title,
             severity: p.severity,
@@ -73,59 +110,31 @@ pub async fn incident_facts(pool: &AnyPool, filter: &FactsFilter) -> Result<Vec<
             updates: Vec::new(),
             dedup_keys: Vec::new(),
             roles: Vec::new(),
-        });
-    }
-    let (Some(first), Some(last)) = (facts.first(), facts.last()) else {
-        return Ok(facts);
-    };
-    let (low, high) = (first.number.0, last.number.0);
-    let at: HashMap<i64, usize> = facts
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.number.0, i))
-        .collect();
-    let field = |path: &str| {
-        if pool.is_sqlite() {
-            format!("json_extract(data, '$.{path}')")
-        } else {
-            format!("(data::json)->>'{path}'")
-        }
-    };
-    let mut q = Sql::new(format!(
-        "SELECT incident_number, type, recorded_at, CASE type WHEN 'status_updated' THEN {} \
-         WHEN 'alert_attached' THEN {} WHEN 'role_assigned' THEN {} ELSE NULL END \
-         FROM incident_events WHERE type IN ('status_updated', 'alert_attached', \
-         'response_target_missed', 'role_assigned') AND incident_number >= ",
-        field("audience"),
-        field("dedup_key"),
-        field("role")
-    ));
-    q.bind(low)
-        .push(" AND incident_number <= ")
-        .bind(high)
-        .push(" ORDER BY incident_number, seq");
-    for row in q.fetch_all(pool).await? {
-        let number: i64 = row.try_get(0)?;
-        let Some(&i) = at.get(&number) else { continue };
-        let kind: String = row.try_get(1)?;
-        let value: Option<String> = row.try_get(3)?;
-        let f = &mut facts[i];
-        match kind.as_str() {
-            "status_updated" => {
-                let audience = match value.as_deref() {
-                    Some("customer") => UpdateAudience::Customer,
-                    _ => UpdateAudience::Internal,
-                };
-                f.updates.push((instant(row.try_get(2)?), audience));
+        };
+        let events: Option<&str> = row.try_get(1)?;
+        let events: Vec<Event> = match events {
+            Some(json) => serde_json::from_str(json).map_err(|e| corrupt("incident event", e))?,
+            None => Vec::new(),
+        };
+        for Event(kind, at, value) in events {
+            match kind.as_ref() {
+                "status_updated" => {
+                    let audience = match value.as_deref() {
+                        Some("customer") => UpdateAudience::Customer,
+                        _ => UpdateAudience::Internal,
+                    };
+                    f.updates.push((instant(at), audience));
+                }
+                "alert_attached" => f.dedup_keys.extend(value.map(Cow::into_owned)),
+                "role_assigned" => {
+                    let role = value.as_deref().unwrap_or_default();
+                    let role = Role::parse(role).map_err(|e| corrupt("role", e))?;
+                    f.roles.push((instant(at), role));
+                }
+                _ => f.response_missed = true,
             }
-            "alert_attached" => f.dedup_keys.extend(value),
-            "role_assigned" => {
-                let role = value.as_deref().unwrap_or_default();
-                let role = Role::parse(role).map_err(|e| corrupt("role", e))?;
-                f.roles.push((instant(row.try_get(2)?), role));
-            }
-            _ => f.response_missed = true,
         }
+        facts.push(f);
     }
     Ok(facts)
 }
