@@ -30,7 +30,9 @@ async fn enqueue(headers: HeaderMap, body: Bytes) -> Response {
 async fn fixed() -> Response {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        Bytes::from_static(br#"{"status":{"indicator":"none","description":"All Systems Operational"}}"#),
+        Bytes::from_static(
+            br#"{"status":{"indicator":"none","description":"All Systems Operational"}}"#,
+        ),
     )
         .into_response()
 }

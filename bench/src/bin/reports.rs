@@ -46,9 +46,8 @@ use klaxon_domain::alert::{AlertAction, AlertEvent, AlertSeverity};
 use klaxon_domain::api::NewUser;
 use klaxon_domain::auth::Scope;
 use klaxon_domain::incident::{
-    self, Command, Context, Declaration, DeclareInput, Evidence, EventKind, Incident,
-    MitigationStrategy, Role, Source, StatusUpdateInput, TimelineEvent, UpdateAudience,
-    UpdateKind,
+    self, Command, Context, Declaration, DeclareInput, EventKind, Evidence, Incident,
+    MitigationStrategy, Role, Source, StatusUpdateInput, TimelineEvent, UpdateAudience, UpdateKind,
 };
 use klaxon_domain::metrics::Report;
 use klaxon_domain::paging::{ContactKind, Outlets};
@@ -61,15 +60,50 @@ use sqlx::Row;
 
 const TOKEN: &str = "klx_bench_bootstrap_token_0123456789";
 const PEOPLE: [&str; 16] = [
-    "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
-    "mallory", "niaj", "olivia", "peggy", "rupert", "sybil",
+    "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory",
+    "niaj", "olivia", "peggy", "rupert", "sybil",
 ];
 const SERVICES: [&str; 40] = [
-    "api", "web", "checkout", "payments", "search", "auth", "db", "queue", "cdn", "mail",
-    "billing", "mobile", "gateway", "ledger", "reports", "exports", "imports", "webhooks",
-    "notifications", "scheduler", "storage", "cache", "dns", "vpn", "sso", "admin",
-    "analytics", "pricing", "catalog", "inventory", "shipping", "returns", "support",
-    "chat", "media", "thumbnails", "ml", "feeds", "ads", "status",
+    "api",
+    "web",
+    "checkout",
+    "payments",
+    "search",
+    "auth",
+    "db",
+    "queue",
+    "cdn",
+    "mail",
+    "billing",
+    "mobile",
+    "gateway",
+    "ledger",
+    "reports",
+    "exports",
+    "imports",
+    "webhooks",
+    "notifications",
+    "scheduler",
+    "storage",
+    "cache",
+    "dns",
+    "vpn",
+    "sso",
+    "admin",
+    "analytics",
+    "pricing",
+    "catalog",
+    "inventory",
+    "shipping",
+    "returns",
+    "support",
+    "chat",
+    "media",
+    "thumbnails",
+    "ml",
+    "feeds",
+    "ads",
+    "status",
 ];
 const SYMPTOMS: [&str; 24] = [
     "5xx rate above threshold",
@@ -98,8 +132,18 @@ const SYMPTOMS: [&str; 24] = [
     "uploads failing",
 ];
 const PLACES: [&str; 12] = [
-    "eu west", "eu central", "us east", "us west", "ap south", "ap northeast", "canary",
-    "blue fleet", "green fleet", "batch tier", "edge", "internal",
+    "eu west",
+    "eu central",
+    "us east",
+    "us west",
+    "ap south",
+    "ap northeast",
+    "canary",
+    "blue fleet",
+    "green fleet",
+    "batch tier",
+    "edge",
+    "internal",
 ];
 const CAUSES: [&str; 10] = [
     "",
@@ -114,9 +158,26 @@ const CAUSES: [&str; 10] = [
     " during maintenance",
 ];
 const CHECKS: [&str; 20] = [
-    "http_5xx", "latency_p99", "disk", "memory", "cpu", "queue_depth", "replication",
-    "cert_expiry", "pool", "restarts", "dns", "tls", "heartbeat", "error_rate", "saturation",
-    "backlog", "oom", "gc_pause", "throttle", "probe",
+    "http_5xx",
+    "latency_p99",
+    "disk",
+    "memory",
+    "cpu",
+    "queue_depth",
+    "replication",
+    "cert_expiry",
+    "pool",
+    "restarts",
+    "dns",
+    "tls",
+    "heartbeat",
+    "error_rate",
+    "saturation",
+    "backlog",
+    "oom",
+    "gc_pause",
+    "throttle",
+    "probe",
 ];
 
 /// A small, seeded generator: the same database for the same `--incidents`.
@@ -233,16 +294,15 @@ fn life(i: usize, n: usize, rng: &mut Rng, policy: &Policy, now: Timestamp) -> D
     let declined = !drill && rng.chance(0.02);
     let customer_facing = rng.chance(if severity.level() <= 2 { 0.35 } else { 0.08 });
     let from_alert = !drill && rng.chance(0.35);
-    let alert_key = |rng: &mut Rng| {
-        format!(
-            "{service}/{}/host-{}",
-            rng.pick(&CHECKS),
-            rng.range(1, 30)
-        )
-    };
+    let alert_key =
+        |rng: &mut Rng| format!("{service}/{}/host-{}", rng.pick(&CHECKS), rng.range(1, 30));
     let start_ctx = Context {
         actor: Handle::parse(if from_alert { "klaxon" } else { commander }).unwrap(),
-        source: if from_alert { Source::Alert } else { Source::Web },
+        source: if from_alert {
+            Source::Alert
+        } else {
+            Source::Web
+        },
         now: declared,
         policy,
         link_base: None,
@@ -274,9 +334,7 @@ fn life(i: usize, n: usize, rng: &mut Rng, policy: &Policy, now: Timestamp) -> D
             customer_facing,
             drill,
             restricted: rng.chance(0.01),
-            commander: rng
-                .chance(0.85)
-                .then(|| Handle::parse(commander).unwrap()),
+            commander: rng.chance(0.85).then(|| Handle::parse(commander).unwrap()),
             ..Default::default()
         };
         incident::declare(&input, &start_ctx).unwrap()
@@ -400,7 +458,10 @@ fn life(i: usize, n: usize, rng: &mut Rng, policy: &Policy, now: Timestamp) -> D
         }
         let mut update = StatusUpdateInput::new(UpdateKind::Update);
         update.status = Some("Investigating".into());
-        update.progress = Some(format!("checked {} of the {service} hosts", rng.range(1, 30)));
+        update.progress = Some(format!(
+            "checked {} of the {service} hosts",
+            rng.range(1, 30)
+        ));
         update.next_steps = Some("compare the canary with the fleet".into());
         if !l.then(commander, t, Command::PostUpdate(update)) {
             return declaration(slug, l);
@@ -414,8 +475,9 @@ fn life(i: usize, n: usize, rng: &mut Rng, policy: &Policy, now: Timestamp) -> D
             last_customer = t;
         }
         if rng.chance(0.4) {
+            let who = *rng.pick(&PEOPLE);
             l.then(
-                *rng.pick(&PEOPLE),
+                who,
                 t + secs(rng.range(40, 200)),
                 Command::Note {
                     text: format!(
@@ -428,8 +490,9 @@ fn life(i: usize, n: usize, rng: &mut Rng, policy: &Policy, now: Timestamp) -> D
             );
         }
         if rng.chance(0.1) {
+            let who = *rng.pick(&PEOPLE);
             l.then(
-                *rng.pick(&PEOPLE),
+                who,
                 t + secs(rng.range(40, 200)),
                 Command::AttachEvidence(Evidence::Text {
                     text: "ERROR upstream timed out after 30s\nWARN retrying request (attempt 2)\n\
@@ -566,7 +629,12 @@ impl Figures {
                 .by_severity
                 .iter()
                 .filter(|s| s.count > 0)
-                .map(|s| (Severity::parse(&s.severity).unwrap().level().into(), s.count as i64))
+                .map(|s| {
+                    (
+                        Severity::parse(&s.severity).unwrap().level().into(),
+                        s.count as i64,
+                    )
+                })
                 .collect(),
             spreads: [
                 ("acknowledge", spread(&r.time_to_acknowledge)),
@@ -592,7 +660,9 @@ fn baseline_sql(postgres: bool) -> String {
         (
             |f| format!("extract(epoch from (j->>'{f}')::timestamptz)"),
             // OFFSET 0 keeps the parse in the subquery, once per row.
-            format!("(SELECT severity, data::jsonb AS j FROM incidents WHERE {window} OFFSET 0) AS i"),
+            format!(
+                "(SELECT severity, data::jsonb AS j FROM incidents WHERE {window} OFFSET 0) AS i"
+            ),
         )
     } else {
         (
@@ -638,12 +708,7 @@ fn baseline_sql(postgres: bool) -> String {
     )
 }
 
-async fn baseline(
-    pool: &sqlx::AnyPool,
-    sql: &str,
-    since: Timestamp,
-    until: Timestamp,
-) -> Figures {
+async fn baseline(pool: &sqlx::AnyPool, sql: &str, since: Timestamp, until: Timestamp) -> Figures {
     let rows = sqlx::query(sql)
         .bind(since.as_millisecond())
         .bind(until.as_millisecond())
@@ -750,7 +815,9 @@ fn load() -> String {
 async fn main() {
     let n: usize = arg("--incidents", "100000").parse().expect("--incidents N");
     let runs: usize = arg("--runs", "10").parse().expect("--runs N");
-    let cli = std::env::args().any(|a| a == "--cli").then(|| arg("--cli", ""));
+    let cli = std::env::args()
+        .any(|a| a == "--cli")
+        .then(|| arg("--cli", ""));
     let postgres = std::env::args()
         .any(|a| a == "--postgres")
         .then(|| arg("--postgres", ""));
@@ -844,7 +911,9 @@ async fn main() {
     let (mut full, mut facts_t, mut compute_t, mut base_t, mut cli_t) = Default::default();
     let load_before = load();
     for _ in 0..runs {
-        let r = Timed::time(&mut full, pg, admin.report(&window)).await.unwrap();
+        let r = Timed::time(&mut full, pg, admin.report(&window))
+            .await
+            .unwrap();
         let facts = Timed::time(&mut facts_t, pg, state.store.incident_facts(&filter(&r)))
             .await
             .unwrap();
@@ -875,9 +944,18 @@ async fn main() {
     let (base_median, base_cpu) = base_t.median();
     println!("LOAD before={load_before} after={}", load());
     println!("RESULT backend={backend} what=report   {}", full.summary());
-    println!("RESULT backend={backend} what=facts    {}", facts_t.summary());
-    println!("RESULT backend={backend} what=compute  {}", compute_t.summary());
-    println!("RESULT backend={backend} what=baseline {}", base_t.summary());
+    println!(
+        "RESULT backend={backend} what=facts    {}",
+        facts_t.summary()
+    );
+    println!(
+        "RESULT backend={backend} what=compute  {}",
+        compute_t.summary()
+    );
+    println!(
+        "RESULT backend={backend} what=baseline {}",
+        base_t.summary()
+    );
     if !cli_t.wall.is_empty() {
         println!("RESULT backend={backend} what=cli      {}", cli_t.summary());
     }
