@@ -82,7 +82,7 @@ page() {
     for i in 1 2 3 4 5; do
         service=$(echo api web webhooks payments mail | cut -d' ' -f"$i")
         n=$(cli incident declare "Elevated errors on $service ($i)" --severity $((i % 3 + 1)) \
-            --service "$service" --customer-facing --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["incident"]["number"])')
+            --service "$service" --customer-facing --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
         cli incident ack "$n" >/dev/null
         cli incident update "$n" --kind detected --audience customer --impact "some $service requests" >/dev/null
         cli incident update "$n" --kind update --audience customer --status Identified \

@@ -405,6 +405,34 @@ async fn the_json_answers_like_statuspage_for_every_reader() {
         .await
         .unwrap();
     assert_eq!(again.status(), 304);
+    // A client that takes gzip gets the same answer compressed (once per build of the
+    // page), under its own tag; the plain tag does not match it.
+    let gzipped = |etag: Option<&str>| {
+        let mut request = app
+            .http()
+            .get(format!("{}/api/v2/summary.json", app.url))
+            .header("accept-encoding", "gzip, deflate, br");
+        if let Some(etag) = etag {
+            request = request.header("if-none-match", etag);
+        }
+        request.send()
+    };
+    let zipped = gzipped(None).await.unwrap();
+    assert_eq!(zipped.status(), 200);
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    assert_eq!(zipped.headers()["vary"], "accept-encoding");
+    assert_eq!(first.headers()["vary"], "accept-encoding");
+    let zipped_tag = zipped.headers()["etag"].to_str().unwrap().to_owned();
+    assert_ne!(zipped_tag, etag);
+    let mut unzipped = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&zipped.bytes().await.unwrap()[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(unzipped, first.text().await.unwrap());
+    assert_eq!(gzipped(Some(&zipped_tag)).await.unwrap().status(), 304);
+    assert_eq!(gzipped(Some(&etag)).await.unwrap().status(), 200);
     let maintenances = json(&app, "scheduled-maintenances/upcoming.json").await;
     assert_eq!(
         maintenances["scheduled_maintenances"],

@@ -2,7 +2,10 @@
 //! Statuspage-compatible JSON under `/api/v2/`, and the `/history.atom` and
 //! `/history.rss` feeds. No login. Every answer is rendered from the in-memory view
 //! (`infra::status_page`), once per build of it, and served from memory with `ETag`,
-//! `Last-Modified` and `Cache-Control`; a request never reads the database.
+//! `Last-Modified` and `Cache-Control`; a request never reads the database. Each answer
+//! is gzip-compressed once per build too, and clients that accept gzip get those bytes
+//! (with their own entity tag): no compression per request on the part of Klaxon that
+//! customers hammer during an outage.
 
 mod feeds;
 mod page;
@@ -65,21 +68,35 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// One rendered answer: its bytes, their type and their entity tag.
+/// One rendered answer: its bytes, their type and their entity tag, as is and
+/// gzip-compressed.
 pub(super) struct Body {
-    bytes: Bytes,
     content_type: &'static str,
+    plain: Encoded,
+    gzip: Encoded,
+}
+
+/// An answer's bytes in one encoding and their entity tag.
+struct Encoded {
+    bytes: Bytes,
     etag: HeaderValue,
 }
 
 impl Body {
     fn new(bytes: impl Into<Bytes>, content_type: &'static str) -> Body {
         let bytes = bytes.into();
-        let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&bytes)[..12]));
+        let tag = hex::encode(&Sha256::digest(&bytes)[..12]);
+        let etag = |tag: String| HeaderValue::from_str(&tag).expect("hex is a header value");
         Body {
-            etag: HeaderValue::from_str(&etag).expect("hex is a header value"),
-            bytes,
             content_type,
+            gzip: Encoded {
+                bytes: gzip(&bytes).into(),
+                etag: etag(format!("\"{tag}-gzip\"")),
+            },
+            plain: Encoded {
+                bytes,
+                etag: etag(format!("\"{tag}\"")),
+            },
         }
     }
 
@@ -144,8 +161,48 @@ fn rendered(state: &AppState) -> (Arc<PageSnapshot>, Arc<Rendered>) {
     (snapshot, rendered)
 }
 
-/// `body` as an answer to a request with `headers`: 304 when the client holds it already.
+/// `bytes` gzip-compressed at the default level (once per build, so not the fastest).
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 4 + 64),
+        flate2::Compression::default(),
+    );
+    encoder.write_all(bytes).expect("writing to memory");
+    encoder.finish().expect("writing to memory")
+}
+
+/// Whether a request with `headers` takes a gzip-encoded answer: `Accept-Encoding`
+/// names `gzip` (or `x-gzip`, or `*`) with a quality above zero.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let mut gzip = None;
+    let mut any = None;
+    for coding in headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+    {
+        let mut parts = coding.split(';');
+        let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let quality = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        match name.as_str() {
+            "gzip" | "x-gzip" => gzip = Some(quality > 0.0),
+            "*" => any = Some(quality > 0.0),
+            _ => {}
+        }
+    }
+    gzip.or(any).unwrap_or(false)
+}
+
+/// `body` as an answer to a request with `headers`, gzip-encoded when the client takes
+/// it: 304 when the client holds it already.
 fn answer(headers: &HeaderMap, body: &Body, last_modified: &HeaderValue) -> Response {
+    let gzip = accepts_gzip(headers);
+    let encoded = if gzip { &body.gzip } else { &body.plain };
     let fresh = headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
@@ -153,7 +210,7 @@ fn answer(headers: &HeaderMap, body: &Body, last_modified: &HeaderValue) -> Resp
         .flat_map(|v| v.split(','))
         .any(|tag| {
             let tag = tag.trim();
-            tag == "*" || tag.trim_start_matches("W/") == body.etag
+            tag == "*" || tag.trim_start_matches("W/") == encoded.etag
         });
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
@@ -163,12 +220,17 @@ fn answer(headers: &HeaderMap, body: &Body, last_modified: &HeaderValue) -> Resp
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(body.content_type),
             )],
-            body.bytes.clone(),
+            encoded.bytes.clone(),
         )
             .into_response()
     };
     let h = response.headers_mut();
-    h.insert(header::ETAG, body.etag.clone());
+    if gzip {
+        // Set here, the compression layer leaves the answer alone.
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    h.insert(header::ETAG, encoded.etag.clone());
     h.insert(header::LAST_MODIFIED, last_modified.clone());
     h.insert(
         header::CACHE_CONTROL,
@@ -299,6 +361,39 @@ mod tests {
         assert!(!public_path("/api/v1/incidents"));
         assert!(!public_path("/statuses"));
         assert!(!public_path("/"));
+    }
+
+    #[test]
+    fn gzip_is_taken_when_accepted_with_a_quality_above_zero() {
+        let accepts = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
+            accepts_gzip(&h)
+        };
+        assert!(accepts("gzip"));
+        assert!(accepts("gzip, deflate, br"));
+        assert!(accepts("br;q=1.0, GZIP;q=0.5"));
+        assert!(accepts("x-gzip"));
+        assert!(accepts("*"));
+        assert!(!accepts("identity"));
+        assert!(!accepts("br, deflate"));
+        assert!(!accepts("gzip;q=0"));
+        assert!(!accepts("*, gzip;q=0"));
+        assert!(!accepts("*;q=0"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn an_answer_is_gzipped_once_with_its_own_tag() {
+        use std::io::Read;
+        let body = Body::new("hello ".repeat(100), "text/plain");
+        assert_ne!(body.plain.etag, body.gzip.etag);
+        assert!(body.gzip.bytes.len() < body.plain.bytes.len());
+        let mut out = String::new();
+        flate2::read::GzDecoder::new(&body.gzip.bytes[..])
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out.as_bytes(), &body.plain.bytes[..]);
     }
 
     #[test]
