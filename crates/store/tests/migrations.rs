@@ -187,3 +187,152 @@ async fn postgres_people_get_roles() {
     std::fs::remove_dir_all(&dir).ok();
     db.drop_database().await;
 }
+
+/// Incidents with every kind of event a report reads: a SEV2 acknowledged late (the
+/// response target missed), a commander, customer and internal updates, an attached
+/// alert, resolved; a drill; a declined one. Written by the store as Klaxon writes them.
+async fn incidents_for_reports(store: &Arc<dyn Store>) -> Vec<klaxon_domain::IncidentNumber> {
+    use jiff::SignedDuration;
+    use klaxon_domain::incident::{self, Command, Context, DeclareInput, Source, UpdateAudience};
+    use klaxon_domain::policy::Policy;
+    use klaxon_domain::{Handle, Severity};
+
+    let policy = Policy::builtin();
+    let start = klaxon_domain::time::to_millis_precision(jiff::Timestamp::now());
+    let ctx = |at| Context {
+        actor: Handle::parse("alice").unwrap(),
+        source: Source::Api,
+        now: at,
+        policy: &policy,
+        link_base: None,
+    };
+    let mut numbers = vec![];
+    for (title, severity, drill) in [
+        ("API down", 2, false),
+        ("practice", 1, true),
+        ("no", 3, false),
+    ] {
+        let input = DeclareInput {
+            title: title.into(),
+            severity: Some(Severity::new(severity).unwrap()),
+            service: Some("api".into()),
+            drill,
+            ..Default::default()
+        };
+        let events = incident::declare(&input, &ctx(start)).unwrap();
+        let slug = incident::slug_base(title, start, policy.time_zone.zone());
+        let declared = klaxon_store::Declaration::new(&slug, events, &Default::default()).unwrap();
+        numbers.push(store.declare(declared).await.unwrap().number);
+    }
+    let late = start + SignedDuration::from_hours(2);
+    let mut customer = incident::StatusUpdateInput::new(incident::UpdateKind::Update);
+    customer.audience = UpdateAudience::Customer;
+    customer.status = Some("Investigating".into());
+    let mut internal = incident::StatusUpdateInput::new(incident::UpdateKind::Update);
+    internal.status = Some("Rolling back \"it\"".into());
+    let commands = [
+        (numbers[0], Command::Acknowledge { at: None }),
+        (
+            numbers[0],
+            Command::Assign {
+                role: incident::Role::Commander,
+                user: Handle::parse("alice").unwrap(),
+            },
+        ),
+        (numbers[0], Command::PostUpdate(customer)),
+        (numbers[0], Command::PostUpdate(internal)),
+        (
+            numbers[0],
+            Command::Resolve {
+                root_cause: None,
+                fix: None,
+                at: None,
+            },
+        ),
+        (numbers[1], Command::Acknowledge { at: None }),
+        (numbers[2], Command::Decline { reason: None }),
+    ];
+    for (number, command) in commands {
+        let before = store.incident(number).await.unwrap();
+        let events = incident::decide(&before, &command, &ctx(late)).unwrap();
+        let change = klaxon_store::Change::new(&before, events, &Default::default());
+        store.commit(std::slice::from_ref(&change)).await.unwrap();
+    }
+    let before = store.incident(numbers[0]).await.unwrap();
+    let attached = incident::TimelineEvent {
+        seq: before.version + 1,
+        kind: incident::EventKind::AlertAttached {
+            dedup_key: "disk \"full\" db1".into(),
+            summary: "disk full".into(),
+            severity: AlertSeverity::Critical,
+        },
+        actor: "klaxon".into(),
+        source: Source::Engine,
+        recorded_at: late,
+        occurred_at: None,
+    };
+    let change = klaxon_store::Change::new(&before, vec![attached], &Default::default());
+    store.commit(&[change]).await.unwrap();
+    numbers
+}
+
+/// The report facts the store reads are the domain's facts of each incident, and the
+/// migration that added them fills in the same for incidents written before it: the
+/// columns are emptied and its `UPDATE` run again.
+async fn report_facts_are_filled_in(store: Arc<dyn Store>, url: &str, backend: &str, file: &str) {
+    let numbers = incidents_for_reports(&store).await;
+    let filter = klaxon_store::FactsFilter {
+        since: jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1),
+        until: jiff::Timestamp::now() + jiff::SignedDuration::from_hours(3),
+        severity: None,
+        service: None,
+        viewer: None,
+    };
+    let written = store.incident_facts(&filter).await.unwrap();
+    assert_eq!(written.len(), numbers.len());
+    for (facts, number) in written.iter().zip(&numbers) {
+        let incident = store.incident(*number).await.unwrap();
+        let events = store.timeline(*number).await.unwrap();
+        let expected = klaxon_domain::metrics::IncidentFacts::of(&incident, &events);
+        assert_eq!(facts, &expected, "incident {number}");
+    }
+    assert!(written[0].response_missed && !written[0].roles.is_empty());
+    assert_eq!(written[0].updates.len(), 2);
+    assert_eq!(written[0].dedup_keys, ["disk \"full\" db1"]);
+
+    let migration = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(backend)
+            .join(file),
+    )
+    .unwrap();
+    let fill = &migration[migration.find("UPDATE incidents SET").unwrap()..];
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    sqlx::query("UPDATE incidents SET facts = '', fact_events = ''")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(store.incident_facts(&filter).await.is_err(), "emptied");
+    sqlx::query(fill).execute(&pool).await.unwrap();
+    pool.close().await;
+    assert_eq!(store.incident_facts(&filter).await.unwrap(), written);
+}
+
+#[tokio::test]
+async fn sqlite_report_facts_are_filled_in() {
+    let db = TempSqlite::new();
+    let store = klaxon_store::open(&db.url).await.unwrap();
+    report_facts_are_filled_in(store, &db.url, "sqlite", "0021_report_facts.sql").await;
+}
+
+#[tokio::test]
+async fn postgres_report_facts_are_filled_in() {
+    let Some(db) = TempPostgres::new().await else {
+        return;
+    };
+    let store = klaxon_store::open(&db.url).await.unwrap();
+    report_facts_are_filled_in(store, &db.url, "postgres", "0023_report_facts.sql").await;
+    db.drop_database().await;
+}

@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::{AnyPool, Row};
 
-use super::{corrupt, instant, jobs, ms, status, Sql, CHANGE_ROWS};
+use super::{corrupt, instant, jobs, metrics, ms, status, Sql, CHANGE_ROWS};
 use crate::{Change, IncidentFilter, Result, StoreError};
 
 /// The incident with this number; `NotFound` if there is none.
@@ -216,11 +216,12 @@ pub async fn declare(
         };
         incidents.push(declaration.numbered(IncidentNumber(number), slug));
     }
-    for chunk in incidents.chunks(CHANGE_ROWS) {
+    let declared: Vec<_> = incidents.iter().zip(declarations.iter().copied()).collect();
+    for chunk in declared.chunks(CHANGE_ROWS) {
         let mut q = Sql::new(
-            "INSERT INTO incidents (number, slug, status, severity, service, restricted, drill, declared_at, version, updated_at, data) ",
+            "INSERT INTO incidents (number, slug, status, severity, service, restricted, drill, declared_at, version, updated_at, data, facts, fact_events) ",
         );
-        q.values(chunk, |row, incident| {
+        q.values(chunk, |row, (incident, declaration)| {
             row.bind(incident.number.0)
                 .bind(incident.slug.as_str())
                 .bind(incident.status.as_str())
@@ -231,7 +232,9 @@ pub async fn declare(
                 .bind(ms(incident.declared_at))
                 .bind(incident.version)
                 .bind(ms(incident.updated_at))
-                .bind(projection_json(incident));
+                .bind(projection_json(incident))
+                .bind(metrics::facts_json(incident))
+                .bind(metrics::fact_events(&declaration.events));
         });
         q.execute(&mut *conn).await?;
     }
@@ -319,10 +322,11 @@ async fn apply_distinct_changes(conn: &mut AnyConnection, changes: &[&Change]) -
 async fn update_incidents(conn: &mut AnyConnection, changes: &[&Change]) -> Result<()> {
     let mut q = Sql::new(
         "UPDATE incidents SET status = v.status, severity = v.severity, service = v.service, \
-         restricted = v.restricted, drill = v.drill, version = v.version, updated_at = v.updated_at, data = v.data \
+         restricted = v.restricted, drill = v.drill, version = v.version, updated_at = v.updated_at, data = v.data, \
+         facts = v.facts, fact_events = incidents.fact_events || v.fact_events \
          FROM (SELECT column1 AS number, column2 AS expected, column3 AS status, column4 AS severity, \
          column5 AS service, column6 AS restricted, column7 AS drill, column8 AS version, \
-         column9 AS updated_at, column10 AS data FROM (",
+         column9 AS updated_at, column10 AS data, column11 AS facts, column12 AS fact_events FROM (",
     );
     q.values(changes, |row, change| {
         let i = &change.incident;
@@ -335,7 +339,9 @@ async fn update_incidents(conn: &mut AnyConnection, changes: &[&Change]) -> Resu
             .bind(i.drill)
             .bind(i.version)
             .bind(ms(i.updated_at))
-            .bind(projection_json(i));
+            .bind(projection_json(i))
+            .bind(metrics::facts_json(i))
+            .bind(metrics::fact_events(&change.events));
     });
     q.push(") AS x) AS v WHERE incidents.number = v.number AND incidents.version = v.expected");
     let updated = q.execute(conn).await?;
