@@ -3,8 +3,9 @@
 //! Every query is written once, in `sql/`, as a plain function over `sqlx::Any`
 //! connections; [`SqlStore`] implements the store's traits with them for any backend.
 //! A backend supplies only what truly differs: connecting and migrating, its upkeep,
-//! the few SQL fragments of its [`Dialect`], its singletons, and its one native path for
-//! accepted alert events (the ingest path, which stays typed for speed).
+//! the few SQL fragments of its [`Dialect`], its singletons, its native path for
+//! accepted alert events (the ingest path, which stays typed for speed) and, where it
+//! has a faster one, its read of the reports' facts (SQLite's is native too).
 
 use async_trait::async_trait;
 use sqlx::AnyPool;
@@ -48,6 +49,17 @@ pub trait Backend: Send + Sync + Sized + 'static {
     /// Takes, or confirms this process still holds, the singleton `name` (see
     /// [`crate::Store::hold_singleton`]).
     async fn hold_singleton(&self, pool: &AnyPool, name: &str) -> Result<bool>;
+
+    /// The facts of the incidents `filter` selects, sorted by number (see
+    /// [`crate::Store::incident_facts`]), read through `reader` unless the backend has a
+    /// faster way.
+    async fn incident_facts(
+        &self,
+        reader: &AnyPool,
+        filter: &crate::FactsFilter,
+    ) -> Result<Vec<klaxon_domain::metrics::IncidentFacts>> {
+        crate::sql::metrics::incident_facts(reader, filter).await
+    }
 }
 
 /// Klaxon's store on backend `B`: the queries of `sql/` over `sqlx::Any` pools, writes

@@ -16,7 +16,7 @@ use klaxon_domain::{IncidentNumber, Severity};
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyPool, Row};
 
-use super::{corrupt, instant, ms, Sql};
+use super::{corrupt, instant, ms};
 use crate::{FactsFilter, Result};
 
 /// The fields of a projection the metrics read: the `facts` column.
@@ -86,75 +86,109 @@ struct Event<'a>(
     #[serde(borrow)] Option<Cow<'a, str>>,
 );
 
-/// The facts of the incidents `filter` selects, by number.
-pub async fn incident_facts(pool: &AnyPool, filter: &FactsFilter) -> Result<Vec<IncidentFacts>> {
-    let mut q = Sql::new("SELECT facts, fact_events FROM incidents WHERE declared_at >= ");
-    q.bind(ms(filter.since))
-        .push(" AND declared_at < ")
-        .bind(ms(filter.until));
+/// A value the facts query binds.
+pub(crate) enum Param<'f> {
+    Int(i64),
+    Text(&'f str),
+    Bool(bool),
+}
+
+/// The query that reads the facts `filter` selects: its text, with `$1`, `$2`, …
+/// placeholders in order (which both databases, and SQLite through rusqlite, take),
+/// and their values.
+pub(crate) fn facts_query(filter: &FactsFilter) -> (String, Vec<Param<'_>>) {
+    let mut sql = String::from(
+        "SELECT facts, fact_events FROM incidents WHERE declared_at >= $1 AND declared_at < $2",
+    );
+    let mut params = vec![Param::Int(ms(filter.since)), Param::Int(ms(filter.until))];
+    let mut next = |sql: &mut String, text: &str, param| {
+        params.push(param);
+        sql.push_str(&format!("{text}${}", params.len()));
+    };
     if let Some(severity) = filter.severity {
-        q.push(" AND severity = ").bind(i64::from(severity.level()));
+        next(
+            &mut sql,
+            " AND severity = ",
+            Param::Int(i64::from(severity.level())),
+        );
     }
     if let Some(service) = &filter.service {
-        q.push(" AND service = ").bind(service.as_str());
+        next(&mut sql, " AND service = ", Param::Text(service.as_str()));
     }
     if let Some(viewer) = &filter.viewer {
-        q.push(" AND (restricted = ")
-            .bind(false)
-            .push(
-                " OR number IN (SELECT incident_number FROM incident_participants WHERE handle = ",
-            )
-            .bind(viewer.as_str())
-            .push("))");
+        next(&mut sql, " AND (restricted = ", Param::Bool(false));
+        next(
+            &mut sql,
+            " OR number IN (SELECT incident_number FROM incident_participants WHERE handle = ",
+            Param::Text(viewer.as_str()),
+        );
+        sql.push_str("))");
     }
-    // Sorted here, not by the database: on SQLite an ORDER BY the window's index does
-    // not give copies every row into a temporary B-tree, on PostgreSQL into a sort
-    // that spills to disk; both cost more than the whole read (docs/benchmarks.md).
-    let mut facts = Vec::new();
-    q.for_each_row(pool, |row| {
-        let head: &str = row.try_get(0)?;
-        let p: Head = serde_json::from_str(head).map_err(|e| corrupt("incident facts", e))?;
-        let mut f = IncidentFacts {
-            number: p.number,
-            title: p.title.into_owned(),
-            severity: p.severity,
-            service: p.service.map(Cow::into_owned),
-            declared_at: p.declared_at,
-            acknowledged_at: p.acknowledged_at,
-            mitigated_at: p.mitigated_at,
-            resolved_at: p.resolved_at,
-            customer_facing: p.customer_facing,
-            drill: p.drill,
-            ended_without_resolution: matches!(p.status, Status::Declined | Status::Merged),
-            response_missed: false,
-            updates: Vec::new(),
-            dedup_keys: Vec::new(),
-            roles: Vec::new(),
+    // Sorted by the caller, not by the database: on SQLite an ORDER BY the window's
+    // index does not give copies every row into a temporary B-tree, on PostgreSQL into
+    // a sort that spills to disk; both cost more than the whole read.
+    (sql, params)
+}
+
+/// The facts of the incidents `filter` selects, by number.
+pub async fn incident_facts(pool: &AnyPool, filter: &FactsFilter) -> Result<Vec<IncidentFacts>> {
+    use futures_util::TryStreamExt;
+    let (sql, params) = facts_query(filter);
+    let mut q = sqlx::query(&sql);
+    for param in params {
+        q = match param {
+            Param::Int(v) => q.bind(v),
+            Param::Text(v) => q.bind(v),
+            Param::Bool(v) => q.bind(v),
         };
-        let events: &str = row.try_get(1)?;
-        for event in serde_json::Deserializer::from_str(events).into_iter::<Event>() {
-            let Event(kind, at, value) = event.map_err(|e| corrupt("incident event facts", e))?;
-            match kind.as_ref() {
-                "status_updated" => {
-                    let audience = match value.as_deref() {
-                        Some("customer") => UpdateAudience::Customer,
-                        _ => UpdateAudience::Internal,
-                    };
-                    f.updates.push((instant(at), audience));
-                }
-                "alert_attached" => f.dedup_keys.extend(value.map(Cow::into_owned)),
-                "role_assigned" => {
-                    let role = value.as_deref().unwrap_or_default();
-                    let role = Role::parse(role).map_err(|e| corrupt("role", e))?;
-                    f.roles.push((instant(at), role));
-                }
-                _ => f.response_missed = true,
-            }
-        }
-        facts.push(f);
-        Ok(())
-    })
-    .await?;
+    }
+    let mut facts = Vec::new();
+    let mut rows = q.fetch(pool);
+    while let Some(row) = rows.try_next().await? {
+        facts.push(facts_of(row.try_get(0)?, row.try_get(1)?)?);
+    }
     facts.sort_unstable_by_key(|f| f.number);
     Ok(facts)
+}
+
+/// One incident's facts from its `facts` and `fact_events` columns.
+pub(crate) fn facts_of(head: &str, events: &str) -> Result<IncidentFacts> {
+    let p: Head = serde_json::from_str(head).map_err(|e| corrupt("incident facts", e))?;
+    let mut f = IncidentFacts {
+        number: p.number,
+        title: p.title.into_owned(),
+        severity: p.severity,
+        service: p.service.map(Cow::into_owned),
+        declared_at: p.declared_at,
+        acknowledged_at: p.acknowledged_at,
+        mitigated_at: p.mitigated_at,
+        resolved_at: p.resolved_at,
+        customer_facing: p.customer_facing,
+        drill: p.drill,
+        ended_without_resolution: matches!(p.status, Status::Declined | Status::Merged),
+        response_missed: false,
+        updates: Vec::new(),
+        dedup_keys: Vec::new(),
+        roles: Vec::new(),
+    };
+    for event in serde_json::Deserializer::from_str(events).into_iter::<Event>() {
+        let Event(kind, at, value) = event.map_err(|e| corrupt("incident event facts", e))?;
+        match kind.as_ref() {
+            "status_updated" => {
+                let audience = match value.as_deref() {
+                    Some("customer") => UpdateAudience::Customer,
+                    _ => UpdateAudience::Internal,
+                };
+                f.updates.push((instant(at), audience));
+            }
+            "alert_attached" => f.dedup_keys.extend(value.map(Cow::into_owned)),
+            "role_assigned" => {
+                let role = value.as_deref().unwrap_or_default();
+                let role = Role::parse(role).map_err(|e| corrupt("role", e))?;
+                f.roles.push((instant(at), role));
+            }
+            _ => f.response_missed = true,
+        }
+    }
+    Ok(f)
 }

@@ -181,25 +181,6 @@ impl<'q> Sql<'q> {
         sqlx::query_with(&text, args).fetch_all(conn).await
     }
 
-    /// Runs the statement and hands each row to `each` as it arrives, so the caller's
-    /// work on one row overlaps the database's reading of the next.
-    pub async fn for_each_row<'c, E>(
-        self,
-        conn: E,
-        mut each: impl FnMut(&AnyRow) -> crate::Result<()>,
-    ) -> crate::Result<()>
-    where
-        E: Target<'c>,
-    {
-        use futures_util::TryStreamExt;
-        let (text, args) = self.parts(conn.is_sqlite())?;
-        let mut rows = sqlx::query_with(&text, args).fetch(conn);
-        while let Some(row) = rows.try_next().await? {
-            each(&row)?;
-        }
-        Ok(())
-    }
-
     /// Runs the statement; the first column of every row it returns.
     pub async fn fetch_scalars<'c, E, T>(self, conn: E) -> Result<Vec<T>, sqlx::Error>
     where

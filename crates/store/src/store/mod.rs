@@ -145,7 +145,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn incident_facts(&self, filter: &FactsFilter) -> Result<Vec<IncidentFacts>> {
-        crate::sql::metrics::incident_facts(&self.reader, filter).await
+        self.backend.incident_facts(&self.reader, filter).await
     }
 
     async fn incident_counts(&self) -> Result<Vec<(Status, Severity, i64)>> {
