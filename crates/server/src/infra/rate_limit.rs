@@ -39,6 +39,18 @@ impl KeyLimits {
     }
 }
 
+/// `burst` at once, then one every `every` seconds.
+fn quota(every: u64, burst: u32) -> Quota {
+    Quota::with_period(Duration::from_secs(every))
+        .expect("a period")
+        .allow_burst(NonZeroU32::new(burst).expect("not zero"))
+}
+
+/// A refusal saying `what` and how long to wait.
+fn refuse(wait: Duration, what: &str) -> String {
+    format!("{what}; wait {} s and try again", wait.as_secs().max(1))
+}
+
 /// Test messages: one per contact method a minute, and five per person an hour.
 pub struct TestLimits {
     per_method: KeyLimits,
@@ -47,16 +59,9 @@ pub struct TestLimits {
 
 impl Default for TestLimits {
     fn default() -> Self {
-        let five = NonZeroU32::new(5).expect("5 is not zero");
         Self {
-            per_method: KeyLimits::with_quota(
-                Quota::with_period(Duration::from_secs(60)).expect("a period"),
-            ),
-            per_user: KeyLimits::with_quota(
-                Quota::with_period(Duration::from_secs(12 * 60))
-                    .expect("a period")
-                    .allow_burst(five),
-            ),
+            per_method: KeyLimits::with_quota(quota(60, 1)),
+            per_user: KeyLimits::with_quota(quota(12 * 60, 5)),
         }
     }
 }
@@ -98,11 +103,6 @@ pub struct SignInLimits {
 
 impl Default for SignInLimits {
     fn default() -> Self {
-        let quota = |every: u64, burst: u32| {
-            Quota::with_period(Duration::from_secs(every))
-                .expect("a period")
-                .allow_burst(NonZeroU32::new(burst).expect("not zero"))
-        };
         Self {
             per_account: KeyLimits::with_quota(quota(12, 5)),
             per_address: KeyLimits::with_quota(quota(3, 20)),
@@ -114,9 +114,6 @@ impl SignInLimits {
     /// Counts one attempt at `account` from `from`, or refuses it with a message saying
     /// when to try again.
     pub fn check(&self, account: &str, from: std::net::IpAddr) -> Result<(), String> {
-        let refuse = |wait: Duration, what: &str| {
-            format!("{what}; wait {} s and try again", wait.as_secs().max(1))
-        };
         self.per_address
             .check(&from.to_string())
             .map_err(|wait| refuse(wait, "too many sign-in attempts from this address"))?;
@@ -138,11 +135,6 @@ pub struct SubscribeLimits {
 
 impl Default for SubscribeLimits {
     fn default() -> Self {
-        let quota = |every: u64, burst: u32| {
-            Quota::with_period(Duration::from_secs(every))
-                .expect("a period")
-                .allow_burst(NonZeroU32::new(burst).expect("not zero"))
-        };
         Self {
             per_address: KeyLimits::with_quota(quota(600, 3)),
             per_client: KeyLimits::with_quota(quota(60, 10)),
@@ -154,9 +146,6 @@ impl SubscribeLimits {
     /// Counts one subscription of `address` (as compared) from `from`, or refuses it
     /// with a message saying when to try again (answered 429).
     pub fn check(&self, address: &str, from: std::net::IpAddr) -> Result<(), String> {
-        let refuse = |wait: Duration, what: &str| {
-            format!("{what}; wait {} s and try again", wait.as_secs().max(1))
-        };
         self.per_client.check(&from.to_string()).map_err(|wait| {
             refuse(
                 wait,
